@@ -1,0 +1,102 @@
+"""What every service's create_app shares: errors, auth scheme, health/ready/metrics, offline docs, logging."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+import swagger_ui_bundle
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.common import metrics
+from libs.common.auth import CurrentPrincipal
+from libs.common.db import make_engine, make_sessions
+from libs.common.http import install_error_handlers
+from libs.common.settings import ServiceSettings
+
+
+def create_service_app(settings: ServiceSettings, *, title: str, description: str, routers: Sequence[APIRouter],
+                       engine: AsyncEngine | None = None, state: dict[str, Any] | None = None) -> FastAPI:
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessions(engine)
+    for name, value in (state or {}).items():
+        setattr(app.state, name, value)
+    install_error_handlers(app)
+    metrics.install_http_metrics(app, settings.service_name)
+    app.include_router(_platform_router(settings))
+    for router in routers:
+        app.include_router(router)
+    _offline_docs(app, title)
+    return app
+
+
+def _platform_router(settings: ServiceSettings) -> APIRouter:
+    router = APIRouter(tags=["platform"])
+
+    @router.get("/health", summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @router.get("/ready", summary="Readiness: the database and the broker are reachable",
+                responses={503: {"description": "a dependency is unreachable"}})
+    async def ready(request: Request) -> JSONResponse:
+        checks = {"database": await _database_ok(request.app.state.engine),
+                  "broker": await _broker_ok(settings.kafka_bootstrap_servers)}
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics (bearer token required)", response_class=Response)
+    async def prometheus(_: CurrentPrincipal) -> Response:
+        return metrics.render()
+
+    return router
+
+
+async def _database_ok(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as connection:
+            await asyncio.wait_for(connection.execute(sa.text("SELECT 1")), timeout=2)
+        return True
+    except Exception:  # readiness reports any failure as not ready
+        return False
+
+
+async def _broker_ok(bootstrap: str) -> bool:
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout=1)
+            writer.close()
+            return True
+        except (OSError, ValueError, asyncio.TimeoutError):
+            continue
+    return False
+
+
+def _offline_docs(app: FastAPI, title: str) -> None:
+    # The default /docs page loads Swagger UI from a CDN; serve the bundled assets so docs work offline.
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} — API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")

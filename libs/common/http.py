@@ -1,0 +1,64 @@
+"""RFC 9457 problem+json for every error a service answers, with stable codes."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from libs.common.errors import AppError
+
+log = logging.getLogger("assay.http")
+PROBLEM_BASE = "https://assay.dev/problems/"
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
+
+
+def problem(status: int, code: str, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail,
+            "instance": request.url.path, "code": code, **extra}
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type="application/problem+json")
+
+
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    return problem(exc.status, exc.code, exc.title, exc.detail, request, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+    return problem(422, "validation_error", "Request validation failed", detail, request, errors=errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail), request)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    # A unique constraint the use case did not pre-check (e.g. a race between two writers).
+    log.info("integrity error", extra={"error": str(exc.orig)})
+    return problem(409, "conflict", "Conflict", "the change conflicts with existing data", request)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return problem(500, "internal_error", "Internal error", "unexpected error; it has been logged", request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,26 @@
+"""Inbox: one row per (consumer, event id), written in the same transaction as the event's effect."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.db import utcnow
+from libs.common.tables import ProcessedEventRow
+
+Inbox = ProcessedEventRow.__table__
+
+
+async def first_delivery(db: AsyncSession, event_id: str, *, consumer: str, event_type: str = "") -> bool:
+    """True the first time `consumer` sees `event_id`; False for a redelivery, whose effect is already committed."""
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    result = await db.execute(insert(Inbox).values(consumer=consumer, event_id=event_id, event_type=event_type,
+                                                   processed_at=utcnow()).on_conflict_do_nothing())
+    return result.rowcount == 1
+
+
+async def purge_processed(db: AsyncSession, *, retention: timedelta) -> int:
+    result = await db.execute(sa.delete(Inbox).where(Inbox.c.processed_at < utcnow() - retention))
+    return result.rowcount or 0

@@ -1,0 +1,105 @@
+"""Transactional outbox: events are rows committed with the state change; the relay publishes them in order per key."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zlib
+from datetime import timedelta
+from uuid import UUID
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common import metrics
+from libs.common.db import utcnow
+from libs.common.events.base import Envelope, Event, new_event_id
+from libs.common.tables import OUTBOX_BUCKETS, OutboxLeaseRow, OutboxMessageRow
+
+log = logging.getLogger("assay.outbox")
+Outbox = OutboxMessageRow.__table__
+Lease = OutboxLeaseRow.__table__
+BUCKETS_PER_CLAIM = OUTBOX_BUCKETS // 2
+
+
+def bucket_of(key: str) -> int:
+    return zlib.crc32(key.encode()) % OUTBOX_BUCKETS
+
+
+def add(db: AsyncSession, event: Event, *, key: UUID | str) -> OutboxMessageRow:
+    """Stage `event` in the caller's transaction; it is published only if that transaction commits."""
+    key = str(key)
+    row = OutboxMessageRow(
+        event_id=new_event_id(), topic=event.topic, key=key, event_type=event.event_type(),
+        payload=event.model_dump_json(), bucket=bucket_of(key), occurred_at=utcnow())
+    db.add(row)
+    return row
+
+
+async def _claim_buckets(db: AsyncSession) -> list[int]:
+    if db.bind.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE already serialises every writer on SQLite, relays included.
+        return list(range(OUTBOX_BUCKETS))
+    query = (sa.select(Lease.c.bucket).order_by(sa.func.random()).limit(BUCKETS_PER_CLAIM)
+             .with_for_update(skip_locked=True))
+    return list((await db.execute(query)).scalars())
+
+
+async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, *,
+                      limit: int = 1000) -> int:
+    """Publish up to `limit` pending events with acks=all, then mark them published; returns how many.
+
+    The bucket locks are held until the marks commit, so no other relay sends a later event of the same key
+    first. A crash after sending and before committing resends the batch; consumers dedupe on the event id."""
+    async with sessions() as db, db.begin():
+        buckets = await _claim_buckets(db)
+        if not buckets:
+            return 0
+        rows = (await db.execute(
+            sa.select(Outbox.c.id, Outbox.c.event_id, Outbox.c.topic, Outbox.c.key, Outbox.c.event_type,
+                      Outbox.c.payload, Outbox.c.occurred_at)
+            .where(Outbox.c.published_at.is_(None), Outbox.c.bucket.in_(buckets))
+            .order_by(Outbox.c.id).limit(limit))).all()
+        if not rows:
+            return 0
+        futures = [await _send(producer, row) for row in rows]
+        await asyncio.gather(*futures)
+        await db.execute(sa.update(Outbox).where(Outbox.c.id.in_([r.id for r in rows]))
+                         .values(published_at=utcnow()))
+    metrics.EVENTS_PUBLISHED.inc(len(rows))
+    return len(rows)
+
+
+async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
+    envelope = Envelope(event_id=row.event_id, event_type=row.event_type, source="/assay/" + row.topic.split(".")[0],
+                        key=row.key, time=row.occurred_at, payload=json.loads(row.payload))
+    message = envelope.to_kafka()
+    return await producer.send(row.topic, value=message.value, key=row.key.encode(),
+                               headers=[(k, v) for k, v in message.headers.items()])
+
+
+async def published_count(sessions: async_sessionmaker[AsyncSession], topic: str) -> int:
+    async with sessions() as db:
+        return (await db.execute(sa.select(sa.func.count()).select_from(Outbox)
+                                 .where(Outbox.c.topic == topic, Outbox.c.published_at.is_not(None)))).scalar_one()
+
+
+async def requeue_published(sessions: async_sessionmaker[AsyncSession], topic: str) -> int:
+    """Mark every retained event of `topic` unpublished again: the broker lost its log (embedded memory broker)."""
+    async with sessions() as db, db.begin():
+        result = await db.execute(sa.update(Outbox).where(Outbox.c.topic == topic, Outbox.c.published_at.is_not(None))
+                                  .values(published_at=None))
+    return result.rowcount or 0
+
+
+async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as db:
+        return (await db.execute(sa.select(sa.func.count()).select_from(Outbox)
+                                 .where(Outbox.c.published_at.is_(None)))).scalar_one()
+
+
+async def purge_published(db: AsyncSession, *, retention: timedelta) -> int:
+    """Published rows are kept for `retention` so a wiped broker can be refilled; older ones go."""
+    result = await db.execute(sa.delete(Outbox).where(Outbox.c.published_at < utcnow() - retention))
+    return result.rowcount or 0

@@ -1,0 +1,79 @@
+"""The outbox relay loop: publish pending rows, survive broker outages, refill a broker that lost its log."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common import bus, outbox
+from libs.common.settings import ServiceSettings
+
+log = logging.getLogger("assay.relay")
+CHECK_EVERY_SECONDS = 10.0
+
+
+class Relay:
+    def __init__(self, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.settings, self.sessions = settings, sessions
+        self.producer: AIOKafkaProducer | None = None
+        self.last_check = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._connect()
+                await self._drain(stop)
+            except (KafkaError, OSError) as exc:
+                log.warning("relay lost the broker; retrying", extra={"error": repr(exc)})
+                await self._disconnect()
+                await _sleep(stop, 1.0)
+        await self._disconnect()
+
+    async def _connect(self) -> None:
+        if self.producer is None:
+            producer = bus.make_producer(self.settings)
+            await producer.start()
+            self.producer = producer
+            self.last_check = 0.0  # a (re)connection may be to a broker that lost everything
+
+    async def _disconnect(self) -> None:
+        if self.producer is not None:
+            try:
+                await self.producer.stop()
+            except Exception:  # stopping a producer whose broker is gone may fail; nothing is left to release
+                pass
+            self.producer = None
+
+    async def _drain(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if time.monotonic() - self.last_check > CHECK_EVERY_SECONDS:
+                await self.refill_if_broker_lost()
+                self.last_check = time.monotonic()
+            sent = await outbox.relay_batch(self.sessions, self.producer, limit=self.settings.relay_batch_size)
+            if sent == 0:
+                await _sleep(stop, self.settings.relay_idle_seconds)
+
+    async def refill_if_broker_lost(self) -> int:
+        """If the broker holds fewer records than we have marked published, it lost its log: send them again.
+
+        Count first, offsets second: offsets only grow, so a broker that kept its log always holds at least as
+        many records as rows we marked published (resends only add). Consumers drop the duplicates."""
+        topic = self.settings.topic
+        await bus.ensure_topics(self.settings, [topic])
+        published = await outbox.published_count(self.sessions, topic)
+        if published and await bus.end_offset_total(self.settings, topic) < published:
+            requeued = await outbox.requeue_published(self.sessions, topic)
+            log.warning("broker lost its log; republishing retained events", extra={"events": requeued})
+            return requeued
+        return 0
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass

@@ -1,0 +1,79 @@
+"""Settings every service shares, read from the environment (pydantic-settings)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = ROOT / "var"
+
+
+class ServiceSettings(BaseSettings):
+    """Shared knobs; each service subclasses this and adds its own database URL and domain settings."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    database_url: str = ""
+
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    # Tansu (the embedded broker) has no idempotent producer; Apache Kafka in compose turns this on.
+    kafka_enable_idempotence: bool = Field(False, alias="KAFKA_ENABLE_IDEMPOTENCE")
+    kafka_topic_partitions: int = Field(4, alias="KAFKA_TOPIC_PARTITIONS")
+
+    s3_endpoint: str = Field("", alias="S3_ENDPOINT")
+    s3_access_key: str = Field("", alias="S3_ACCESS_KEY")
+    s3_secret_key: str = Field("", alias="S3_SECRET_KEY")
+    s3_region: str = Field("us-east-1", alias="S3_REGION")
+    s3_secure: bool = Field(False, alias="S3_SECURE")
+    s3_bucket_prefix: str = Field("assay-", alias="S3_BUCKET_PREFIX")
+    storage_dir: Path = Field(VAR_DIR / "objects", alias="STORAGE_DIR")
+    max_object_bytes: int = Field(20 * 1024 * 1024, alias="MAX_OBJECT_BYTES")
+
+    jwt_secret: str = Field("", alias="JWT_SECRET")
+    jwt_public_key: str = Field("", alias="JWT_PUBLIC_KEY")
+    jwt_algorithm: str = Field("HS256", alias="JWT_ALGORITHM")
+    jwt_issuer: str = Field("assay", alias="JWT_ISSUER")
+    jwt_audience: str = Field("assay", alias="JWT_AUDIENCE")
+
+    outbox_retention_hours: int = Field(168, alias="OUTBOX_RETENTION_HOURS")
+    inbox_retention_hours: int = Field(720, alias="INBOX_RETENTION_HOURS")
+    relay_batch_size: int = Field(1000, alias="RELAY_BATCH_SIZE")
+    relay_idle_seconds: float = Field(0.02, alias="RELAY_IDLE_SECONDS")
+    consumer_max_attempts: int = Field(5, alias="CONSUMER_MAX_ATTEMPTS")
+    consumer_retry_backoff_seconds: float = Field(0.2, alias="CONSUMER_RETRY_BACKOFF_SECONDS")
+    scheduler_interval_seconds: float = Field(30.0, alias="SCHEDULER_INTERVAL_SECONDS")
+
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @property
+    def topic(self) -> str:
+        return f"{self.service_name}.events"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.service_name}.deadletter"
+
+    def jwt_verification_key(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        return self.jwt_secret or dev_jwt_secret()
+
+
+def dev_jwt_secret() -> str:
+    """A random secret made once per checkout under var/, so no default key is ever shipped."""
+    path = VAR_DIR / "jwt-secret"
+    if not path.exists():
+        import secrets
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def sqlite_url(name: str) -> str:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{VAR_DIR / (name + '.db')}"

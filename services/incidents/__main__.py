@@ -1,0 +1,4 @@
+"""python -m services.incidents api|worker|migrate"""
+from services.incidents.worker import main
+
+main()

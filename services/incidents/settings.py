@@ -1,0 +1,11 @@
+"""IncidentsSettings: typed, read from the environment, built in main.py and in tests."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from libs.common.settings import ServiceSettings, sqlite_url
+
+
+class IncidentsSettings(ServiceSettings):
+    service_name: str = "incidents"
+    database_url: str = Field(default_factory=lambda: sqlite_url("incidents"), alias="INCIDENTS_DATABASE_URL")

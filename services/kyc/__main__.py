@@ -1,0 +1,4 @@
+"""python -m services.kyc api|worker|migrate"""
+from services.kyc.worker import main
+
+main()

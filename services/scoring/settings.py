@@ -1,0 +1,11 @@
+"""ScoringSettings: typed, read from the environment, built in main.py and in tests."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from libs.common.settings import ServiceSettings, sqlite_url
+
+
+class ScoringSettings(ServiceSettings):
+    service_name: str = "scoring"
+    database_url: str = Field(default_factory=lambda: sqlite_url("scoring"), alias="SCORING_DATABASE_URL")

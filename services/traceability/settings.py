@@ -1,0 +1,11 @@
+"""TraceabilitySettings: typed, read from the environment, built in main.py and in tests."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from libs.common.settings import ServiceSettings, sqlite_url
+
+
+class TraceabilitySettings(ServiceSettings):
+    service_name: str = "traceability"
+    database_url: str = Field(default_factory=lambda: sqlite_url("traceability"), alias="TRACEABILITY_DATABASE_URL")
