@@ -8,7 +8,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +29,18 @@ def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProduc
         request_timeout_ms=30000, retry_backoff_ms=200)
     options.update(overrides)
     return AIOKafkaProducer(**options)
+
+
+async def abandon_producer(producer: AIOKafkaProducer) -> None:
+    """Close without flushing: records buffered during an outage must not land after events sent later.
+
+    aiokafka's stop() flushes the buffer, so this reaches into its sender and accumulator (private API)."""
+    sender = getattr(producer, "_sender", None)
+    if sender is not None and sender.sender_task is not None:
+        sender.sender_task.cancel()
+    producer._message_accumulator.fail_all(KafkaConnectionError("producer abandoned after an outage"))
+    producer._closed = True
+    await producer.client.close()
 
 
 async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
@@ -57,6 +70,27 @@ async def end_offset_total(settings: ServiceSettings, topic: str) -> int:
         return sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
     finally:
         await consumer.stop()
+
+
+class _RestartFromCommitted(ConsumerRebalanceListener):
+    """On every assignment, start where the group committed, or at the beginning when nothing is committed.
+
+    A broker that lost its log (the embedded memory broker after a restart) has no committed offsets, while the
+    consumer still holds positions in the old log; re-reading from the start is safe because the inbox dedupes."""
+
+    def __init__(self, owner: "Consumer") -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self.owner.consumer
+        if consumer is None or self.owner.offset_reset != "earliest":
+            return
+        for tp in assigned:
+            if await consumer.committed(tp) is None:
+                consumer.seek(tp, 0)
 
 
 class Consumer:
@@ -89,9 +123,10 @@ class Consumer:
         self.producer = make_producer(self.settings)
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
-            *self.topics, bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=self.name,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=self.name,
             enable_auto_commit=False, auto_offset_reset=self.offset_reset, max_poll_records=500)
         await self.consumer.start()
+        self.consumer.subscribe(self.topics, listener=_RestartFromCommitted(self))
 
     async def _stop(self) -> None:
         for client in (self.consumer, self.producer):

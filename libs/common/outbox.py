@@ -5,11 +5,14 @@ import asyncio
 import json
 import logging
 import zlib
+from collections.abc import Callable
+from typing import Any
 from datetime import timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import metrics
@@ -47,7 +50,9 @@ async def _claim_buckets(db: AsyncSession) -> list[int]:
 
 
 async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, *,
-                      limit: int = 1000) -> int:
+                      limit: int = 1000, ack_timeout: float = 5.0,
+                      after_send: Callable[[], None] | None = None,
+                      acked: Callable[[list[Any]], None] | None = None) -> int:
     """Publish up to `limit` pending events with acks=all, then mark them published; returns how many.
 
     The bucket locks are held until the marks commit, so no other relay sends a later event of the same key
@@ -64,7 +69,14 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
         if not rows:
             return 0
         futures = [await _send(producer, row) for row in rows]
-        await asyncio.gather(*futures)
+        try:
+            metadata = await asyncio.wait_for(asyncio.gather(*futures), timeout=ack_timeout)
+        except asyncio.TimeoutError as exc:
+            raise KafkaTimeoutError(f"no acks within {ack_timeout}s: the broker is unreachable") from exc
+        if acked is not None:
+            acked(metadata)
+        if after_send is not None:  # fault injection for tests: a crash between publishing and marking
+            after_send()
         await db.execute(sa.update(Outbox).where(Outbox.c.id.in_([r.id for r in rows]))
                          .values(published_at=utcnow()))
     metrics.EVENTS_PUBLISHED.inc(len(rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -21,6 +22,7 @@ class Relay:
         self.settings, self.sessions = settings, sessions
         self.producer: AIOKafkaProducer | None = None
         self.last_check = 0.0
+        self.high_offsets: dict[tuple[str, int], int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -29,7 +31,7 @@ class Relay:
                 await self._drain(stop)
             except (KafkaError, OSError) as exc:
                 log.warning("relay lost the broker; retrying", extra={"error": repr(exc)})
-                await self._disconnect()
+                await self._disconnect(abandon=True)
                 await _sleep(stop, 1.0)
         await self._disconnect()
 
@@ -40,10 +42,10 @@ class Relay:
             self.producer = producer
             self.last_check = 0.0  # a (re)connection may be to a broker that lost everything
 
-    async def _disconnect(self) -> None:
+    async def _disconnect(self, *, abandon: bool = False) -> None:
         if self.producer is not None:
             try:
-                await self.producer.stop()
+                await (bus.abandon_producer(self.producer) if abandon else self.producer.stop())
             except Exception:  # stopping a producer whose broker is gone may fail; nothing is left to release
                 pass
             self.producer = None
@@ -53,9 +55,22 @@ class Relay:
             if time.monotonic() - self.last_check > CHECK_EVERY_SECONDS:
                 await self.refill_if_broker_lost()
                 self.last_check = time.monotonic()
-            sent = await outbox.relay_batch(self.sessions, self.producer, limit=self.settings.relay_batch_size)
+            sent = await outbox.relay_batch(self.sessions, self.producer, limit=self.settings.relay_batch_size,
+                                            ack_timeout=self.settings.relay_ack_timeout_seconds,
+                                            acked=self._watch_offsets)
             if sent == 0:
                 await _sleep(stop, self.settings.relay_idle_seconds)
+
+    def _watch_offsets(self, acks: list[Any]) -> None:
+        """An ack at a lower offset than one we saw before means the partition's log started over."""
+        for ack in acks:
+            tp = (ack.topic, ack.partition)
+            if ack.offset <= self.high_offsets.get(tp, -1):
+                log.warning("partition offsets went back: the broker lost its log", extra={"partition": tp})
+                self.last_check = 0.0
+                self.high_offsets.clear()
+                return
+            self.high_offsets[tp] = ack.offset
 
     async def refill_if_broker_lost(self) -> int:
         """If the broker holds fewer records than we have marked published, it lost its log: send them again.

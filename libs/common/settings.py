@@ -42,6 +42,7 @@ class ServiceSettings(BaseSettings):
     inbox_retention_hours: int = Field(720, alias="INBOX_RETENTION_HOURS")
     relay_batch_size: int = Field(1000, alias="RELAY_BATCH_SIZE")
     relay_idle_seconds: float = Field(0.02, alias="RELAY_IDLE_SECONDS")
+    relay_ack_timeout_seconds: float = Field(5.0, alias="RELAY_ACK_TIMEOUT_SECONDS")
     consumer_max_attempts: int = Field(5, alias="CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_seconds: float = Field(0.2, alias="CONSUMER_RETRY_BACKOFF_SECONDS")
     scheduler_interval_seconds: float = Field(30.0, alias="SCHEDULER_INTERVAL_SECONDS")

@@ -9,3 +9,21 @@ from libs.common.settings import ServiceSettings, sqlite_url
 class KycSettings(ServiceSettings):
     service_name: str = "kyc"
     database_url: str = Field(default_factory=lambda: sqlite_url("kyc"), alias="KYC_DATABASE_URL")
+
+    # Register and review workflow (part A).
+    kyc_licence_expiry_lead_days: int = Field(60, ge=0, alias="KYC_LICENCE_EXPIRY_LEAD_DAYS")
+    kyc_review_months_high: int = Field(12, ge=1, alias="KYC_REVIEW_MONTHS_HIGH")
+    kyc_review_months_medium: int = Field(24, ge=1, alias="KYC_REVIEW_MONTHS_MEDIUM")
+    kyc_review_months_low: int = Field(36, ge=1, alias="KYC_REVIEW_MONTHS_LOW")
+    kyc_document_max_bytes: int = Field(20 * 1024 * 1024, ge=1, alias="KYC_DOCUMENT_MAX_BYTES")
+    kyc_register_job_minutes: float = Field(60.0, gt=0, alias="KYC_REGISTER_JOB_MINUTES")
+
+    # Watchlists and screening (part C).
+    kyc_watchlist_max_bytes: int = Field(200 * 1024 * 1024, ge=1, alias="KYC_WATCHLIST_MAX_BYTES")
+    kyc_screening_interval_seconds: float = Field(2.0, gt=0, alias="KYC_SCREENING_INTERVAL_SECONDS")
+    kyc_screening_batch_size: int = Field(200, ge=1, alias="KYC_SCREENING_BATCH_SIZE")
+    kyc_screening_threshold: float | None = Field(None, gt=0, alias="KYC_SCREENING_THRESHOLD")
+
+    # Mine sites and the risk table (part B).
+    kyc_site_status_job_minutes: float = Field(60.0, gt=0, alias="KYC_SITE_STATUS_JOB_MINUTES")
+    kyc_site_status_batch_size: int = Field(500, ge=1, alias="KYC_SITE_STATUS_BATCH_SIZE")

@@ -1,5 +1,5 @@
 """Alembic environment of the kyc database: platform tables plus this service's own."""
 from libs.common.migrations import run_env
-from services.kyc import tables
+from services.kyc.tables import KycTable
 
-run_env(tables.KycTable.metadata)
+run_env(KycTable.metadata)

@@ -1,4 +1,4 @@
-"""SQLModel tables of the kyc service; their base has its own MetaData, so migrations see only ours."""
+"""The KYC tables' base, with the service's own MetaData."""
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -1,0 +1,80 @@
+"""HTTP routes of mine sites: registration, edits, inspections, status history."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from libs.common.db import DbTransaction, utcnow
+from services.kyc.access import Creator, Editor, Reader, Reviewer
+from services.kyc.schemas.sites import (EditSite, InspectionRead, RecordInspection, RegisterSite, SitePage, SiteRead,
+                                        StatusChangeRead)
+from services.kyc.use_cases import sites as use_cases
+
+router = APIRouter(prefix="/sites", tags=["mine sites"])
+NOT_FOUND = {404: {"description": "no such site in the caller's organisation"}}
+INVALID = {422: {"description": "invalid_geojson, unknown_country, unknown_region, region_country_mismatch, "
+                                "invalid_hs_code, unknown_actor, ..."}}
+
+
+@router.post("", status_code=201, summary="Register a mine site (it starts blue: not inspected)", responses=INVALID)
+async def register_site(body: RegisterSite, principal: Creator, db: DbTransaction) -> SiteRead:
+    site = await use_cases.register_site(db, org_id=principal.org_id, user_id=principal.user_id, name=body.name,
+                                         location=body.location, country=body.country, region=body.region,
+                                         minerals=body.minerals, operator_actor_id=body.operator_actor_id,
+                                         capacity_kg_per_month=body.capacity_kg_per_month)
+    return SiteRead.from_domain(site, today=utcnow().date())
+
+
+@router.get("", summary="Mine sites of the caller's organisation, filtered and paginated")
+async def list_sites(principal: Reader, db: DbTransaction,
+                     status: Literal["green", "yellow", "red", "blue"] | None = None,
+                     country: Annotated[str | None, Query(max_length=20)] = None,
+                     mineral: Annotated[str | None, Query(max_length=20, description="HS code or prefix")] = None,
+                     operator_actor_id: UUID | None = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SitePage:
+    sites, total = await use_cases.list_sites(db, org_id=principal.org_id, status=status, country=country,
+                                              mineral=mineral, operator_actor_id=operator_actor_id, limit=limit,
+                                              offset=offset)
+    today = utcnow().date()
+    return SitePage(items=[SiteRead.from_domain(s, today=today) for s in sites], total=total, limit=limit,
+                    offset=offset)
+
+
+@router.get("/{site_id}", summary="One mine site, with its status in force today", responses=NOT_FOUND)
+async def get_site(site_id: UUID, principal: Reader, db: DbTransaction) -> SiteRead:
+    site = await use_cases.get_site(db, site_id, org_id=principal.org_id)
+    return SiteRead.from_domain(site, today=utcnow().date())
+
+
+@router.patch("/{site_id}", summary="Correct a site's description (its status changes only by inspection or lapse)",
+              responses={**NOT_FOUND, **INVALID, 409: {"description": "stale_version"}})
+async def edit_site(site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction) -> SiteRead:
+    site = await use_cases.edit_site(db, site_id, org_id=principal.org_id, user_id=principal.user_id,
+                                     changes=body.changes(), expected_version=body.version)
+    return SiteRead.from_domain(site, today=utcnow().date())
+
+
+@router.post("/{site_id}/inspections", status_code=201, summary="Record an inspection; the latest sets the status",
+             responses={**NOT_FOUND, 422: {"description": "date_in_future, unknown_document, ..."}})
+async def record_inspection(site_id: UUID, body: RecordInspection, principal: Reviewer,
+                            db: DbTransaction) -> InspectionRead:
+    row = await use_cases.record_inspection(
+        db, site_id, org_id=principal.org_id, user_id=principal.user_id, inspection_date=body.inspection_date,
+        inspector=body.inspector, agency=body.agency, result=body.result, notes=body.notes,
+        report_document_id=body.report_document_id)
+    return InspectionRead.from_row(row)
+
+
+@router.get("/{site_id}/inspections", summary="A site's inspections, latest first", responses=NOT_FOUND)
+async def list_inspections(site_id: UUID, principal: Reader, db: DbTransaction) -> list[InspectionRead]:
+    rows = await use_cases.list_inspections(db, site_id, org_id=principal.org_id)
+    return [InspectionRead.from_row(r) for r in rows]
+
+
+@router.get("/{site_id}/status-history", summary="Every status decision, in the order made", responses=NOT_FOUND)
+async def status_history(site_id: UUID, principal: Reader, db: DbTransaction) -> list[StatusChangeRead]:
+    rows = await use_cases.status_history(db, site_id, org_id=principal.org_id)
+    return [StatusChangeRead.from_row(r) for r in rows]

@@ -1,0 +1,71 @@
+"""HTTP routes of watchlists: create a list, import a file as a new snapshot, read lists and their snapshots."""
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+
+from libs.common.db import DbTransaction
+from libs.common.errors import TooLarge
+from services.kyc.access import Admin, Reader
+from services.kyc.schemas.watchlists import CreateWatchlist, SnapshotPage, SnapshotRead, WatchlistRead
+from services.kyc.use_cases import watchlists as use_cases
+
+router = APIRouter(prefix="/watchlists", tags=["watchlists"])
+NOT_FOUND = {404: {"description": "no such watchlist in the caller's organisation"}}
+IMPORT_ERRORS = {
+    200: {"description": "the file changes nothing: the snapshot in force is answered, no new version"},
+    413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES)"},
+    422: {"description": "malformed_list, with `location` (line or record) and `reason`; the snapshot in force "
+                         "stays; or empty_file"},
+}
+
+
+@router.post("", status_code=201, summary="Create a watchlist (its files are imported as snapshots)",
+             responses={409: {"description": "duplicate_watchlist: the name is taken"}})
+async def create_watchlist(body: CreateWatchlist, principal: Admin, db: DbTransaction) -> WatchlistRead:
+    row = await use_cases.create_watchlist(db, org_id=principal.org_id, user_id=principal.user_id, name=body.name,
+                                           fmt=body.format, source=body.source)
+    return WatchlistRead.from_row(row)
+
+
+@router.get("", summary="Watchlists of the caller's organisation")
+async def list_watchlists(principal: Reader, db: DbTransaction) -> list[WatchlistRead]:
+    return [WatchlistRead.from_row(r) for r in await use_cases.list_watchlists(db, org_id=principal.org_id)]
+
+
+@router.get("/{watchlist_id}", summary="One watchlist with the snapshot in force", responses=NOT_FOUND)
+async def get_watchlist(watchlist_id: UUID, principal: Reader, db: DbTransaction) -> WatchlistRead:
+    row, snapshot = await use_cases.get_watchlist(db, watchlist_id, org_id=principal.org_id)
+    return WatchlistRead.from_row(row, snapshot)
+
+
+@router.get("/{watchlist_id}/snapshots", summary="Imported snapshots, newest first", responses=NOT_FOUND)
+async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbTransaction,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SnapshotPage:
+    rows, total = await use_cases.list_snapshots(db, watchlist_id, org_id=principal.org_id, limit=limit,
+                                                 offset=offset)
+    return SnapshotPage(items=[SnapshotRead.from_row(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/{watchlist_id}/imports", status_code=201, responses={**NOT_FOUND, **IMPORT_ERRORS},
+             summary="Import a list file: a new snapshot when entries were added, changed or removed")
+async def import_snapshot(watchlist_id: UUID, file: Annotated[UploadFile, File(description="the list file")],
+                          request: Request, response: Response, principal: Admin, db: DbTransaction) -> SnapshotRead:
+    data = await _read_limited(file, request.app.state.settings.kyc_watchlist_max_bytes)
+    result = await use_cases.import_snapshot(db, watchlist_id, org_id=principal.org_id, user_id=principal.user_id,
+                                             data=data, store=request.app.state.store)
+    if not result.created:
+        response.status_code = 200
+    return SnapshotRead.from_row(result.snapshot)
+
+
+async def _read_limited(file: UploadFile, max_bytes: int) -> bytes:
+    if file.size is not None and file.size > max_bytes:
+        raise TooLarge(f"the file has {file.size} bytes; the limit is {max_bytes}", code="file_too_large")
+    data = await file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(f"the file is larger than the limit of {max_bytes} bytes", code="file_too_large")
+    return data

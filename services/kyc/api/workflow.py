@@ -1,0 +1,77 @@
+"""HTTP routes of the review workflow: one POST per move of an actor's KYC status."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Body
+
+from libs.common.db import DbTransaction
+from services.kyc.access import Creator, Reviewer
+from services.kyc.api.context import Settings, review_months
+from services.kyc.schemas.actors import ActorRead
+from services.kyc.schemas.workflow import Decision, Transition
+from services.kyc.use_cases import workflow as use_cases
+
+router = APIRouter(prefix="/actors/{actor_id}", tags=["review workflow"])
+MOVE = {404: {"description": "no such actor in the caller's organisation"},
+        409: {"description": "invalid_transition, stale_version"}}
+APPROVAL = {**MOVE, 403: {"description": "four_eyes (the submitter cannot approve), missing_role, operator_only"},
+            409: {"description": "invalid_transition, stale_version, open_hits, screening_pending"}}
+NoBody = Body(default_factory=Transition)
+
+
+@router.post("/submit", summary="draft → submitted", responses=MOVE)
+async def submit(actor_id: UUID, principal: Creator, db: DbTransaction, body: Transition = NoBody) -> ActorRead:
+    row = await use_cases.submit(db, actor_id, principal=principal, version=body.version, reason=body.reason)
+    return ActorRead.from_row(row)
+
+
+@router.post("/start-review", summary="submitted → under_review", responses=MOVE)
+async def start_review(actor_id: UUID, principal: Reviewer, db: DbTransaction,
+                       body: Transition = NoBody) -> ActorRead:
+    row = await use_cases.start_review(db, actor_id, principal=principal, version=body.version, reason=body.reason)
+    return ActorRead.from_row(row)
+
+
+@router.post("/approve", summary="under_review → approved: four eyes, clear screening, risk level, review date",
+             responses=APPROVAL)
+async def approve(actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings,
+                  body: Transition = NoBody) -> ActorRead:
+    row = await use_cases.approve(db, actor_id, principal=principal, review_months=review_months(settings),
+                                  version=body.version, reason=body.reason)
+    return ActorRead.from_row(row)
+
+
+@router.post("/reject", summary="under_review → rejected", responses=MOVE)
+async def reject(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
+    row = await use_cases.reject(db, actor_id, principal=principal, reason=body.reason, version=body.version)
+    return ActorRead.from_row(row)
+
+
+@router.post("/suspend", summary="approved → suspended", responses=MOVE)
+async def suspend(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
+    row = await use_cases.suspend(db, actor_id, principal=principal, reason=body.reason, version=body.version)
+    return ActorRead.from_row(row)
+
+
+@router.post("/reinstate", summary="suspended → approved (screening must be clear)",
+             responses={**MOVE, 409: {"description": "invalid_transition, stale_version, open_hits, "
+                                                     "screening_pending"}})
+async def reinstate(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
+    row = await use_cases.reinstate(db, actor_id, principal=principal, reason=body.reason, version=body.version)
+    return ActorRead.from_row(row)
+
+
+@router.post("/reopen", summary="rejected → draft, to correct and submit again", responses=MOVE)
+async def reopen(actor_id: UUID, principal: Creator, db: DbTransaction, body: Transition = NoBody) -> ActorRead:
+    row = await use_cases.reopen(db, actor_id, principal=principal, version=body.version, reason=body.reason)
+    return ActorRead.from_row(row)
+
+
+@router.post("/complete-review", summary="Periodic review of an approved actor: approval checks again, new risk "
+             "level and next review date", responses=APPROVAL)
+async def complete_review(actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings,
+                          body: Transition = NoBody) -> ActorRead:
+    row = await use_cases.complete_review(db, actor_id, principal=principal, review_months=review_months(settings),
+                                          version=body.version, reason=body.reason)
+    return ActorRead.from_row(row)

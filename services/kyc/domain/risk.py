@@ -1,0 +1,79 @@
+"""The country/region risk table: conflict-affected and high-risk areas, replaced whole, one version per change."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from libs.common.errors import Invalid
+from services.kyc.domain import geography
+
+
+class AreaLevel(StrEnum):
+    CONFLICT_AFFECTED = "conflict_affected"
+    HIGH_RISK = "high_risk"
+
+
+HIGH, STANDARD = "high", "standard"
+
+
+@dataclass(frozen=True, order=True)
+class RiskArea:
+    area: str  # ISO 3166-1 alpha-2 country ("CD") or ISO 3166-2 region ("CD-NK")
+    level: AreaLevel
+    reason: str
+    source: str
+
+    @property
+    def country(self) -> str:
+        return self.area.split("-", 1)[0]
+
+    @property
+    def region(self) -> str | None:
+        return self.area if "-" in self.area else None
+
+
+@dataclass(frozen=True)
+class RiskTable:
+    """One version of an organisation's table; version None means no table was ever set (nothing is listed)."""
+
+    version: int | None
+    areas: list[RiskArea] = field(default_factory=list)
+    created_at: datetime | None = None
+    created_by: str | None = None
+
+
+def area_code(value: str) -> str:
+    """A checked country or region code; regions must exist in their country."""
+    text = (value or "").strip().upper()
+    country = geography.country(text.split("-", 1)[0])
+    if "-" not in text:
+        return country
+    return geography.region(country, text) or country
+
+
+def risk_table(entries: list[RiskArea]) -> list[RiskArea]:
+    """The table as stored and compared: codes checked, text trimmed, one entry per area, sorted by area."""
+    table: dict[str, RiskArea] = {}
+    for entry in entries:
+        area = area_code(entry.area)
+        if area in table:
+            raise Invalid(f"area {area} is listed more than once", code="duplicate_area", area=area)
+        table[area] = RiskArea(area, AreaLevel(entry.level), entry.reason.strip(), entry.source.strip())
+    return sorted(table.values())
+
+
+def is_unchanged(current: list[RiskArea], proposed: list[RiskArea]) -> bool:
+    return sorted(current) == sorted(proposed)
+
+
+def risk_of(listed: set[str], *, country: str, region: str | None) -> str:
+    """"high" when the country, or the region if any, is among the listed areas; else "standard"."""
+    return HIGH if country in listed or (region is not None and region in listed) else STANDARD
+
+
+def diff(current: list[RiskArea], proposed: list[RiskArea]) -> dict[str, list[str]]:
+    """What a replacement does, by area code: for the audit entry."""
+    before, after = {e.area: e for e in current}, {e.area: e for e in proposed}
+    return {"added": sorted(after.keys() - before.keys()), "removed": sorted(before.keys() - after.keys()),
+            "changed": sorted(a for a in before.keys() & after.keys() if before[a] != after[a])}

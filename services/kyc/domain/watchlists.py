@@ -1,0 +1,74 @@
+"""Watchlists: list formats, entries as stored JSON, and what a new snapshot changes against the current one."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from uuid import UUID
+
+from libs.common.errors import Invalid
+from services.kyc.screening.lists import FORMATS, ListEntry, MalformedList, parse_list
+from services.kyc.screening.matcher import changed_entries
+
+LIST_FORMATS = tuple(FORMATS)
+_TUPLE_FIELDS = ("names", "birth_dates", "countries", "identifiers", "programs")
+
+
+@dataclass
+class SnapshotDiff:
+    """Entries a new file adds or changes, and ids it no longer lists."""
+
+    added: list[ListEntry] = field(default_factory=list)
+    changed: list[ListEntry] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def parse(fmt: str, data: bytes) -> list[ListEntry]:
+    """The file's entries; a malformed file is refused as a whole, saying which record failed."""
+    try:
+        return parse_list(fmt, data)
+    except MalformedList as exc:
+        raise Invalid(f"the list file is malformed at {exc.location}: {exc.reason}", code="malformed_list",
+                      location=exc.location, reason=exc.reason) from None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def diff(current: dict[str, str], parsed: list[ListEntry]) -> SnapshotDiff:
+    """Compare the current {entry_id: fingerprint} with a parsed file by fingerprints."""
+    touched, removed = changed_entries(current, parsed)
+    result = SnapshotDiff(removed=removed)
+    for entry in touched:
+        (result.changed if entry.entry_id in current else result.added).append(entry)
+    return result
+
+
+def entry_data(entry: ListEntry) -> dict[str, Any]:
+    return {k: list(v) if k in _TUPLE_FIELDS else v for k, v in asdict(entry).items()}
+
+
+def entry_from_data(data: dict[str, Any]) -> ListEntry:
+    return ListEntry(**{k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in data.items()})
+
+
+def index_key(watchlist_id: UUID, entry_id: str) -> str:
+    """One engine index holds every list of an organisation; entry ids are only unique within a list."""
+    return f"{watchlist_id}/{entry_id}"
+
+
+def split_key(key: str) -> tuple[UUID, str]:
+    watchlist_id, _, entry_id = key.partition("/")
+    return UUID(watchlist_id), entry_id
+
+
+def keyed(watchlist_id: UUID, entry: ListEntry) -> ListEntry:
+    """The entry under its index key; fingerprints always come from the stored entry, never from this copy."""
+    data = entry_data(entry)
+    data["entry_id"] = index_key(watchlist_id, entry.entry_id)
+    return entry_from_data(data)

@@ -1,0 +1,138 @@
+"""What the actors API accepts and returns."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
+from services.kyc.tables.register import ActorRow
+
+ActorType = Literal["asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter",
+                    "smelter_refiner"]
+KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected", "suspended"]
+RiskLevel = Literal["low", "medium", "high"]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["registered", "operational", "postal", "other"] = "registered"
+    street: Name
+    city: Short | None = None
+    region: RegionCode | None = Field(None, description="ISO 3166-2, e.g. CD-NK")
+    postal_code: text(20) | None = None
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2")
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    role: Short | None = None
+    email: text(254) | None = None
+    phone: text(30) | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Contact":
+        if not (self.email or self.phone):
+            raise ValueError("a contact needs an email or a phone number")
+        if self.email and not EMAIL.match(self.email):
+            raise ValueError("email is not an address")
+        if self.phone and not PHONE.match(self.phone):
+            raise ValueError("phone is not a phone number")
+        return self
+
+
+class RegisterActor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor_type: ActorType
+    legal_name: Name
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    registration_number: Short | None = None
+    tax_number: Short | None = None
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. CD")
+    region: RegionCode | None = Field(None, description="ISO 3166-2 subdivision of `country`, e.g. CD-NK")
+    addresses: list[Address] = Field(default_factory=list, max_length=20)
+    contacts: list[Contact] = Field(default_factory=list, max_length=20)
+    minerals: list[HsCode] = Field(default_factory=list, max_length=50,
+                                   description="HS codes, e.g. 7108 (gold), 2616 (gold ores), 2609 (tin ores)")
+    smelter_facility_id: text(20) | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
+
+
+REQUIRED = ("actor_type", "legal_name", "country", "aliases", "addresses", "contacts", "minerals")
+
+
+class UpdateActor(BaseModel):
+    """Only the fields sent change; `version` is the one last read (a newer one answers 409 stale_version)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=2**31 - 1)
+    actor_type: ActorType | None = None
+    legal_name: Name | None = None
+    aliases: list[Name] | None = Field(None, max_length=50)
+    registration_number: Short | None = None
+    tax_number: Short | None = None
+    country: CountryCode | None = None
+    region: RegionCode | None = None
+    addresses: list[Address] | None = Field(None, max_length=20)
+    contacts: list[Contact] | None = Field(None, max_length=20)
+    minerals: list[HsCode] | None = Field(None, max_length=50)
+    smelter_facility_id: text(20) | None = None
+
+    @field_validator(*REQUIRED)
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("this field cannot be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
+
+
+class ActorRead(BaseModel):
+    id: UUID
+    org_id: str
+    actor_type: str
+    legal_name: str
+    aliases: list[str]
+    registration_number: str | None
+    tax_number: str | None
+    country: str
+    region: str | None
+    addresses: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
+    minerals: list[str]
+    smelter_facility_id: str | None
+    kyc_status: KycStatus
+    risk_level: RiskLevel | None
+    risk_factors: list[str]
+    risk_table_version: int | None
+    created_by: str
+    submitted_by: str | None
+    submitted_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+    next_review_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def from_row(cls, row: ActorRow) -> "ActorRead":
+        return cls.model_validate(row, from_attributes=True)
+
+
+class ActorPage(BaseModel):
+    items: list[ActorRead]
+    total: int
+    limit: int
+    offset: int

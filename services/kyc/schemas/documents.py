@@ -1,0 +1,40 @@
+"""What the documents API returns (uploads are multipart forms)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from services.kyc.tables.register import DocumentRow
+
+DocType = Literal["registration_certificate", "tax_certificate", "licence", "identity_document",
+                  "ownership_declaration", "inspection_report", "site_photo", "contract", "other"]
+
+
+class DocumentRead(BaseModel):
+    id: UUID
+    doc_type: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    actor_id: UUID | None
+    person_id: UUID | None
+    licence_id: UUID | None
+    site_id: UUID | None
+    inspection_id: UUID | None
+
+    @classmethod
+    def from_row(cls, row: DocumentRow) -> "DocumentRead":
+        return cls.model_validate(row, from_attributes=True)
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentRead]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,31 @@
+"""What the history API returns."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from services.kyc.tables.register import AuditEntryRow
+
+
+class HistoryEntryRead(BaseModel):
+    id: UUID
+    entity_type: str
+    entity_id: str
+    action: str
+    user_id: str
+    at: datetime
+    changes: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: AuditEntryRow) -> "HistoryEntryRead":
+        return cls.model_validate(row, from_attributes=True)
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntryRead]
+    total: int
+    limit: int
+    offset: int

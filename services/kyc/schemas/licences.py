@@ -1,0 +1,79 @@
+"""What the licences API accepts and returns."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.kyc.domain import licences
+from services.kyc.schemas.text import Name, Short
+from services.kyc.tables.register import LicenceRow
+
+LicenceType = Literal["mining_title", "environmental_licence", "trader_card", "export_licence", "processing_licence",
+                      "transport_permit", "other"]
+LicenceState = Literal["not_yet_valid", "valid", "expired"]
+
+
+class AddLicence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    licence_type: LicenceType
+    issuer: Name
+    number: Short
+    valid_from: date
+    valid_to: date | None = Field(None, description="last valid day; none for a permit without end date")
+    document_id: UUID | None = Field(None, description="an uploaded document of this organisation to attach")
+
+
+class UpdateLicence(BaseModel):
+    """Only the fields sent change; a new valid_to (a renewal) is announced again when it nears."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    licence_type: LicenceType | None = None
+    issuer: Name | None = None
+    number: Short | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @field_validator("licence_type", "issuer", "number", "valid_from")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("this field cannot be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class LicenceRead(BaseModel):
+    id: UUID
+    actor_id: UUID
+    licence_type: str
+    issuer: str
+    number: str
+    valid_from: date
+    valid_to: date | None
+    state: LicenceState
+    expiring_notified_at: datetime | None
+    expired_notified_at: datetime | None
+    document_ids: list[UUID] = []
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: LicenceRow, *, today: date, document_ids: list[UUID] | None = None) -> "LicenceRead":
+        return cls(**{f: getattr(row, f) for f in (
+            "id", "actor_id", "licence_type", "issuer", "number", "valid_from", "valid_to", "expiring_notified_at",
+            "expired_notified_at", "created_at", "updated_at")},
+            state=licences.state(row.valid_from, row.valid_to, today), document_ids=document_ids or [])
+
+
+class LicencePage(BaseModel):
+    items: list[LicenceRead]
+    total: int
+    limit: int
+    offset: int

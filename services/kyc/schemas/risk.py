@@ -1,0 +1,59 @@
+"""What the risk-table API accepts and returns."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.kyc.domain.risk import AreaLevel, RiskArea, RiskTable
+from services.kyc.schemas.text import NO_CONTROL, text
+from services.kyc.tables.sites import RiskTableRow
+
+MAX_AREAS = 5000
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=NO_CONTROL)]
+
+
+class RiskAreaEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: text(10, min_length=0) = Field(
+        description="ISO 3166-1 alpha-2 country (CD) or ISO 3166-2 region (CD-NK)")
+    level: Literal["conflict_affected", "high_risk"]
+    reason: Text
+    source: Text = Field(description="where the listing comes from, e.g. a report or list and its date")
+
+    def to_domain(self) -> RiskArea:
+        return RiskArea(area=self.area, level=AreaLevel(self.level), reason=self.reason, source=self.source)
+
+    @classmethod
+    def from_domain(cls, area: RiskArea) -> "RiskAreaEntry":
+        return cls(area=area.area, level=area.level.value, reason=area.reason, source=area.source)
+
+
+ReplaceRiskTable = Annotated[list[RiskAreaEntry], Field(max_length=MAX_AREAS)]
+
+
+class RiskTableRead(BaseModel):
+    version: int | None = Field(description="null while the organisation has never set a table")
+    created_at: datetime | None
+    created_by: str | None
+    areas: list[RiskAreaEntry]
+
+    @classmethod
+    def from_domain(cls, table: RiskTable) -> "RiskTableRead":
+        return cls(version=table.version, created_at=table.created_at, created_by=table.created_by,
+                   areas=[RiskAreaEntry.from_domain(a) for a in table.areas])
+
+
+class RiskTableVersionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    area_count: int
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RiskTableRow) -> "RiskTableVersionRead":
+        return cls.model_validate(row)

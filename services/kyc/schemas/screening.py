@@ -1,0 +1,55 @@
+"""What the screening API accepts and returns: hits in the review queue, decisions, an actor's summary."""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from services.kyc.schemas.text import Reason
+from services.kyc.tables.screening import ScreeningHitRow, WatchlistRow
+
+
+class DecideHit(BaseModel):
+    reason: Reason = Field(description="why the hit is a true match or a false positive")
+
+
+class HitRead(BaseModel):
+    id: UUID
+    actor_id: UUID
+    subject_type: str
+    subject_id: UUID
+    subject_name: str = Field(description="the subject's name (or alias) that matched")
+    watchlist_id: UUID
+    watchlist_name: str
+    entry_id: str
+    matched_name: str = Field(description="the listed name that matched")
+    score: float
+    explanation: list[str] = Field(description="what matched: name comparison, then secondary identifiers")
+    entry_removed: bool = Field(description="a later snapshot no longer lists the entry")
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+
+    @classmethod
+    def from_row(cls, hit: ScreeningHitRow, watchlist: WatchlistRow) -> "HitRead":
+        fields = {name: getattr(hit, name) for name in cls.model_fields if name != "watchlist_name"}
+        return cls(**fields, watchlist_name=watchlist.name)
+
+
+class HitPage(BaseModel):
+    items: list[HitRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class ActorScreeningRead(BaseModel):
+    actor_id: UUID
+    pending_hits: int
+    confirmed_hits: int
+    dismissed_hits: int
+    pending_screenings: int
+    last_screened_at: datetime | None

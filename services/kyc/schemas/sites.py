@@ -1,0 +1,159 @@
+"""What the mine-site API accepts and returns."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.kyc.domain import sites as domain
+from services.kyc.domain.sites import MineSite
+from services.kyc.schemas.text import NO_CONTROL, HsCode, text
+from services.kyc.tables.sites import SiteInspectionRow, SiteStatusChangeRow
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_CONTROL)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL)]
+Code = text(10, min_length=0)  # checked by the domain, so a wrong one gets its own problem code
+Capacity = Annotated[float, Field(gt=0, allow_inf_nan=False, description="estimated production, kg per month")]
+Minerals = Annotated[list[HsCode], Field(
+    min_length=1, max_length=50, description="HS codes, e.g. 7108 (gold) or 261590 (tantalum ores)")]
+Location = Annotated[Any, Field(description="GeoJSON geometry: Point, Polygon or MultiPolygon ([longitude, latitude])",
+                                json_schema_extra={"type": "object", "example": {"type": "Point",
+                                                                                 "coordinates": [28.86, -2.49]}})]
+Status = Literal["green", "yellow", "red", "blue"]
+Result = Literal["green", "yellow", "red"]
+
+
+class RegisterSite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    operator_actor_id: UUID | None = None
+    location: Location
+    country: Code = Field(description="ISO 3166-1 alpha-2, e.g. CD")
+    region: Code | None = Field(default=None, description="ISO 3166-2, e.g. CD-SK")
+    minerals: Minerals
+    capacity_kg_per_month: Capacity | None = None
+
+
+class EditSite(BaseModel):
+    """Only the fields sent change; null clears operator, region or capacity. The status is never edited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    operator_actor_id: UUID | None = None
+    location: Location = None
+    country: Code | None = None
+    region: Code | None = None
+    minerals: Minerals | None = None
+    capacity_kg_per_month: Capacity | None = None
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="the version last read; a newer one answers 409 stale_version")
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_cleared(self) -> "EditSite":
+        cleared = [f for f in ("name", "location", "country", "minerals")
+                   if f in self.model_fields_set and getattr(self, f) is None]
+        if cleared:
+            raise ValueError(f"{', '.join(cleared)} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.model_fields_set if f != "version"}
+
+
+class TransitionRead(BaseModel):
+    date: date
+    status: Status
+    reason: str
+
+
+class SiteRead(BaseModel):
+    id: UUID
+    name: str
+    operator_actor_id: UUID | None
+    location: dict[str, Any]
+    country: str
+    region: str | None
+    minerals: list[str]
+    capacity_kg_per_month: float | None
+    status: Status = Field(description="in force today: the recorded status with any due lapse applied")
+    status_since: date
+    next_transition: TransitionRead | None = Field(description="the next lapse if no inspection comes first")
+    last_inspection_date: date | None
+    registered_date: date
+    area_risk: str | None = Field(description="high or standard, per the risk table version below")
+    risk_table_version: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def from_domain(cls, site: MineSite, *, today: date) -> "SiteRead":
+        status, since = domain.effective_status(site, today)
+        ahead = domain.next_transition(site, after=today)
+        return cls(id=site.id, name=site.name, operator_actor_id=site.operator_actor_id, location=site.location,
+                   country=site.country, region=site.region, minerals=site.minerals,
+                   capacity_kg_per_month=site.capacity_kg_per_month, status=status.value, status_since=since,
+                   next_transition=TransitionRead(date=ahead.on, status=ahead.status.value, reason=ahead.reason.value)
+                   if ahead else None,
+                   last_inspection_date=site.last_inspection_date, registered_date=site.registered_on,
+                   area_risk=site.area_risk, risk_table_version=site.risk_table_version,
+                   created_at=site.created_at, updated_at=site.updated_at, version=site.version)
+
+
+class SitePage(BaseModel):
+    items: list[SiteRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class RecordInspection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inspection_date: date = Field(description="not in the future; an older one than the latest is history only")
+    inspector: Label
+    agency: Label
+    result: Result
+    notes: text(10_000, min_length=0) | None = None
+    report_document_id: UUID | None = Field(default=None, description="an uploaded document of this organisation")
+
+
+class InspectionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    site_id: UUID
+    inspection_date: date
+    inspector: str
+    agency: str
+    result: Result
+    notes: str | None
+    report_document_id: UUID | None
+    recorded_by: str
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SiteInspectionRow) -> "InspectionRead":
+        return cls.model_validate(row)
+
+
+class StatusChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    previous_status: Status | None
+    status: Status
+    reason: str = Field(description="registered | inspection | green_lapsed | blue_expired")
+    effective_date: date
+    inspection_id: UUID | None
+    area_risk: str | None
+    risk_table_version: int | None = Field(description="the risk table version in force at this decision")
+    changed_by: str
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SiteStatusChangeRow) -> "StatusChangeRead":
+        return cls.model_validate(row)

@@ -1,0 +1,60 @@
+"""What the watchlist API accepts and returns."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from services.kyc.schemas.text import Name, text
+from services.kyc.tables.screening import WatchlistRow, WatchlistSnapshotRow
+
+ListFormat = Literal["un_xml", "ofac_xml", "ofac_csv", "ftm_jsonl", "csv"]
+
+
+class CreateWatchlist(BaseModel):
+    name: Name = Field(description="unique within the organisation, e.g. 'UN SC consolidated list'")
+    format: ListFormat = Field(description="how its files are parsed: UN XML, OFAC SDN XML/CSV, FtM JSON lines, "
+                                           "or the plain CSV id,name,kind,aliases,birth_date,country,identifiers,program")
+    source: text(500) | None = Field(None, description="where the files come from, e.g. a URL")  # type: ignore[valid-type]
+
+
+class SnapshotRead(BaseModel):
+    id: UUID
+    watchlist_id: UUID
+    version: int
+    sha256: str
+    entry_count: int
+    added_count: int
+    changed_count: int
+    removed_count: int
+    imported_by: str
+    imported_at: datetime
+
+    @classmethod
+    def from_row(cls, row: WatchlistSnapshotRow) -> "SnapshotRead":
+        return cls.model_validate(row, from_attributes=True)
+
+
+class SnapshotPage(BaseModel):
+    items: list[SnapshotRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class WatchlistRead(BaseModel):
+    id: UUID
+    name: str
+    format: str
+    source: str | None
+    version: int = Field(description="the snapshot in force; 0 before the first import")
+    created_by: str
+    created_at: datetime
+    current_snapshot: SnapshotRead | None = None
+
+    @classmethod
+    def from_row(cls, row: WatchlistRow, snapshot: WatchlistSnapshotRow | None = None) -> "WatchlistRead":
+        read = cls.model_validate(row, from_attributes=True)
+        return read.model_copy(update={"current_snapshot": SnapshotRead.from_row(snapshot) if snapshot else None})

@@ -1,0 +1,138 @@
+"""Name normalisation: transliteration, legal forms, particles and titles, Arabic compounds."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from .phonetic import consonant_key, fold, unvocalised
+from .wordlists import (ABD_PREFIXES, FIRST_POSITION_NAMES, GENERIC_WORDS, LEGAL_FORMS,
+                        LEGAL_PHRASES, STOP_WORDS, SYNONYMS, TITLES)
+
+__all__ = ["NameAnalysis", "analyze", "tokens", "normalized", "phonetic_key", "fold",
+           "is_generic", "script_of"]
+
+phonetic_key = consonant_key
+
+_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
+# The article ال glued to the next word; anyascii would turn 'الحسيني' into 'lhsyny'.
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0621-\u064A])\u0627\u0644(?=[\u0621-\u064A]{2})")
+_ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # harakat and tatweel
+_DOTTED = re.compile(r"\b[a-z](?:\.[a-z])+\.?(?![a-z])")
+_ELISION = re.compile(r"\b[dl]'(?=[a-z])")
+_NON_LATIN = re.compile(r"[^\x00-\u024f]")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in sorted(LEGAL_PHRASES, key=len, reverse=True):
+    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+
+
+@dataclass(frozen=True, slots=True)
+class NameAnalysis:
+    """Matching tokens of a name plus what was set aside, for explanations."""
+
+    tokens: tuple[str, ...]
+    legal_forms: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    script: str = "latin"
+
+
+def script_of(name: str) -> str:
+    """'arabic', 'cyrillic', 'latin' or 'other' (first non-Latin script seen wins)."""
+    if _ARABIC.search(name):
+        return "arabic"
+    if re.search(r"[\u0400-\u04FF]", name):
+        return "cyrillic"
+    return "other" if _NON_LATIN.search(name) else "latin"
+
+
+def _ascii(name: str) -> str:
+    if _ARABIC.search(name):
+        name = _ARABIC_MARKS.sub("", _ARABIC_ARTICLE.sub("", name)).replace("\u0629", "a")
+        # A word-initial ayn is written with a vowel in Latin: 'علي' -> 'aly' ~ 'ali'.
+        name = re.sub(r"(?<![\u0621-\u064A])\u0639", "a", name)
+    text = name.casefold() if name.isascii() else anyascii(name).casefold()
+    text = _ELISION.sub("", text) if "'" in text else text
+    if "." in text:
+        text = _DOTTED.sub(lambda m: _undot(m.group()), text)
+    return text.replace("'", "").replace("`", "")
+
+
+def _undot(acronym: str) -> str:
+    letters = acronym.replace(".", "")
+    # 'S.A.R.L.' is a legal form; 'J.P.' are two initials.
+    return f" {letters} " if letters in LEGAL_FORMS else " " + " ".join(letters) + " "
+
+
+def _split_abd(token: str) -> list[str]:
+    if not token.startswith("abd"):
+        return [token]
+    for prefix in ABD_PREFIXES:
+        if token.startswith(prefix):
+            rest = token[len(prefix):]
+            if not rest:
+                return ["abd"]
+            if len(rest) < 3:
+                return [token]
+            if prefix != "abd":
+                return ["abd", rest]
+            if rest[:2] in ("al", "el", "ul", "ou"):
+                return ["abd", rest[2:]]
+            if unvocalised(token):  # Arabic script 'عبدالله' -> 'abdllh'
+                return ["abd", rest]
+    return [token]
+
+
+def _strip_phrases(words: list[str]) -> tuple[list[str], list[str]]:
+    removed: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase in _PHRASES_BY_FIRST.get(words[i], ()):
+            if tuple(words[i:i + len(phrase)]) == phrase:
+                removed.append(" ".join(phrase))
+                del words[i:i + len(phrase)]
+                break
+        else:
+            i += 1
+    return words, removed
+
+
+@lru_cache(maxsize=65_536)
+def analyze(name: str, kind: str | None = None) -> NameAnalysis:
+    """Tokens for matching; kind 'person' keeps legal-form words, other kinds drop titles."""
+    raw = _NON_ALNUM.sub(" ", _ascii(name)).split()
+    words = [t for w in raw for t in _split_abd(w)]
+    legal: list[str] = []
+    if kind != "person":
+        words, legal = _strip_phrases(words)
+    kept: list[str] = []
+    dropped: list[str] = []
+    for i, word in enumerate(words):
+        if kind != "person" and word in LEGAL_FORMS:
+            legal.append(word)
+        elif word in STOP_WORDS and not (i == 0 and word in FIRST_POSITION_NAMES):
+            dropped.append(word)
+        elif word in TITLES and (kind == "person" or (kind is None and len(words) > 2)):
+            dropped.append(word)
+        else:
+            kept.append(SYNONYMS.get(word, word))
+    if not kept:  # a name made only of particles or legal words is still a name
+        kept, legal, dropped = [SYNONYMS.get(w, w) for w in raw], [], []
+    return NameAnalysis(tuple(kept), tuple(legal), tuple(dropped), script_of(name))
+
+
+def tokens(name: str, kind: str | None = None) -> list[str]:
+    """Matching tokens: ASCII, casefolded, without legal forms, particles or titles."""
+    return list(analyze(name, kind).tokens)
+
+
+def normalized(name: str, kind: str | None = None) -> str:
+    """Tokens joined by single spaces."""
+    return " ".join(analyze(name, kind).tokens)
+
+
+def is_generic(token: str) -> bool:
+    """Industry words that should weigh little in organisation names."""
+    return token in GENERIC_WORDS

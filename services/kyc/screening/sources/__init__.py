@@ -1,0 +1,1 @@
+"""Importers for the published list formats (UN, OFAC, FollowTheMoney, operator CSV)."""

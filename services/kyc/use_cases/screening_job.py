@@ -1,0 +1,159 @@
+"""The screening job: screens pending subjects against every current entry, and every subject against the
+entries a new snapshot added or changed; stores hits and tells what it found."""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import outbox
+from libs.common.events.kyc import ScreeningCompleted
+from services.kyc.domain import screening as rules
+from services.kyc.domain import watchlists as lists
+from services.kyc.domain.screening import SNAPSHOT, ScreenedSubject, Triage
+from services.kyc.repository import screening as repository
+from services.kyc.repository import watchlists as watchlist_repository
+from services.kyc.screening.matcher import Match, ScreeningIndex
+from services.kyc.tables.register import ActorRow, PersonRow
+from services.kyc.tables.screening import ScreeningHitRow, ScreeningRequestRow, WatchlistSnapshotRow
+from services.kyc.use_cases import history
+from services.kyc.use_cases.screening_index import ScreeningIndexes, delta_index
+
+MATCH_LIMIT = 50  # matches kept per subject and screening
+
+
+async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningIndexes, batch_size: int,
+                      threshold: float) -> int:
+    """One pass over the oldest pending requests (locked, so a second worker takes others); returns how many."""
+    requests = await repository.claim_pending_requests(db, limit=batch_size)
+    screened: dict[UUID, int] = {}  # a subject asked for twice in one batch is screened once
+    for request in requests:
+        if request.subject_type == SNAPSHOT:
+            request.hit_count = await _rescreen_snapshot(db, request, now, threshold=threshold)
+        elif request.subject_id in screened:
+            request.hit_count = screened[request.subject_id]
+        else:
+            request.hit_count = screened[request.subject_id] = await _screen_subject(
+                db, request, now, indexes=indexes, threshold=threshold)
+        request.status, request.completed_at = "done", now
+    return len(requests)
+
+
+async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
+                          indexes: ScreeningIndexes, threshold: float) -> int:
+    subject = await _load_subject(db, request.subject_type, request.subject_id)
+    if subject is None:
+        return 0  # removed from the register since it was queued
+    index = await indexes.for_org(db, subject.org_id)
+    matches = await asyncio.to_thread(index.screen, subject.subject, threshold=threshold, limit=MATCH_LIMIT)
+    raised = await _record_matches(db, subject, matches, now)
+    snapshots = await watchlist_repository.current_snapshot_ids(db, org_id=subject.org_id)
+    return await _completed(db, subject, raised=raised, snapshot_ids=snapshots)
+
+
+async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
+                             threshold: float) -> int:
+    """Only the entries this snapshot added or changed are new to the subjects; the rest were screened before.
+    Subjects that gain no hit get no event: the list, not the subject, changed."""
+    snapshot = await db.get(WatchlistSnapshotRow, request.subject_id)
+    rows = await watchlist_repository.entries_changed_in(db, snapshot.watchlist_id, snapshot.version)
+    if not rows:
+        return 0
+    index = await asyncio.to_thread(delta_index, snapshot.watchlist_id, rows)
+    subjects = await _org_subjects(db, request.org_id)
+    found = await asyncio.to_thread(_screen_all, index, subjects, threshold)
+    total = 0
+    for subject, matches in found:
+        if raised := await _record_matches(db, subject, matches, now):
+            total += raised
+            await _completed(db, subject, raised=raised, snapshot_ids=[snapshot.id])
+    return total
+
+
+def _screen_all(index: ScreeningIndex, subjects: list[ScreenedSubject],
+                threshold: float) -> list[tuple[ScreenedSubject, list[Match]]]:
+    found = [(s, index.screen(s.subject, threshold=threshold, limit=MATCH_LIMIT)) for s in subjects]
+    return [(s, matches) for s, matches in found if matches]
+
+
+async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: list[Match], now: datetime) -> int:
+    """Turn matches into hits by the triage rule; returns how many new hits were raised."""
+    if not matches:
+        return 0
+    keyed = [(lists.split_key(m.entry_id), m) for m in matches]
+    fingerprints = await watchlist_repository.entry_fingerprints(db, [k for k, _ in keyed])
+    earlier: dict[tuple[UUID, str], list[ScreeningHitRow]] = defaultdict(list)
+    for hit in await repository.list_subject_hits(db, subject.subject_id):
+        earlier[(hit.watchlist_id, hit.entry_id)].append(hit)
+    raised = 0
+    for key, match in keyed:
+        if key not in fingerprints:
+            continue  # removed by a snapshot newer than the index
+        facts = dict(entry_fingerprint=fingerprints[key], subject_fingerprint=subject.fingerprint)
+        verdict = rules.triage(earlier[key], **facts)
+        if verdict is Triage.RAISE:
+            repository.save_hit(db, _new_hit(subject, key, match, now, **facts))
+            raised += 1
+        elif verdict is Triage.REFRESH:
+            pending = next(h for h in earlier[key] if h.status == rules.HitStatus.PENDING)
+            _refresh(pending, match, **facts)
+    await db.flush()
+    return raised
+
+
+def _new_hit(subject: ScreenedSubject, key: tuple[UUID, str], match: Match, now: datetime, *,
+             entry_fingerprint: str, subject_fingerprint: str) -> ScreeningHitRow:
+    return ScreeningHitRow(
+        id=uuid4(), org_id=subject.org_id, actor_id=subject.actor_id, subject_type=subject.subject_type,
+        subject_id=subject.subject_id, subject_name=match.subject_name[:300], watchlist_id=key[0], entry_id=key[1],
+        entry_fingerprint=entry_fingerprint, subject_fingerprint=subject_fingerprint, score=match.score,
+        matched_name=match.matched_name[:500], explanation=list(match.explanation), entry_removed=False,
+        status=rules.HitStatus.PENDING, created_at=now)
+
+
+def _refresh(hit: ScreeningHitRow, match: Match, *, entry_fingerprint: str, subject_fingerprint: str) -> None:
+    hit.score, hit.matched_name, hit.subject_name = match.score, match.matched_name[:500], match.subject_name[:300]
+    hit.explanation, hit.entry_removed = list(match.explanation), False
+    hit.entry_fingerprint, hit.subject_fingerprint = entry_fingerprint, subject_fingerprint
+
+
+async def _completed(db: AsyncSession, subject: ScreenedSubject, *, raised: int, snapshot_ids: list[UUID]) -> int:
+    open_hits = await repository.count_open_hits(db, subject.subject_id)
+    outbox.add(db, ScreeningCompleted(
+        org_id=subject.org_id, subject_type=subject.subject_type, subject_id=subject.subject_id,
+        actor_id=subject.actor_id, hit_count=open_hits, new_hit_count=raised, list_snapshot_ids=snapshot_ids),
+        key=subject.actor_id)
+    history.record(db, org_id=subject.org_id, user_id=history.SYSTEM, entity_type=subject.subject_type,
+                   entity_id=subject.subject_id, action="screened", actor_id=subject.actor_id,
+                   changes={"open_hits": open_hits, "new_hits": raised,
+                            "list_snapshot_ids": [str(s) for s in snapshot_ids]})
+    return open_hits
+
+
+async def _load_subject(db: AsyncSession, subject_type: str, subject_id: UUID) -> ScreenedSubject | None:
+    if subject_type == "actor":
+        actor = await repository.find_actor(db, subject_id)
+        return _actor(actor) if actor else None
+    person = await repository.find_person(db, subject_id)
+    return _person(person) if person else None
+
+
+async def _org_subjects(db: AsyncSession, org_id: str) -> list[ScreenedSubject]:
+    return [*map(_actor, await repository.list_org_actors(db, org_id=org_id)),
+            *map(_person, await repository.list_org_persons(db, org_id=org_id))]
+
+
+def _actor(row: ActorRow) -> ScreenedSubject:
+    subject = rules.actor_subject(legal_name=row.legal_name, aliases=row.aliases, country=row.country,
+                                  registration_number=row.registration_number, tax_number=row.tax_number)
+    return ScreenedSubject("actor", row.id, row.id, row.org_id, subject)
+
+
+def _person(row: PersonRow) -> ScreenedSubject:
+    subject = rules.person_subject(person_type=row.person_type, full_name=row.full_name, aliases=row.aliases,
+                                   birth_date=row.birth_date, nationality=row.nationality,
+                                   identifiers=row.identifiers)
+    return ScreenedSubject("person", row.id, row.actor_id, row.org_id, subject)
