@@ -41,6 +41,7 @@ def test_only_type_and_coordinates_are_kept():
     ({"type": "Point", "coordinates": [181, 0]}, "longitude 181.0 is outside -180..180"),
     ({"type": "Point", "coordinates": [0, -90.5]}, "latitude -90.5 is outside -90..90"),
     ({"type": "Point", "coordinates": [float("nan"), 0]}, "finite"),
+    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0, 5], [1, 1], [0, 0]]]}, "mix 2 and 3"),
     ({"type": "Polygon", "coordinates": []}, "empty geometry"),
     ({"type": "Polygon", "coordinates": [[]]}, "empty geometry"),
     ({"type": "MultiPolygon", "coordinates": []}, "empty geometry"),

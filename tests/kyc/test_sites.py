@@ -1,6 +1,7 @@
 """Mine sites over HTTP: registration, edits, inspections, status lapses by the job, events and org scoping."""
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
@@ -14,8 +15,9 @@ from libs.common.db import utcnow
 from libs.common.events import Envelope
 from libs.common.relay import Relay
 from libs.common.tables import OutboxMessageRow
-from services.kyc.domain.sites import add_years
+from services.kyc.domain.sites import SiteStatus, add_years, effective_status
 from services.kyc.jobs import jobs
+from services.kyc.repository import sites as site_repository
 from services.kyc.tables.register import AuditEntryRow
 from services.kyc.tables.sites import MineSiteRow, SiteStatusChangeRow
 from tests.support.bus import eventually, read_topic, running
@@ -341,6 +343,37 @@ async def test_the_job_leaves_sites_without_a_due_lapse_alone(stack):
 
     assert ran == {"kyc.site_status_lapses": 0}
     assert [p["status"] for _, _, p in await outbox(stack, "MineSiteStatusChanged.v1")] == ["yellow"]
+
+
+async def test_two_workers_running_the_job_at_once_change_a_site_once(stack):
+    site = await register(stack)
+    await client(stack).post(f"/sites/{site['id']}/inspections", json=inspection())
+    now = run_at(add_years(utcnow().date(), 1))
+
+    await asyncio.gather(run_site_job(stack, now), run_site_job(stack, now), run_site_job(stack, now))
+
+    lapses = [p for _, _, p in await outbox(stack, "MineSiteStatusChanged.v1") if p["reason"] == "green_lapsed"]
+    assert len(lapses) == 1
+
+
+async def test_the_status_filter_applies_the_lapses_due_by_the_day_asked(stack):
+    green = await register(stack, name="Green")
+    await client(stack).post(f"/sites/{green['id']}/inspections", json=inspection())
+    await register(stack, name="Blue")
+    today = utcnow().date()
+
+    async def names(day, status: str) -> list[str]:  # type: ignore[no-untyped-def]
+        async with stack.sessions("kyc")() as db:
+            sites, total = await site_repository.list_sites(db, org_id="org-a", today=day, status=SiteStatus(status))
+        assert all(effective_status(s, day)[0] == status for s in sites) and total == len(sites)
+        return [s.name for s in sites]
+
+    assert await names(today, "green") == ["Green"]
+    assert await names(add_years(today, 1), "green") == []
+    assert await names(add_years(today, 1), "blue") == ["Blue", "Green"]
+    assert await names(add_years(today, 3), "red") == ["Blue"]  # blue since registration
+    assert await names(add_years(today, 3), "blue") == ["Green"]  # blue only since its lapse
+    assert await names(add_years(today, 4), "red") == ["Blue", "Green"]
 
 
 async def test_site_events_reach_the_topic_through_the_relay(stack, broker):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import shapely
@@ -18,6 +19,14 @@ Position = list[float]
 
 class GeometryError(ValueError):
     """Why a value is not an acceptable site geometry; turned into one `invalid_geojson` problem."""
+
+
+@dataclass
+class _Walk:
+    """What the checks have seen so far: how many positions, and their dimension (2 or 3, never mixed)."""
+
+    positions: int = 0
+    dimensions: int | None = None
 
 
 def geometry(value: Any) -> dict[str, Any]:
@@ -39,13 +48,13 @@ def _parse(value: Any) -> dict[str, Any]:
     if "coordinates" not in value:
         raise GeometryError("coordinates are missing")
     coordinates = value["coordinates"]
-    counter = [0]
+    walk = _Walk()
     if kind == "Point":
-        return {"type": kind, "coordinates": _position(coordinates, "coordinates", counter)}
+        return {"type": kind, "coordinates": _position(coordinates, "coordinates", walk)}
     if kind == "Polygon":
-        return {"type": kind, "coordinates": _polygon(coordinates, "coordinates", counter)}
+        return {"type": kind, "coordinates": _polygon(coordinates, "coordinates", walk)}
     polygons = _non_empty_list(coordinates, "coordinates", "a MultiPolygon needs at least one polygon")
-    return {"type": kind, "coordinates": [_polygon(p, f"coordinates[{i}]", counter) for i, p in enumerate(polygons)]}
+    return {"type": kind, "coordinates": [_polygon(p, f"coordinates[{i}]", walk) for i, p in enumerate(polygons)]}
 
 
 def _non_empty_list(value: Any, where: str, empty_message: str) -> list[Any]:
@@ -56,27 +65,30 @@ def _non_empty_list(value: Any, where: str, empty_message: str) -> list[Any]:
     return value
 
 
-def _polygon(value: Any, where: str, counter: list[int]) -> list[list[Position]]:
+def _polygon(value: Any, where: str, walk: _Walk) -> list[list[Position]]:
     rings = _non_empty_list(value, where, "a polygon needs an exterior ring")
-    return [_ring(ring, f"{where}[{i}]", counter) for i, ring in enumerate(rings)]
+    return [_ring(ring, f"{where}[{i}]", walk) for i, ring in enumerate(rings)]
 
 
-def _ring(value: Any, where: str, counter: list[int]) -> list[Position]:
+def _ring(value: Any, where: str, walk: _Walk) -> list[Position]:
     positions = _non_empty_list(value, where, "a linear ring needs positions")
-    ring = [_position(p, f"{where}[{i}]", counter) for i, p in enumerate(positions)]
+    ring = [_position(p, f"{where}[{i}]", walk) for i, p in enumerate(positions)]
     if len(ring) < 4:
         raise GeometryError(f"{where}: a linear ring needs at least 4 positions, got {len(ring)}")
-    if ring[0][:2] != ring[-1][:2]:
+    if ring[0] != ring[-1]:
         raise GeometryError(f"{where}: the ring is not closed (first and last positions differ)")
     return ring
 
 
-def _position(value: Any, where: str, counter: list[int]) -> Position:
-    counter[0] += 1
-    if counter[0] > MAX_POSITIONS:
+def _position(value: Any, where: str, walk: _Walk) -> Position:
+    walk.positions += 1
+    if walk.positions > MAX_POSITIONS:
         raise GeometryError(f"more than {MAX_POSITIONS} positions")
     if not isinstance(value, list) or len(value) not in (2, 3):
         raise GeometryError(f"{where} must be a position [longitude, latitude] (optionally with altitude)")
+    if walk.dimensions not in (None, len(value)):
+        raise GeometryError(f"{where}: positions mix 2 and 3 coordinates")
+    walk.dimensions = len(value)
     if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in value):
         raise GeometryError(f"{where}: a position holds numbers only")
     numbers = [float(n) for n in value]

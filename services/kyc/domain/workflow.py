@@ -40,7 +40,7 @@ def next_status(current: str, action: str) -> Status:
     allowed, target = MOVES[action]
     if Status(current) not in allowed:
         raise Conflict(f"cannot {action.replace('_', ' ')} an actor that is {current}", code="invalid_transition",
-                       status=current, action=action)
+                       kyc_status=current, action=action)
     return target
 
 
@@ -54,4 +54,4 @@ def check_editable(current: str) -> None:
     if Status(current) not in EDITABLE:
         raise Conflict(f"the actor is {current}; its file cannot change now"
                        + (" (reopen it first)" if current == Status.REJECTED else " (it is being reviewed)"),
-                       code="actor_locked", status=current)
+                       code="actor_locked", kyc_status=current)
