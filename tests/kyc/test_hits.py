@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from libs.common.relay import Relay
+from libs.common.tables import OutboxMessageRow
+from services.kyc.repository import screening as repository
 from services.kyc.tables.register import AuditEntryRow
 from services.kyc.use_cases import screening
-from tests.kyc.screening_steps import (add_person, events, hits, imported, register_actor, rows, run_screening,
-                                       upload)
-from tests.kyc.watchlist_files import GLMC, KAZANTSEV, MULUMBA, UN_LIST, ZUBAIDI, UnIndividual, un_xml
+from tests.kyc.screening_steps import (
+    add_person,
+    events,
+    hits,
+    imported,
+    register_actor,
+    rows,
+    run_screening,
+    upload,
+)
+from tests.kyc.watchlist_files import (
+    GLMC,
+    KAZANTSEV,
+    MULUMBA,
+    UN_LIST,
+    ZUBAIDI,
+    UnIndividual,
+    un_xml,
+)
+from tests.support.bus import envelopes, eventually, read_topic, running
 
 
 async def screened_namesake(stack, client):  # type: ignore[no-untyped-def]
@@ -113,7 +133,7 @@ async def test_a_dismissed_false_positive_is_not_raised_again_while_nothing_chan
 
 async def test_a_dismissed_false_positive_is_raised_again_when_the_list_entry_changes(stack):
     client = stack.client("kyc", stack.token())
-    watchlist, actor, person, hit = await screened_namesake(stack, client)
+    watchlist, _, _, hit = await screened_namesake(stack, client)
     await client.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "born 1972, listed 1971: another man"})
     relisted = UnIndividual(**{**MULUMBA.__dict__, "aliases": ["Jean-Pierre Mulumba"]})
 
@@ -139,12 +159,45 @@ async def test_a_dismissed_false_positive_is_raised_again_when_the_subject_chang
 
 async def test_a_removed_persons_hits_no_longer_block_its_actor(stack):
     client = stack.client("kyc", stack.token())
-    _, actor, person, hit = await screened_namesake(stack, client)
+    _, actor, person, _ = await screened_namesake(stack, client)
 
     await client.delete(f"/actors/{actor['id']}/persons/{person['id']}")
 
     summary = (await client.get(f"/actors/{actor['id']}/screening")).json()
     assert summary["pending_hits"] == 1  # kept for the record
-    from services.kyc.repository import screening as repository
     async with stack.sessions("kyc")() as db:
         assert await repository.count_blocking_hits(db, actor_id=UUID(actor["id"])) == 0
+
+
+async def test_screening_and_decisions_reach_the_kyc_topic(stack, broker):
+    client = stack.client("kyc", stack.token())
+    _, actor, _, hit = await screened_namesake(stack, client)
+    await client.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "born 1972, listed 1971: another man"})
+
+    async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run):
+        await eventually(lambda: _all_published(stack))
+    published = [e for e in envelopes(await read_topic(broker.bootstrap, "kyc.events", expect=1))
+                 if e.key == actor["id"]]
+
+    types = [e.event_type for e in published]
+    assert "ScreeningCompleted.v1" in types and types[-1] == "HitDismissed.v1"
+    assert published[-1].payload["hit_id"] == hit["id"]
+
+
+async def _all_published(stack) -> bool:  # type: ignore[no-untyped-def]
+    return all(row.published_at is not None for row in await rows(stack, OutboxMessageRow))
+
+
+async def test_two_workers_never_take_the_same_screening_request(stack):
+    client = stack.client("kyc", stack.token())
+    actor = await register_actor(client, "Comptoir Lumière")
+    for n in range(3):
+        await add_person(client, actor["id"], f"Person {n}")
+    sessions = stack.sessions("kyc")
+
+    async with sessions() as first, first.begin(), sessions() as second, second.begin():
+        mine = await repository.claim_pending_requests(first, limit=2)
+        theirs = await repository.claim_pending_requests(second, limit=10)
+
+    assert len(mine) == 2 and len(theirs) == 2
+    assert not {r.id for r in mine} & {r.id for r in theirs}

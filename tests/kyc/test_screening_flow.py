@@ -6,8 +6,25 @@ from uuid import UUID
 
 from services.kyc.jobs import jobs
 from services.kyc.repository import screening as screening_repository
-from tests.kyc.screening_steps import (add_person, events, hits, imported, register_actor, run_screening, upload)
-from tests.kyc.watchlist_files import FTM_LIST, GLMC, KAZANTSEV, MULUMBA, UN_LIST, ZUBAIDI, UnIndividual, un_xml
+from tests.kyc.screening_steps import (
+    add_person,
+    events,
+    hits,
+    imported,
+    register_actor,
+    run_screening,
+    upload,
+)
+from tests.kyc.watchlist_files import (
+    FTM_LIST,
+    GLMC,
+    KAZANTSEV,
+    MULUMBA,
+    UN_LIST,
+    ZUBAIDI,
+    UnIndividual,
+    un_xml,
+)
 
 NEWCOMER = UnIndividual("CDi.904", "Bosco", "Ntabo", "Ruhigita", birth_date="1973-07-11", nationality="Rwanda")
 

@@ -18,7 +18,6 @@ from libs.common.tables import OutboxMessageRow
 from services.kyc.domain.sites import SiteStatus, add_years, effective_status
 from services.kyc.jobs import jobs
 from services.kyc.repository import sites as site_repository
-from services.kyc.tables.register import AuditEntryRow
 from services.kyc.tables.sites import MineSiteRow, SiteStatusChangeRow
 from tests.support.bus import eventually, read_topic, running
 
@@ -77,9 +76,8 @@ async def test_a_registered_site_starts_blue_and_publishes_mine_site_registered(
     assert payload["status"] == "blue" and payload["capacity_kg_per_month"] == 12.5 and payload["region"] == "CD-SK"
     history = (await client(stack).get(f"/sites/{site['id']}/status-history")).json()
     assert [(h["previous_status"], h["status"], h["reason"]) for h in history] == [(None, "blue", "registered")]
-    async with stack.sessions("kyc")() as db:
-        audit = (await db.execute(sa.select(AuditEntryRow.action).where(AuditEntryRow.entity_id == site["id"])))
-        assert audit.scalars().all() == ["registered"]
+    audit = (await client(stack).get(f"/sites/{site['id']}/history")).json()
+    assert [(e["action"], e["user_id"]) for e in audit["items"]] == [("registered", "user-admin")]
 
 
 async def test_a_polygon_location_is_kept_normalised(stack):
@@ -147,7 +145,8 @@ async def test_another_organisations_site_is_not_found(stack):
                      await other.patch(f"/sites/{site['id']}", json={"name": "taken"}),
                      await other.post(f"/sites/{site['id']}/inspections", json=inspection()),
                      await other.get(f"/sites/{site['id']}/inspections"),
-                     await other.get(f"/sites/{site['id']}/status-history")):
+                     await other.get(f"/sites/{site['id']}/status-history"),
+                     await other.get(f"/sites/{site['id']}/history")):
         assert response.status_code == 404, response.text
     assert (await other.get("/sites")).json()["total"] == 0
 
@@ -206,6 +205,9 @@ async def test_editing_a_site_publishes_mine_site_updated_once(stack):
     assert key == site["id"]
     assert payload["changed_fields"] == ["capacity_kg_per_month", "name", "region"]
     assert payload["capacity_kg_per_month"] == 30
+    audit = (await sites.get(f"/sites/{site['id']}/history")).json()["items"]
+    assert [e["action"] for e in audit] == ["registered", "updated"]
+    assert audit[1]["changes"]["name"] == {"before": "Kamituga Mwenga", "after": "Kamituga II"}
 
 
 async def test_a_patch_cannot_set_the_status(stack):

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.kyc.tables.screening import ScreeningRequestRow, WatchlistEntryRow, WatchlistSnapshotRow
+from services.kyc.tables.screening import (
+    ScreeningRequestRow,
+    WatchlistEntryRow,
+    WatchlistSnapshotRow,
+)
 from tests.kyc.screening_steps import new_watchlist, outbox_types, rows, upload
-from tests.kyc.watchlist_files import FTM_LIST, GLMC, KAZANTSEV, MULUMBA, UN_LIST, ZUBAIDI, UnIndividual, un_xml
+from tests.kyc.watchlist_files import (
+    FTM_LIST,
+    GLMC,
+    KAZANTSEV,
+    MULUMBA,
+    UN_LIST,
+    ZUBAIDI,
+    UnIndividual,
+    un_xml,
+)
 
 
 async def test_a_un_xml_file_becomes_version_1_with_its_entries_and_the_file_kept(stack):

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Query
 
 from libs.common.db import DbTransaction
 from services.kyc.access import Reader, Reviewer
-from services.kyc.schemas.screening import ActorScreeningRead, DecideHit, HitPage, HitRead
+from services.kyc.schemas.screening import (
+    ActorScreeningRead,
+    DecideHit,
+    HitPage,
+    HitRead,
+)
 from services.kyc.use_cases import screening as use_cases
 
 router = APIRouter(tags=["screening"])

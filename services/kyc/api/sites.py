@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from libs.common.db import DbTransaction, utcnow
 from services.kyc.access import Creator, Editor, Reader, Reviewer
+from services.kyc.schemas.history import HistoryEntryRead, HistoryPage
 from services.kyc.schemas.sites import (EditSite, InspectionRead, RecordInspection, RegisterSite, SitePage, SiteRead,
                                         StatusChangeRead)
 from services.kyc.use_cases import sites as use_cases
@@ -78,3 +79,12 @@ async def list_inspections(site_id: UUID, principal: Reader, db: DbTransaction) 
 async def status_history(site_id: UUID, principal: Reader, db: DbTransaction) -> list[StatusChangeRead]:
     rows = await use_cases.status_history(db, site_id, org_id=principal.org_id)
     return [StatusChangeRead.from_row(r) for r in rows]
+
+
+@router.get("/{site_id}/history", summary="Who changed what on the site, and when (oldest first)",
+            responses=NOT_FOUND)
+async def site_history(site_id: UUID, principal: Reader, db: DbTransaction,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> HistoryPage:
+    rows, total = await use_cases.site_history(db, site_id, org_id=principal.org_id, limit=limit, offset=offset)
+    return HistoryPage(items=[HistoryEntryRead.from_row(r) for r in rows], total=total, limit=limit, offset=offset)

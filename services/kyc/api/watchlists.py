@@ -9,7 +9,12 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from libs.common.db import DbTransaction
 from libs.common.errors import TooLarge
 from services.kyc.access import Admin, Reader
-from services.kyc.schemas.watchlists import CreateWatchlist, SnapshotPage, SnapshotRead, WatchlistRead
+from services.kyc.schemas.watchlists import (
+    CreateWatchlist,
+    SnapshotPage,
+    SnapshotRead,
+    WatchlistRead,
+)
 from services.kyc.use_cases import watchlists as use_cases
 
 router = APIRouter(prefix="/watchlists", tags=["watchlists"])

@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.errors import NotFound
 from services.kyc.domain.screening import SNAPSHOT, HitStatus
 from services.kyc.tables.register import ActorRow, PersonRow
-from services.kyc.tables.screening import ScreeningHitRow, ScreeningRequestRow, WatchlistRow
+from services.kyc.tables.screening import (
+    ScreeningHitRow,
+    ScreeningRequestRow,
+    WatchlistRow,
+)
 
 OPEN = (HitStatus.PENDING.value, HitStatus.CONFIRMED.value)
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.errors import NotFound
 from services.kyc.domain.sites import MineSite, SiteStatus, lapse_dates
-from services.kyc.tables.register import ActorRow
+from services.kyc.tables.register import ActorRow, AuditEntryRow
 from services.kyc.tables.sites import MineSiteRow, SiteInspectionRow, SiteStatusChangeRow
 
 SITE_FIELDS = ("id", "org_id", "name", "operator_actor_id", "location", "country", "region", "minerals",
@@ -120,3 +120,13 @@ async def list_status_changes(db: AsyncSession, site_id: UUID, *, org_id: str) -
              .where(SiteStatusChangeRow.site_id == site_id, SiteStatusChangeRow.org_id == org_id)
              .order_by(SiteStatusChangeRow.id))
     return list((await db.execute(query)).scalars())
+
+
+async def list_site_audit(db: AsyncSession, site_id: UUID, *, org_id: str, entity_type: str, limit: int,
+                          offset: int) -> tuple[list[AuditEntryRow], int]:
+    conditions = [AuditEntryRow.org_id == org_id, AuditEntryRow.entity_type == entity_type,
+                  AuditEntryRow.entity_id == str(site_id)]
+    total = (await db.execute(sa.select(sa.func.count()).select_from(AuditEntryRow).where(*conditions))).scalar_one()
+    query = (sa.select(AuditEntryRow).where(*conditions).order_by(AuditEntryRow.at, AuditEntryRow.id)
+             .limit(limit).offset(offset))
+    return list((await db.execute(query)).scalars()), total

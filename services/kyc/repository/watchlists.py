@@ -10,7 +10,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.errors import NotFound
-from services.kyc.tables.screening import ScreeningHitRow, WatchlistEntryRow, WatchlistRow, WatchlistSnapshotRow
+from services.kyc.tables.screening import (
+    ScreeningHitRow,
+    WatchlistEntryRow,
+    WatchlistRow,
+    WatchlistSnapshotRow,
+)
 
 Entries = WatchlistEntryRow.__table__
 CHUNK = 5000  # rows per statement: bounded parameter counts on every backend

@@ -27,7 +27,7 @@ class RiskAreaEntry(BaseModel):
         return RiskArea(area=self.area, level=AreaLevel(self.level), reason=self.reason, source=self.source)
 
     @classmethod
-    def from_domain(cls, area: RiskArea) -> "RiskAreaEntry":
+    def from_domain(cls, area: RiskArea) -> RiskAreaEntry:
         return cls(area=area.area, level=area.level.value, reason=area.reason, source=area.source)
 
 
@@ -41,7 +41,7 @@ class RiskTableRead(BaseModel):
     areas: list[RiskAreaEntry]
 
     @classmethod
-    def from_domain(cls, table: RiskTable) -> "RiskTableRead":
+    def from_domain(cls, table: RiskTable) -> RiskTableRead:
         return cls(version=table.version, created_at=table.created_at, created_by=table.created_by,
                    areas=[RiskAreaEntry.from_domain(a) for a in table.areas])
 
@@ -55,5 +55,5 @@ class RiskTableVersionRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: RiskTableRow) -> "RiskTableVersionRead":
+    def from_row(cls, row: RiskTableRow) -> RiskTableVersionRead:
         return cls.model_validate(row)

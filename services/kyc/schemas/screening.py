@@ -34,7 +34,7 @@ class HitRead(BaseModel):
     reason: str | None
 
     @classmethod
-    def from_row(cls, hit: ScreeningHitRow, watchlist: WatchlistRow) -> "HitRead":
+    def from_row(cls, hit: ScreeningHitRow, watchlist: WatchlistRow) -> HitRead:
         fields = {name: getattr(hit, name) for name in cls.model_fields if name != "watchlist_name"}
         return cls(**fields, watchlist_name=watchlist.name)
 

@@ -53,7 +53,7 @@ class EditSite(BaseModel):
                                 description="the version last read; a newer one answers 409 stale_version")
 
     @model_validator(mode="after")
-    def _required_fields_are_not_cleared(self) -> "EditSite":
+    def _required_fields_are_not_cleared(self) -> EditSite:
         cleared = [f for f in ("name", "location", "country", "minerals")
                    if f in self.model_fields_set and getattr(self, f) is None]
         if cleared:
@@ -91,7 +91,7 @@ class SiteRead(BaseModel):
     version: int
 
     @classmethod
-    def from_domain(cls, site: MineSite, *, today: date) -> "SiteRead":
+    def from_domain(cls, site: MineSite, *, today: date) -> SiteRead:
         status, since = domain.effective_status(site, today)
         ahead = domain.next_transition(site, after=today)
         return cls(id=site.id, name=site.name, operator_actor_id=site.operator_actor_id, location=site.location,
@@ -137,7 +137,7 @@ class InspectionRead(BaseModel):
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: SiteInspectionRow) -> "InspectionRead":
+    def from_row(cls, row: SiteInspectionRow) -> InspectionRead:
         return cls.model_validate(row)
 
 
@@ -155,5 +155,5 @@ class StatusChangeRead(BaseModel):
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: SiteStatusChangeRow) -> "StatusChangeRead":
+    def from_row(cls, row: SiteStatusChangeRow) -> StatusChangeRead:
         return cls.model_validate(row)

@@ -33,7 +33,7 @@ class SnapshotRead(BaseModel):
     imported_at: datetime
 
     @classmethod
-    def from_row(cls, row: WatchlistSnapshotRow) -> "SnapshotRead":
+    def from_row(cls, row: WatchlistSnapshotRow) -> SnapshotRead:
         return cls.model_validate(row, from_attributes=True)
 
 
@@ -55,6 +55,6 @@ class WatchlistRead(BaseModel):
     current_snapshot: SnapshotRead | None = None
 
     @classmethod
-    def from_row(cls, row: WatchlistRow, snapshot: WatchlistSnapshotRow | None = None) -> "WatchlistRead":
+    def from_row(cls, row: WatchlistRow, snapshot: WatchlistSnapshotRow | None = None) -> WatchlistRead:
         read = cls.model_validate(row, from_attributes=True)
         return read.model_copy(update={"current_snapshot": SnapshotRead.from_row(snapshot) if snapshot else None})

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from array import array
 
-from .phonetic import consonant_key
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .phonetic import consonant_key, unvocalised
 from .similarity import MIN_TOKEN_SIM, token_sim
+
+PREFILTER_EDITS = 3
 
 
 
@@ -27,6 +32,7 @@ class TokenIndex:
         self.words: list[str] = []
         self.postings: list[array] = []
         self._neighbours: dict[str, int | array] = {}
+        self._bare = bytearray()  # 1 for vowel-less tokens (likely from Arabic script)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -39,6 +45,7 @@ class TokenIndex:
             self._ids[token] = tid
             self.words.append(token)
             self.postings.append(array("i"))
+            self._bare.append(unvocalised(token))
             for key in neighbour_keys(token):
                 self._link(key, tid)
         self.postings[tid].append(name_id)
@@ -56,8 +63,10 @@ class TokenIndex:
         else:
             current.append(tid)
 
-    def similar(self, token: str) -> list[tuple[int, float]]:
-        """Vocabulary tokens resembling token (exact, spelling variant, skeleton, typo) with sims."""
+    def similar(self, token: str, vowelless: bool = False) -> list[tuple[int, float]]:
+        """Vocabulary tokens resembling token (exact, spelling variant, skeleton, typo) with sims.
+        Vowel-less vocabulary tokens ('mhmd') may come from Arabic-script names, so skeleton
+        equality is allowed for them here; the final scoring knows the scripts for sure."""
         if len(token) < 2:
             return []
         found: set[int] = set()
@@ -72,10 +81,17 @@ class TokenIndex:
         exact = self._ids.get(token)
         if exact is not None:
             found.add(exact)
-        words = self.words
+        words, bare = self.words, self._bare
+        candidates = list(found)
+        if not vowelless and len(candidates) > 8:
+            # C-speed pre-filter: every resemblance token_sim accepts is within 3 edits, except
+            # skeleton matches against vowel-less tokens, which are kept aside.
+            close = process.extract(token, [words[t] for t in candidates], scorer=Levenshtein.distance,
+                                    score_cutoff=PREFILTER_EDITS, limit=None)
+            candidates = [candidates[i] for _, _, i in close] + [t for t in candidates if bare[t]]
         result = []
-        for tid in found:
-            sim = token_sim(token, words[tid])[0]
+        for tid in set(candidates):
+            sim = token_sim(token, words[tid], vowelless or bool(bare[tid]))[0]
             if sim >= MIN_TOKEN_SIM:
                 result.append((tid, sim))
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+from operator import itemgetter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,7 @@ class ScreeningIndex:
         self._name_entry = array("i")
         self._name_pos = array("H")
         self._name_len = array("B")
+        self._name_vowelless = array("B")  # 1 when written in a script without short vowels
         self._entry_first_name = array("i")
         self._entry_name_count = array("H")
         self._name_tokens: list[str] = []
@@ -103,13 +105,15 @@ class ScreeningIndex:
         self._slot[entry.entry_id] = slot
         self._entry_first_name.append(len(self._name_tokens))
         for pos, name in enumerate(entry.names[:65535]):
-            words = analyze.__wrapped__(name, entry.kind).tokens  # no caching: a million one-offs
+            analysis = analyze.__wrapped__(name, entry.kind)  # no caching: a million one-offs
+            words = analysis.tokens
             if not words:
                 continue
             name_id = len(self._name_tokens)
             self._name_entry.append(slot)
             self._name_pos.append(pos)
             self._name_len.append(min(len(words), 255))
+            self._name_vowelless.append(analysis.script == "arabic")
             self._name_tokens.append(" ".join(words))
             self._live_names += 1
             for word in set(words):
@@ -148,8 +152,9 @@ class ScreeningIndex:
                 continue
             listed = self._name_tokens[name_id].split()
             for variant in variants:
+                vowelless = variant.script == "arabic" or bool(self._name_vowelless[name_id])
                 scored = name_score(list(variant.tokens), listed, subject_org=subject.kind != "person",
-                                    listed_org=entry.kind != "person")
+                                    listed_org=entry.kind != "person", vowelless=vowelless)
                 if slot not in best or scored.score > best[slot][0]:
                     best[slot] = (scored.score, variant, name_id, scored)
         matches = [m for slot, found in best.items()
@@ -174,7 +179,7 @@ class ScreeningIndex:
     def _candidate_names(self, variants: list[NameAnalysis], identifiers: tuple[str, ...]) -> set[int]:
         names: set[int] = set()
         for variant in variants:
-            names.update(self._block(variant.tokens))
+            names.update(self._block(variant.tokens, variant.script == "arabic"))
         for ident in identifiers:
             for slot in self._by_identifier.get(ident, ()):
                 names.update(self._names_of(slot))
@@ -184,38 +189,40 @@ class ScreeningIndex:
         first = self._entry_first_name[slot]
         return range(first, first + self._entry_name_count[slot]) if self._entries[slot] else range(0)
 
-    def _block(self, words: tuple[str, ...]) -> list[int]:
-        """Top candidate names for one subject name: idf-weighted token hits, rarest tokens seed."""
+    def _block(self, words: tuple[str, ...], vowelless: bool) -> list[int]:
+        """Top candidate names for one subject name: idf-weighted token hits, rarest tokens seed,
+        list names much longer or shorter than the subject's start with a handicap."""
         postings = self._tokens.postings
         total = max(self._live_names, 1)
         groups = []
         for word in set(words):
-            similar = self._tokens.similar(word)
+            similar = self._tokens.similar(word, vowelless)
             if similar:
-                groups.append((sum(len(postings[t]) for t, _ in similar), word, similar))
-        groups.sort()
+                weighted = [(t, sim * math.log(1.0 + total / len(postings[t]))) for t, sim in similar]
+                groups.append((sum(len(postings[t]) for t, _ in similar), weighted))
+        if not groups:
+            return []
+        groups.sort(key=itemgetter(0))
+        per_token = sum(max(w for _, w in g) for _, g in groups) / len(words) * LENGTH_PENALTY
+        handicap = [-per_token * abs(n - len(words)) for n in range(256)]
+        lengths = self._name_len
         scores: dict[int, float] = {}
         spent = 0
-        for rank, (size, _, similar) in enumerate(groups):
+        for rank, (size, weighted) in enumerate(groups):
             seed = rank == 0 or spent + size <= GENERATION_BUDGET
             spent += size if seed else 0
-            for tid, sim in similar:
-                ids = postings[tid]
-                weight = sim * math.log(1.0 + total / len(ids))
+            for tid, weight in weighted:
                 if seed:
                     get = scores.get
-                    for name_id in ids:
-                        scores[name_id] = get(name_id, 0.0) + weight
+                    for name_id in postings[tid]:
+                        scores[name_id] = get(name_id, handicap[lengths[name_id]]) + weight
                 else:
-                    for name_id in ids:
+                    for name_id in postings[tid]:
                         if name_id in scores:
                             scores[name_id] += weight
         if len(scores) <= CANDIDATES_PER_NAME:
             return list(scores)
-        lengths, size = self._name_len, len(words)
-        top = max(scores.values())
-        return heapq.nlargest(CANDIDATES_PER_NAME, scores,
-                              key=lambda n: scores[n] - LENGTH_PENALTY * top / size * abs(lengths[n] - size))
+        return [n for n, _ in heapq.nlargest(CANDIDATES_PER_NAME, scores.items(), key=itemgetter(1))]
 
 
 def _facts(subject: Subject) -> _Facts:

@@ -5,12 +5,12 @@ import re
 from functools import lru_cache
 
 # Order matters: longer clusters first. Chosen so that common transliteration pairs collapse:
-# kh/h (Russian Х for Arabic ح), zh/dj/j, tsh/tch/ch/sh, ph/f, z/s, c/k, q/k, x/ks.
+# kh/h (Russian Х for Arabic ح), zh/dj/j, tsh/tch/ch/sh, ph/f, z/s, c/k, q/k, x/ks, au/o.
 _CLUSTERS = [
     ("shch", "s"), ("tsch", "s"), ("dzh", "j"), ("sch", "s"), ("tch", "s"), ("tsh", "s"),
-    ("ch", "s"), ("sh", "s"), ("zh", "j"), ("dj", "j"), ("kh", "h"), ("gh", "g"), ("ph", "f"),
-    ("th", "t"), ("dh", "d"), ("ie", "e"), ("ck", "k"), ("qu", "k"), ("ce", "se"), ("ci", "si"), ("cy", "sy"),
-    ("q", "k"), ("c", "k"), ("x", "ks"), ("z", "s"),
+    ("eau", "o"), ("ch", "s"), ("sh", "s"), ("zh", "j"), ("dj", "j"), ("kh", "h"), ("gh", "g"),
+    ("ph", "f"), ("th", "t"), ("dh", "d"), ("ie", "e"), ("au", "o"), ("ck", "k"), ("qu", "k"),
+    ("ce", "se"), ("ci", "si"), ("cy", "sy"), ("q", "k"), ("c", "k"), ("x", "ks"), ("z", "s"),
 ]
 _CLUSTER_RE = re.compile("|".join(re.escape(a) for a, _ in _CLUSTERS))
 _CLUSTER_MAP = dict(_CLUSTERS)
@@ -20,13 +20,13 @@ _VOWELS = frozenset("aeiou")
 def _consonantal(token: str, keep_vowels: bool = False) -> str:
     """Clusters folded; vowels become '*' unless keep_vowels. A non-initial y/w is a vowel for
     the keys (Arabic script writes long vowels and the consonant alike: 'tyb' ~ 'tayeb'); with
-    keep_vowels it stays a consonant before a vowel and otherwise reads as i/u."""
+    keep_vowels a vocalic y reads as i ('sergey' ~ 'sergei') and w stays as written."""
     folded = _CLUSTER_RE.sub(lambda m: _CLUSTER_MAP[m.group()], token)
     out = []
     for i, ch in enumerate(folded):
         if ch in "yw" and i > 0 and not (keep_vowels and i + 1 < len(folded) and folded[i + 1] in _VOWELS):
             # long vowel: Arabic و/ي transliterated as w/y, Russian -iy/-yy endings
-            ch = ("i" if ch == "y" else "u") if keep_vowels else "*"
+            ch = ("i" if ch == "y" else "w") if keep_vowels else "*"
         elif ch in _VOWELS and not keep_vowels:
             ch = "*"
         out.append(ch)

@@ -56,8 +56,10 @@ def _allowed_edits(length: int) -> int:
 
 
 @lru_cache(maxsize=262_144)
-def token_sim(a: str, b: str) -> tuple[float, str]:
-    """Similarity in [0, 1] of two normalised tokens and the kind of resemblance."""
+def token_sim(a: str, b: str, vowelless: bool = False) -> tuple[float, str]:
+    """Similarity in [0, 1] of two normalised tokens and the kind of resemblance; vowelless says
+    one of the names was written in a script without short vowels (Arabic), so equal consonant
+    skeletons count ('mhmd' ~ 'mohamed')."""
     if a == b:
         return 1.0, "exact"
     if len(a) == 1 or len(b) == 1:
@@ -68,11 +70,12 @@ def token_sim(a: str, b: str) -> tuple[float, str]:
     canonical = _canonical_names()
     if fa in canonical and canonical.get(fa) == canonical.get(fb):
         return KNOWN_VARIANT_SIM, "variant"
-    edits = OSA.distance(fa, fb)
+    # Raw spelling too: folding can hide a transposition typo ('mwakabu' -> 'mwakaub' -> 'mwakob').
+    edits = min(OSA.distance(fa, fb), OSA.distance(a, b))
     if edits <= _allowed_edits(max(len(fa), len(fb))):
         return 1.0 - EDIT_COST * edits, "typo"
     key = consonant_key(a)
-    if len(key) >= 2 and key == consonant_key(b) and (unvocalised(a) or unvocalised(b)):
+    if vowelless and len(key) >= 2 and key == consonant_key(b) and (unvocalised(a) or unvocalised(b)):
         return SKELETON_SIM, "skeleton"
     return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
 
@@ -84,11 +87,11 @@ def weight(token: str, generic_light: bool) -> float:
     return GENERIC_WEIGHT if generic_light and is_generic(token) else 1.0
 
 
-def _align(subject: list[str], listed: list[str]) -> list[tuple[int, int, float, str]]:
+def _align(subject: list[str], listed: list[str], vowelless: bool) -> list[tuple[int, int, float, str]]:
     scored = []
     for i, a in enumerate(subject):
         for j, b in enumerate(listed):
-            sim, how = token_sim(a, b)
+            sim, how = token_sim(a, b, vowelless)
             if sim >= MIN_TOKEN_SIM:
                 scored.append((sim, -abs(i - j), i, j, how))
     scored.sort(reverse=True)  # greedy on similarity; ties go to same-position pairs
@@ -104,12 +107,12 @@ def _align(subject: list[str], listed: list[str]) -> list[tuple[int, int, float,
 
 
 def name_score(subject: list[str], listed: list[str], *, subject_org: bool = False,
-               listed_org: bool = False) -> NameScore:
+               listed_org: bool = False, vowelless: bool = False) -> NameScore:
     """Coverage of each side by the alignment, blended so extra middle names cost little
     but a single matching word (a shared surname) against a longer name does not pass."""
     if not subject or not listed:
         return NameScore(0.0)
-    chosen = _align(subject, listed)
+    chosen = _align(subject, listed, vowelless)
     ws = [weight(t, subject_org) for t in subject]
     wl = [weight(t, listed_org) for t in listed]
     cov_s = sum(sim * ws[i] for i, _, sim, _ in chosen) / sum(ws)

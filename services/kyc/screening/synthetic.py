@@ -38,7 +38,8 @@ _ORG_WORDS = ("Mining", "Minerals", "Gold", "Trading", "Resources", "Exploration
 _LEGAL = {"CD": ("SARL", "SA", "SPRL", "Ets"), "RW": ("Ltd", "Limited"), "UG": ("Ltd",),
           "BI": ("SPRL", "SA"), "CO": ("SAS", "Ltda", "SA"), "PE": ("SAC", "SRL", "EIRL"),
           "RU": ("OOO", "JSC", "PJSC"), "SD": ("Co", "Ltd", "Group")}
-_CYR = [("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
+_CYR = [("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("ph", "ф"),
+        ("th", "т"), ("ou", "у"),
         ("ya", "я"), ("yu", "ю"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"),
         ("e", "е"), ("z", "з"), ("i", "и"), ("y", "й"), ("k", "к"), ("l", "л"), ("m", "м"),
         ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"),

@@ -14,7 +14,11 @@ from services.kyc.domain import screening as rules
 from services.kyc.domain.screening import SUBJECT_TYPES, HitStatus
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import screening as repository
-from services.kyc.tables.screening import ScreeningHitRow, ScreeningRequestRow, WatchlistRow
+from services.kyc.tables.screening import (
+    ScreeningHitRow,
+    ScreeningRequestRow,
+    WatchlistRow,
+)
 from services.kyc.use_cases import history
 
 

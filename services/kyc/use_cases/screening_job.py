@@ -18,7 +18,11 @@ from services.kyc.repository import screening as repository
 from services.kyc.repository import watchlists as watchlist_repository
 from services.kyc.screening.matcher import Match, ScreeningIndex
 from services.kyc.tables.register import ActorRow, PersonRow
-from services.kyc.tables.screening import ScreeningHitRow, ScreeningRequestRow, WatchlistSnapshotRow
+from services.kyc.tables.screening import (
+    ScreeningHitRow,
+    ScreeningRequestRow,
+    WatchlistSnapshotRow,
+)
 from services.kyc.use_cases import history
 from services.kyc.use_cases.screening_index import ScreeningIndexes, delta_index
 
@@ -92,7 +96,7 @@ async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: l
     for key, match in keyed:
         if key not in fingerprints:
             continue  # removed by a snapshot newer than the index
-        facts = dict(entry_fingerprint=fingerprints[key], subject_fingerprint=subject.fingerprint)
+        facts = {"entry_fingerprint": fingerprints[key], "subject_fingerprint": subject.fingerprint}
         verdict = rules.triage(earlier[key], **facts)
         if verdict is Triage.RAISE:
             repository.save_hit(db, _new_hit(subject, key, match, now, **facts))

@@ -5,7 +5,6 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import outbox
@@ -18,6 +17,7 @@ from services.kyc.domain.sites import Inspection, MineSite, SiteStatus, StatusCh
 from services.kyc.repository import documents
 from services.kyc.repository import risk as risk_repository
 from services.kyc.repository import sites as repository
+from services.kyc.tables.register import AuditEntryRow
 from services.kyc.tables.sites import SiteInspectionRow, SiteStatusChangeRow
 from services.kyc.use_cases import history
 
@@ -29,9 +29,9 @@ async def register_site(db: AsyncSession, *, org_id: str, user_id: str, name: st
                         region: str | None, minerals: list[str], operator_actor_id: UUID | None = None,
                         capacity_kg_per_month: float | None = None) -> MineSite:
     """A new site starts blue (not inspected) today, with the area risk of the table in force."""
-    values = await _checked(db, org_id=org_id, values=dict(
-        name=name, location=location, country=country, region=region, minerals=minerals,
-        operator_actor_id=operator_actor_id, capacity_kg_per_month=capacity_kg_per_month))
+    values = await _checked(db, org_id=org_id, values={
+        "name": name, "location": location, "country": country, "region": region, "minerals": minerals,
+        "operator_actor_id": operator_actor_id, "capacity_kg_per_month": capacity_kg_per_month})
     now = utcnow()
     site = MineSite(id=uuid4(), org_id=org_id, registered_on=now.date(), created_by=user_id, created_at=now,
                     updated_at=now, version=1, **values)
@@ -44,8 +44,7 @@ async def register_site(db: AsyncSession, *, org_id: str, user_id: str, name: st
         country=site.country, region=site.region, minerals=site.minerals,
         capacity_kg_per_month=site.capacity_kg_per_month, status=site.status.value, area_risk=site.area_risk,
         risk_table_version=site.risk_table_version), key=site.id)
-    history.record(db, org_id=org_id, user_id=user_id, entity_type=ENTITY, entity_id=site.id, action="registered",
-                   changes=_jsonable({f: getattr(site, f) for f in EDITABLE}))
+    _audit(db, site, user_id=user_id, action="registered", changes={f: getattr(site, f) for f in EDITABLE})
     return site
 
 
@@ -73,8 +72,8 @@ async def edit_site(db: AsyncSession, site_id: UUID, *, org_id: str, user_id: st
         org_id=org_id, site_id=site.id, changed_fields=sorted(changed), operator_actor_id=site.operator_actor_id,
         name=site.name, country=site.country, region=site.region, minerals=site.minerals,
         capacity_kg_per_month=site.capacity_kg_per_month), key=site.id)
-    history.record(db, org_id=org_id, user_id=user_id, entity_type=ENTITY, entity_id=site.id, action="updated",
-                   changes=_jsonable({f: {"before": old, "after": new} for f, (old, new) in changed.items()}))
+    _audit(db, site, user_id=user_id, action="updated",
+           changes={f: {"before": old, "after": new} for f, (old, new) in changed.items()})
     return site
 
 
@@ -95,9 +94,8 @@ async def record_inspection(db: AsyncSession, site_id: UUID, *, org_id: str, use
     outbox.add(db, InspectionRecorded(
         org_id=org_id, site_id=site.id, inspection_id=row.id, inspection_date=inspection_date, result=outcome.value,
         agency=agency, inspector=inspector, report_document_id=report_document_id), key=site.id)
-    history.record(db, org_id=org_id, user_id=user_id, entity_type=ENTITY, entity_id=site.id,
-                   action="inspection_recorded", changes=_jsonable(dict(
-                       inspection_id=row.id, inspection_date=inspection_date, result=outcome.value, agency=agency)))
+    _audit(db, site, user_id=user_id, action="inspection_recorded", changes={
+        "inspection_id": row.id, "inspection_date": inspection_date, "result": outcome.value, "agency": agency})
     decisions = domain.record_inspection(site, Inspection(row.id, inspection_date, outcome), now.date())
     await _decide(db, site, decisions, user_id=user_id, now=now)
     return row
@@ -139,6 +137,13 @@ async def status_history(db: AsyncSession, site_id: UUID, *, org_id: str) -> lis
     return await repository.list_status_changes(db, site_id, org_id=org_id)
 
 
+async def site_history(db: AsyncSession, site_id: UUID, *, org_id: str, limit: int,
+                       offset: int) -> tuple[list[AuditEntryRow], int]:
+    await repository.get_site(db, site_id, org_id=org_id)
+    return await repository.list_site_audit(db, site_id, org_id=org_id, entity_type=ENTITY, limit=limit,
+                                            offset=offset)
+
+
 async def _decide(db: AsyncSession, site: MineSite, decisions: list[StatusChange], *, user_id: str,
                   now: datetime) -> None:
     if not decisions:
@@ -162,10 +167,15 @@ def _record_decision(db: AsyncSession, site: MineSite, decision: StatusChange, *
         org_id=site.org_id, site_id=site.id, previous_status=decision.previous.value, status=decision.status.value,
         reason=decision.reason.value, effective_at=domain.midnight_utc(decision.on),
         inspection_id=decision.inspection_id, risk_table_version=site.risk_table_version), key=site.id)
-    history.record(db, org_id=site.org_id, user_id=user_id, entity_type=ENTITY, entity_id=site.id,
-                   action="status_changed", changes=_jsonable(dict(
-                       status={"before": decision.previous, "after": decision.status}, reason=decision.reason,
-                       effective_date=decision.on, risk_table_version=site.risk_table_version)))
+    _audit(db, site, user_id=user_id, action="status_changed", changes={
+        "status": {"before": decision.previous, "after": decision.status}, "reason": decision.reason,
+        "effective_date": decision.on, "risk_table_version": site.risk_table_version})
+
+
+def _audit(db: AsyncSession, site: MineSite, *, user_id: str, action: str, changes: dict[str, Any]) -> None:
+    """The site's audit entry, also filed in its operator's history when it has one."""
+    history.record(db, org_id=site.org_id, user_id=user_id, entity_type=ENTITY, entity_id=site.id, action=action,
+                   changes=changes, actor_id=site.operator_actor_id)
 
 
 async def _checked(db: AsyncSession, *, org_id: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +212,3 @@ async def _check_report(db: AsyncSession, document_id: UUID, *, org_id: str, sit
 async def _refresh_area_risk(db: AsyncSession, site: MineSite) -> None:
     site.area_risk, site.risk_table_version = await risk_repository.area_risk(
         db, org_id=site.org_id, country=site.country, region=site.region)
-
-
-def _jsonable(value: Any) -> Any:
-    return to_jsonable_python(value)

@@ -16,7 +16,11 @@ from services.kyc.domain import watchlists as lists
 from services.kyc.domain.screening import SNAPSHOT
 from services.kyc.repository import screening as screening_repository
 from services.kyc.repository import watchlists as repository
-from services.kyc.tables.screening import ScreeningRequestRow, WatchlistRow, WatchlistSnapshotRow
+from services.kyc.tables.screening import (
+    ScreeningRequestRow,
+    WatchlistRow,
+    WatchlistSnapshotRow,
+)
 from services.kyc.use_cases import history
 
 
