@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import zlib
 from collections.abc import Callable
@@ -85,7 +84,7 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
 
 async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
     envelope = Envelope(event_id=row.event_id, event_type=row.event_type, source="/assay/" + row.topic.split(".")[0],
-                        key=row.key, time=row.occurred_at, payload=json.loads(row.payload))
+                        key=row.key, time=row.occurred_at, payload=row.payload.encode())
     message = envelope.to_kafka()
     return await producer.send(row.topic, value=message.value, key=row.key.encode(),
                                headers=[(k, v) for k, v in message.headers.items()])

@@ -21,7 +21,7 @@ class PlatformTable(SQLModel):
 class OutboxMessageRow(PlatformTable, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (
-        sa.Index("ix_outbox_message_pending", "bucket", "id",
+        sa.Index("ix_outbox_message_pending", "id", "bucket",
                  postgresql_where=sa.text("published_at IS NULL"), sqlite_where=sa.text("published_at IS NULL")),
         sa.Index("ix_outbox_message_published_at", "published_at"),
     )

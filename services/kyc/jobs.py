@@ -41,11 +41,12 @@ def screening_requests_job(settings: KycSettings) -> Job:
     """Pending screenings of actors, persons and new list snapshots; the engine index lives in this closure,
     i.e. in the worker process, and catches up with new snapshots from the database on every pass."""
     indexes = ScreeningIndexes()
-    threshold = settings.kyc_screening_threshold or DEFAULT_THRESHOLD
+    tuning = screening_job.Tuning(batch_size=settings.kyc_screening_batch_size,
+                                  threshold=settings.kyc_screening_threshold or DEFAULT_THRESHOLD,
+                                  delta_index_max=settings.kyc_screening_delta_index_max)
 
     async def run(db: AsyncSession, now: datetime) -> int:
-        return await screening_job.run_pending(db, now, indexes=indexes, batch_size=settings.kyc_screening_batch_size,
-                                               threshold=threshold)
+        return await screening_job.run_pending(db, now, indexes=indexes, tuning=tuning)
 
     return Job("kyc.screening", timedelta(seconds=settings.kyc_screening_interval_seconds), run)
 

@@ -22,7 +22,9 @@ class KycSettings(ServiceSettings):
     kyc_watchlist_max_bytes: int = Field(200 * 1024 * 1024, ge=1, alias="KYC_WATCHLIST_MAX_BYTES")
     kyc_screening_interval_seconds: float = Field(2.0, gt=0, alias="KYC_SCREENING_INTERVAL_SECONDS")
     kyc_screening_batch_size: int = Field(200, ge=1, alias="KYC_SCREENING_BATCH_SIZE")
-    kyc_screening_threshold: float | None = Field(None, gt=0, alias="KYC_SCREENING_THRESHOLD")
+    kyc_screening_threshold: float | None = Field(None, gt=0, le=1, alias="KYC_SCREENING_THRESHOLD")
+    # A new snapshot with more changed entries than this is re-screened through the organisation's whole index.
+    kyc_screening_delta_index_max: int = Field(20_000, ge=0, alias="KYC_SCREENING_DELTA_INDEX_MAX")
 
     # Mine sites and the risk table (part B).
     kyc_site_status_job_minutes: float = Field(60.0, gt=0, alias="KYC_SITE_STATUS_JOB_MINUTES")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import pytest
+
 from services.kyc.jobs import jobs
 from services.kyc.repository import screening as screening_repository
 from tests.kyc.screening_steps import (
@@ -112,7 +114,9 @@ async def test_screening_completed_tells_the_hit_count_keyed_by_the_actor(stack)
     assert len(completed[clean["id"]]["list_snapshot_ids"]) == 1
 
 
-async def test_a_new_snapshot_rescreens_every_subject_against_only_the_entries_it_added_or_changed(stack):
+@pytest.mark.parametrize("delta_index_max", [20_000, 0], ids=["own index of the delta", "whole index, filtered"])
+async def test_a_new_snapshot_rescreens_every_subject_against_only_the_entries_it_added_or_changed(
+        stack, delta_index_max):
     client = stack.client("kyc", stack.token())
     watchlist = await imported(client, UN_LIST)
     actor = await register_actor(client, "Comptoir Lumière")
@@ -123,7 +127,7 @@ async def test_a_new_snapshot_rescreens_every_subject_against_only_the_entries_i
 
     response = await upload(client, watchlist["id"], un_xml([KAZANTSEV, ZUBAIDI, MULUMBA, NEWCOMER], [GLMC]))
     assert response.json()["added_count"] == 1 and response.json()["changed_count"] == 0
-    assert await run_screening(stack) == 1
+    assert await run_screening(stack, kyc_screening_delta_index_max=delta_index_max) == 1
 
     assert [(h["subject_id"], h["entry_id"]) for h in await hits(client)] == [(newcomer["id"], NEWCOMER.reference)]
     rescreened = [e for e in await events(stack, "ScreeningCompleted.v1") if e["new_hit_count"]]

@@ -184,6 +184,7 @@ async def test_sites_are_listed_with_filters_and_pages(stack):
     assert await names(limit=1, offset=1) == ["B site"]
     assert (await sites.get("/sites", params={"limit": 1})).json()["total"] == 3
     assert (await sites.get("/sites", params={"country": "XX"})).json()["code"] == "unknown_country"
+    assert (await sites.get("/sites", params={"mineral": "71081"})).json()["code"] == "invalid_hs_code"
     assert a["id"] != b["id"]
 
 

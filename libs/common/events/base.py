@@ -43,7 +43,7 @@ class Envelope:
     source: str
     key: str
     time: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any] | bytes  # bytes: JSON already serialised (the relay sends the outbox text as is)
 
     def to_kafka(self) -> ce_kafka.KafkaMessage:
         event = CloudEvent(

@@ -10,7 +10,15 @@ from fastapi import APIRouter, Query
 from libs.common.db import DbTransaction, utcnow
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.repository import actors as repository
-from services.kyc.schemas.actors import ActorPage, ActorRead, ActorType, KycStatus, RegisterActor, RiskLevel, UpdateActor
+from services.kyc.schemas.actors import (
+    ActorPage,
+    ActorRead,
+    ActorType,
+    KycStatus,
+    RegisterActor,
+    RiskLevel,
+    UpdateActor,
+)
 from services.kyc.schemas.text import text
 from services.kyc.schemas.workflow import OverdueReviewPage
 from services.kyc.use_cases import actors as use_cases

@@ -13,7 +13,13 @@ from libs.common.db import DbTransaction, utcnow
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.repository import documents as document_repository
 from services.kyc.repository import licences as repository
-from services.kyc.schemas.licences import AddLicence, LicencePage, LicenceRead, LicenceType, UpdateLicence
+from services.kyc.schemas.licences import (
+    AddLicence,
+    LicencePage,
+    LicenceRead,
+    LicenceType,
+    UpdateLicence,
+)
 from services.kyc.tables.register import LicenceRow
 from services.kyc.use_cases import licences as use_cases
 

@@ -7,7 +7,11 @@ from fastapi import APIRouter, Body, Path, Response
 
 from libs.common.db import DbTransaction
 from services.kyc.access import Reader, Reviewer
-from services.kyc.schemas.risk import ReplaceRiskTable, RiskTableRead, RiskTableVersionRead
+from services.kyc.schemas.risk import (
+    ReplaceRiskTable,
+    RiskTableRead,
+    RiskTableVersionRead,
+)
 from services.kyc.use_cases import risk as use_cases
 
 router = APIRouter(prefix="/risk-areas", tags=["risk areas"])

@@ -9,8 +9,15 @@ from fastapi import APIRouter, Query
 from libs.common.db import DbTransaction, utcnow
 from services.kyc.access import Creator, Editor, Reader, Reviewer
 from services.kyc.schemas.history import HistoryEntryRead, HistoryPage
-from services.kyc.schemas.sites import (EditSite, InspectionRead, RecordInspection, RegisterSite, SitePage, SiteRead,
-                                        StatusChangeRead)
+from services.kyc.schemas.sites import (
+    EditSite,
+    InspectionRead,
+    RecordInspection,
+    RegisterSite,
+    SitePage,
+    SiteRead,
+    StatusChangeRead,
+)
 from services.kyc.use_cases import sites as use_cases
 
 router = APIRouter(prefix="/sites", tags=["mine sites"])
@@ -31,8 +38,9 @@ async def register_site(body: RegisterSite, principal: Creator, db: DbTransactio
 @router.get("", summary="Mine sites of the caller's organisation, filtered and paginated")
 async def list_sites(principal: Reader, db: DbTransaction,
                      status: Literal["green", "yellow", "red", "blue"] | None = None,
-                     country: Annotated[str | None, Query(max_length=20)] = None,
-                     mineral: Annotated[str | None, Query(max_length=20, description="HS code or prefix")] = None,
+                     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+                     mineral: Annotated[str | None, Query(pattern=r"^[0-9][0-9. ]{3,15}$",
+                                                          description="HS code or its prefix, e.g. 7108")] = None,
                      operator_actor_id: UUID | None = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SitePage:

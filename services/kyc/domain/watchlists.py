@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -50,11 +50,16 @@ def diff(current: dict[str, str], parsed: list[ListEntry]) -> SnapshotDiff:
 
 
 def entry_data(entry: ListEntry) -> dict[str, Any]:
-    return {k: list(v) if k in _TUPLE_FIELDS else v for k, v in asdict(entry).items()}
+    # Plain attribute reads: dataclasses.asdict deep-copies and costs seconds on a million entries.
+    data: dict[str, Any] = {name: list(getattr(entry, name)) for name in _TUPLE_FIELDS}
+    data.update(entry_id=entry.entry_id, kind=entry.kind, remarks=entry.remarks)
+    return data
 
 
-def entry_from_data(data: dict[str, Any]) -> ListEntry:
-    return ListEntry(**{k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in data.items()})
+def entry_from_data(data: dict[str, Any], *, entry_id: str | None = None) -> ListEntry:
+    """The stored entry, optionally under another id (its index key)."""
+    return ListEntry(entry_id=entry_id or data["entry_id"], kind=data["kind"], remarks=data.get("remarks", ""),
+                     **{name: tuple(data.get(name, ())) for name in _TUPLE_FIELDS})
 
 
 def index_key(watchlist_id: UUID, entry_id: str) -> str:
@@ -67,8 +72,6 @@ def split_key(key: str) -> tuple[UUID, str]:
     return UUID(watchlist_id), entry_id
 
 
-def keyed(watchlist_id: UUID, entry: ListEntry) -> ListEntry:
-    """The entry under its index key; fingerprints always come from the stored entry, never from this copy."""
-    data = entry_data(entry)
-    data["entry_id"] = index_key(watchlist_id, entry.entry_id)
-    return entry_from_data(data)
+def stored_entry(watchlist_id: UUID, data: dict[str, Any]) -> ListEntry:
+    """A stored entry under its index key, for the engine; fingerprints always come from the stored row."""
+    return entry_from_data(data, entry_id=index_key(watchlist_id, data["entry_id"]))

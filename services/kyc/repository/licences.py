@@ -12,9 +12,12 @@ from libs.common.errors import Conflict, NotFound
 from services.kyc.tables.register import ActorRow, LicenceRow
 
 
-async def get_licence(db: AsyncSession, licence_id: UUID, *, org_id: str) -> LicenceRow:
-    row = await db.get(LicenceRow, licence_id)
-    if row is None or row.org_id != org_id:
+async def get_licence(db: AsyncSession, licence_id: UUID, *, org_id: str, for_update: bool = False) -> LicenceRow:
+    query = sa.select(LicenceRow).where(LicenceRow.id == licence_id, LicenceRow.org_id == org_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = (await db.execute(query)).scalar_one_or_none()
+    if row is None:
         raise NotFound(f"licence {licence_id} not found", code="licence_not_found")
     return row
 

@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.errors import NotFound
 from services.kyc.domain.sites import MineSite, SiteStatus, lapse_dates
 from services.kyc.tables.register import ActorRow, AuditEntryRow
-from services.kyc.tables.sites import MineSiteRow, SiteInspectionRow, SiteStatusChangeRow
+from services.kyc.tables.sites import (
+    MineSiteRow,
+    SiteInspectionRow,
+    SiteStatusChangeRow,
+)
 
 SITE_FIELDS = ("id", "org_id", "name", "operator_actor_id", "location", "country", "region", "minerals",
                "capacity_kg_per_month", "last_inspection_date", "area_risk", "risk_table_version", "created_by",

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
 from services.kyc.tables.register import ActorRow
@@ -39,7 +39,7 @@ class Contact(BaseModel):
     phone: text(30) | None = None
 
     @model_validator(mode="after")
-    def _reachable(self) -> "Contact":
+    def _reachable(self) -> Contact:
         if not (self.email or self.phone):
             raise ValueError("a contact needs an email or a phone number")
         if self.email and not EMAIL.match(self.email):
@@ -66,33 +66,25 @@ class RegisterActor(BaseModel):
     smelter_facility_id: text(20) | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
 
 
-REQUIRED = ("actor_type", "legal_name", "country", "aliases", "addresses", "contacts", "minerals")
-
-
 class UpdateActor(BaseModel):
-    """Only the fields sent change; `version` is the one last read (a newer one answers 409 stale_version)."""
+    """Only the fields sent change; `version` is the one last read (a newer one answers 409 stale_version).
+    Fields typed without null may be left out but not set to null (the None defaults only mean "not sent")."""
 
     model_config = ConfigDict(extra="forbid")
 
     version: int = Field(ge=1, le=2**31 - 1)
-    actor_type: ActorType | None = None
-    legal_name: Name | None = None
-    aliases: list[Name] | None = Field(None, max_length=50)
+    actor_type: ActorType = None  # type: ignore[assignment]
+    legal_name: Name = None
+    aliases: list[Name] = Field(None, max_length=50)  # type: ignore[assignment]
     registration_number: Short | None = None
     tax_number: Short | None = None
-    country: CountryCode | None = None
+    country: CountryCode = None
     region: RegionCode | None = None
-    addresses: list[Address] | None = Field(None, max_length=20)
-    contacts: list[Contact] | None = Field(None, max_length=20)
-    minerals: list[HsCode] | None = Field(None, max_length=50)
+    addresses: list[Address] = Field(None, max_length=20)  # type: ignore[assignment]
+    contacts: list[Contact] = Field(None, max_length=20)  # type: ignore[assignment]
+    minerals: list[HsCode] = Field(None, max_length=50)  # type: ignore[assignment]
     smelter_facility_id: text(20) | None = None
 
-    @field_validator(*REQUIRED)
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("this field cannot be null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
@@ -127,7 +119,7 @@ class ActorRead(BaseModel):
     version: int
 
     @classmethod
-    def from_row(cls, row: ActorRow) -> "ActorRead":
+    def from_row(cls, row: ActorRow) -> ActorRead:
         return cls.model_validate(row, from_attributes=True)
 
 

@@ -29,7 +29,7 @@ class DocumentRead(BaseModel):
     inspection_id: UUID | None
 
     @classmethod
-    def from_row(cls, row: DocumentRow) -> "DocumentRead":
+    def from_row(cls, row: DocumentRow) -> DocumentRead:
         return cls.model_validate(row, from_attributes=True)
 
 

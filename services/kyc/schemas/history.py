@@ -20,7 +20,7 @@ class HistoryEntryRead(BaseModel):
     changes: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: AuditEntryRow) -> "HistoryEntryRead":
+    def from_row(cls, row: AuditEntryRow) -> HistoryEntryRead:
         return cls.model_validate(row, from_attributes=True)
 
 

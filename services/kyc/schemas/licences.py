@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.kyc.domain import licences
 from services.kyc.schemas.text import Name, Short
@@ -28,22 +28,17 @@ class AddLicence(BaseModel):
 
 
 class UpdateLicence(BaseModel):
-    """Only the fields sent change; a new valid_to (a renewal) is announced again when it nears."""
+    """Only the fields sent change (fields typed without null may be left out but not set to null); a new
+    valid_to (a renewal) is announced again when it nears."""
 
     model_config = ConfigDict(extra="forbid")
 
-    licence_type: LicenceType | None = None
-    issuer: Name | None = None
-    number: Short | None = None
-    valid_from: date | None = None
+    licence_type: LicenceType = None  # type: ignore[assignment]
+    issuer: Name = None
+    number: Short = None
+    valid_from: date = None  # type: ignore[assignment]
     valid_to: date | None = None
 
-    @field_validator("licence_type", "issuer", "number", "valid_from")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("this field cannot be null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -65,7 +60,7 @@ class LicenceRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: LicenceRow, *, today: date, document_ids: list[UUID] | None = None) -> "LicenceRead":
+    def from_row(cls, row: LicenceRow, *, today: date, document_ids: list[UUID] | None = None) -> LicenceRead:
         return cls(**{f: getattr(row, f) for f in (
             "id", "actor_id", "licence_type", "issuer", "number", "valid_from", "valid_to", "expiring_notified_at",
             "expired_notified_at", "created_at", "updated_at")},

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.kyc.schemas.text import CountryCode, Name, Short
 from services.kyc.tables.register import PersonRow
@@ -32,25 +32,19 @@ class AddPerson(BaseModel):
 
 
 class UpdatePerson(BaseModel):
-    """Only the fields sent change."""
+    """Only the fields sent change; fields typed without null may be left out but not set to null."""
 
     model_config = ConfigDict(extra="forbid")
 
-    person_type: PersonType | None = None
-    full_name: Name | None = None
-    role: Role | None = None
-    aliases: list[Name] | None = Field(None, max_length=50)
+    person_type: PersonType = None  # type: ignore[assignment]
+    full_name: Name = None
+    role: Role = None  # type: ignore[assignment]
+    aliases: list[Name] = Field(None, max_length=50)  # type: ignore[assignment]
     birth_date: date | None = None
     nationality: CountryCode | None = None
-    identifiers: list[Short] | None = Field(None, max_length=20)
+    identifiers: list[Short] = Field(None, max_length=20)  # type: ignore[assignment]
     ownership_pct: float | None = Share
 
-    @field_validator("person_type", "full_name", "role", "aliases", "identifiers")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("this field cannot be null")
-        return value
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -71,5 +65,5 @@ class PersonRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: PersonRow) -> "PersonRead":
+    def from_row(cls, row: PersonRow) -> PersonRead:
         return cls.model_validate(row, from_attributes=True)

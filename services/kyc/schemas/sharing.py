@@ -23,6 +23,6 @@ class ShareRead(BaseModel):
     granted_at: datetime
 
     @classmethod
-    def from_row(cls, row: ActorShareRow) -> "ShareRead":
+    def from_row(cls, row: ActorShareRow) -> ShareRead:
         return cls(actor_id=row.actor_id, org_id=row.grantee_org_id, granted_by=row.granted_by,
                    granted_at=row.granted_at)

@@ -9,8 +9,8 @@ from rapidfuzz.distance import Levenshtein
 from .phonetic import consonant_key, unvocalised
 from .similarity import MIN_TOKEN_SIM, token_sim
 
-PREFILTER_EDITS = 3
-
+PREFILTER_EDITS = 3   # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
+CACHE_SIZE = 50_000   # query tokens whose neighbourhood is remembered (given names repeat a lot)
 
 
 def neighbour_keys(token: str) -> list[str]:
@@ -24,15 +24,16 @@ def neighbour_keys(token: str) -> list[str]:
 
 
 class TokenIndex:
-    """token -> postings of name ids; neighbourhood keys -> token ids (vocabulary level, so the
-    typo machinery costs per distinct token, not per name)."""
+    """token -> postings of name ids; neighbourhood keys -> tokens (vocabulary level, so the typo
+    machinery costs per distinct token, not per name)."""
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self.words: list[str] = []
         self.postings: list[array] = []
-        self._neighbours: dict[str, int | array] = {}
-        self._bare = bytearray()  # 1 for vowel-less tokens (likely from Arabic script)
+        self._neighbours: dict[str, str | list[str]] = {}
+        self._bare: dict[str, list[str]] = {}  # consonant key -> vowel-less (Arabic-script) tokens
+        self._cache: dict[tuple[str, bool], list[tuple[int, float]]] = {}
 
     def __len__(self) -> int:
         return len(self.words)
@@ -41,57 +42,62 @@ class TokenIndex:
         """Record that name_id contains token."""
         tid = self._ids.get(token)
         if tid is None:
-            tid = len(self.words)
-            self._ids[token] = tid
-            self.words.append(token)
-            self.postings.append(array("i"))
-            self._bare.append(unvocalised(token))
-            for key in neighbour_keys(token):
-                self._link(key, tid)
+            tid = self._new_token(token)
         self.postings[tid].append(name_id)
 
-    def token_id(self, token: str) -> int | None:
-        return self._ids.get(token)
-
-    def _link(self, key: str, tid: int) -> None:
-        # Most keys point at one token: keep a bare int until a second one arrives.
-        current = self._neighbours.get(key)
-        if current is None:
-            self._neighbours[key] = tid
-        elif isinstance(current, int):
-            self._neighbours[key] = array("i", (current, tid))
-        else:
-            current.append(tid)
+    def _new_token(self, token: str) -> int:
+        tid = len(self.words)
+        self._ids[token] = tid
+        self.words.append(token)
+        self.postings.append(array("i"))
+        self._cache.clear()  # a new word may resemble a cached query token
+        for key in neighbour_keys(token):
+            # Most keys point at one word: keep the bare string until a second one arrives.
+            current = self._neighbours.get(key)
+            if current is None:
+                self._neighbours[key] = token
+            elif isinstance(current, str):
+                self._neighbours[key] = [current, token]
+            else:
+                current.append(token)
+        if unvocalised(token):
+            self._bare.setdefault(consonant_key(token), []).append(token)
+        return tid
 
     def similar(self, token: str, vowelless: bool = False) -> list[tuple[int, float]]:
         """Vocabulary tokens resembling token (exact, spelling variant, skeleton, typo) with sims.
-        Vowel-less vocabulary tokens ('mhmd') may come from Arabic-script names, so skeleton
-        equality is allowed for them here; the final scoring knows the scripts for sure."""
+        vowelless: the query comes from a script without short vowels, so consonant skeletons
+        decide; vowel-less vocabulary words are compared that way too."""
         if len(token) < 2:
             return []
-        found: set[int] = set()
+        cached = self._cache.get((token, vowelless))
+        if cached is not None:
+            return cached
+        candidates: set[str] = set()
         for key in neighbour_keys(token):
-            ids = self._neighbours.get(key)
-            if ids is None:
-                continue
-            if isinstance(ids, int):
-                found.add(ids)
-            else:
-                found.update(ids)
-        exact = self._ids.get(token)
-        if exact is not None:
-            found.add(exact)
-        words, bare = self.words, self._bare
-        candidates = list(found)
+            found = self._neighbours.get(key)
+            if isinstance(found, str):
+                candidates.add(found)
+            elif found:
+                candidates.update(found)
         if not vowelless and len(candidates) > 8:
-            # C-speed pre-filter: every resemblance token_sim accepts is within 3 edits, except
-            # skeleton matches against vowel-less tokens, which are kept aside.
-            close = process.extract(token, [words[t] for t in candidates], scorer=Levenshtein.distance,
+            close = process.extract(token, list(candidates), scorer=Levenshtein.distance,
                                     score_cutoff=PREFILTER_EDITS, limit=None)
-            candidates = [candidates[i] for _, _, i in close] + [t for t in candidates if bare[t]]
+            candidates = {word for word, _, _ in close}
+        if token in self._ids:
+            candidates.add(token)
+        bare = set(self._bare.get(consonant_key(token), ()))
+        result = self._verified(token, candidates | bare, vowelless, bare)
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[(token, vowelless)] = result
+        return result
+
+    def _verified(self, token: str, words: set[str], vowelless: bool, bare: set[str]) -> list[tuple[int, float]]:
+        ids = self._ids
         result = []
-        for tid in set(candidates):
-            sim = token_sim(token, words[tid], vowelless or bool(bare[tid]))[0]
+        for word in words:
+            sim = token_sim(token, word, vowelless or word in bare)[0]
             if sim >= MIN_TOKEN_SIM:
-                result.append((tid, sim))
+                result.append((ids[word], sim))
         return result

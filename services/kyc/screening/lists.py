@@ -9,8 +9,18 @@ from .sources.ofac import parse_ofac_csv, parse_ofac_xml
 from .sources.operator_csv import parse_csv
 from .sources.un import parse_un_xml
 
-__all__ = ["KINDS", "FORMATS", "ListEntry", "MalformedList", "parse_csv", "parse_ftm_jsonl",
-           "parse_list", "parse_ofac_csv", "parse_ofac_xml", "parse_un_xml"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "ListEntry",
+    "MalformedList",
+    "parse_csv",
+    "parse_ftm_jsonl",
+    "parse_list",
+    "parse_ofac_csv",
+    "parse_ofac_xml",
+    "parse_un_xml",
+]
 
 FORMATS: dict[str, Callable[[bytes], list[ListEntry]]] = {
     "un_xml": parse_un_xml,

@@ -4,16 +4,16 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from operator import itemgetter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .blocking import TokenIndex
 from .explain import explain
 from .fields import country_code, identifier, parse_date
 from .model import ListEntry
 from .normalize import NameAnalysis, analyze
-from .secondary import adjustments
+from .secondary import adjustments, max_bonus
 from .similarity import NameScore, name_score
 
 __all__ = ["DEFAULT_THRESHOLD", "Match", "ScreeningIndex", "Subject", "changed_entries"]
@@ -119,7 +119,7 @@ class ScreeningIndex:
             for word in set(words):
                 self._tokens.add(word, name_id)
         self._entry_name_count.append(len(self._name_tokens) - self._entry_first_name[slot])
-        for ident in entry.identifiers:
+        for ident in {identifier(i) for i in entry.identifiers} - {""}:
             self._by_identifier.setdefault(ident, []).append(slot)
 
     def remove(self, entry_id: str) -> bool:
@@ -127,7 +127,6 @@ class ScreeningIndex:
         slot = self._slot.pop(entry_id, None)
         if slot is None:
             return False
-        entry = self._entries[slot]
         self._entries[slot] = None
         self._live_names -= self._entry_name_count[slot]
         return True
@@ -165,7 +164,7 @@ class ScreeningIndex:
     def _match(self, subject: Subject, facts: _Facts, entry: ListEntry | None,
                found: tuple[float, NameAnalysis, int, NameScore], threshold: float) -> Match | None:
         name_value, variant, name_id, scored = found
-        if entry is None:
+        if entry is None or name_value + max_bonus(facts) < threshold:
             return None
         adjust = adjustments(facts, entry, facts.identifiers)
         score = min(1.0, max(0.0, name_value + sum(delta for delta, _ in adjust)))

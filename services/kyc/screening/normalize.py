@@ -8,11 +8,27 @@ from functools import lru_cache
 from anyascii import anyascii
 
 from .phonetic import consonant_key, fold, unvocalised
-from .wordlists import (ABD_PREFIXES, FIRST_POSITION_NAMES, GENERIC_WORDS, LEGAL_FORMS,
-                        LEGAL_PHRASES, STOP_WORDS, SYNONYMS, TITLES)
+from .wordlists import (
+    ABD_PREFIXES,
+    FIRST_POSITION_NAMES,
+    GENERIC_WORDS,
+    LEGAL_FORMS,
+    LEGAL_PHRASES,
+    STOP_WORDS,
+    SYNONYMS,
+    TITLES,
+)
 
-__all__ = ["NameAnalysis", "analyze", "tokens", "normalized", "phonetic_key", "fold",
-           "is_generic", "script_of"]
+__all__ = [
+    "NameAnalysis",
+    "analyze",
+    "fold",
+    "is_generic",
+    "normalized",
+    "phonetic_key",
+    "script_of",
+    "tokens",
+]
 
 phonetic_key = consonant_key
 
@@ -112,9 +128,7 @@ def analyze(name: str, kind: str | None = None) -> NameAnalysis:
     for i, word in enumerate(words):
         if kind != "person" and word in LEGAL_FORMS:
             legal.append(word)
-        elif word in STOP_WORDS and not (i == 0 and word in FIRST_POSITION_NAMES):
-            dropped.append(word)
-        elif word in TITLES and (kind == "person" or (kind is None and len(words) > 2)):
+        elif word in STOP_WORDS and not (i == 0 and word in FIRST_POSITION_NAMES) or word in TITLES and (kind == "person" or (kind is None and len(words) > 2)):
             dropped.append(word)
         else:
             kept.append(SYNONYMS.get(word, word))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from .fields import identifier
 from .model import ListEntry
 
 BIRTH_DATE_MATCH = 0.08
@@ -32,6 +33,13 @@ def adjustments(subject: SubjectFacts, entry: ListEntry, normalised_ids: Sequenc
     found = [_kind(subject.kind, entry.kind), _birth(subject.birth_date, entry.birth_dates),
              _country(subject.countries, entry.countries), _identifier(normalised_ids, entry.identifiers)]
     return [a for a in found if a is not None]
+
+
+def max_bonus(subject: SubjectFacts) -> float:
+    """The most the adjustments can add for this subject: names further below are not worth it."""
+    bonus = BIRTH_DATE_MATCH if subject.birth_date else 0.0
+    bonus += COUNTRY_MATCH if subject.countries else 0.0
+    return bonus + (IDENTIFIER_MATCH if subject.identifiers else 0.0)
 
 
 def _kind(subject_kind: str, entry_kind: str) -> Adjustment | None:
@@ -67,7 +75,10 @@ def _country(subject_countries: Sequence[str], listed: Sequence[str]) -> Adjustm
 
 
 def _identifier(subject_ids: Sequence[str], listed: Sequence[str]) -> Adjustment | None:
-    shared = [i for i in subject_ids if len(i) >= MIN_IDENTIFIER_LENGTH and i in listed]
+    if not subject_ids or not listed:
+        return None
+    listed_ids = {identifier(i) for i in listed}  # entries built by hand may carry raw numbers
+    shared = [i for i in subject_ids if len(i) >= MIN_IDENTIFIER_LENGTH and i in listed_ids]
     if not shared:
         return None
     return IDENTIFIER_MATCH, f"identifier {shared[0]} identical ({IDENTIFIER_MATCH:+.2f})"

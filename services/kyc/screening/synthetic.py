@@ -24,14 +24,18 @@ _GIVEN = {
           "salih tariq hamza bakri",
 }
 _SYLLABLES = {
-    "CD": "ka ba mu ngo lu mbe ki tshi sa ma bu ko nda la ya ku mwa nge ilu to",
-    "RW": "ha bi ya ri ma na nsen gi yi mu ka ru ba ze nta ho",
-    "UG": "mu se ki wa nyi ga ba ka to lu be gu",
-    "BI": "ndi ka yi nku ru zi ga ba ho ni ma",
-    "CO": "gar ro mon ta ve quez ri os cas tro ber mu dez al",
-    "PE": "hua ma qui spe cha llo pa ri ta ca ni co",
-    "RU": "vol kov so ro kin le be dev pa nov zu ba rev ko zlo",
-    "SD": "ha mad al ta yeb sa lim bash ir khal fa ras",
+    "CD": "ka ba mu ngo lu mbe ki tshi sa ma bu ko nda la ya ku mwa nge ilu to bo di fu ha je "
+          "ke le mi nu pa ri se ti vu wa zo lo mbu nsi kwa",
+    "RW": "ha bi ya ri ma na nsen gi yi mu ka ru ba ze nta ho ku ne ge te ma hi bu se ga "
+          "gwa nye twa mbe re ta",
+    "UG": "mu se ki wa nyi ga ba ka to lu be gu wo ke si ra ye ny ta ku bwa nda mpa ti go",
+    "BI": "ndi ka yi nku ru zi ga ba ho ni ma bu hi ge na te se ko me ri nta mvu",
+    "CO": "gar ro mon ta ve quez ri os cas tro ber mu dez al ca lo na pe sal gon zar fer tei "
+          "bel mar",
+    "PE": "hua ma qui spe cha llo pa ri ta ca ni co tu ya pu an ru chi ccol lla mi so",
+    "RU": "vol kov so ro kin le be dev pa nov zu ba rev ko zlo mi ga tro stra ny shin bel "
+          "gor lov sa",
+    "SD": "ha mad al ta yeb sa lim bash ir khal fa ras nu ra din ja ma ab bas ka ri mun da",
 }
 _SUFFIX = {"RU": ("ov", "in", "enko", "sky", "ev"), "CO": ("ez", "o", "a"), "PE": ("", "a", "o")}
 _ORG_WORDS = ("Mining", "Minerals", "Gold", "Trading", "Resources", "Exploration", "Metals", "")

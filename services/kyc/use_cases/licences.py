@@ -41,7 +41,8 @@ async def add_licence(db: AsyncSession, actor_id: UUID, values: dict[str, Any], 
 
 async def update_licence(db: AsyncSession, licence_id: UUID, changes: dict[str, Any], *,
                          principal: Principal) -> LicenceRow:
-    row = await repository.get_licence(db, licence_id, org_id=principal.org_id)
+    # Locked: the expiry job must not mark the old end date as announced after we reset the marks.
+    row = await repository.get_licence(db, licence_id, org_id=principal.org_id, for_update=True)
     before = snapshot(row, licences.EDITABLE_FIELDS)
     clean = licences.normalise({**before, **changes})
     changed = diff(before, {field: clean[field] for field in licences.EDITABLE_FIELDS})

@@ -63,9 +63,9 @@ def _apply(index: ScreeningIndex, watchlist_id: UUID, rows: list[sa.Row]) -> Non
         if row.removed:
             index.remove(lists.index_key(watchlist_id, row.entry_id))
         else:
-            index.add(lists.keyed(watchlist_id, lists.entry_from_data(row.data)))
+            index.add(lists.stored_entry(watchlist_id, row.data))
 
 
 def delta_index(watchlist_id: UUID, rows: list[sa.Row]) -> ScreeningIndex:
     """An index of just the entries one snapshot added or changed."""
-    return ScreeningIndex(lists.keyed(watchlist_id, lists.entry_from_data(r.data)) for r in rows)
+    return ScreeningIndex(lists.stored_entry(watchlist_id, r.data) for r in rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -16,7 +17,7 @@ from services.kyc.domain import watchlists as lists
 from services.kyc.domain.screening import SNAPSHOT, ScreenedSubject, Triage
 from services.kyc.repository import screening as repository
 from services.kyc.repository import watchlists as watchlist_repository
-from services.kyc.screening.matcher import Match, ScreeningIndex
+from services.kyc.screening.matcher import DEFAULT_THRESHOLD, Match, ScreeningIndex
 from services.kyc.tables.register import ActorRow, PersonRow
 from services.kyc.tables.screening import (
     ScreeningHitRow,
@@ -29,19 +30,25 @@ from services.kyc.use_cases.screening_index import ScreeningIndexes, delta_index
 MATCH_LIMIT = 50  # matches kept per subject and screening
 
 
-async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningIndexes, batch_size: int,
-                      threshold: float) -> int:
+@dataclass(frozen=True)
+class Tuning:
+    batch_size: int = 200
+    threshold: float = DEFAULT_THRESHOLD
+    delta_index_max: int = 20_000  # changed entries up to which a snapshot's re-screen builds an index of its own
+
+
+async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningIndexes, tuning: Tuning) -> int:
     """One pass over the oldest pending requests (locked, so a second worker takes others); returns how many."""
-    requests = await repository.claim_pending_requests(db, limit=batch_size)
+    requests = await repository.claim_pending_requests(db, limit=tuning.batch_size)
     screened: dict[UUID, int] = {}  # a subject asked for twice in one batch is screened once
     for request in requests:
         if request.subject_type == SNAPSHOT:
-            request.hit_count = await _rescreen_snapshot(db, request, now, threshold=threshold)
+            request.hit_count = await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning)
         elif request.subject_id in screened:
             request.hit_count = screened[request.subject_id]
         else:
             request.hit_count = screened[request.subject_id] = await _screen_subject(
-                db, request, now, indexes=indexes, threshold=threshold)
+                db, request, now, indexes=indexes, threshold=tuning.threshold)
         request.status, request.completed_at = "done", now
     return len(requests)
 
@@ -59,16 +66,17 @@ async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: d
 
 
 async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
-                             threshold: float) -> int:
+                             indexes: ScreeningIndexes, tuning: Tuning) -> int:
     """Only the entries this snapshot added or changed are new to the subjects; the rest were screened before.
     Subjects that gain no hit get no event: the list, not the subject, changed."""
     snapshot = await db.get(WatchlistSnapshotRow, request.subject_id)
-    rows = await watchlist_repository.entries_changed_in(db, snapshot.watchlist_id, snapshot.version)
-    if not rows:
+    changed = await watchlist_repository.entry_ids_changed_in(db, snapshot.watchlist_id, snapshot.version)
+    if not changed:
         return 0
-    index = await asyncio.to_thread(delta_index, snapshot.watchlist_id, rows)
+    index, only = await _changed_entries_index(db, snapshot, changed, indexes=indexes,
+                                               delta_index_max=tuning.delta_index_max)
     subjects = await _org_subjects(db, request.org_id)
-    found = await asyncio.to_thread(_screen_all, index, subjects, threshold)
+    found = await asyncio.to_thread(_screen_all, index, subjects, tuning.threshold, only)
     total = 0
     for subject, matches in found:
         if raised := await _record_matches(db, subject, matches, now):
@@ -77,10 +85,28 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now
     return total
 
 
-def _screen_all(index: ScreeningIndex, subjects: list[ScreenedSubject],
-                threshold: float) -> list[tuple[ScreenedSubject, list[Match]]]:
-    found = [(s, index.screen(s.subject, threshold=threshold, limit=MATCH_LIMIT)) for s in subjects]
-    return [(s, matches) for s, matches in found if matches]
+async def _changed_entries_index(db: AsyncSession, snapshot: WatchlistSnapshotRow, changed: list[str], *,
+                                 indexes: ScreeningIndexes,
+                                 delta_index_max: int) -> tuple[ScreeningIndex, set[str] | None]:
+    """A small delta gets an index of its own (screening cost follows the delta, not the list); a large one
+    (a first import) uses the organisation's index, which holds it already, keeping only its matches."""
+    if len(changed) <= delta_index_max:
+        rows = await watchlist_repository.entries_changed_in(db, snapshot.watchlist_id, snapshot.version)
+        return await asyncio.to_thread(delta_index, snapshot.watchlist_id, rows), None
+    index = await indexes.for_org(db, snapshot.org_id)
+    return index, {lists.index_key(snapshot.watchlist_id, entry_id) for entry_id in changed}
+
+
+def _screen_all(index: ScreeningIndex, subjects: list[ScreenedSubject], threshold: float,
+                only: set[str] | None) -> list[tuple[ScreenedSubject, list[Match]]]:
+    found = []
+    for subject in subjects:
+        matches = index.screen(subject.subject, threshold=threshold, limit=MATCH_LIMIT)
+        if only is not None:
+            matches = [m for m in matches if m.entry_id in only]
+        if matches:
+            found.append((subject, matches))
+    return found
 
 
 async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: list[Match], now: datetime) -> int:

@@ -10,10 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import outbox
 from libs.common.db import utcnow
 from libs.common.errors import Conflict, Invalid, NotFound
-from libs.common.events.kyc import InspectionRecorded, MineSiteRegistered, MineSiteStatusChanged, MineSiteUpdated
+from libs.common.events.kyc import (
+    InspectionRecorded,
+    MineSiteRegistered,
+    MineSiteStatusChanged,
+    MineSiteUpdated,
+)
 from services.kyc.domain import actors, geography, geojson
 from services.kyc.domain import sites as domain
-from services.kyc.domain.sites import Inspection, MineSite, SiteStatus, StatusChange, StatusReason
+from services.kyc.domain.sites import (
+    Inspection,
+    MineSite,
+    SiteStatus,
+    StatusChange,
+    StatusReason,
+)
 from services.kyc.repository import documents
 from services.kyc.repository import risk as risk_repository
 from services.kyc.repository import sites as repository

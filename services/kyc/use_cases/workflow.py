@@ -13,8 +13,15 @@ from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Conflict
-from libs.common.events.kyc import (ActorApproved, ActorRejected, ActorReinstated, ActorReopened, ActorReviewStarted,
-                                    ActorSubmitted, ActorSuspended)
+from libs.common.events.kyc import (
+    ActorApproved,
+    ActorReinstated,
+    ActorRejected,
+    ActorReopened,
+    ActorReviewStarted,
+    ActorSubmitted,
+    ActorSuspended,
+)
 from services.kyc.domain import review, workflow
 from services.kyc.domain.history import diff, snapshot
 from services.kyc.repository import actors as repository

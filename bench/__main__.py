@@ -1,0 +1,14 @@
+"""`make bench`: every benchmark, one after the other; they print figures and never fail the build."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHMARKS = [["bench.bus"], ["bench.kyc_screening"]]
+
+if __name__ == "__main__":
+    for module in BENCHMARKS:
+        print(f"\n== {module[0]} ==", flush=True)
+        result = subprocess.run([sys.executable, "-m", *module])
+        if result.returncode != 0:
+            print(f"{module[0]} exited with {result.returncode}", flush=True)
