@@ -25,6 +25,8 @@ class KycSettings(ServiceSettings):
     kyc_screening_threshold: float | None = Field(None, gt=0, le=1, alias="KYC_SCREENING_THRESHOLD")
     # A new snapshot with more changed entries than this is re-screened through the organisation's whole index.
     kyc_screening_delta_index_max: int = Field(20_000, ge=0, alias="KYC_SCREENING_DELTA_INDEX_MAX")
+    # The worker's scheduler must tick at least as often as the screening job is due (platform default: 30 s).
+    scheduler_interval_seconds: float = Field(1.0, gt=0, alias="SCHEDULER_INTERVAL_SECONDS")
 
     # Mine sites and the risk table (part B).
     kyc_site_status_job_minutes: float = Field(60.0, gt=0, alias="KYC_SITE_STATUS_JOB_MINUTES")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from libs.common.scheduler import run_due
 from libs.common.tables import OutboxMessageRow
 from services.kyc.jobs import jobs
-from services.kyc.tables.register import ActorRow, AuditEntryRow, DocumentRow, LicenceRow, PersonRow
+from services.kyc.tables.register import AuditEntryRow
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -97,7 +97,8 @@ async def history_actions(stack, actor_id: str) -> list[str]:  # type: ignore[no
         return list((await db.execute(query)).scalars())
 
 
-async def run_jobs(stack, now: datetime | None = None, **settings: Any) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def run_jobs(stack, now: datetime | None = None,  # type: ignore[no-untyped-def]
+                   **settings: Any) -> dict[str, int]:
     """Every KYC job once (screening included), as the worker would run them."""
     return await run_due(stack.sessions("kyc"), jobs(stack.settings("kyc", **settings)), now=now, force=True)
 
@@ -114,6 +115,3 @@ async def approved_actor(stack, *, submitter: str = "alice", reviewer: str = "bo
     response = await approver.post(f"/actors/{actor['id']}/approve")
     assert response.status_code == 200, response.text
     return response.json()
-
-
-TABLES = (ActorRow, PersonRow, LicenceRow, DocumentRow, AuditEntryRow)

@@ -11,7 +11,8 @@ from services.kyc.domain.history import diff
 
 
 def actor_values(**overrides):  # type: ignore[no-untyped-def]
-    values = {"actor_type": "trader", "legal_name": "  Comptoir   Minier ", "aliases": ["CMG", "cmg", " ", "Comptoir Minier"],
+    values = {"actor_type": "trader", "legal_name": "  Comptoir   Minier ",
+              "aliases": ["CMG", "cmg", " ", "Comptoir Minier"],
               "registration_number": " rccm  14-b ", "tax_number": None, "country": "cd", "region": "cd-nk",
               "addresses": [], "contacts": [], "minerals": ["7108", "2616.00", "7108"], "smelter_facility_id": None}
     values.update(overrides)

@@ -12,8 +12,8 @@ WATCHLIST_CSV = b"id,name,kind,aliases,birth_date,country,identifiers,program\n"
                 b"X-1,Comptoir Minier de Goma,organization,,,CD,,sanctions\n"
 
 
-async def submitted_for_review(stack, *, submitter: str = "alice", reviewer: str = "bob",  # type: ignore[no-untyped-def]
-                               **overrides):
+async def submitted_for_review(stack, *, submitter: str = "alice",  # type: ignore[no-untyped-def]
+                               reviewer: str = "bob", **overrides):
     creator, approver = client(stack, "analyst", user=submitter), client(stack, "analyst", user=reviewer)
     actor = await create_actor(creator, **overrides)
     assert (await creator.post(f"/actors/{actor['id']}/submit")).status_code == 200

@@ -41,6 +41,8 @@ async def _pg_usable(url: str) -> bool:
 def find_postgres() -> tuple[str | None, object | None]:
     """An admin URL of a PostgreSQL server, and a container to stop afterwards (or None)."""
     url = os.environ.get("TEST_DATABASE_URL")
+    if url == "sqlite":
+        return None, None
     if url:
         return url, None
     local = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -99,7 +99,8 @@ async def save_actor(db: AsyncSession, row: ActorRow) -> None:
             db.add(row)
             await db.flush()
     except IntegrityError as exc:
-        if "uq_actor_registration" in str(exc.orig):
+        # PostgreSQL names the index; SQLite names the columns.
+        if any(name in str(exc.orig) for name in ("uq_actor_registration", "actor.registration_number")):
             raise Conflict(f"registration number {row.registration_number} is already registered in "
                            f"{row.country}", code="duplicate_registration") from exc
         raise

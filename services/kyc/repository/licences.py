@@ -50,7 +50,7 @@ async def save_licence(db: AsyncSession, row: LicenceRow) -> None:
             db.add(row)
             await db.flush()
     except IntegrityError as exc:
-        if "uq_licence_number" in str(exc.orig):
+        if any(name in str(exc.orig) for name in ("uq_licence_number", "licence.number")):
             raise Conflict(f"this actor already has a {row.licence_type} numbered {row.number}",
                            code="duplicate_licence") from exc
         raise

@@ -1,6 +1,7 @@
 """Queries of watchlists, their snapshots and current entries; reads are scoped to the caller's organisation."""
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -110,7 +111,7 @@ async def _copy_upsert(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None
     columns = [c.name for c in Entries.columns]
     await db.execute(sa.text("CREATE TEMPORARY TABLE incoming_entry (LIKE watchlist_entry) ON COMMIT DROP"))
     raw = (await (await db.connection()).get_raw_connection()).driver_connection
-    records = [tuple(json.dumps(r[c], ensure_ascii=False) if c == "data" else r[c] for c in columns) for r in rows]
+    records = await asyncio.to_thread(_records, rows, columns)
     await raw.copy_records_to_table("incoming_entry", records=records, columns=columns)
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
@@ -163,6 +164,10 @@ async def entry_fingerprints(db: AsyncSession, keys: Iterable[tuple[UUID, str]])
     query = sa.select(Entries.c.watchlist_id, Entries.c.entry_id, Entries.c.fingerprint).where(
         sa.tuple_(Entries.c.watchlist_id, Entries.c.entry_id).in_(keys), Entries.c.removed.is_(False))
     return {(r.watchlist_id, r.entry_id): r.fingerprint for r in (await db.execute(query)).all()}
+
+
+def _records(rows: Sequence[dict[str, Any]], columns: list[str]) -> list[tuple[Any, ...]]:
+    return [tuple(json.dumps(r[c], ensure_ascii=False) if c == "data" else r[c] for c in columns) for r in rows]
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:

@@ -92,6 +92,11 @@ class ScreeningIndex:
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self._slot
 
+    def stats(self) -> str:
+        """Sizes, for logs and benchmarks."""
+        return (f"{len(self._slot):,} entries, {self._live_names:,} names, "
+                f"{len(self._tokens):,} distinct tokens")
+
     def snapshot(self) -> dict[str, str]:
         """{entry_id: fingerprint} of the indexed entries, for changed_entries next time."""
         return {e.entry_id: e.fingerprint for e in self._entries if e is not None}

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from .phonetic import consonant_key, fold, unvocalised
 from .wordlists import (
     ABD_PREFIXES,
+    ABD_WHOLE_WORDS,
     FIRST_POSITION_NAMES,
     GENERIC_WORDS,
     LEGAL_FORMS,
@@ -37,9 +40,11 @@ _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
 _ARABIC_ARTICLE = re.compile(r"(?<![\u0621-\u064A])\u0627\u0644(?=[\u0621-\u064A]{2})")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # harakat and tatweel
 _DOTTED = re.compile(r"\b[a-z](?:\.[a-z])+\.?(?![a-z])")
-_ELISION = re.compile(r"\b[dl]'(?=[a-z])")
-_NON_LATIN = re.compile(r"[^\x00-\u024f]")
+# French elision, looked for before transliteration: a Cyrillic soft sign also becomes "'".
+_ELISION = re.compile(r"\b[dDlL]['\u2019](?=\w)")
+_NON_LATIN = re.compile(r"[^\x00-\u024f\u2000-\u206f]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_INDUSTRY_SPELLINGS = sorted(w for w in GENERIC_WORDS | set(SYNONYMS) if len(w) >= 5)
 _PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in sorted(LEGAL_PHRASES, key=len, reverse=True):
     _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
@@ -69,8 +74,8 @@ def _ascii(name: str) -> str:
         name = _ARABIC_MARKS.sub("", _ARABIC_ARTICLE.sub("", name)).replace("\u0629", "a")
         # A word-initial ayn is written with a vowel in Latin: 'علي' -> 'aly' ~ 'ali'.
         name = re.sub(r"(?<![\u0621-\u064A])\u0639", "a", name)
+    name = _ELISION.sub("", name) if "'" in name or "\u2019" in name else name
     text = name.casefold() if name.isascii() else anyascii(name).casefold()
-    text = _ELISION.sub("", text) if "'" in text else text
     if "." in text:
         text = _DOTTED.sub(lambda m: _undot(m.group()), text)
     return text.replace("'", "").replace("`", "")
@@ -85,6 +90,8 @@ def _undot(acronym: str) -> str:
 def _split_abd(token: str) -> list[str]:
     if not token.startswith("abd"):
         return [token]
+    if token in ABD_WHOLE_WORDS:
+        return list(ABD_WHOLE_WORDS[token])
     for prefix in ABD_PREFIXES:
         if token.startswith(prefix):
             rest = token[len(prefix):]
@@ -128,13 +135,33 @@ def analyze(name: str, kind: str | None = None) -> NameAnalysis:
     for i, word in enumerate(words):
         if kind != "person" and word in LEGAL_FORMS:
             legal.append(word)
-        elif word in STOP_WORDS and not (i == 0 and word in FIRST_POSITION_NAMES) or word in TITLES and (kind == "person" or (kind is None and len(words) > 2)):
+        elif _droppable(word, i, kind, len(words)):
             dropped.append(word)
         else:
-            kept.append(SYNONYMS.get(word, word))
+            kept.append(_industry_word(word) if kind != "person" else word)
     if not kept:  # a name made only of particles or legal words is still a name
         kept, legal, dropped = [SYNONYMS.get(w, w) for w in raw], [], []
     return NameAnalysis(tuple(kept), tuple(legal), tuple(dropped), script_of(name))
+
+
+def _droppable(word: str, position: int, kind: str | None, count: int) -> bool:
+    """Particles anywhere but a leading 'Ben'; titles in person names (or unknown long ones)."""
+    if word in STOP_WORDS:
+        return not (position == 0 and word in FIRST_POSITION_NAMES)
+    return word in TITLES and (kind == "person" or (kind is None and count > 2))
+
+
+@lru_cache(maxsize=131_072)
+def _industry_word(word: str) -> str:
+    """Canonical industry word, tolerating swapped letters ('minearls' -> 'mineral'); other edits
+    would turn names into industry words ('golding' is not 'holding')."""
+    word = SYNONYMS.get(word, word)
+    if len(word) < 6 or word in GENERIC_WORDS:
+        return word
+    near = process.extractOne(word, _INDUSTRY_SPELLINGS, scorer=OSA.distance, score_cutoff=1)
+    if near is None or sorted(near[0]) != sorted(word):
+        return word
+    return SYNONYMS.get(near[0], near[0])
 
 
 def tokens(name: str, kind: str | None = None) -> list[str]:

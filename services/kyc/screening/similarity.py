@@ -108,31 +108,37 @@ def _align(subject: list[str], listed: list[str], vowelless: bool) -> list[tuple
 
 def name_score(subject: list[str], listed: list[str], *, subject_org: bool = False,
                listed_org: bool = False, vowelless: bool = False) -> NameScore:
-    """Coverage of each side by the alignment, blended so extra middle names cost little
-    but a single matching word (a shared surname) against a longer name does not pass."""
+    """Similarity of two token lists from the alignment of their tokens (see _blend)."""
     if not subject or not listed:
         return NameScore(0.0)
     chosen = _align(subject, listed, vowelless)
     ws = [weight(t, subject_org) for t in subject]
     wl = [weight(t, listed_org) for t in listed]
-    cov_s = sum(sim * ws[i] for i, _, sim, _ in chosen) / sum(ws)
-    cov_l = sum(sim * wl[j] for _, j, sim, _ in chosen) / sum(wl)
     matched_i = {i for i, *_ in chosen}
     matched_j = {j for _, j, *_ in chosen}
     loose_s = [i for i in range(len(subject)) if i not in matched_i]
     loose_l = [j for j in range(len(listed)) if j not in matched_j]
-    hi_w, lo_loose_w = (ws, [wl[j] for j in loose_l]) if cov_s >= cov_l else (wl, [ws[i] for i in loose_s])
-    # One distinctive word fully matched while the other name has more distinctive words left
-    # over is a shared surname, not the same party: both sides then weigh the same.
-    alpha = 0.5 if sum(w == 1.0 for w in hi_w) <= 1 and 1.0 in lo_loose_w else 0.75
-    score = alpha * max(cov_s, cov_l) + (1 - alpha) * min(cov_s, cov_l)
-    conflict = (any(ws[i] == GENERIC_WEIGHT for i in loose_s) and any(wl[j] == GENERIC_WEIGHT for j in loose_l))
+    score = _blend(chosen, ws, wl, [wl[j] for j in loose_l], [ws[i] for i in loose_s])
+    conflict = GENERIC_WEIGHT in (ws[i] for i in loose_s) and GENERIC_WEIGHT in (wl[j] for j in loose_l)
     score -= INDUSTRY_CONFLICT if conflict else 0.0
-    pairs = [TokenPair(subject[i], listed[j], sim, how) for i, j, sim, how in sorted(chosen)]
-    order = [j for _, j, _, _ in sorted(chosen)]
-    result = NameScore(max(score, 0.0), pairs, [subject[i] for i in loose_s],
-                       [listed[j] for j in loose_l], order != sorted(order), industry_conflict=conflict)
+    chosen.sort()
+    order = [j for _, j, _, _ in chosen]
+    result = NameScore(max(score, 0.0), [TokenPair(subject[i], listed[j], sim, how) for i, j, sim, how in chosen],
+                       [subject[i] for i in loose_s], [listed[j] for j in loose_l], order != sorted(order),
+                       industry_conflict=conflict)
     return _compact(subject, listed, result)
+
+
+def _blend(chosen: list[tuple[int, int, float, str]], ws: list[float], wl: list[float],
+           loose_l_w: list[float], loose_s_w: list[float]) -> float:
+    """Weighted coverage of each side, mostly the better-covered one, so extra middle names cost
+    little. One distinctive word fully matched while the other name keeps distinctive words
+    left over is a shared surname, not the same party: both sides then weigh the same."""
+    cov_s = sum(sim * ws[i] for i, _, sim, _ in chosen) / sum(ws)
+    cov_l = sum(sim * wl[j] for _, j, sim, _ in chosen) / sum(wl)
+    hi_w, lo_loose_w = (ws, loose_l_w) if cov_s >= cov_l else (wl, loose_s_w)
+    alpha = 0.5 if sum(w == 1.0 for w in hi_w) <= 1 and 1.0 in lo_loose_w else 0.75
+    return alpha * max(cov_s, cov_l) + (1 - alpha) * min(cov_s, cov_l)
 
 
 def _compact(subject: list[str], listed: list[str], result: NameScore) -> NameScore:

@@ -42,7 +42,7 @@ _ORG_WORDS = ("Mining", "Minerals", "Gold", "Trading", "Resources", "Exploration
 _LEGAL = {"CD": ("SARL", "SA", "SPRL", "Ets"), "RW": ("Ltd", "Limited"), "UG": ("Ltd",),
           "BI": ("SPRL", "SA"), "CO": ("SAS", "Ltda", "SA"), "PE": ("SAC", "SRL", "EIRL"),
           "RU": ("OOO", "JSC", "PJSC"), "SD": ("Co", "Ltd", "Group")}
-_CYR = [("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("ph", "ф"),
+_CYR = [("shch", "щ"), ("tsh", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("ph", "ф"),
         ("th", "т"), ("ou", "у"),
         ("ya", "я"), ("yu", "ю"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"),
         ("e", "е"), ("z", "з"), ("i", "и"), ("y", "й"), ("k", "к"), ("l", "л"), ("m", "м"),
@@ -133,11 +133,12 @@ def synthetic_entries(n_names: int, seed: int = 7) -> Iterator[ListEntry]:
 
 
 def perturb(name: str, rng: random.Random, kind: str = "person") -> tuple[str, str]:
-    """A realistic variant of a listed name and what was done to it (persons lose a middle
-    name or get an initial; organisations get typos, re-ordering, script or case changes)."""
+    """A realistic variant of a listed name and what was done to it (persons may also lose a
+    middle name, get an initial or be written in Cyrillic; organisations get typos, re-ordering
+    or case changes, since their legal forms would be translated rather than transliterated)."""
     words = name.split()
-    person_only = ("drop", "initial") if kind == "person" else ()
-    how = rng.choice(("typo", "order", "cyrillic", "case", *person_only))
+    person_only = ("drop", "initial", "cyrillic") if kind == "person" else ()
+    how = rng.choice(("typo", "order", "case", *person_only))
     if how == "typo":
         i = max(range(len(words)), key=lambda k: len(words[k]))
         w = words[i]

@@ -12,8 +12,8 @@ from libs.common.db import UtcDateTime
 from services.kyc.tables.base import KycTable
 
 
-def _col(type_: Any, nullable: bool = False, **kwargs: Any) -> Any:
-    return sa.Column(type_, nullable=nullable, **kwargs)
+def _col(type_: Any, *constraints: Any, nullable: bool = False) -> Any:
+    return sa.Column(type_, *constraints, nullable=nullable)
 
 
 class WatchlistRow(KycTable, table=True):

@@ -3,6 +3,7 @@ entries a new snapshot added or changed; stores hits and tells what it found."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ from services.kyc.tables.screening import (
 from services.kyc.use_cases import history
 from services.kyc.use_cases.screening_index import ScreeningIndexes, delta_index
 
+log = logging.getLogger("assay.kyc.screening")
 MATCH_LIMIT = 50  # matches kept per subject and screening
 
 
@@ -38,19 +40,30 @@ class Tuning:
 
 
 async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningIndexes, tuning: Tuning) -> int:
-    """One pass over the oldest pending requests (locked, so a second worker takes others); returns how many."""
+    """One pass over the oldest pending requests (locked, so a second worker takes others); returns how many
+    were done. A request that fails stays pending (and its actor unapprovable) without holding up the others."""
     requests = await repository.claim_pending_requests(db, limit=tuning.batch_size)
     screened: dict[UUID, int] = {}  # a subject asked for twice in one batch is screened once
+    done = 0
     for request in requests:
-        if request.subject_type == SNAPSHOT:
-            request.hit_count = await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning)
-        elif request.subject_id in screened:
-            request.hit_count = screened[request.subject_id]
-        else:
-            request.hit_count = screened[request.subject_id] = await _screen_subject(
-                db, request, now, indexes=indexes, threshold=tuning.threshold)
-        request.status, request.completed_at = "done", now
-    return len(requests)
+        try:
+            async with db.begin_nested():
+                request.hit_count = await _handle(db, request, now, indexes=indexes, tuning=tuning, screened=screened)
+                request.status, request.completed_at = "done", now
+            done += 1
+        except Exception:  # one bad subject or entry must not block every screening behind it
+            log.exception("screening request failed", extra={"request_id": str(request.id)})
+    return done
+
+
+async def _handle(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *, indexes: ScreeningIndexes,
+                  tuning: Tuning, screened: dict[UUID, int]) -> int:
+    if request.subject_type == SNAPSHOT:
+        return await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning)
+    if request.subject_id not in screened:
+        screened[request.subject_id] = await _screen_subject(db, request, now, indexes=indexes,
+                                                             threshold=tuning.threshold)
+    return screened[request.subject_id]
 
 
 async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
@@ -70,6 +83,8 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now
     """Only the entries this snapshot added or changed are new to the subjects; the rest were screened before.
     Subjects that gain no hit get no event: the list, not the subject, changed."""
     snapshot = await db.get(WatchlistSnapshotRow, request.subject_id)
+    if snapshot is None:
+        return 0
     changed = await watchlist_repository.entry_ids_changed_in(db, snapshot.watchlist_id, snapshot.version)
     if not changed:
         return 0

@@ -92,7 +92,8 @@ async def _write_snapshot(db: AsyncSession, watchlist: WatchlistRow, change: lis
     repository.save_watchlist(db, watchlist)
     repository.save_snapshot(db, snapshot)
     await db.flush()
-    await repository.upsert_entries(db, [_entry_row(watchlist, e, version) for e in (*change.added, *change.changed)])
+    rows = await asyncio.to_thread(_entry_rows, watchlist, change, version)
+    await repository.upsert_entries(db, rows)
     await repository.mark_removed(db, watchlist.id, change.removed, version=version)
     # Every subject of the organisation meets the added and changed entries in the screening job.
     screening_repository.save_request(db, ScreeningRequestRow(
@@ -110,7 +111,8 @@ async def _write_snapshot(db: AsyncSession, watchlist: WatchlistRow, change: lis
     return snapshot
 
 
-def _entry_row(watchlist: WatchlistRow, entry: lists.ListEntry, version: int) -> dict:
-    return {"watchlist_id": watchlist.id, "entry_id": entry.entry_id, "org_id": watchlist.org_id,
-            "fingerprint": entry.fingerprint, "data": lists.entry_data(entry), "first_seen_version": version,
-            "changed_version": version, "removed": False}
+def _entry_rows(watchlist: WatchlistRow, change: lists.SnapshotDiff, version: int) -> list[dict]:
+    return [{"watchlist_id": watchlist.id, "entry_id": e.entry_id, "org_id": watchlist.org_id,
+             "fingerprint": change.fingerprints[e.entry_id], "data": lists.entry_data(e),
+             "first_seen_version": version, "changed_version": version, "removed": False}
+            for e in (*change.added, *change.changed)]
