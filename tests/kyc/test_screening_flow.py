@@ -6,6 +6,7 @@ from uuid import UUID
 
 import pytest
 
+from libs.common.worker import run_worker
 from services.kyc.jobs import jobs
 from services.kyc.repository import screening as screening_repository
 from tests.kyc.screening_steps import (
@@ -27,6 +28,7 @@ from tests.kyc.watchlist_files import (
     UnIndividual,
     un_xml,
 )
+from tests.support.bus import eventually, running
 
 NEWCOMER = UnIndividual("CDi.904", "Bosco", "Ntabo", "Ruhigita", birth_date="1973-07-11", nationality="Rwanda")
 
@@ -190,3 +192,19 @@ async def test_approval_waits_for_screening_and_then_for_the_hits_to_be_cleared(
     assert before.status_code == 409 and before.json()["code"] == "screening_pending"
     assert blocked.status_code == 409 and blocked.json()["code"] == "open_hits"
     assert approved.status_code == 200, approved.text
+
+
+async def test_the_running_worker_screens_new_subjects_by_itself(stack):
+    client = stack.client("kyc", stack.token())
+    await imported(client, UN_LIST)
+    settings = stack.settings("kyc", scheduler_interval_seconds=0.1, kyc_screening_interval_seconds=0.1)
+
+    async def worker(stop):  # type: ignore[no-untyped-def]
+        await run_worker(settings, stack.sessions("kyc"), handlers={}, jobs=jobs(settings), stop=stop)
+
+    async with running(worker):
+        actor = await register_actor(client, "Great Lakes Mining Company")
+        [hit] = await eventually(lambda: hits(client, actor_id=actor["id"]))
+
+    assert hit["entry_id"] == GLMC.reference
+    assert await pending_screenings(stack, actor["id"]) == 0
