@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common import metrics
 from libs.common.auth import CurrentPrincipal
 from libs.common.db import make_engine, make_sessions
-from libs.common.http import install_error_handlers
+from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.settings import ServiceSettings
 
 
@@ -41,9 +41,32 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     metrics.install_http_metrics(app, settings.service_name)
     app.include_router(_platform_router(settings))
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     _offline_docs(app, title)
+    _problem_schemas_on_every_error(app)
     return app
+
+
+def _problem_schemas_on_every_error(app: FastAPI) -> None:
+    """Routes may describe their 4xx codes in words; the body is always a Problem, so say so in the schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status.startswith("4"):
+                        response["content"] = problem
+        schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+        schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _platform_router(settings: ServiceSettings) -> APIRouter:

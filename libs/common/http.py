@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,6 +19,36 @@ PROBLEM_BASE = "https://assay.dev/problems/"
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
               415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is stable and meant for programs, `detail` for people."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {"application/problem+json": {}}}
+
+
+# Declared on every route, so the OpenAPI document tells clients what the error handlers really send.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("Bad request"),
+    401: _problem_response("Missing or invalid bearer token"),
+    403: _problem_response("The caller's roles or organisation do not allow this"),
+    404: _problem_response("Not found, or another organisation's"),
+    409: _problem_response("Conflicts with the current state"),
+    413: _problem_response("Content too large"),
+    415: _problem_response("Unsupported or mislabelled content type"),
+    422: _problem_response("Invalid input"),
+}
 
 
 def problem(status: int, code: str, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
