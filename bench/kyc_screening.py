@@ -59,7 +59,7 @@ def subjects(entries: list[ListEntry], count: int, seed: int) -> list[tuple[Subj
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(names: int, queries: int, seed: int) -> None:

@@ -2,8 +2,11 @@
 are refused with their location and leave the snapshot in force."""
 from __future__ import annotations
 
+from typing import get_args
 from uuid import UUID
 
+from services.kyc.schemas.watchlists import ListFormat
+from services.kyc.screening.lists import FORMATS
 from services.kyc.tables.screening import (
     ScreeningRequestRow,
     WatchlistEntryRow,
@@ -148,3 +151,7 @@ async def test_a_second_list_with_the_same_name_is_a_conflict(stack):
     response = await client.post("/watchlists", json={"name": "UN SC consolidated", "format": "un_xml"})
 
     assert response.status_code == 409 and response.json()["code"] == "duplicate_watchlist"
+
+
+def test_the_api_offers_exactly_the_formats_the_engine_parses():
+    assert set(get_args(ListFormat)) == set(FORMATS)

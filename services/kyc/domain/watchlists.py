@@ -7,9 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from libs.common.errors import Invalid
-from services.kyc.screening.lists import FORMATS, ListEntry, MalformedList, parse_list
+from services.kyc.screening.lists import ListEntry, MalformedList, parse_list
 
-LIST_FORMATS = tuple(FORMATS)
 _TUPLE_FIELDS = ("names", "birth_dates", "countries", "identifiers", "programs")
 
 

@@ -48,9 +48,10 @@ class Report:
     distractor_hits: int = 0
 
     def __str__(self) -> str:
-        lines = [f"threshold {self.threshold}: recall {self.recall:.3f}, precision {self.precision:.3f}, "
-                 f"rows {sum(c.rows for c in self.per_case.values())}, "
-                 f"synthetic distractor hits {self.distractor_hits}"]
+        rows = sum(c.rows for c in self.per_case.values())
+        head = (f"threshold {self.threshold}: recall {self.recall:.3f}, precision {self.precision:.3f}, "
+                f"rows {rows}, synthetic distractor hits {self.distractor_hits}")
+        lines = [head]
         for case, s in self.per_case.items():
             lines.append(f"  {case:<26} rows {s.rows:>3}  tp {s.tp:>3} fn {s.fn:>2} fp {s.fp:>2} "
                          f"tn {s.tn:>3}  accuracy {s.accuracy:.3f}")

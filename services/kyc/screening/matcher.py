@@ -94,8 +94,13 @@ class ScreeningIndex:
 
     def stats(self) -> str:
         """Sizes, for logs and benchmarks."""
+        dead = len(self._name_tokens) - self._live_names
         return (f"{len(self._slot):,} entries, {self._live_names:,} names, "
-                f"{len(self._tokens):,} distinct tokens")
+                f"{len(self._tokens):,} distinct tokens, {dead:,} removed names still in postings")
+
+    def compacted(self) -> ScreeningIndex:
+        """A fresh index of the live entries, dropping the tombstones left by remove()."""
+        return ScreeningIndex(e for e in self._entries if e is not None)
 
     def snapshot(self) -> dict[str, str]:
         """{entry_id: fingerprint} of the indexed entries, for changed_entries next time."""

@@ -70,8 +70,9 @@ def _country(subject_countries: Sequence[str], listed: Sequence[str]) -> Adjustm
     shared = sorted(set(subject_countries) & set(listed))
     if shared:
         return COUNTRY_MATCH, f"country {', '.join(shared)} matches ({COUNTRY_MATCH:+.2f})"
-    return (COUNTRY_DIFFERS, f"country {', '.join(subject_countries)} differs from listed "
-            f"{', '.join(listed)} ({COUNTRY_DIFFERS:+.2f})")
+    reason = (f"country {', '.join(subject_countries)} differs from listed {', '.join(listed)} "
+              f"({COUNTRY_DIFFERS:+.2f})")
+    return COUNTRY_DIFFERS, reason
 
 
 def _identifier(subject_ids: Sequence[str], listed: Sequence[str]) -> Adjustment | None:

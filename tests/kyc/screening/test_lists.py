@@ -5,8 +5,16 @@ import json
 
 import pytest
 
-from services.kyc.screening.lists import (ListEntry, MalformedList, parse_csv, parse_ftm_jsonl, parse_list,
-                                          parse_ofac_csv, parse_ofac_xml, parse_un_xml)
+from services.kyc.screening.lists import (
+    ListEntry,
+    MalformedList,
+    parse_csv,
+    parse_ftm_jsonl,
+    parse_list,
+    parse_ofac_csv,
+    parse_ofac_xml,
+    parse_un_xml,
+)
 
 UN_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <CONSOLIDATED_LIST dateGenerated="2024-05-01T00:00:00">

@@ -4,7 +4,12 @@ from __future__ import annotations
 import pytest
 
 from services.kyc.screening.lists import ListEntry
-from services.kyc.screening.matcher import DEFAULT_THRESHOLD, ScreeningIndex, Subject, changed_entries
+from services.kyc.screening.matcher import (
+    DEFAULT_THRESHOLD,
+    ScreeningIndex,
+    Subject,
+    changed_entries,
+)
 from services.kyc.screening.synthetic import synthetic_entries
 
 LISTED = [
@@ -136,3 +141,6 @@ def test_incremental_add_remove_and_snapshot_diff() -> None:
     assert index.remove("C") and not index.remove("C")
     assert _ids(index, Subject("Kivu Bullion SARL", kind="organization")) == []
     assert changed_entries(index.snapshot(), second[:-1]) == ([], [])
+    fresh = index.compacted()
+    assert fresh.snapshot() == index.snapshot()
+    assert _ids(fresh, Subject("Pato Kabamba")) == ["A"]

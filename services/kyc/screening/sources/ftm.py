@@ -28,10 +28,10 @@ def _entity(line: str) -> ListEntry | None:
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON ({exc.msg})") from None
     if not isinstance(obj, dict):
-        raise ValueError("not a JSON object")
+        raise TypeError("not a JSON object")
     schema = obj.get("schema")
     if not isinstance(schema, str) or not isinstance(obj.get("id"), str):
-        raise ValueError("missing 'id' or 'schema'")
+        raise TypeError("missing 'id' or 'schema'")
     if schema not in SCHEMA_KINDS:
         return None
     props = _properties(obj.get("properties", {}))
@@ -52,8 +52,8 @@ def _entity(line: str) -> ListEntry | None:
 
 def _properties(raw: Any) -> dict[str, list[str]]:
     if not isinstance(raw, dict):
-        raise ValueError("'properties' is not an object")
+        raise TypeError("'properties' is not an object")
     for key, values in raw.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ValueError(f"property {key!r} is not a list of strings")
+            raise TypeError(f"property {key!r} is not a list of strings")
     return raw
