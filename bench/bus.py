@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from uuid import uuid4
 
 import psutil
@@ -23,7 +24,8 @@ from libs.common.tables import OutboxMessageRow, ProcessedEventRow
 from services.kyc.settings import KycSettings
 
 Outbox = OutboxMessageRow.__table__
-WRITERS = 32
+WRITERS = 8
+COMMITTED: dict[str, datetime] = {}  # event id → when the writer's commit returned
 
 
 def event_row(key: str) -> dict:
@@ -80,10 +82,10 @@ def start_worker(service: str, env: dict[str, str]) -> subprocess.Popen:
                             stdout=log, stderr=subprocess.STDOUT)
 
 
-async def write_steadily(sessions, *, rate: int, seconds: float) -> int:  # type: ignore[no-untyped-def]
-    """One event per transaction, as an API write does, paced to `rate` per second by 32 writers."""
+async def write_steadily(sessions, *, rate: int, seconds: float, per_tx: int) -> int:  # type: ignore[no-untyped-def]
+    """`per_tx` events per transaction, paced to `rate` events per second by 32 writers."""
     keys = [uuid4() for _ in range(200)]
-    per_writer, written = rate / WRITERS, 0
+    per_writer, written = rate / WRITERS / per_tx, 0
 
     async def writer(n: int) -> None:
         nonlocal written
@@ -92,11 +94,13 @@ async def write_steadily(sessions, *, rate: int, seconds: float) -> int:  # type
         while (elapsed := time.perf_counter() - started) < seconds:
             if i < elapsed * per_writer:
                 async with sessions() as db, db.begin():
-                    key = keys[(n * 7919 + i) % len(keys)]
-                    outbox.add(db, ActorSuspended(org_id="org-bench", actor_id=key, suspended_by="b",
-                                                  reason="steady"), key=key)
+                    staged = [outbox.add(db, ActorSuspended(org_id="org-bench", actor_id=key, suspended_by="b",
+                                                            reason="steady"), key=key)
+                              for key in (keys[(n * 7919 + i * per_tx + j) % len(keys)] for j in range(per_tx))]
+                committed_at = utcnow()
+                COMMITTED.update((row.event_id, committed_at) for row in staged)
                 i += 1
-                written += 1
+                written += per_tx
             else:
                 await asyncio.sleep(0.001)
 
@@ -104,14 +108,15 @@ async def write_steadily(sessions, *, rate: int, seconds: float) -> int:  # type
     return written
 
 
-async def end_to_end(urls: dict[str, str], bootstrap: str, *, rate: int, seconds: float) -> tuple[list[float], dict]:
+async def end_to_end(urls: dict[str, str], bootstrap: str, *, rate: int, seconds: float,
+                     per_tx: int) -> tuple[list[float], dict]:
     env = {**os.environ, "KYC_DATABASE_URL": urls["kyc"], "TRACEABILITY_DATABASE_URL": urls["traceability"],
            "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "WARNING"}
     workers = [start_worker("kyc", env), start_worker("traceability", env)]
     kyc_engine, trace_engine = make_engine(urls["kyc"], pool_size=WRITERS), make_engine(urls["traceability"])
     try:
         await asyncio.sleep(8)  # the consumer joins its group
-        written = await write_steadily(make_sessions(kyc_engine), rate=rate, seconds=seconds)
+        written = await write_steadily(make_sessions(kyc_engine), rate=rate, seconds=seconds, per_tx=per_tx)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and await _processed(trace_engine) < written:
             await asyncio.sleep(0.2)
@@ -132,9 +137,13 @@ async def _processed(engine) -> int:  # type: ignore[no-untyped-def]
 
 async def _latencies(kyc_engine, trace_engine) -> list[float]:  # type: ignore[no-untyped-def]
     async with kyc_engine.connect() as conn:
-        occurred = dict((await conn.execute(sa.select(Outbox.c.event_id, Outbox.c.occurred_at))).all())
+        outbox_rows = (await conn.execute(sa.select(Outbox.c.event_id, Outbox.c.occurred_at,
+                                                    Outbox.c.published_at))).all()
     async with trace_engine.connect() as conn:
         rows = (await conn.execute(sa.select(ProcessedEventRow.event_id, ProcessedEventRow.processed_at))).all()
+    occurred = {r.event_id: COMMITTED.get(r.event_id, r.occurred_at) for r in outbox_rows}
+    relayed = [(r.published_at - occurred[r.event_id]).total_seconds() for r in outbox_rows if r.published_at]
+    print(f"  of which commit → marked published by the relay: {summary_ms(relayed)}")
     return [(done - occurred[eid]).total_seconds() for eid, done in rows if eid in occurred]
 
 
@@ -143,6 +152,8 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--per-tx", type=int, nargs="+", default=[10, 1],
+                        help="events per writing transaction; one end-to-end run per value")
     args = parser.parse_args()
     broker = TansuBroker().start()
     try:
@@ -152,14 +163,16 @@ def main() -> None:
         print(f"raw aiokafka produce (acks=all, 1000 in flight): {raw:,.0f} msg/s")
         drained = asyncio.run(relay_drain(urls["kyc"], broker.bootstrap, args.backlog))
         print(f"outbox relay drain of a {args.backlog:,}-event backlog: {drained:,.0f} events/s")
-        urls = bench_databases(("kyc", "traceability"))
-        broker.stop()
-        broker = TansuBroker().start()  # an empty log: the consumer sees only this run's events
-        latencies, info = asyncio.run(end_to_end(urls, broker.bootstrap, rate=args.rate, seconds=args.seconds))
-        achieved = info["written"] / args.seconds
-        print(f"end to end at {achieved:,.0f} events/s for {args.seconds:.0f}s (commit → consumer effect): "
-              f"{summary_ms(latencies)}; delivered {len(latencies)}/{info['written']}")
-        print(f"worker memory (RSS): {json.dumps({k: round(v) for k, v in info['rss_mib'].items()})} MiB")
+        for per_tx in args.per_tx:
+            urls = bench_databases(("kyc", "traceability"))
+            broker.stop()
+            broker = TansuBroker().start()  # an empty log: the consumer sees only this run's events
+            latencies, info = asyncio.run(end_to_end(urls, broker.bootstrap, rate=args.rate, seconds=args.seconds,
+                                                     per_tx=per_tx))
+            achieved = info["written"] / args.seconds
+            print(f"end to end, {per_tx} event(s) per transaction, {achieved:,.0f} events/s for {args.seconds:.0f}s "
+                  f"(commit → consumer effect): {summary_ms(latencies)}; delivered {len(latencies)}/{info['written']}")
+            print(f"  worker memory (RSS): {json.dumps({k: round(v) for k, v in info['rss_mib'].items()})} MiB")
     finally:
         broker.stop()
 

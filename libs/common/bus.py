@@ -59,15 +59,22 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
         await admin.close()
 
 
-async def end_offset_total(settings: ServiceSettings, topic: str) -> int:
-    """Sum of the topic's end offsets (0 when it does not exist): how many records the broker holds or held."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+async def event_id_at(settings: ServiceSettings, topic: str, partition: int, offset: int) -> str | None:
+    """The CloudEvent id of the record at (topic, partition, offset), or None when the log has no such record."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False,
+                                auto_offset_reset="none")
     await consumer.start()
     try:
-        if topic not in await consumer.topics():
-            return 0
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
+        tp = TopicPartition(topic, partition)
+        if topic not in await consumer.topics() or (await consumer.end_offsets([tp]))[tp] <= offset:
+            return None
+        consumer.assign([tp])
+        consumer.seek(tp, offset)
+        batch = await consumer.getmany(tp, timeout_ms=5000, max_records=1)
+        records = batch.get(tp, [])
+        if not records or records[0].offset != offset:
+            return None
+        return dict(records[0].headers).get("ce_id", b"").decode() or None
     finally:
         await consumer.stop()
 
@@ -124,7 +131,8 @@ class Consumer:
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=self.name,
-            enable_auto_commit=False, auto_offset_reset=self.offset_reset, max_poll_records=500)
+            enable_auto_commit=False, auto_offset_reset=self.offset_reset, max_poll_records=2000,
+            fetch_max_wait_ms=50)
         await self.consumer.start()
         self.consumer.subscribe(self.topics, listener=_RestartFromCommitted(self))
 
@@ -140,12 +148,12 @@ class Consumer:
     async def _loop(self, stop: asyncio.Event) -> None:
         assert self.consumer is not None
         while not stop.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=2000)
             done: dict[TopicPartition, int] = {}
+            # Partitions hold disjoint keys, so they are applied side by side; each stays in order.
+            await asyncio.gather(*(self.process_batch(records) for records in batches.values()))
             for tp, records in batches.items():
-                for record in records:
-                    await self.process(record)
-                    done[tp] = record.offset + 1
+                done[tp] = records[-1].offset + 1
             if done:
                 await self._commit(done)
 
@@ -156,11 +164,34 @@ class Consumer:
             # Effects are committed already; a redelivery after a lost commit is dropped by the inbox.
             log.warning("offset commit failed; will commit later", extra={"error": repr(exc)})
 
-    async def process(self, record: ConsumerRecord) -> None:
+    async def process_batch(self, records: list[ConsumerRecord]) -> None:
+        """Apply a partition's records in one transaction; if any fails, fall back to one at a time so only the
+        failing one is retried and, in the end, dead-lettered."""
+        prepared = [item for record in records if (item := await self._prepare(record)) is not None]
+        if not prepared:
+            return
+        try:
+            async with self.sessions() as db, db.begin():
+                first = await inbox.first_deliveries(
+                    db, [(envelope.event_id, envelope.event_type) for _, envelope, _, _ in prepared], consumer=self.name)
+                for _, envelope, event, handler in prepared:
+                    if envelope.event_id in first:
+                        first.discard(envelope.event_id)  # the same event twice in one batch is applied once
+                        await handler(db, event)
+        except Exception as exc:  # a failing handler rolls back the whole batch; isolate it below
+            log.info("batch failed; applying its events one by one", extra={"error": repr(exc)[:300]})
+            for item in prepared:
+                await self._apply(*item)
+            return
+        metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc(len(prepared))
+
+    async def _prepare(self, record: ConsumerRecord) -> tuple[ConsumerRecord, Envelope, Event, Handler] | None:
+        """Parse and route a record; returns None when it is skipped or dead-lettered."""
         try:
             envelope = Envelope.from_kafka(record.headers, record.key, record.value)
         except ValueError as exc:
-            return await self._dead_letter(record, f"malformed: {exc}", attempts=1)
+            await self._dead_letter(record, f"malformed: {exc}", attempts=1)
+            return None
         handler = self.handlers.get(envelope.event_type)
         if handler is None:
             reason = "unknown_type" if envelope.event_type not in REGISTRY else "not_handled"
@@ -171,8 +202,9 @@ class Consumer:
         try:
             event = REGISTRY[envelope.event_type].model_validate(envelope.payload)
         except ValidationError as exc:
-            return await self._dead_letter(record, f"invalid payload: {exc}", attempts=1)
-        await self._apply(record, envelope, event, handler)
+            await self._dead_letter(record, f"invalid payload: {exc}", attempts=1)
+            return None
+        return record, envelope, event, handler
 
     async def _apply(self, record: ConsumerRecord, envelope: Envelope, event: Event, handler: Handler) -> None:
         attempts = self.settings.consumer_max_attempts

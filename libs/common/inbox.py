@@ -21,6 +21,18 @@ async def first_delivery(db: AsyncSession, event_id: str, *, consumer: str, even
     return result.rowcount == 1
 
 
+async def first_deliveries(db: AsyncSession, deliveries: list[tuple[str, str]], *, consumer: str) -> set[str]:
+    """Batch form of first_delivery for (event_id, event_type) pairs: the event ids seen for the first time."""
+    if not deliveries:
+        return set()
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    rows = [{"consumer": consumer, "event_id": eid, "event_type": etype, "processed_at": now}
+            for eid, etype in dict(deliveries).items()]
+    result = await db.execute(insert(Inbox).values(rows).on_conflict_do_nothing().returning(Inbox.c.event_id))
+    return set(result.scalars())
+
+
 async def purge_processed(db: AsyncSession, *, retention: timedelta) -> int:
     result = await db.execute(sa.delete(Inbox).where(Inbox.c.processed_at < utcnow() - retention))
     return result.rowcount or 0

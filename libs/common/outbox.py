@@ -10,6 +10,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common import metrics
 from libs.common.db import utcnow
 from libs.common.events.base import Envelope, Event, new_event_id
-from libs.common.tables import OUTBOX_BUCKETS, OutboxLeaseRow, OutboxMessageRow
+from libs.common.tables import OUTBOX_BUCKETS, OutboxLeaseRow, OutboxMarkerRow, OutboxMessageRow
 
 log = logging.getLogger("assay.outbox")
 Outbox = OutboxMessageRow.__table__
 Lease = OutboxLeaseRow.__table__
-BUCKETS_PER_CLAIM = OUTBOX_BUCKETS // 2
+Marker = OutboxMarkerRow.__table__
+BUCKETS_PER_CLAIM = OUTBOX_BUCKETS  # a lone relay takes every bucket; a second one gets what is unlocked
 
 
 def bucket_of(key: str) -> int:
@@ -82,18 +84,26 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
     return len(rows)
 
 
+async def _save_markers(db: AsyncSession, rows: list[sa.Row], metadata: list[Any]) -> None:
+    newest = {row.topic: (row, ack) for row, ack in zip(rows, metadata)}
+    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    for topic, (row, ack) in newest.items():
+        values = dict(partition=ack.partition, offset=ack.offset, event_id=row.event_id)
+        await db.execute(insert(Marker).values(topic=topic, **values)
+                         .on_conflict_do_update(index_elements=["topic"], set_=values))
+
+
+async def find_marker(sessions: async_sessionmaker[AsyncSession], topic: str) -> OutboxMarkerRow | None:
+    async with sessions() as db:
+        return await db.get(OutboxMarkerRow, topic)
+
+
 async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
     envelope = Envelope(event_id=row.event_id, event_type=row.event_type, source="/assay/" + row.topic.split(".")[0],
                         key=row.key, time=row.occurred_at, payload=row.payload.encode())
     message = envelope.to_kafka()
     return await producer.send(row.topic, value=message.value, key=row.key.encode(),
                                headers=[(k, v) for k, v in message.headers.items()])
-
-
-async def published_count(sessions: async_sessionmaker[AsyncSession], topic: str) -> int:
-    async with sessions() as db:
-        return (await db.execute(sa.select(sa.func.count()).select_from(Outbox)
-                                 .where(Outbox.c.topic == topic, Outbox.c.published_at.is_not(None)))).scalar_one()
 
 
 async def requeue_published(sessions: async_sessionmaker[AsyncSession], topic: str) -> int:

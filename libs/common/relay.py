@@ -73,18 +73,20 @@ class Relay:
             self.high_offsets[tp] = ack.offset
 
     async def refill_if_broker_lost(self) -> int:
-        """If the broker holds fewer records than we have marked published, it lost its log: send them again.
-
-        Count first, offsets second: offsets only grow, so a broker that kept its log always holds at least as
-        many records as rows we marked published (resends only add). Consumers drop the duplicates."""
+        """If the broker no longer holds our newest published event where it acked it, it lost its log:
+        mark every retained event unpublished so it is sent again (consumers drop the duplicates)."""
         topic = self.settings.topic
         await bus.ensure_topics(self.settings, [topic])
-        published = await outbox.published_count(self.sessions, topic)
-        if published and await bus.end_offset_total(self.settings, topic) < published:
-            requeued = await outbox.requeue_published(self.sessions, topic)
-            log.warning("broker lost its log; republishing retained events", extra={"events": requeued})
-            return requeued
-        return 0
+        marker = await outbox.find_marker(self.sessions, topic)
+        if marker is None:
+            return 0
+        found = await bus.event_id_at(self.settings, topic, marker.partition, marker.offset)
+        if found == marker.event_id:
+            return 0
+        requeued = await outbox.requeue_published(self.sessions, topic)
+        log.warning("broker lost its log; republishing retained events",
+                    extra={"events": requeued, "marker_offset": marker.offset, "found": found})
+        return requeued
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

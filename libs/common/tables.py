@@ -44,6 +44,17 @@ class OutboxLeaseRow(PlatformTable, table=True):
     bucket: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True, autoincrement=False))
 
 
+class OutboxMarkerRow(PlatformTable, table=True):
+    """Where the newest published event of a topic sits in the broker's log; if the broker no longer holds that
+    event at that offset, it lost its log (the embedded memory broker after a restart) and must be refilled."""
+
+    __tablename__ = "outbox_marker"
+    topic: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    partition: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    offset: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
+
+
 class ProcessedEventRow(PlatformTable, table=True):
     __tablename__ = "processed_event"
     __table_args__ = (sa.Index("ix_processed_event_processed_at", "processed_at"),)
