@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
 from services.kyc.tables.register import ActorRow
+from libs.common.schemas import Page
 
 ActorType = Literal["asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter",
                     "smelter_refiner"]
@@ -123,8 +124,4 @@ class ActorRead(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class ActorPage(BaseModel):
-    items: list[ActorRead]
-    total: int
-    limit: int
-    offset: int
+ActorPage = Page[ActorRead]

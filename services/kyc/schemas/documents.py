@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from services.kyc.tables.register import DocumentRow
+from libs.common.schemas import Page
 
 DocType = Literal["registration_certificate", "tax_certificate", "licence", "identity_document",
                   "ownership_declaration", "inspection_report", "site_photo", "contract", "other"]
@@ -33,8 +34,4 @@ class DocumentRead(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class DocumentPage(BaseModel):
-    items: list[DocumentRead]
-    total: int
-    limit: int
-    offset: int
+DocumentPage = Page[DocumentRead]

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from services.kyc.tables.register import AuditEntryRow
+from libs.common.schemas import Page
 
 
 class HistoryEntryRead(BaseModel):
@@ -24,8 +25,4 @@ class HistoryEntryRead(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class HistoryPage(BaseModel):
-    items: list[HistoryEntryRead]
-    total: int
-    limit: int
-    offset: int
+HistoryPage = Page[HistoryEntryRead]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.kyc.domain import licences
 from services.kyc.schemas.text import Name, Short
 from services.kyc.tables.register import LicenceRow
+from libs.common.schemas import Page
 
 LicenceType = Literal["mining_title", "environmental_licence", "trader_card", "export_licence", "processing_licence",
                       "transport_permit", "other"]
@@ -67,8 +68,4 @@ class LicenceRead(BaseModel):
             state=licences.state(row.valid_from, row.valid_to, today), document_ids=document_ids or [])
 
 
-class LicencePage(BaseModel):
-    items: list[LicenceRead]
-    total: int
-    limit: int
-    offset: int
+LicencePage = Page[LicenceRead]

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from services.kyc.schemas.text import Reason
 from services.kyc.tables.screening import ScreeningHitRow, WatchlistRow
+from libs.common.schemas import Page
 
 
 class DecideHit(BaseModel):
@@ -39,11 +40,7 @@ class HitRead(BaseModel):
         return cls(**fields, watchlist_name=watchlist.name)
 
 
-class HitPage(BaseModel):
-    items: list[HitRead]
-    total: int
-    limit: int
-    offset: int
+HitPage = Page[HitRead]
 
 
 class ActorScreeningRead(BaseModel):

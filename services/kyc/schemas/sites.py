@@ -11,6 +11,7 @@ from services.kyc.domain import sites as domain
 from services.kyc.domain.sites import MineSite
 from services.kyc.schemas.text import NO_CONTROL, HsCode, text
 from services.kyc.tables.sites import SiteInspectionRow, SiteStatusChangeRow
+from libs.common.schemas import Page
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_CONTROL)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL)]
@@ -104,11 +105,7 @@ class SiteRead(BaseModel):
                    created_at=site.created_at, updated_at=site.updated_at, version=site.version)
 
 
-class SitePage(BaseModel):
-    items: list[SiteRead]
-    total: int
-    limit: int
-    offset: int
+SitePage = Page[SiteRead]
 
 
 class RecordInspection(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.kyc.schemas.text import Name, text
 from services.kyc.tables.screening import WatchlistRow, WatchlistSnapshotRow
+from libs.common.schemas import Page
 
 ListFormat = Literal["un_xml", "ofac_xml", "ofac_csv", "ftm_jsonl", "csv"]
 
@@ -37,11 +38,7 @@ class SnapshotRead(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
-class SnapshotPage(BaseModel):
-    items: list[SnapshotRead]
-    total: int
-    limit: int
-    offset: int
+SnapshotPage = Page[SnapshotRead]
 
 
 class WatchlistRead(BaseModel):

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.kyc.schemas.actors import ActorRead
 from services.kyc.schemas.text import Reason
+from libs.common.schemas import Page
 
 
 class Transition(BaseModel):
@@ -25,8 +26,4 @@ class Decision(BaseModel):
     reason: Reason
 
 
-class OverdueReviewPage(BaseModel):
-    items: list[ActorRead]
-    total: int
-    limit: int
-    offset: int
+OverdueReviewPage = Page[ActorRead]
