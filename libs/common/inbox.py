@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,12 +26,18 @@ async def first_deliveries(db: AsyncSession, deliveries: list[tuple[str, str]], 
     """Batch form of first_delivery for (event_id, event_type) pairs: the event ids seen for the first time."""
     if not deliveries:
         return set()
-    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
     rows = [{"consumer": consumer, "event_id": eid, "event_type": etype, "processed_at": now}
             for eid, etype in dict(deliveries).items()]
-    result = await db.execute(insert(Inbox).values(rows).on_conflict_do_nothing().returning(Inbox.c.event_id))
+    result = await db.execute(_insert_returning(db.bind.dialect.name), rows)
     return set(result.scalars())
+
+
+@lru_cache(maxsize=2)
+def _insert_returning(dialect: str) -> sa.Executable:
+    # One statement for any batch size (executemany with RETURNING), compiled once.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Inbox).on_conflict_do_nothing().returning(Inbox.c.event_id)
 
 
 async def purge_processed(db: AsyncSession, *, retention: timedelta) -> int:

@@ -80,6 +80,7 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
             after_send()
         await db.execute(sa.update(Outbox).where(Outbox.c.id.in_([r.id for r in rows]))
                          .values(published_at=utcnow()))
+        await _save_markers(db, rows, metadata)
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     return len(rows)
 

@@ -62,6 +62,24 @@ async def test_events_written_while_the_broker_is_down_arrive_in_order_after_it_
         assert applied[k] == list(range(30)), str(applied[k])
 
 
+async def test_a_broker_that_comes_back_empty_is_refilled_from_the_outbox(stack, broker):
+    keys = [uuid4() for _ in range(3)]
+    await write_events(stack, keys, range(0, 5))
+    async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run):
+        await eventually(lambda: _pending_is_zero(stack))
+    broker.stop()
+    broker.start()  # the memory broker forgot every topic while no relay was running (a `make run` restart)
+    assert await read_topic(broker.bootstrap, "kyc.events", timeout=2) == []
+
+    async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run):
+        records = await read_topic(broker.bootstrap, "kyc.events", expect=15, timeout=30)
+
+    seen: dict[str, list[int]] = defaultdict(list)
+    for envelope in envelopes(records):
+        seen[envelope.key].append(int(envelope.payload["reason"].removeprefix("seq-")))
+    assert {k: seen[str(k)] for k in keys} == {k: list(range(5)) for k in keys}
+
+
 async def test_a_relay_killed_between_publishing_and_marking_resends_and_the_consumer_applies_once(stack, broker):
     keys, applied = [uuid4() for _ in range(3)], defaultdict(list)
     await write_events(stack, keys, range(0, 5))

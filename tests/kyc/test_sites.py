@@ -5,7 +5,7 @@ import asyncio
 import json
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -330,7 +330,7 @@ async def test_the_job_lapses_green_to_blue_then_red_once_each(stack):
         ("blue", "red", "blue_expired", add_years(a_year_later, 3).isoformat())]
     assert all(key == site["id"] for _, key, _ in red)
     async with stack.sessions("kyc")() as db:
-        row = await db.get(MineSiteRow, site["id"])
+        row = await db.get(MineSiteRow, UUID(site["id"]))
         changes = (await db.execute(sa.select(SiteStatusChangeRow.changed_by, SiteStatusChangeRow.reason)
                                     .order_by(SiteStatusChangeRow.id))).all()
     assert row.status == "red" and (row.turns_blue_date, row.turns_red_date) == (None, None)
