@@ -14,7 +14,8 @@ from libs.common import bus, outbox
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.relay")
-CHECK_EVERY_SECONDS = 10.0
+CHECK_EVERY_SECONDS = 5.0
+STRIKES = 3
 
 
 class Relay:
@@ -23,6 +24,7 @@ class Relay:
         self.producer: AIOKafkaProducer | None = None
         self.last_check = 0.0
         self.high_offsets: dict[tuple[str, int], int] = {}
+        self.strikes: tuple[str | None, int] = (None, 0)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -73,8 +75,11 @@ class Relay:
             self.high_offsets[tp] = ack.offset
 
     async def refill_if_broker_lost(self) -> int:
-        """If the broker no longer holds our newest published event where it acked it, it lost its log:
-        mark every retained event unpublished so it is sent again (consumers drop the duplicates)."""
+        """If the broker no longer holds our newest published event where it acked it, it lost its log: mark every
+        retained event unpublished so it is sent again (consumers drop the duplicates).
+
+        Evidence: another event at the marker's offset is proof at once. No record there is only a hint (Tansu can
+        serve a fresh ack a moment late), so it must repeat for the same marker on STRIKES checks in a row."""
         topic = self.settings.topic
         await bus.ensure_topics(self.settings, [topic])
         marker = await outbox.find_marker(self.sessions, topic)
@@ -82,7 +87,14 @@ class Relay:
             return 0
         found = await bus.event_id_at(self.settings, topic, marker.partition, marker.offset)
         if found == marker.event_id:
+            self.strikes = (None, 0)
             return 0
+        if found is None:
+            count = self.strikes[1] + 1 if self.strikes[0] == marker.event_id else 1
+            self.strikes = (marker.event_id, count)
+            if count < STRIKES:
+                return 0
+        self.strikes = (None, 0)
         requeued = await outbox.requeue_published(self.sessions, topic)
         log.warning("broker lost its log; republishing retained events",
                     extra={"events": requeued, "marker_offset": marker.offset, "found": found})
