@@ -57,19 +57,20 @@ async def get_hit(db: AsyncSession, hit_id: UUID, *, org_id: str) -> tuple[Scree
 async def confirm_hit(db: AsyncSession, hit_id: UUID, *, org_id: str, user_id: str,
                       reason: str) -> tuple[ScreeningHitRow, WatchlistRow]:
     """A true match: the hit keeps blocking the actor's approval."""
-    hit, watchlist = await _decide(db, hit_id, HitStatus.CONFIRMED, org_id=org_id, user_id=user_id, reason=reason)
-    outbox.add(db, HitConfirmed(
-        org_id=hit.org_id, hit_id=hit.id, actor_id=hit.actor_id, subject_type=hit.subject_type,
-        subject_id=hit.subject_id, list_name=watchlist.name, entry_id=hit.entry_id, decided_by=user_id,
-        reason=hit.reason or ""), key=hit.actor_id)
-    return hit, watchlist
+    return await _decide_and_tell(db, hit_id, HitStatus.CONFIRMED, org_id=org_id, user_id=user_id, reason=reason)
 
 
 async def dismiss_hit(db: AsyncSession, hit_id: UUID, *, org_id: str, user_id: str,
                       reason: str) -> tuple[ScreeningHitRow, WatchlistRow]:
     """A false positive: not raised again until the list entry or the subject changes."""
-    hit, watchlist = await _decide(db, hit_id, HitStatus.DISMISSED, org_id=org_id, user_id=user_id, reason=reason)
-    outbox.add(db, HitDismissed(
+    return await _decide_and_tell(db, hit_id, HitStatus.DISMISSED, org_id=org_id, user_id=user_id, reason=reason)
+
+
+async def _decide_and_tell(db: AsyncSession, hit_id: UUID, status: HitStatus, *, org_id: str, user_id: str,
+                           reason: str) -> tuple[ScreeningHitRow, WatchlistRow]:
+    hit, watchlist = await _decide(db, hit_id, status, org_id=org_id, user_id=user_id, reason=reason)
+    event = HitConfirmed if status is HitStatus.CONFIRMED else HitDismissed
+    outbox.add(db, event(
         org_id=hit.org_id, hit_id=hit.id, actor_id=hit.actor_id, subject_type=hit.subject_type,
         subject_id=hit.subject_id, list_name=watchlist.name, entry_id=hit.entry_id, decided_by=user_id,
         reason=hit.reason or ""), key=hit.actor_id)
