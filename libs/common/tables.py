@@ -1,4 +1,4 @@
-"""Platform tables every service database has: outbox, inbox, relay leases, scheduled job leases."""
+"""Platform tables every service database has: outbox, inbox, relay leases and epochs, dead letters, job leases."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,6 +35,8 @@ class OutboxMessageRow(PlatformTable, table=True):
     bucket: int = Field(sa_column=sa.Column(sa.SmallInteger, nullable=False))
     occurred_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
     published_at: datetime | None = Field(default=None, sa_column=sa.Column(UtcDateTime, nullable=True))
+    # W3C trace context of the request that wrote the event, carried into the CloudEvent's `traceparent`.
+    traceparent: str | None = Field(default=None, sa_column=sa.Column(sa.String(55), nullable=True))
 
 
 class OutboxLeaseRow(PlatformTable, table=True):
@@ -44,15 +46,43 @@ class OutboxLeaseRow(PlatformTable, table=True):
     bucket: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True, autoincrement=False))
 
 
-class OutboxMarkerRow(PlatformTable, table=True):
-    """Where the newest published event of a topic sits in the broker's log; if the broker no longer holds that
-    event at that offset, it lost its log (the embedded memory broker after a restart) and must be refilled."""
+class OutboxEpochRow(PlatformTable, table=True):
+    """The broker incarnation ("epoch") under which a topic's retained events were last all handed to the broker.
 
-    __tablename__ = "outbox_marker"
+    Only used where the broker may forget its log (the embedded memory broker): when the broker's epoch differs
+    from the one stored here, every retained event of the topic is sent again."""
+
+    __tablename__ = "outbox_epoch"
     topic: str = Field(sa_column=sa.Column(sa.String(200), primary_key=True))
+    epoch: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    changed_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
+
+
+class DeadLetterRow(PlatformTable, table=True):
+    """A delivered event whose handler failed deterministically (invalid payload, a bug), kept for a replay.
+
+    `event_id` is the CloudEvent id, or `<topic>:<partition>:<offset>` for a record that is not a CloudEvent."""
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letter_consumer_event"),
+                      sa.Index("ix_dead_letter_pending", "consumer", "id",
+                               postgresql_where=sa.text("replayed_at IS NULL"),
+                               sqlite_where=sa.text("replayed_at IS NULL")))
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    consumer: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    event_id: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    event_type: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    topic: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     partition: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     offset: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
-    event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False))
+    key: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    headers: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON list of [name, base64 value]
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # base64 of the record's value
+    error: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    attempts: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    failed_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
+    replayed_at: datetime | None = Field(default=None, sa_column=sa.Column(UtcDateTime, nullable=True))
 
 
 class ProcessedEventRow(PlatformTable, table=True):

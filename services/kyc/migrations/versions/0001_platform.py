@@ -1,11 +1,11 @@
-"""platform tables: outbox, inbox, relay leases, scheduled jobs
+"""platform tables as of the first commit: outbox, outbox leases, inbox, scheduled jobs
 
 Revision ID: 0001
 Revises:
 """
 from alembic import op
 
-from libs.common.migrations import create_platform_tables, drop_platform_tables
+from libs.common.migrations import platform_0001, platform_0001_downgrade
 
 revision = "0001"
 down_revision = None
@@ -14,8 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_platform_tables(op)
+    platform_0001(op)
 
 
 def downgrade() -> None:
-    drop_platform_tables(op)
+    platform_0001_downgrade(op)

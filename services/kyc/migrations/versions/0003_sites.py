@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from libs.common.db import UtcDateTime
-from libs.common.tables import BigId
+from libs.common.migrations import BIG_ID as BigId
 
 revision = "0003"
 down_revision = "0002"
