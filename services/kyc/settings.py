@@ -9,6 +9,8 @@ from libs.common.settings import ServiceSettings, sqlite_url
 class KycSettings(ServiceSettings):
     service_name: str = "kyc"
     database_url: str = Field(default_factory=lambda: sqlite_url("kyc"), alias="KYC_DATABASE_URL")
+    api_port: int = Field(8001, alias="KYC_PORT")
+    worker_port: int = Field(9101, alias="KYC_WORKER_PORT")
 
     # Register and review workflow (part A).
     kyc_licence_expiry_lead_days: int = Field(60, ge=0, alias="KYC_LICENCE_EXPIRY_LEAD_DAYS")

@@ -12,7 +12,7 @@ from services.traceability import repository
 from services.traceability.schemas import KnownActorRead
 
 router = APIRouter(prefix="/known-actors", tags=["known actors"])
-KycStatus = Literal["draft", "approved", "rejected", "suspended"]
+KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected", "suspended"]
 
 
 @router.get("", summary="Actors as KYC last reported them, for the caller's organisation")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -9,9 +10,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import utcnow
-
 from libs.common.errors import NotFound
 from services.traceability.tables import KnownActorRow
+
+# What an event about an actor sets in our copy (actor_id and org_id never change).
+KNOWN_ACTOR_FIELDS = ("legal_name", "actor_type", "country", "region", "kyc_status", "risk_level", "version",
+                      "updated_at")
 
 
 async def get_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str) -> KnownActorRow:
@@ -30,25 +34,20 @@ async def list_known_actors(db: AsyncSession, *, org_id: str, status: str | None
     return list((await db.execute(query)).scalars())
 
 
-async def upsert_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, kyc_status: str,
-                             legal_name: str | None, actor_type: str | None, risk_level: str | None) -> None:
-    """One statement, built once per dialect: read models are fed at event rate. A field given as None keeps what
-    an earlier event set (COALESCE with the stored value)."""
-    await db.execute(_upsert_statement(db.bind.dialect.name), {
-        "actor_id": actor_id, "org_id": org_id, "kyc_status": kyc_status, "updated_at": utcnow(),
-        "legal_name": legal_name, "actor_type": actor_type, "risk_level": risk_level})
+async def save_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, version: int,
+                           **state: Any) -> None:
+    """Insert, or overwrite a copy older than `version`; a copy at `version` or newer stays as it is. One statement,
+    built once per dialect: read models are fed at event rate."""
+    await db.execute(_upsert_statement(db.bind.dialect.name),
+                     {"actor_id": actor_id, "org_id": org_id, "version": version, "updated_at": utcnow(), **state})
 
 
 @lru_cache(maxsize=2)
 def _upsert_statement(dialect: str) -> sa.Executable:
     table = KnownActorRow.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    optional = ("legal_name", "actor_type", "risk_level")
     statement = insert(table).values(
-        actor_id=sa.bindparam("actor_id"), org_id=sa.bindparam("org_id"), kyc_status=sa.bindparam("kyc_status"),
-        updated_at=sa.bindparam("updated_at"), risk_level=sa.bindparam("risk_level"),
-        legal_name=sa.func.coalesce(sa.bindparam("legal_name", type_=sa.String), ""),
-        actor_type=sa.func.coalesce(sa.bindparam("actor_type", type_=sa.String), ""))
-    keep = {name: sa.func.coalesce(sa.bindparam(name, type_=sa.String), table.c[name]) for name in optional}
-    return statement.on_conflict_do_update(index_elements=["actor_id"], set_={
-        "kyc_status": statement.excluded.kyc_status, "updated_at": statement.excluded.updated_at, **keep})
+        {name: sa.bindparam(name) for name in ("actor_id", "org_id", *KNOWN_ACTOR_FIELDS)})
+    return statement.on_conflict_do_update(
+        index_elements=["actor_id"], set_={name: statement.excluded[name] for name in KNOWN_ACTOR_FIELDS},
+        where=table.c.version < statement.excluded.version)

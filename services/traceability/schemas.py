@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.traceability.tables import KnownActorRow
 
@@ -13,8 +13,11 @@ class KnownActorRead(BaseModel):
     actor_id: UUID
     legal_name: str
     actor_type: str
+    country: str
+    region: str | None
     kyc_status: str
     risk_level: str | None
+    version: int = Field(description="the KYC event version of the actor this copy reflects")
     updated_at: datetime
 
     @classmethod

@@ -1,17 +1,16 @@
 """One async function per thing a user or another service can ask of traceability."""
 from __future__ import annotations
 
-from uuid import UUID
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.events.kyc import ActorState
 from services.traceability import repository
 
 
-async def record_actor_status(db: AsyncSession, actor_id: UUID, *, org_id: str, kyc_status: str,
-                              legal_name: str | None = None, actor_type: str | None = None,
-                              risk_level: str | None = None) -> None:
-    """Keep our copy of KYC's decision; later facts overwrite earlier ones (events arrive in order per actor).
-    Fields an event does not carry keep the value an earlier event gave."""
-    await repository.upsert_known_actor(db, actor_id, org_id=org_id, kyc_status=kyc_status, legal_name=legal_name,
-                                        actor_type=actor_type, risk_level=risk_level)
+async def record_actor(db: AsyncSession, actor: ActorState, *, version: int) -> None:
+    """Keep our copy of KYC's actor as of `version`: every event carries the whole state, so the newest one wins
+    whatever order they arrive in, and an older or repeated one changes nothing."""
+    await repository.save_known_actor(
+        db, actor.actor_id, org_id=actor.org_id, version=version, legal_name=actor.legal_name,
+        actor_type=actor.actor_type, country=actor.country, region=actor.region, kyc_status=actor.kyc_status,
+        risk_level=actor.risk_level)

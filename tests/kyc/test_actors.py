@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from uuid import UUID
 
+from libs.common.events.kyc import ActorShared
 from services.kyc.repository import screening as screening_repository
 from services.kyc.tables.register import ActorRow, AuditEntryRow
-from tests.kyc.register_support import (actor_body, client, count, create_actor, outbox_types, payloads, run_jobs,
-                                        stored)
+from services.kyc.use_cases import announce
+from tests.kyc.register_support import (actor_body, client, count, create_actor, licence_body, outbox_rows,
+                                        outbox_types, payloads, run_jobs, stored)
 
 
 async def pending_screenings(stack, actor_id: str) -> int:  # type: ignore[no-untyped-def]
@@ -26,7 +29,13 @@ async def test_registering_an_actor_keeps_it_as_draft_announces_it_and_requests_
     row = await stored(stack, ActorRow, actor["id"])
     assert row.org_id == "org-a" and row.minerals == ["7108", "2616"] and row.region == "CD-NK"
     assert await outbox_types(stack) == ["ActorRegistered"]
-    assert (await payloads(stack, "ActorRegistered"))[0]["legal_name"] == "Comptoir Minier de Goma SARL"
+    registered = (await payloads(stack, "ActorRegistered"))[0]
+    assert registered["aggregate_version"] == 1
+    assert registered["actor"] == {
+        "actor_id": actor["id"], "org_id": "org-a", "actor_type": "trader", "legal_name": "Comptoir Minier de Goma SARL",
+        "registration_number": "CD/GOM/RCCM/14-B-1234", "country": "CD", "region": "CD-NK", "minerals": ["7108", "2616"],
+        "smelter_facility_id": None, "kyc_status": "draft", "risk_level": None, "risk_factors": [],
+        "next_review_date": None, "shared_with": []}
     assert await count(stack, AuditEntryRow, entity_id=actor["id"], action="registered") == 1
     assert await pending_screenings(stack, actor["id"]) == 1
 
@@ -90,6 +99,8 @@ async def test_a_correction_needs_the_current_version_and_keeps_before_and_after
     assert (await stored(stack, ActorRow, actor["id"])).tax_number == "A1234567X"
     update = (await payloads(stack, "ActorUpdated"))[0]
     assert update["changed_fields"] == ["legal_name", "minerals"] and update["updated_by"] == "ana"
+    assert (update["actor"]["legal_name"], update["actor"]["minerals"], update["aggregate_version"]) == (
+        "CMG Goma SARL", ["7108"], 2)  # the state after the change, one version after the registration
     history = (await http.get(f"/actors/{actor['id']}/history")).json()["items"]
     assert history[-1]["changes"]["legal_name"] == {"before": "Comptoir Minier de Goma SARL",
                                                     "after": "CMG Goma SARL"}
@@ -105,6 +116,35 @@ async def test_two_writers_with_the_same_version_one_wins(stack):
 
     assert sorted(r.status_code for r in responses) == [200, 409]
     assert (await stored(stack, ActorRow, actor["id"])).version == 2
+
+
+async def test_concurrent_changes_of_one_actor_each_announce_the_next_version_in_commit_order(stack):
+    admin = client(stack)
+    actor = await create_actor(admin)
+    shares = [admin.post(f"/actors/{actor['id']}/shares", json={"org_id": f"smelter-{n}"}) for n in range(4)]
+    parts = [admin.post(f"/actors/{actor['id']}/licences", json=licence_body(number=f"NK-TC-{n}")) for n in range(2)]
+
+    responses = await asyncio.gather(*shares, *parts)
+
+    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
+    events = [json.loads(r.payload) for r in await outbox_rows(stack) if r.key == actor["id"]]  # in outbox order
+    assert [e["aggregate_version"] for e in events] == list(range(1, 8))
+    assert events[-1]["actor"]["shared_with"] == [f"smelter-{n}" for n in range(4)]
+    assert (await stored(stack, ActorRow, actor["id"])).version == 1  # the edit token clients hold stays valid
+
+
+async def test_an_event_tells_the_actor_as_stored_when_it_takes_its_version_not_as_first_read(stack):
+    http = client(stack)
+    actor = await create_actor(http)
+    async with stack.sessions("kyc")() as db, db.begin():
+        read_early = await db.get(ActorRow, UUID(actor["id"]))
+        renamed = await http.patch(f"/actors/{actor['id']}", json={"version": 1, "legal_name": "CMG Goma SARL"})
+        assert renamed.status_code == 200
+
+        await announce.actor_event(db, read_early, ActorShared, grantee_org_id="smelter-1", shared_by="alice")
+
+    [*_, told] = await payloads(stack, "ActorShared")
+    assert (told["aggregate_version"], told["actor"]["legal_name"]) == (3, "CMG Goma SARL")
 
 
 async def test_a_correction_that_changes_nothing_is_not_an_update(stack):

@@ -46,8 +46,8 @@ async def test_replacing_the_table_creates_the_next_version_and_publishes_risk_t
     assert first.json()["version"] == 1 and [a["area"] for a in first.json()["areas"]] == ["CD-NK", "CF"]
     assert second.json()["version"] == 2
     assert await risk_events(stack) == [
-        ("org-a", {"org_id": "org-a", "table_version": 1, "areas": ["CD-NK", "CF"]}),
-        ("org-a", {"org_id": "org-a", "table_version": 2, "areas": ["CF"]})]
+        ("org-a", {"org_id": "org-a", "aggregate_version": 1, "table_version": 1, "areas": ["CD-NK", "CF"]}),
+        ("org-a", {"org_id": "org-a", "aggregate_version": 2, "table_version": 2, "areas": ["CF"]})]
     in_force = (await analyst.get("/risk-areas")).json()
     assert in_force["version"] == 2 and in_force["created_by"] == "ana" and in_force["areas"] == [CAR]
     assert [v["version"] for v in (await analyst.get("/risk-areas/versions")).json()] == [2, 1]

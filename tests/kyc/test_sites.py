@@ -73,7 +73,10 @@ async def test_a_registered_site_starts_blue_and_publishes_mine_site_registered(
     assert site["capacity_kg_per_month"] == 12.5 and site["minerals"] == ["7108"]
     [(event_type, key, payload)] = await outbox(stack)
     assert (event_type, key) == ("MineSiteRegistered.v1", site["id"])
-    assert payload["status"] == "blue" and payload["capacity_kg_per_month"] == 12.5 and payload["region"] == "CD-SK"
+    assert payload["aggregate_version"] == 1
+    state = payload["site"]
+    assert state["status"] == "blue" and state["capacity_kg_per_month"] == 12.5 and state["region"] == "CD-SK"
+    assert state["status_since_date"] == today.isoformat() and state["name"] == site["name"]
     history = (await client(stack).get(f"/sites/{site['id']}/status-history")).json()
     assert [(h["previous_status"], h["status"], h["reason"]) for h in history] == [(None, "blue", "registered")]
     audit = (await client(stack).get(f"/sites/{site['id']}/history")).json()
@@ -205,7 +208,9 @@ async def test_editing_a_site_publishes_mine_site_updated_once(stack):
     [(_, key, payload)] = await outbox(stack, "MineSiteUpdated.v1")
     assert key == site["id"]
     assert payload["changed_fields"] == ["capacity_kg_per_month", "name", "region"]
-    assert payload["capacity_kg_per_month"] == 30
+    assert (payload["site"]["name"], payload["site"]["capacity_kg_per_month"], payload["site"]["region"]) == (
+        "Kamituga II", 30, None)
+    assert payload["aggregate_version"] == 2
     audit = (await sites.get(f"/sites/{site['id']}/history")).json()["items"]
     assert [e["action"] for e in audit] == ["registered", "updated"]
     assert audit[1]["changes"]["name"] == {"before": "Kamituga Mwenga", "after": "Kamituga II"}
@@ -238,6 +243,22 @@ async def test_an_inspection_sets_the_status_and_publishes_both_events(stack):
     assert changed["inspection_id"] == inspection_id
     history = (await client(stack).get(f"/sites/{site['id']}/status-history")).json()
     assert [(h["status"], h["inspection_id"]) for h in history] == [("blue", None), ("green", inspection_id)]
+
+
+async def test_each_site_event_carries_the_next_version_and_the_status_its_step_made(stack):
+    site = await register(stack)
+    inspected_on = utcnow().date() - timedelta(days=400)  # green then, lapsed to blue a year later
+
+    await client(stack).post(f"/sites/{site['id']}/inspections",
+                             json=inspection(inspection_date=inspected_on.isoformat()))
+
+    events = await outbox(stack)
+    assert [(t, p["aggregate_version"]) for t, _, p in events] == [
+        ("MineSiteRegistered.v1", 1), ("InspectionRecorded.v1", 2), ("MineSiteStatusChanged.v1", 3),
+        ("MineSiteStatusChanged.v1", 4)]
+    assert [(p["site"]["status"], p["site"]["status_since_date"]) for _, _, p in events[1:]] == [
+        ("blue", site["status_since"]), ("green", inspected_on.isoformat()),
+        ("blue", add_years(inspected_on, 1).isoformat())]
 
 
 async def test_an_older_inspection_is_history_only(stack):

@@ -1,12 +1,13 @@
 """The review workflow over HTTP: four eyes, screening gates, risk level, review dates, overdue reviews."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta, timezone
 
 from services.kyc.domain.review import add_months
 from services.kyc.tables.register import ActorRow
 from tests.kyc.register_support import (approved_actor, client, create_actor, history_actions, licence_body,
-                                        outbox_types, payloads, person_body, run_jobs, stored)
+                                        outbox_rows, outbox_types, payloads, person_body, run_jobs, stored)
 
 WATCHLIST_CSV = b"id,name,kind,aliases,birth_date,country,identifiers,program\n" \
                 b"X-1,Comptoir Minier de Goma,organization,,,CD,,sanctions\n"
@@ -45,10 +46,40 @@ async def test_an_actor_goes_from_draft_to_approved_with_a_risk_level_and_a_revi
     assert [t for t in types if t.startswith("Actor") and t != "ActorUpdated"] == [
         "ActorRegistered", "ActorSubmitted", "ActorReviewStarted", "ActorApproved"]
     event = (await payloads(stack, "ActorApproved"))[0]
-    assert (event["risk_level"], event["approved_by"], event["risk_table_version"]) == ("medium", "bob", None)
+    assert (event["approved_by"], event["risk_table_version"]) == ("bob", None)
+    assert {k: event["actor"][k] for k in ("kyc_status", "risk_level", "next_review_date", "legal_name")} == {
+        "kyc_status": "approved", "risk_level": "medium", "next_review_date": approved["next_review_date"],
+        "legal_name": "Comptoir Minier de Goma SARL"}
     assert await history_actions(stack, actor["id"]) == [
         "registered", "person_added", "licence_added", "submitted", "review_started", "screened", "screened",
         "approved"]
+
+
+async def test_every_event_of_an_actor_carries_its_next_version_and_its_state_after_the_event(stack):
+    agent, reviewer = client(stack, "field_agent", user="alice"), client(stack, "analyst", user="bob")
+    actor = await create_actor(agent)
+    await agent.post(f"/actors/{actor['id']}/persons", json=person_body())
+    await agent.post(f"/actors/{actor['id']}/licences", json=licence_body())
+    await agent.post(f"/actors/{actor['id']}/submit")
+    await reviewer.post(f"/actors/{actor['id']}/start-review")
+    await run_jobs(stack)
+    await reviewer.post(f"/actors/{actor['id']}/reject", json={"reason": "tax number missing"})
+    await agent.post(f"/actors/{actor['id']}/reopen")
+    await client(stack, "admin").post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"})
+
+    events = [(r.event_type.removesuffix(".v1"), json.loads(r.payload)) for r in await outbox_rows(stack)
+              if r.key == actor["id"]]
+
+    assert [p["aggregate_version"] for _, p in events] == list(range(1, len(events) + 1))
+    statuses = [(t, p["actor"]["kyc_status"]) for t, p in events if t.startswith("Actor")]
+    assert statuses == [
+        ("ActorRegistered", "draft"), ("ActorUpdated", "draft"), ("ActorUpdated", "draft"),
+        ("ActorSubmitted", "submitted"), ("ActorReviewStarted", "under_review"), ("ActorRejected", "rejected"),
+        ("ActorReopened", "draft"), ("ActorShared", "draft")]
+    assert {t for t, _ in events} - {t for t, _ in statuses} == {"ScreeningCompleted"}
+    licence_added = next(p for t, p in events if t == "ActorUpdated" and p["part"] == "licence")
+    assert licence_added["licence"]["number"] == "NK-TC-2024-001"
+    assert events[-1][1]["actor"]["shared_with"] == ["smelter-1"]
 
 
 async def test_the_submitter_cannot_approve_their_own_submission(stack):
@@ -179,7 +210,8 @@ async def test_an_actor_in_a_listed_area_is_high_risk_and_the_table_version_is_r
     assert actor["risk_factors"] == ["high_risk_area"]
     assert actor["next_review_date"] == add_months(date.today(), 12).isoformat()
     event = (await payloads(stack, "ActorApproved"))[0]
-    assert (event["risk_level"], event["risk_table_version"]) == ("high", version)
+    assert (event["actor"]["risk_level"], event["actor"]["risk_factors"], event["risk_table_version"]) == (
+        "high", ["high_risk_area"], version)
 
 
 async def test_review_months_come_from_the_settings(stack):
@@ -210,8 +242,9 @@ async def test_an_overdue_review_is_listed_and_announced_once_per_review_date(st
         await run_jobs(stack, now=at(due + timedelta(days=1)))
     overdue = (await http.get("/actors/reviews/overdue", params={"as_of": (due + timedelta(days=1)).isoformat()}))
     assert [a["id"] for a in overdue.json()["items"]] == [actor["id"]]
-    assert await payloads(stack, "ReviewOverdue") == [
-        {"org_id": "org-a", "actor_id": actor["id"], "next_review_date": due.isoformat()}]
+    [overdue_event] = await payloads(stack, "ReviewOverdue")
+    assert (overdue_event["actor_id"], overdue_event["next_review_date"]) == (actor["id"], due.isoformat())
+    assert overdue_event["actor"]["next_review_date"] == due.isoformat()
 
     completed = await client(stack, "analyst", user="bob").post(f"/actors/{actor['id']}/complete-review")
     assert completed.status_code == 200, completed.text

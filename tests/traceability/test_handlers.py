@@ -1,26 +1,127 @@
-"""KYC's decisions land in traceability's read model: an event in (twice), state out (once)."""
+"""KYC's actors land in traceability's read model: an event in (twice, or late), state out (once, the newest)."""
 from __future__ import annotations
 
-from datetime import date
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
-from libs.common.events.kyc import ActorApproved, ActorSuspended
+import pytest
+
+from libs.common.events.kyc import (
+    ActorApproved,
+    ActorRegistered,
+    ActorReinstated,
+    ActorRejected,
+    ActorReopened,
+    ActorReviewStarted,
+    ActorState,
+    ActorSubmitted,
+    ActorSuspended,
+    ActorUpdated,
+    KycEvent,
+)
 from services.traceability import handlers
 from services.traceability.tables import KnownActorRow
 
 
-async def test_a_later_event_without_names_keeps_what_an_earlier_one_set(stack):
-    actor_id = uuid4()
-    approved = ActorApproved(org_id="org-a", actor_id=actor_id, actor_type="exporter", legal_name="Comptoir Kivu",
-                             country="CD", risk_level="high", approved_by="bob", next_review_date=date(2027, 6, 1))
-    suspended = ActorSuspended(org_id="org-a", actor_id=actor_id, suspended_by="bob", reason="sanctions hit")
+def state(actor_id: UUID, **overrides: Any) -> ActorState:
+    values: dict[str, Any] = dict(actor_id=actor_id, org_id="org-a", actor_type="exporter",
+                                  legal_name="Comptoir Kivu", country="CD", region="CD-NK", kyc_status="draft")
+    return ActorState(**{**values, **overrides})
 
-    for event, handle in ((approved, handlers.on_actor_approved), (suspended, handlers.on_actor_suspended),
-                          (suspended, handlers.on_actor_suspended)):
+
+def event(event_class: type[KycEvent], actor_id: UUID, version: int, **state_overrides: Any) -> KycEvent:
+    """An event as KYC publishes it: the actor's state after the event, at `version`."""
+    facts: dict[str, Any] = {
+        ActorRegistered: {}, ActorSubmitted: {"submitted_by": "alice"}, ActorReviewStarted: {"reviewer": "bob"},
+        ActorApproved: {"approved_by": "bob"}, ActorRejected: {"rejected_by": "bob", "reason": "tax number missing"},
+        ActorSuspended: {"suspended_by": "bob", "reason": "sanctions hit"},
+        ActorReinstated: {"reinstated_by": "bob", "reason": "hit dismissed"},
+        ActorReopened: {"reopened_by": "alice"}, ActorUpdated: {"changed_fields": ["legal_name"]},
+    }[event_class]
+    return event_class(org_id="org-a", actor_id=actor_id, aggregate_version=version,
+                       actor=state(actor_id, **state_overrides), **facts)
+
+
+async def deliver(stack, *events: KycEvent) -> None:  # type: ignore[no-untyped-def]
+    """Each event in its own transaction, through the handler the consumer would call."""
+    for item in events:
         async with stack.sessions("traceability")() as db, db.begin():
-            await handle(db, event)
+            await handlers.HANDLERS[type(item)](db, item)
 
+
+async def known(stack, actor_id: UUID) -> KnownActorRow:  # type: ignore[no-untyped-def]
     async with stack.sessions("traceability")() as db:
         row = await db.get(KnownActorRow, actor_id)
-    assert (row.kyc_status, row.legal_name, row.actor_type, row.risk_level) == (
-        "suspended", "Comptoir Kivu", "exporter", "high")
+    assert row is not None
+    return row
+
+
+async def test_an_older_event_delivered_after_a_newer_one_changes_nothing(stack):
+    actor_id = uuid4()
+    approved = event(ActorApproved, actor_id, 5, kyc_status="approved", risk_level="high")
+    suspended = event(ActorSuspended, actor_id, 6, kyc_status="suspended", risk_level="high")
+    await deliver(stack, approved, suspended)
+    before = await known(stack, actor_id)
+
+    await deliver(stack, approved, event(ActorRegistered, actor_id, 1, legal_name="Old Name"), suspended)
+
+    after = await known(stack, actor_id)
+    assert (after.kyc_status, after.legal_name, after.risk_level, after.version) == (
+        "suspended", "Comptoir Kivu", "high", 6)
+    assert after.updated_at == before.updated_at  # not even rewritten with the same values
+
+
+async def test_a_first_event_that_is_not_the_registration_creates_the_copy(stack):
+    actor_id = uuid4()
+
+    await deliver(stack, event(ActorApproved, actor_id, 7, kyc_status="approved", risk_level="medium"))
+
+    row = await known(stack, actor_id)
+    assert (row.kyc_status, row.risk_level, row.version, row.country, row.region) == (
+        "approved", "medium", 7, "CD", "CD-NK")
+
+
+LIFECYCLE = [
+    (ActorRegistered, "draft"), (ActorSubmitted, "submitted"), (ActorReviewStarted, "under_review"),
+    (ActorRejected, "rejected"), (ActorReopened, "draft"), (ActorSubmitted, "submitted"),
+    (ActorReviewStarted, "under_review"), (ActorApproved, "approved"), (ActorSuspended, "suspended"),
+    (ActorReinstated, "approved"),
+]
+
+
+async def test_each_status_event_is_followed_reopen_included(stack):
+    actor_id = uuid4()
+    followed = []
+    for version, (event_class, status) in enumerate(LIFECYCLE, start=1):
+        await deliver(stack, event(event_class, actor_id, version, kyc_status=status))
+        row = await known(stack, actor_id)
+        followed.append((event_class.__name__, row.kyc_status, row.version))
+
+    assert followed == [(c.__name__, s, v) for v, (c, s) in enumerate(LIFECYCLE, start=1)]
+
+
+@pytest.mark.parametrize("change", [
+    {"legal_name": "Comptoir Minier du Kivu SA"}, {"actor_type": "trader"},
+    {"country": "RW", "region": None}, {"region": "CD-SK"}])
+async def test_a_change_of_name_type_or_place_is_followed(stack, change):
+    actor_id = uuid4()
+    await deliver(stack, event(ActorRegistered, actor_id, 1))
+
+    await deliver(stack, event(ActorUpdated, actor_id, 2, **change))
+
+    row = await known(stack, actor_id)
+    expected = {**state(actor_id).model_dump(), **change}
+    assert {f: getattr(row, f) for f in change} == {f: expected[f] for f in change}
+    assert (row.version, row.kyc_status) == (2, "draft")
+
+
+async def test_the_same_event_twice_is_applied_once(stack):
+    actor_id = uuid4()
+    renamed = event(ActorUpdated, actor_id, 2, legal_name="Comptoir Kivu SARL")
+    await deliver(stack, event(ActorRegistered, actor_id, 1), renamed)
+    first = await known(stack, actor_id)
+
+    await deliver(stack, renamed)
+
+    again = await known(stack, actor_id)
+    assert (again.legal_name, again.version, again.updated_at) == ("Comptoir Kivu SARL", 2, first.updated_at)

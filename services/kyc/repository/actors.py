@@ -106,6 +106,23 @@ async def save_actor(db: AsyncSession, row: ActorRow) -> None:
         raise
 
 
+async def next_event(db: AsyncSession, actor_id: UUID) -> ActorRow:
+    """The actor as stored now, with `event_seq` one higher: the number of its next event. The UPDATE holds the row
+    lock to the end of the transaction, so two writers never take one number, the later one reads what the earlier
+    one committed (not what it read before), and stages its outbox row after the earlier one's."""
+    await db.flush()  # our own changes first, so the row read back holds them
+    query = (sa.update(ActorRow).where(ActorRow.id == actor_id).values(event_seq=ActorRow.event_seq + 1)
+             .returning(ActorRow).execution_options(populate_existing=True))
+    return (await db.execute(query)).scalar_one()
+
+
+async def next_event_seq(db: AsyncSession, actor_id: UUID) -> int:
+    """Only the number (for events that carry no actor state), under the same row lock."""
+    query = (sa.update(ActorRow).where(ActorRow.id == actor_id).values(event_seq=ActorRow.event_seq + 1)
+             .returning(ActorRow.event_seq).execution_options(synchronize_session="fetch"))
+    return (await db.execute(query)).scalar_one()
+
+
 async def list_overdue(db: AsyncSession, *, org_id: str, statuses: frozenset[str], today: date, limit: int,
                        offset: int) -> tuple[list[ActorRow], int]:
     conditions = [ActorRow.org_id == org_id, ActorRow.kyc_status.in_(statuses), ActorRow.next_review_date < today]

@@ -19,6 +19,12 @@ async def list_shares(db: AsyncSession, *, actor_id: UUID) -> list[ActorShareRow
     return list((await db.execute(query)).scalars())
 
 
+async def list_grantees(db: AsyncSession, *, actor_id: UUID) -> list[str]:
+    query = (sa.select(ActorShareRow.grantee_org_id).where(ActorShareRow.actor_id == actor_id)
+             .order_by(ActorShareRow.grantee_org_id))
+    return list((await db.execute(query)).scalars())
+
+
 async def save_share(db: AsyncSession, row: ActorShareRow) -> None:
     db.add(row)
     await db.flush()

@@ -48,6 +48,13 @@ async def save_site(db: AsyncSession, site: MineSite, *, now: datetime) -> None:
     _copy(site, row)
 
 
+async def next_event_seq(db: AsyncSession, site_id: UUID) -> int:
+    """The number of the site's next event, taken under the row lock this UPDATE holds until the transaction ends."""
+    query = (sa.update(MineSiteRow).where(MineSiteRow.id == site_id).values(event_seq=MineSiteRow.event_seq + 1)
+             .returning(MineSiteRow.event_seq).execution_options(synchronize_session="fetch"))
+    return (await db.execute(query)).scalar_one()
+
+
 async def get_site(db: AsyncSession, site_id: UUID, *, org_id: str, lock: bool = False) -> MineSite:
     """The site, locked until the transaction ends when `lock` (a writer and the lapse job never interleave)."""
     query = sa.select(MineSiteRow).where(MineSiteRow.id == site_id, MineSiteRow.org_id == org_id)

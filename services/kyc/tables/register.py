@@ -57,6 +57,9 @@ class ActorRow(KycTable, table=True):
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
     version: int = Field(default=1)
+    # The last event's number (its aggregate_version). Apart from `version`, the edit token clients send back, so a
+    # share, a screening or a hit decision does not make a client's pending edit stale.
+    event_seq: int = Field(default=0)
 
 
 class PersonRow(KycTable, table=True):

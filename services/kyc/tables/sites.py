@@ -44,6 +44,9 @@ class MineSiteRow(KycTable, table=True):
     created_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
     version: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    # The last event's number (its aggregate_version); apart from `version`, which one save bumps once even when it
+    # makes several status changes, and which an inspection or a document without a status change leaves alone.
+    event_seq: int = Field(default=0, sa_column=sa.Column(sa.Integer(), nullable=False))
 
 
 class SiteInspectionRow(KycTable, table=True):

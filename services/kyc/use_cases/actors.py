@@ -6,7 +6,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Conflict
@@ -15,7 +14,7 @@ from services.kyc.domain import actors, workflow
 from services.kyc.domain.history import created, diff, snapshot
 from services.kyc.repository import actors as repository
 from services.kyc.tables.register import ActorRow
-from services.kyc.use_cases import history, reviews, screening
+from services.kyc.use_cases import announce, history, reviews, screening
 
 
 async def register_actor(db: AsyncSession, values: dict[str, Any], *, principal: Principal) -> ActorRow:
@@ -28,9 +27,7 @@ async def register_actor(db: AsyncSession, values: dict[str, Any], *, principal:
     await repository.save_actor(db, row)
     history.record(db, org_id=row.org_id, user_id=principal.user_id, entity_type="actor", entity_id=row.id,
                    action="registered", changes=created(snapshot(row, actors.EDITABLE_FIELDS)), actor_id=row.id)
-    outbox.add(db, ActorRegistered(org_id=row.org_id, actor_id=row.id, actor_type=row.actor_type,
-                                   legal_name=row.legal_name, country=row.country, region=row.region,
-                                   smelter_facility_id=row.smelter_facility_id), key=row.id)
+    await announce.actor_event(db, row, ActorRegistered)
     await screening.request_screening(db, org_id=row.org_id, actor_id=row.id, subject_type="actor",
                                       subject_id=row.id)
     return row
@@ -57,8 +54,7 @@ async def update_actor(db: AsyncSession, actor_id: UUID, changes: dict[str, Any]
     await repository.save_actor(db, row)
     history.record(db, org_id=row.org_id, user_id=principal.user_id, entity_type="actor", entity_id=row.id,
                    action="updated", changes=changed, actor_id=row.id)
-    outbox.add(db, ActorUpdated(org_id=row.org_id, actor_id=row.id, changed_fields=sorted(changed),
-                                updated_by=principal.user_id), key=row.id)
+    await announce.actor_event(db, row, ActorUpdated, changed_fields=sorted(changed), updated_by=principal.user_id)
     if set(actors.SCREENED_FIELDS) & changed.keys():
         await screening.request_screening(db, org_id=row.org_id, actor_id=row.id, subject_type="actor",
                                           subject_id=row.id)

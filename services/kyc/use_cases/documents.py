@@ -7,11 +7,9 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Invalid
-from libs.common.events.kyc import DocumentUploaded
 from libs.common.storage import ObjectStore, check_content
 from services.kyc.domain import documents
 from services.kyc.domain.history import created
@@ -20,7 +18,7 @@ from services.kyc.repository import documents as repository
 from services.kyc.repository import licences as licence_repository
 from services.kyc.repository import persons as person_repository
 from services.kyc.tables.register import DocumentRow
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 
 
 @dataclass(frozen=True)
@@ -59,9 +57,9 @@ async def upload_document(db: AsyncSession, store: ObjectStore, upload: Upload, 
                    action="uploaded", actor_id=row.actor_id, changes=created(
                        {f: getattr(row, f) for f in ("doc_type", "filename", "content_type", "size", "sha256",
                                                      *vars(links))}))
-    outbox.add(db, DocumentUploaded(org_id=row.org_id, document_id=row.id, doc_type=row.doc_type, sha256=row.sha256,
-                                    size=row.size, content_type=row.content_type, uploaded_by=row.uploaded_by,
-                                    **vars(links)), key=row.actor_id or row.site_id or row.id)
+    await announce.document_event(db, row, document_id=row.id, doc_type=row.doc_type, sha256=row.sha256,
+                                  size=row.size, content_type=row.content_type, uploaded_by=row.uploaded_by,
+                                  **vars(links))
     return row
 
 

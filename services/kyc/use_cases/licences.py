@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Conflict
@@ -18,7 +17,7 @@ from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import documents as document_repository
 from services.kyc.repository import licences as repository
 from services.kyc.tables.register import LicenceRow
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 
 BATCH = 5000
 
@@ -35,7 +34,7 @@ async def add_licence(db: AsyncSession, actor_id: UUID, values: dict[str, Any], 
     if document_id is not None:
         await _attach_document(db, row, document_id, principal=principal)
         changes["document_id"] = {"before": None, "after": str(document_id)}
-    _recorded(db, row, action="added", changes=changes, principal=principal)
+    await _recorded(db, row, action="added", changes=changes, principal=principal)
     return row
 
 
@@ -54,7 +53,7 @@ async def update_licence(db: AsyncSession, licence_id: UUID, changes: dict[str, 
         row.expiring_notified_at = row.expired_notified_at = None
     row.updated_at = utcnow()
     await repository.save_licence(db, row)
-    _recorded(db, row, action="updated", changes=changed, principal=principal)
+    await _recorded(db, row, action="updated", changes=changed, principal=principal)
     return row
 
 
@@ -79,32 +78,32 @@ async def announce_expiries(db: AsyncSession, now: datetime, *, lead_days: int) 
     expired = await repository.claim_expired(db, today=today, limit=BATCH)
     for row in expired:
         row.expired_notified_at = now
-        _announce(db, row, LicenceExpired, action="expired_announced")
+        await _announce(db, row, LicenceExpired, action="expired_announced")
     cutoff = licences.expiring_cutoff(today, lead_days)
     expiring = await repository.claim_expiring(db, today=today, cutoff=cutoff, limit=BATCH)
     for row in expiring:
         row.expiring_notified_at = now
-        _announce(db, row, LicenceExpiring, action="expiring_announced")
+        await _announce(db, row, LicenceExpiring, action="expiring_announced")
     return len(expired) + len(expiring)
 
 
-def _announce(db: AsyncSession, row: LicenceRow, event_class: type[LicenceExpiring | LicenceExpired], *,
-              action: str) -> None:
-    outbox.add(db, event_class(org_id=row.org_id, licence_id=row.id, actor_id=row.actor_id,
-                               licence_type=row.licence_type, number=row.number, valid_to=row.valid_to),
-               key=row.actor_id)  # keyed by the actor, so one actor's events stay in order
+async def _announce(db: AsyncSession, row: LicenceRow, event_class: type[LicenceExpiring | LicenceExpired], *,
+                    action: str) -> None:
+    # Keyed by the actor, so one actor's events stay in order (and the version is the actor's).
+    await announce.actor_event(db, await repository.actor_of(db, row), event_class, licence_id=row.id,
+                               licence_type=row.licence_type, number=row.number, valid_to=row.valid_to)
     history.record(db, org_id=row.org_id, user_id=history.SYSTEM, entity_type="licence", entity_id=row.id,
                    action=action, actor_id=row.actor_id, changes={"valid_to": {"before": None,
                                                                                 "after": row.valid_to}})
 
 
-def _recorded(db: AsyncSession, row: LicenceRow, *, action: str, changes: dict[str, Any],
-              principal: Principal) -> None:
+async def _recorded(db: AsyncSession, row: LicenceRow, *, action: str, changes: dict[str, Any],
+                    principal: Principal) -> None:
     history.record(db, org_id=row.org_id, user_id=principal.user_id, entity_type="licence", entity_id=row.id,
                    action=f"licence_{action}", changes=changes, actor_id=row.actor_id)
-    outbox.add(db, ActorUpdated(org_id=row.org_id, actor_id=row.actor_id, changed_fields=sorted(changes),
-                                part="licence", part_id=row.id, action=action, updated_by=principal.user_id),
-               key=row.actor_id)
+    await announce.actor_event(db, await repository.actor_of(db, row), ActorUpdated, changed_fields=sorted(changes),
+                               part="licence", part_id=row.id, action=action, updated_by=principal.user_id,
+                               licence=announce.licence_state(row))
 
 
 async def _attach_document(db: AsyncSession, row: LicenceRow, document_id: UUID, *, principal: Principal) -> None:

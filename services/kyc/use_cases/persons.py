@@ -6,7 +6,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.events.kyc import ActorUpdated
@@ -15,7 +14,7 @@ from services.kyc.domain.history import created, diff, removed, snapshot
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import persons as repository
 from services.kyc.tables.register import ActorRow, PersonRow
-from services.kyc.use_cases import history, reviews, screening
+from services.kyc.use_cases import announce, history, reviews, screening
 
 
 async def _editable_actor(db: AsyncSession, actor_id: UUID, *, principal: Principal) -> ActorRow:
@@ -78,9 +77,8 @@ async def _after_change(db: AsyncSession, actor: ActorRow, row: PersonRow, *, ac
         actor.version += 1
         history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="actor", entity_id=actor.id,
                        action="review_brought_forward", changes=review_change, actor_id=actor.id)
-    outbox.add(db, ActorUpdated(org_id=actor.org_id, actor_id=actor.id, changed_fields=sorted(changes),
-                                part="person", part_id=row.id, action=action.removeprefix("person_"),
-                                updated_by=principal.user_id), key=actor.id)
+    await announce.actor_event(db, actor, ActorUpdated, changed_fields=sorted(changes), part="person",
+                               part_id=row.id, action=action.removeprefix("person_"), updated_by=principal.user_id)
     if screen:
         await screening.request_screening(db, org_id=actor.org_id, actor_id=actor.id, subject_type="person",
                                           subject_id=row.id)

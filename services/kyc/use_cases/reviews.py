@@ -6,12 +6,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.events.kyc import ReviewOverdue
 from services.kyc.domain.workflow import REVIEWED
 from services.kyc.repository import actors as repository
 from services.kyc.tables.register import ActorRow
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 
 BATCH = 1000
 
@@ -28,8 +27,7 @@ async def announce_overdue_reviews(db: AsyncSession, now: datetime) -> int:
     rows = await repository.claim_overdue_unnotified(db, statuses=REVIEWED, today=now.date(), limit=BATCH)
     for row in rows:
         row.overdue_notified_for = row.next_review_date
-        outbox.add(db, ReviewOverdue(org_id=row.org_id, actor_id=row.id, next_review_date=row.next_review_date),
-                   key=row.id)
+        await announce.actor_event(db, row, ReviewOverdue, next_review_date=row.next_review_date)
         history.record(db, org_id=row.org_id, user_id=history.SYSTEM, entity_type="actor", entity_id=row.id,
                        action="review_overdue", actor_id=row.id,
                        changes={"review_overdue_for": {"before": None, "after": row.next_review_date}})

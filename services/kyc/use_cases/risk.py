@@ -35,8 +35,9 @@ async def replace_risk_table(db: AsyncSession, *, org_id: str, user_id: str,
         return current, False
     table = await repository.add_table(db, org_id=org_id, version=(current.version or 0) + 1, areas=proposed,
                                        created_by=user_id, created_at=utcnow())
-    outbox.add(db, RiskTableChanged(org_id=org_id, table_version=table.version, areas=[a.area for a in proposed]),
-               key=org_id)
+    # Keyed by the organisation, whose table versions only grow (taken under lock_tables).
+    outbox.add(db, RiskTableChanged(org_id=org_id, aggregate_version=table.version, table_version=table.version,
+                                    areas=[a.area for a in proposed]), key=org_id)
     history.record(db, org_id=org_id, user_id=user_id, entity_type="risk_table", entity_id=str(table.version),
                    action="replaced", changes=domain.diff(current.areas, proposed))
     return table, True

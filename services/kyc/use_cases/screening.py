@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.db import utcnow
 from libs.common.events.kyc import HitConfirmed, HitDismissed
 from services.kyc.domain import screening as rules
@@ -19,7 +18,7 @@ from services.kyc.tables.screening import (
     ScreeningRequestRow,
     WatchlistRow,
 )
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,10 @@ async def _decide_and_tell(db: AsyncSession, hit_id: UUID, status: HitStatus, *,
                            reason: str) -> tuple[ScreeningHitRow, WatchlistRow]:
     hit, watchlist = await _decide(db, hit_id, status, org_id=org_id, user_id=user_id, reason=reason)
     event = HitConfirmed if status is HitStatus.CONFIRMED else HitDismissed
-    outbox.add(db, event(
-        org_id=hit.org_id, hit_id=hit.id, actor_id=hit.actor_id, subject_type=hit.subject_type,
-        subject_id=hit.subject_id, list_name=watchlist.name, entry_id=hit.entry_id, decided_by=user_id,
-        reason=hit.reason or ""), key=hit.actor_id)
+    actor = await actor_repository.get_actor(db, hit.actor_id, org_id=hit.org_id)
+    await announce.actor_event(db, actor, event, hit_id=hit.id, subject_type=hit.subject_type,
+                               subject_id=hit.subject_id, list_name=watchlist.name, entry_id=hit.entry_id,
+                               decided_by=user_id, reason=hit.reason or "")
     return hit, watchlist
 
 

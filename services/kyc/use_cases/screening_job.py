@@ -11,11 +11,11 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.events.kyc import ScreeningCompleted
 from services.kyc.domain import screening as rules
 from services.kyc.domain import watchlists as lists
 from services.kyc.domain.screening import SNAPSHOT, ScreenedSubject, Triage
+from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import screening as repository
 from services.kyc.repository import watchlists as watchlist_repository
 from services.kyc.screening.matcher import DEFAULT_THRESHOLD, Match, ScreeningIndex
@@ -25,11 +25,21 @@ from services.kyc.tables.screening import (
     ScreeningRequestRow,
     WatchlistSnapshotRow,
 )
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 from services.kyc.use_cases.screening_index import ScreeningIndexes, delta_index
 
 log = logging.getLogger("assay.kyc.screening")
 MATCH_LIMIT = 50  # matches kept per subject and screening
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one screening of a subject found, told once the batch's screening is done."""
+
+    subject: ScreenedSubject
+    open_hits: int
+    raised: int
+    snapshot_ids: list[UUID]
 
 
 @dataclass(frozen=True)
@@ -44,30 +54,47 @@ async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningInde
     were done. A request that fails stays pending (and its actor unapprovable) without holding up the others."""
     requests = await repository.claim_pending_requests(db, limit=tuning.batch_size)
     screened: dict[UUID, int] = {}  # a subject asked for twice in one batch is screened once
+    findings: list[Finding] = []
     done = 0
     for request in requests:
+        found: list[Finding] = []
         try:
             async with db.begin_nested():
-                request.hit_count = await _handle(db, request, now, indexes=indexes, tuning=tuning, screened=screened)
+                request.hit_count = await _handle(db, request, now, indexes=indexes, tuning=tuning, screened=screened,
+                                                  found=found)
                 request.status, request.completed_at = "done", now
+            findings.extend(found)  # only what a request that went through found
             done += 1
         except Exception:  # one bad subject or entry must not block every screening behind it
             log.exception("screening request failed", extra={"request_id": str(request.id)})
+    await _tell(db, findings)
     return done
 
 
+async def _tell(db: AsyncSession, findings: list[Finding]) -> None:
+    """ScreeningCompleted per finding, after the slow part: each takes its actor's row lock (for the event's
+    version) until the batch commits, so edits of those actors wait only for this step; in actor order, so two
+    workers never wait on each other's locks (an actor's own findings keep their order: the sort is stable)."""
+    for finding in sorted(findings, key=lambda f: f.subject.actor_id):
+        subject = finding.subject
+        actor = await actor_repository.get_actor(db, subject.actor_id, org_id=subject.org_id)
+        await announce.actor_event(db, actor, ScreeningCompleted, subject_type=subject.subject_type,
+                                   subject_id=subject.subject_id, hit_count=finding.open_hits,
+                                   new_hit_count=finding.raised, list_snapshot_ids=finding.snapshot_ids)
+
+
 async def _handle(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *, indexes: ScreeningIndexes,
-                  tuning: Tuning, screened: dict[UUID, int]) -> int:
+                  tuning: Tuning, screened: dict[UUID, int], found: list[Finding]) -> int:
     if request.subject_type == SNAPSHOT:
-        return await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning)
+        return await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning, found=found)
     if request.subject_id not in screened:
         screened[request.subject_id] = await _screen_subject(db, request, now, indexes=indexes,
-                                                             threshold=tuning.threshold)
+                                                             threshold=tuning.threshold, found=found)
     return screened[request.subject_id]
 
 
 async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
-                          indexes: ScreeningIndexes, threshold: float) -> int:
+                          indexes: ScreeningIndexes, threshold: float, found: list[Finding]) -> int:
     subject = await _load_subject(db, request.subject_type, request.subject_id)
     if subject is None:
         return 0  # removed from the register since it was queued
@@ -75,11 +102,11 @@ async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: d
     matches = await asyncio.to_thread(index.screen, subject.subject, threshold=threshold, limit=MATCH_LIMIT)
     raised = await _record_matches(db, subject, matches, now)
     snapshots = await watchlist_repository.current_snapshot_ids(db, org_id=subject.org_id)
-    return await _completed(db, subject, raised=raised, snapshot_ids=snapshots)
+    return await _completed(db, subject, raised=raised, snapshot_ids=snapshots, found=found)
 
 
 async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
-                             indexes: ScreeningIndexes, tuning: Tuning) -> int:
+                             indexes: ScreeningIndexes, tuning: Tuning, found: list[Finding]) -> int:
     """Only the entries this snapshot added or changed are new to the subjects; the rest were screened before.
     Subjects that gain no hit get no event: the list, not the subject, changed."""
     snapshot = await db.get(WatchlistSnapshotRow, request.subject_id)
@@ -91,12 +118,12 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now
     index, only = await _changed_entries_index(db, snapshot, changed, indexes=indexes,
                                                delta_index_max=tuning.delta_index_max)
     subjects = await _org_subjects(db, request.org_id)
-    found = await asyncio.to_thread(_screen_all, index, subjects, tuning.threshold, only)
+    matched = await asyncio.to_thread(_screen_all, index, subjects, tuning.threshold, only)
     total = 0
-    for subject, matches in found:
+    for subject, matches in matched:
         if raised := await _record_matches(db, subject, matches, now):
             total += raised
-            await _completed(db, subject, raised=raised, snapshot_ids=[snapshot.id])
+            await _completed(db, subject, raised=raised, snapshot_ids=[snapshot.id], found=found)
     return total
 
 
@@ -165,12 +192,10 @@ def _refresh(hit: ScreeningHitRow, match: Match, *, entry_fingerprint: str, subj
     hit.entry_fingerprint, hit.subject_fingerprint = entry_fingerprint, subject_fingerprint
 
 
-async def _completed(db: AsyncSession, subject: ScreenedSubject, *, raised: int, snapshot_ids: list[UUID]) -> int:
+async def _completed(db: AsyncSession, subject: ScreenedSubject, *, raised: int, snapshot_ids: list[UUID],
+                     found: list[Finding]) -> int:
     open_hits = await repository.count_open_hits(db, subject.subject_id)
-    outbox.add(db, ScreeningCompleted(
-        org_id=subject.org_id, subject_type=subject.subject_type, subject_id=subject.subject_id,
-        actor_id=subject.actor_id, hit_count=open_hits, new_hit_count=raised, list_snapshot_ids=snapshot_ids),
-        key=subject.actor_id)
+    found.append(Finding(subject, open_hits, raised, snapshot_ids))
     history.record(db, org_id=subject.org_id, user_id=history.SYSTEM, entity_type=subject.subject_type,
                    entity_id=subject.subject_id, action="screened", actor_id=subject.actor_id,
                    changes={"open_hits": open_hits, "new_hits": raised,

@@ -5,7 +5,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Invalid, NotFound
@@ -13,7 +12,7 @@ from libs.common.events.kyc import ActorShared, ActorUnshared
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import shares as repository
 from services.kyc.tables.register import ActorShareRow
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 
 
 async def share_actor(db: AsyncSession, actor_id: UUID, grantee_org_id: str, *,
@@ -31,8 +30,7 @@ async def share_actor(db: AsyncSession, actor_id: UUID, grantee_org_id: str, *,
     await repository.save_share(db, row)
     history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="actor", entity_id=actor.id,
                    action="shared", actor_id=actor.id, changes={"shared_with": {"before": None, "after": grantee}})
-    outbox.add(db, ActorShared(org_id=actor.org_id, actor_id=actor.id, grantee_org_id=grantee,
-                               shared_by=principal.user_id), key=actor.id)
+    await announce.actor_event(db, actor, ActorShared, grantee_org_id=grantee, shared_by=principal.user_id)
     return row
 
 
@@ -45,8 +43,8 @@ async def unshare_actor(db: AsyncSession, actor_id: UUID, grantee_org_id: str, *
     history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="actor", entity_id=actor.id,
                    action="unshared", actor_id=actor.id,
                    changes={"shared_with": {"before": grantee_org_id, "after": None}})
-    outbox.add(db, ActorUnshared(org_id=actor.org_id, actor_id=actor.id, grantee_org_id=grantee_org_id,
-                                 unshared_by=principal.user_id), key=actor.id)
+    await announce.actor_event(db, actor, ActorUnshared, grantee_org_id=grantee_org_id,
+                               unshared_by=principal.user_id)
 
 
 async def list_shares(db: AsyncSession, actor_id: UUID, *, org_id: str) -> list[ActorShareRow]:

@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.db import utcnow
 from libs.common.errors import Conflict, Invalid, NotFound
 from libs.common.events.kyc import (
@@ -30,7 +29,7 @@ from services.kyc.repository import risk as risk_repository
 from services.kyc.repository import sites as repository
 from services.kyc.tables.register import AuditEntryRow
 from services.kyc.tables.sites import SiteInspectionRow, SiteStatusChangeRow
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 
 ENTITY = "mine_site"
 EDITABLE = ("name", "operator_actor_id", "location", "country", "region", "minerals", "capacity_kg_per_month")
@@ -48,13 +47,9 @@ async def register_site(db: AsyncSession, *, org_id: str, user_id: str, name: st
                     updated_at=now, version=1, **values)
     await _refresh_area_risk(db, site)
     await repository.add_site(db, site)
-    _record_decision(db, site, StatusChange(None, site.status, site.registered_on, StatusReason.REGISTERED),
-                     user_id=user_id, now=now)
-    outbox.add(db, MineSiteRegistered(
-        org_id=org_id, site_id=site.id, operator_actor_id=site.operator_actor_id, name=site.name,
-        country=site.country, region=site.region, minerals=site.minerals,
-        capacity_kg_per_month=site.capacity_kg_per_month, status=site.status.value, area_risk=site.area_risk,
-        risk_table_version=site.risk_table_version), key=site.id)
+    await _record_decision(db, site, StatusChange(None, site.status, site.registered_on, StatusReason.REGISTERED),
+                           user_id=user_id, now=now)
+    await announce.site_event(db, site, MineSiteRegistered)
     _audit(db, site, user_id=user_id, action="registered", changes={f: getattr(site, f) for f in EDITABLE})
     return site
 
@@ -79,10 +74,7 @@ async def edit_site(db: AsyncSession, site_id: UUID, *, org_id: str, user_id: st
     if {"country", "region"} & changed.keys():
         await _refresh_area_risk(db, site)
     await repository.save_site(db, site, now=utcnow())
-    outbox.add(db, MineSiteUpdated(
-        org_id=org_id, site_id=site.id, changed_fields=sorted(changed), operator_actor_id=site.operator_actor_id,
-        name=site.name, country=site.country, region=site.region, minerals=site.minerals,
-        capacity_kg_per_month=site.capacity_kg_per_month), key=site.id)
+    await announce.site_event(db, site, MineSiteUpdated, changed_fields=sorted(changed))
     _audit(db, site, user_id=user_id, action="updated",
            changes={f: {"before": old, "after": new} for f, (old, new) in changed.items()})
     return site
@@ -102,9 +94,9 @@ async def record_inspection(db: AsyncSession, site_id: UUID, *, org_id: str, use
                             inspector=inspector, agency=agency, result=outcome.value, notes=notes,
                             report_document_id=report_document_id, recorded_by=user_id, recorded_at=now)
     await repository.add_inspection(db, row)
-    outbox.add(db, InspectionRecorded(
-        org_id=org_id, site_id=site.id, inspection_id=row.id, inspection_date=inspection_date, result=outcome.value,
-        agency=agency, inspector=inspector, report_document_id=report_document_id), key=site.id)
+    await announce.site_event(db, site, InspectionRecorded, inspection_id=row.id, inspection_date=inspection_date,
+                              result=outcome.value, agency=agency, inspector=inspector,
+                              report_document_id=report_document_id)
     _audit(db, site, user_id=user_id, action="inspection_recorded", changes={
         "inspection_id": row.id, "inspection_date": inspection_date, "result": outcome.value, "agency": agency})
     decisions = domain.record_inspection(site, Inspection(row.id, inspection_date, outcome), now.date())
@@ -161,12 +153,12 @@ async def _decide(db: AsyncSession, site: MineSite, decisions: list[StatusChange
         return
     await _refresh_area_risk(db, site)
     for decision in decisions:
-        _record_decision(db, site, decision, user_id=user_id, now=now)
+        await _record_decision(db, site, decision, user_id=user_id, now=now)
     await repository.save_site(db, site, now=now)
 
 
-def _record_decision(db: AsyncSession, site: MineSite, decision: StatusChange, *, user_id: str,
-                     now: datetime) -> None:
+async def _record_decision(db: AsyncSession, site: MineSite, decision: StatusChange, *, user_id: str,
+                           now: datetime) -> None:
     """A status history row for every decision (a renewal too); an event and an audit entry when it changes."""
     repository.add_status_change(db, SiteStatusChangeRow(
         org_id=site.org_id, site_id=site.id, previous_status=decision.previous, status=decision.status.value,
@@ -174,10 +166,10 @@ def _record_decision(db: AsyncSession, site: MineSite, decision: StatusChange, *
         area_risk=site.area_risk, risk_table_version=site.risk_table_version, changed_by=user_id, recorded_at=now))
     if decision.previous is None or not decision.changed:
         return
-    outbox.add(db, MineSiteStatusChanged(
-        org_id=site.org_id, site_id=site.id, previous_status=decision.previous.value, status=decision.status.value,
-        reason=decision.reason.value, effective_at=domain.midnight_utc(decision.on),
-        inspection_id=decision.inspection_id, risk_table_version=site.risk_table_version), key=site.id)
+    await announce.site_event(
+        db, site, MineSiteStatusChanged, step=decision, previous_status=decision.previous.value,
+        status=decision.status.value, reason=decision.reason.value, effective_at=domain.midnight_utc(decision.on),
+        inspection_id=decision.inspection_id, risk_table_version=site.risk_table_version)
     _audit(db, site, user_id=user_id, action="status_changed", changes={
         "status": {"before": decision.previous, "after": decision.status}, "reason": decision.reason,
         "effective_date": decision.on, "risk_table_version": site.risk_table_version})

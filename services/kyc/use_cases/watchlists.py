@@ -37,7 +37,8 @@ async def create_watchlist(db: AsyncSession, *, org_id: str, user_id: str, name:
     row = WatchlistRow(id=uuid4(), org_id=org_id, name=name, format=fmt, source=source, version=0,
                        created_by=user_id, created_at=utcnow())
     repository.save_watchlist(db, row)
-    outbox.add(db, WatchlistCreated(org_id=row.org_id, watchlist_id=row.id, name=name, format=fmt), key=row.id)
+    outbox.add(db, WatchlistCreated(org_id=row.org_id, aggregate_version=row.version, watchlist_id=row.id, name=name,
+                                    format=fmt), key=row.id)
     history.record(db, org_id=row.org_id, user_id=user_id, entity_type="watchlist", entity_id=row.id,
                    action="created", changes={"name": name, "format": fmt, "source": source})
     return row
@@ -99,8 +100,10 @@ async def _write_snapshot(db: AsyncSession, watchlist: WatchlistRow, change: lis
     screening_repository.save_request(db, ScreeningRequestRow(
         id=uuid4(), org_id=watchlist.org_id, subject_type=SNAPSHOT, subject_id=snapshot.id, status="pending",
         requested_at=snapshot.imported_at))
+    # The snapshot version is the list's version: 0 at creation, one more per import, under the list's row lock.
     outbox.add(db, WatchlistImported(
-        org_id=watchlist.org_id, watchlist_id=watchlist.id, snapshot_id=snapshot.id, snapshot_version=version, sha256=sha256,
+        org_id=watchlist.org_id, aggregate_version=version, watchlist_id=watchlist.id, name=watchlist.name,
+        format=watchlist.format, snapshot_id=snapshot.id, snapshot_version=version, sha256=sha256,
         entry_count=entry_count, added_count=snapshot.added_count, changed_count=snapshot.changed_count,
         removed_count=snapshot.removed_count), key=watchlist.id)
     history.record(db, org_id=watchlist.org_id, user_id=user_id, entity_type="watchlist",

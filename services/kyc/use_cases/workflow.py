@@ -9,7 +9,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Conflict
@@ -30,7 +29,7 @@ from services.kyc.repository import persons as person_repository
 from services.kyc.repository import risk as risk_repository
 from services.kyc.repository import screening as screening_repository
 from services.kyc.tables.register import ActorRow
-from services.kyc.use_cases import history
+from services.kyc.use_cases import announce, history
 from services.kyc.use_cases.actors import check_version, touch
 
 STATE_FIELDS = ("kyc_status", "submitted_by", "submitted_at", "approved_by", "approved_at", "risk_level",
@@ -62,7 +61,7 @@ async def submit(db: AsyncSession, actor_id: UUID, *, principal: Principal, vers
     row, before = await _move(db, actor_id, "submit", principal=principal, version=version)
     row.submitted_by, row.submitted_at = principal.user_id, utcnow()
     _record(db, row, before, action="submitted", principal=principal, reason=reason)
-    outbox.add(db, ActorSubmitted(org_id=row.org_id, actor_id=row.id, submitted_by=principal.user_id), key=row.id)
+    await announce.actor_event(db, row, ActorSubmitted, submitted_by=principal.user_id)
     return row
 
 
@@ -70,7 +69,7 @@ async def start_review(db: AsyncSession, actor_id: UUID, *, principal: Principal
                        reason: str | None = None) -> ActorRow:
     row, before = await _move(db, actor_id, "start_review", principal=principal, version=version)
     _record(db, row, before, action="review_started", principal=principal, reason=reason)
-    outbox.add(db, ActorReviewStarted(org_id=row.org_id, actor_id=row.id, reviewer=principal.user_id), key=row.id)
+    await announce.actor_event(db, row, ActorReviewStarted, reviewer=principal.user_id)
     return row
 
 
@@ -80,7 +79,7 @@ async def approve(db: AsyncSession, actor_id: UUID, *, principal: Principal, rev
     row, before = await _move(db, actor_id, "approve", principal=principal, version=version)
     await _decide_approval(db, row, principal=principal, review_months=review_months)
     _record(db, row, before, action="approved", principal=principal, reason=reason)
-    _announce_approval(db, row, periodic=False)
+    await _announce_approval(db, row, periodic=False)
     return row
 
 
@@ -91,7 +90,7 @@ async def complete_review(db: AsyncSession, actor_id: UUID, *, principal: Princi
     row, before = await _move(db, actor_id, "complete_review", principal=principal, version=version)
     await _decide_approval(db, row, principal=principal, review_months=review_months)
     _record(db, row, before, action="review_completed", principal=principal, reason=reason)
-    _announce_approval(db, row, periodic=True)
+    await _announce_approval(db, row, periodic=True)
     return row
 
 
@@ -99,8 +98,7 @@ async def reject(db: AsyncSession, actor_id: UUID, *, principal: Principal, reas
                  version: int | None = None) -> ActorRow:
     row, before = await _move(db, actor_id, "reject", principal=principal, version=version)
     _record(db, row, before, action="rejected", principal=principal, reason=reason)
-    outbox.add(db, ActorRejected(org_id=row.org_id, actor_id=row.id, rejected_by=principal.user_id, reason=reason),
-               key=row.id)
+    await announce.actor_event(db, row, ActorRejected, rejected_by=principal.user_id, reason=reason)
     return row
 
 
@@ -108,8 +106,7 @@ async def suspend(db: AsyncSession, actor_id: UUID, *, principal: Principal, rea
                   version: int | None = None) -> ActorRow:
     row, before = await _move(db, actor_id, "suspend", principal=principal, version=version)
     _record(db, row, before, action="suspended", principal=principal, reason=reason)
-    outbox.add(db, ActorSuspended(org_id=row.org_id, actor_id=row.id, suspended_by=principal.user_id,
-                                  reason=reason), key=row.id)
+    await announce.actor_event(db, row, ActorSuspended, suspended_by=principal.user_id, reason=reason)
     return row
 
 
@@ -119,8 +116,7 @@ async def reinstate(db: AsyncSession, actor_id: UUID, *, principal: Principal, r
     row, before = await _move(db, actor_id, "reinstate", principal=principal, version=version)
     await _check_screening_clear(db, row.id)
     _record(db, row, before, action="reinstated", principal=principal, reason=reason)
-    outbox.add(db, ActorReinstated(org_id=row.org_id, actor_id=row.id, reinstated_by=principal.user_id,
-                                   reason=reason), key=row.id)
+    await announce.actor_event(db, row, ActorReinstated, reinstated_by=principal.user_id, reason=reason)
     return row
 
 
@@ -130,8 +126,7 @@ async def reopen(db: AsyncSession, actor_id: UUID, *, principal: Principal, vers
     row, before = await _move(db, actor_id, "reopen", principal=principal, version=version)
     row.submitted_by = row.submitted_at = None
     _record(db, row, before, action="reopened", principal=principal, reason=reason)
-    outbox.add(db, ActorReopened(org_id=row.org_id, actor_id=row.id, reopened_by=principal.user_id, reason=reason),
-               key=row.id)
+    await announce.actor_event(db, row, ActorReopened, reopened_by=principal.user_id, reason=reason)
     return row
 
 
@@ -169,10 +164,6 @@ async def _assess(db: AsyncSession, row: ActorRow, today: date) -> tuple[review.
     return assessment, table_version
 
 
-def _announce_approval(db: AsyncSession, row: ActorRow, *, periodic: bool) -> None:
-    outbox.add(db, ActorApproved(
-        org_id=row.org_id, actor_id=row.id, actor_type=row.actor_type, legal_name=row.legal_name,
-        country=row.country, region=row.region, risk_level=row.risk_level, approved_by=row.approved_by,
-        next_review_date=row.next_review_date, risk_table_version=row.risk_table_version,
-        smelter_facility_id=row.smelter_facility_id, risk_factors=row.risk_factors, periodic_review=periodic),
-        key=row.id)
+async def _announce_approval(db: AsyncSession, row: ActorRow, *, periodic: bool) -> None:
+    await announce.actor_event(db, row, ActorApproved, approved_by=row.approved_by,
+                               risk_table_version=row.risk_table_version, periodic_review=periodic)
