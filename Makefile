@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench token asyncapi lint fmt clean
+.PHONY: run test soak bench token asyncapi lint fmt clean deadletters replay-deadletters
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -20,11 +20,24 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The fault-injection test (kill -9, broker restarts, database outages) for minutes instead of ~40 s; the printed
+# seed replays a schedule: `make soak FAULT_SEED=7 FAULT_SECONDS=600`.
+soak: $(STAMP)
+	FAULT_SECONDS=$${FAULT_SECONDS:-300} $(PY) -m pytest tests/faults/test_fault_injection.py -s
+
 bench: $(STAMP)
 	$(PY) -m bench
 
 token: $(STAMP)
 	@$(PY) -m libs.common.token $(ARGS)
+
+# Dead letters of one service's consumer: `make deadletters SERVICE=traceability`, then after the fix
+# `make replay-deadletters SERVICE=traceability` re-applies them in order, once.
+deadletters: $(STAMP)
+	@$(PY) -m services.$(SERVICE) deadletters
+
+replay-deadletters: $(STAMP)
+	@$(PY) -m services.$(SERVICE) replay-deadletters
 
 asyncapi: $(STAMP)
 	$(PY) -m libs.common.events.asyncapi --write

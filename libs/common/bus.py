@@ -1,25 +1,33 @@
-"""Kafka plumbing: producers, topics, and the at-least-once consumer loop with inbox dedupe and dead letters."""
+"""Kafka plumbing: producers, topics, the broker epoch, and the consumer loop (inbox dedupe, outages, dead letters)."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaConnectionError, KafkaError, OffsetOutOfRangeError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from prometheus_client import Gauge
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import inbox, metrics
+from libs.common import deadletters, health, inbox, metrics
+from libs.common.retry import Backoff, Stopping, is_infrastructure_error, pause, sleep_unless_stopped
 from libs.common.events import REGISTRY, Envelope, Event
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.bus")
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 Handlers = Mapping[type[Event], Handler]
+CONSUMER_LAG = Gauge("assay_consumer_lag", "Records behind the partition's end after the last batch",
+                     ["consumer", "topic", "partition"])
 
 
 def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
@@ -29,18 +37,6 @@ def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProduc
         request_timeout_ms=30000, retry_backoff_ms=200)
     options.update(overrides)
     return AIOKafkaProducer(**options)
-
-
-async def abandon_producer(producer: AIOKafkaProducer) -> None:
-    """Close without flushing: records buffered during an outage must not land after events sent later.
-
-    aiokafka's stop() flushes the buffer, so this reaches into its sender and accumulator (private API)."""
-    sender = getattr(producer, "_sender", None)
-    if sender is not None and sender.sender_task is not None:
-        sender.sender_task.cancel()
-    producer._message_accumulator.fail_all(KafkaConnectionError("producer abandoned after an outage"))
-    producer._closed = True
-    await producer.client.close()
 
 
 async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
@@ -59,24 +55,69 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
         await admin.close()
 
 
-async def event_id_at(settings: ServiceSettings, topic: str, partition: int, offset: int) -> str | None:
-    """The CloudEvent id of the record at (topic, partition, offset); None when the broker hands back no record
-    there (out of range, or nothing within the wait). Tansu's ListOffsets can lag its acks, so it is not asked."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False,
-                                auto_offset_reset="none")
-    await consumer.start()
-    try:
-        tp = TopicPartition(topic, partition)
-        consumer.assign([tp])
-        consumer.seek(tp, offset)
+EPOCH_PREFIX = "assay-epoch."
+
+
+class BrokerEpoch:
+    """Names the broker's incarnation, for brokers that may forget their log (the embedded memory broker).
+
+    The epoch is the smallest name among the broker's `assay-epoch.<random>` topics. Ordinary sends never touch
+    those topics, so new events cannot fool the check the way "is my newest event still at its offset?" was
+    fooled; a broker that restarted empty has none until someone creates one, and then a different name."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.admin: AIOKafkaAdminClient | None = None
+
+    async def read(self, *, create: bool) -> str | None:
         try:
-            batch = await consumer.getmany(tp, timeout_ms=3000, max_records=1)
-        except OffsetOutOfRangeError:
-            return None
-        records = [r for r in batch.get(tp, []) if r.offset == offset]
-        return dict(records[0].headers).get("ce_id", b"").decode() or None if records else None
-    finally:
-        await consumer.stop()
+            names = await self._epoch_topics()
+            if not names and create:
+                try:
+                    await self.admin.create_topics([NewTopic(EPOCH_PREFIX + uuid4().hex, 1, 1)])  # type: ignore
+                except TopicAlreadyExistsError:
+                    pass
+                names = await self._epoch_topics()
+        except BaseException:
+            await self.close()
+            raise
+        return names[0] if names else None
+
+    async def _epoch_topics(self) -> list[str]:
+        if self.admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                                        request_timeout_ms=10000)
+            await admin.start()
+            self.admin = admin
+        return sorted(t for t in await self.admin.list_topics() if t.startswith(EPOCH_PREFIX))
+
+    async def close(self) -> None:
+        if self.admin is not None:
+            admin, self.admin = self.admin, None
+            try:
+                await admin.close()
+            except Exception:  # closing a client whose broker is gone may fail; nothing is left to release
+                pass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One record as delivered by Kafka or read back from the dead-letter table."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def of(cls, record: ConsumerRecord) -> "Delivery":
+        return cls(record.topic, record.partition, record.offset, record.key, record.value,
+                   tuple(record.headers or ()))
+
+
+Prepared = tuple[Delivery, Envelope, Event, Handler]
 
 
 class _RestartFromCommitted(ConsumerRebalanceListener):
@@ -101,7 +142,11 @@ class _RestartFromCommitted(ConsumerRebalanceListener):
 
 
 class Consumer:
-    """At-least-once: effect + inbox row commit together, offsets move only after that commit."""
+    """At-least-once delivery, exactly-once effect: effect + inbox row commit together, offsets move only after.
+
+    An outage (database or broker unreachable) pauses and retries with capped backoff for as long as it lasts; only
+    a handler that fails on a reachable database (a bug, an invalid payload) is retried a few times and then kept
+    in the dead_letter table for a replay after the fix."""
 
     def __init__(self, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], handlers: Handlers, *,
                  name: str | None = None, from_beginning: bool = True) -> None:
@@ -109,53 +154,86 @@ class Consumer:
         self.handlers = {cls.event_type(): handler for cls, handler in handlers.items()}
         self.name = name or settings.service_name
         self.topics = sorted({cls.topic for cls in handlers})
-        self.dead_letter_topic = f"{self.name}.deadletter"
         self.offset_reset = "earliest" if from_beginning else "latest"
         self.consumer: AIOKafkaConsumer | None = None
-        self.producer: AIOKafkaProducer | None = None
+        self.epochs = BrokerEpoch(settings)
+        self.epoch: str | None = None
+        self.next_epoch_check = 0.0
+        self.stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        backoff = Backoff(first=0.5, cap=self.settings.outage_backoff_max_seconds)
         while not stop.is_set():
             try:
                 await self._start()
-                await self._loop(stop)
-            except (KafkaError, OSError) as exc:
-                log.warning("consumer lost the broker; retrying", extra={"error": repr(exc), "consumer": self.name})
-                await asyncio.sleep(1.0)
+                await self._loop()
+            except Stopping:
+                break
+            except Exception as exc:
+                if not is_infrastructure_error(exc):
+                    raise  # a bug: the worker's supervisor logs it and restarts this task
+                log.warning("consumer lost the broker or its database; retrying",
+                            extra={"error": repr(exc), "consumer": self.name})
+                await sleep_unless_stopped(stop, backoff.next())
             finally:
                 await self._stop()
 
     async def _start(self) -> None:
-        await ensure_topics(self.settings, self.topics + [self.dead_letter_topic])
-        self.producer = make_producer(self.settings)
-        await self.producer.start()
+        await ensure_topics(self.settings, self.topics)
+        if self.settings.kafka_broker_forgets:
+            self.epoch = await self.epochs.read(create=False)
+            self.next_epoch_check = time.monotonic() + self.settings.broker_epoch_check_seconds
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=self.name,
             enable_auto_commit=False, auto_offset_reset=self.offset_reset, max_poll_records=2000,
-            fetch_max_wait_ms=50)
+            fetch_max_wait_ms=self.settings.consumer_fetch_wait_ms)
         await self.consumer.start()
         self.consumer.subscribe(self.topics, listener=_RestartFromCommitted(self))
 
     async def _stop(self) -> None:
-        for client in (self.consumer, self.producer):
-            if client is not None:
-                try:
-                    await client.stop()
-                except Exception:  # a client that never connected may fail to stop; nothing to release then
-                    pass
-        self.consumer = self.producer = None
+        await self.epochs.close()
+        if self.consumer is not None:
+            consumer, self.consumer = self.consumer, None
+            try:
+                await consumer.stop()
+            except Exception:  # a client that never connected may fail to stop; nothing to release then
+                pass
 
-    async def _loop(self, stop: asyncio.Event) -> None:
+    async def _loop(self) -> None:
         assert self.consumer is not None
-        while not stop.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=2000)
-            done: dict[TopicPartition, int] = {}
+        while not self.stop.is_set():
+            health.beat("consumer")
+            await self._follow_epoch()
+            batches = await self.consumer.getmany(timeout_ms=1000, max_records=2000)
+            if not batches:
+                continue
             # Partitions hold disjoint keys, so they are applied side by side; each stays in order.
-            await asyncio.gather(*(self.process_batch(records) for records in batches.values()))
+            await asyncio.gather(*(self.process_batch([Delivery.of(r) for r in records])
+                                   for records in batches.values()))
+            await self._commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
             for tp, records in batches.items():
-                done[tp] = records[-1].offset + 1
-            if done:
-                await self._commit(done)
+                highwater = self.consumer.highwater(tp)
+                if highwater is not None:
+                    CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
+                        max(0, highwater - records[-1].offset - 1))
+
+    async def _follow_epoch(self) -> None:
+        """A broker that came back empty hands out offsets from 0 again: re-read every partition from the start
+        (the inbox drops what was applied), rather than trust positions in a log that no longer exists."""
+        if not self.settings.kafka_broker_forgets or time.monotonic() < self.next_epoch_check:
+            return
+        self.next_epoch_check = time.monotonic() + self.settings.broker_epoch_check_seconds
+        epoch = await self.epochs.read(create=False)
+        if epoch == self.epoch:
+            return
+        log.warning("the broker is a new incarnation; re-reading from the beginning",
+                    extra={"consumer": self.name, "old_epoch": self.epoch, "epoch": epoch})
+        self.epoch = epoch
+        assert self.consumer is not None
+        assigned = self.consumer.assignment()
+        if assigned:
+            await self.consumer.seek_to_beginning(*assigned)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -164,33 +242,39 @@ class Consumer:
             # Effects are committed already; a redelivery after a lost commit is dropped by the inbox.
             log.warning("offset commit failed; will commit later", extra={"error": repr(exc)})
 
-    async def process_batch(self, records: list[ConsumerRecord]) -> None:
-        """Apply a partition's records in one transaction; if any fails, fall back to one at a time so only the
-        failing one is retried and, in the end, dead-lettered."""
-        prepared = [item for record in records if (item := await self._prepare(record)) is not None]
+    async def process_batch(self, deliveries: list[Delivery]) -> None:
+        """Apply a partition's records in one transaction; if a handler fails, apply them one at a time so only
+        the failing one is retried and, in the end, dead-lettered."""
+        prepared = [item for delivery in deliveries if (item := await self.prepare(delivery)) is not None]
         if not prepared:
             return
-        try:
-            async with self.sessions() as db, db.begin():
-                first = await inbox.first_deliveries(
-                    db, [(envelope.event_id, envelope.event_type) for _, envelope, _, _ in prepared], consumer=self.name)
-                for _, envelope, event, handler in prepared:
-                    if envelope.event_id in first:
-                        first.discard(envelope.event_id)  # the same event twice in one batch is applied once
-                        await handler(db, event)
-        except Exception as exc:  # a failing handler rolls back the whole batch; isolate it below
-            log.info("batch failed; applying its events one by one", extra={"error": repr(exc)[:300]})
-            for item in prepared:
-                await self._apply(*item)
-            return
-        metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc(len(prepared))
+        outage = Backoff(cap=self.settings.outage_backoff_max_seconds)
+        while True:
+            try:
+                async with self.sessions() as db, db.begin():
+                    first = await inbox.first_deliveries(
+                        db, [(envelope.event_id, envelope.event_type) for _, envelope, _, _ in prepared],
+                        consumer=self.name)
+                    for _, envelope, event, handler in prepared:
+                        if envelope.event_id in first:
+                            first.discard(envelope.event_id)  # the same event twice in one batch is applied once
+                            await handler(db, event)
+                metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc(len(prepared))
+                return
+            except Exception as exc:
+                if not await self._is_outage(exc):
+                    log.info("batch failed; applying its events one by one", extra={"error": repr(exc)[:300]})
+                    break
+                await self._wait_out(exc, outage)
+        for item in prepared:
+            await self._apply(item)
 
-    async def _prepare(self, record: ConsumerRecord) -> tuple[ConsumerRecord, Envelope, Event, Handler] | None:
-        """Parse and route a record; returns None when it is skipped or dead-lettered."""
+    async def prepare(self, delivery: Delivery) -> Prepared | None:
+        """Parse and route a record; None when it is skipped or dead-lettered."""
         try:
-            envelope = Envelope.from_kafka(record.headers, record.key, record.value)
+            envelope = Envelope.from_kafka(list(delivery.headers), delivery.key, delivery.value)
         except ValueError as exc:
-            await self._dead_letter(record, f"malformed: {exc}", attempts=1)
+            await self._dead_letter(delivery, None, f"malformed: {exc}", attempts=1)
             return None
         handler = self.handlers.get(envelope.event_type)
         if handler is None:
@@ -202,35 +286,68 @@ class Consumer:
         try:
             event = REGISTRY[envelope.event_type].model_validate(envelope.payload)
         except ValidationError as exc:
-            await self._dead_letter(record, f"invalid payload: {exc}", attempts=1)
+            await self._dead_letter(delivery, envelope, f"invalid payload: {exc}", attempts=1)
             return None
-        return record, envelope, event, handler
+        return delivery, envelope, event, handler
 
-    async def _apply(self, record: ConsumerRecord, envelope: Envelope, event: Event, handler: Handler) -> None:
-        attempts = self.settings.consumer_max_attempts
-        for attempt in range(1, attempts + 1):
+    async def apply_once(self, item: Prepared) -> None:
+        """Apply one event in its own transaction unless it was applied before; raises what the handler raised."""
+        _, envelope, event, handler = item
+        async with self.sessions() as db, db.begin():
+            if await inbox.first_delivery(db, envelope.event_id, consumer=self.name, event_type=envelope.event_type):
+                await handler(db, event)
+        metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc()
+
+    async def _apply(self, item: Prepared) -> None:
+        attempts, outage = 0, Backoff(cap=self.settings.outage_backoff_max_seconds)
+        while True:
+            try:
+                await self.apply_once(item)
+                return
+            except Exception as exc:
+                if await self._is_outage(exc):
+                    await self._wait_out(exc, outage)
+                    continue
+                attempts += 1
+                log.warning("handler failed", extra={"event_id": item[1].event_id, "attempt": attempts,
+                                                     "error": repr(exc)[:500], "consumer": self.name})
+                if attempts >= self.settings.consumer_max_attempts:
+                    await self._dead_letter(item[0], item[1], f"{type(exc).__name__}: {exc}", attempts=attempts)
+                    return
+                await pause(self.stop, self.settings.consumer_retry_backoff_seconds * attempts)
+
+    async def _is_outage(self, exc: BaseException) -> bool:
+        """An infrastructure error, or any error while the database does not answer a trivial query."""
+        return is_infrastructure_error(exc) or not await database_answers(self.sessions)
+
+    async def _wait_out(self, exc: BaseException, backoff: Backoff) -> None:
+        delay = backoff.next()
+        log.warning("database or broker unavailable; pausing before a retry",
+                    extra={"consumer": self.name, "error": repr(exc)[:300], "retry_in_seconds": round(delay, 2)})
+        health.beat("consumer")  # waiting out an outage is alive, not stuck
+        await pause(self.stop, delay)
+
+    async def _dead_letter(self, delivery: Delivery, envelope: Envelope | None, error: str, *, attempts: int) -> None:
+        outage = Backoff(cap=self.settings.outage_backoff_max_seconds)
+        while True:
             try:
                 async with self.sessions() as db, db.begin():
-                    if await inbox.first_delivery(db, envelope.event_id, consumer=self.name,
-                                                  event_type=envelope.event_type):
-                        await handler(db, event)
-                metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc()
-                return
-            except Exception as exc:  # any failure of a handler is retried, then dead-lettered
-                log.warning("handler failed", extra={"event_id": envelope.event_id, "attempt": attempt,
-                                                     "error": repr(exc), "consumer": self.name})
-                if attempt == attempts:
-                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempts=attempt)
-                    return
-                await asyncio.sleep(self.settings.consumer_retry_backoff_seconds * attempt)
-
-    async def _dead_letter(self, record: ConsumerRecord, error: str, *, attempts: int) -> None:
-        headers = list(record.headers or ()) + [
-            ("x-assay-error", error[:4000].encode()), ("x-assay-consumer", self.name.encode()),
-            ("x-assay-attempts", str(attempts).encode()), ("x-assay-original-topic", record.topic.encode()),
-            ("x-assay-original-partition", str(record.partition).encode()),
-            ("x-assay-original-offset", str(record.offset).encode())]
-        await self.producer.send_and_wait(self.dead_letter_topic, value=record.value, key=record.key,  # type: ignore
-                                          headers=headers)
+                    await deadletters.record(db, consumer=self.name, delivery=delivery, envelope=envelope,
+                                             error=error, attempts=attempts)
+                break
+            except Exception as exc:
+                if not await self._is_outage(exc):
+                    raise
+                await self._wait_out(exc, outage)
         metrics.EVENTS_DEAD_LETTERED.labels(self.name).inc()
-        log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "error": error[:500]})
+        log.error("event dead-lettered", extra={"topic": delivery.topic, "offset": delivery.offset,
+                                                "consumer": self.name, "error": error[:500]})
+
+
+async def database_answers(sessions: async_sessionmaker[AsyncSession], *, timeout: float = 5.0) -> bool:
+    try:
+        async with sessions() as db:
+            await asyncio.wait_for(db.execute(sa.text("SELECT 1")), timeout=timeout)
+        return True
+    except Exception:  # any failure to answer SELECT 1 means the database is not usable right now
+        return False

@@ -8,6 +8,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -73,6 +74,18 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT with ON CONFLICT support for the dialect at hand (PostgreSQL or SQLite)."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+async def upsert(db: AsyncSession, table: sa.Table, values: dict[str, object], *, keys: list[str]) -> None:
+    """Insert `values`, or update the row with the same `keys` to them."""
+    statement = insert(db.bind.dialect.name, table).values(**values)
+    await db.execute(statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys}))
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

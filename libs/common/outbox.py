@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -10,20 +11,20 @@ from datetime import timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from libs.common import metrics
-from libs.common.db import utcnow
+from libs.common.db import upsert, utcnow
 from libs.common.events.base import Envelope, Event, new_event_id
-from libs.common.tables import OUTBOX_BUCKETS, OutboxLeaseRow, OutboxMarkerRow, OutboxMessageRow
+from libs.common.tables import OUTBOX_BUCKETS, OutboxEpochRow, OutboxLeaseRow, OutboxMessageRow
 
 log = logging.getLogger("assay.outbox")
 Outbox = OutboxMessageRow.__table__
 Lease = OutboxLeaseRow.__table__
-Marker = OutboxMarkerRow.__table__
+Epochs = OutboxEpochRow.__table__
 BUCKETS_PER_CLAIM = OUTBOX_BUCKETS  # a lone relay takes every bucket; a second one gets what is unlocked
 
 
@@ -31,14 +32,38 @@ def bucket_of(key: str) -> int:
     return zlib.crc32(key.encode()) % OUTBOX_BUCKETS
 
 
-def add(db: AsyncSession, event: Event, *, key: UUID | str) -> OutboxMessageRow:
+def add(db: AsyncSession, event: Event, *, key: UUID | str, traceparent: str | None = None) -> OutboxMessageRow:
     """Stage `event` in the caller's transaction; it is published only if that transaction commits."""
     key = str(key)
     row = OutboxMessageRow(
         event_id=new_event_id(), topic=event.topic, key=key, event_type=event.event_type(),
-        payload=event.model_dump_json(), bucket=bucket_of(key), occurred_at=utcnow())
+        payload=event.model_dump_json(), bucket=bucket_of(key), occurred_at=utcnow(), traceparent=traceparent)
     db.add(row)
+    db.info[_WAKE] = True
     return row
+
+
+# A wake-up hint for idle relays: PostgreSQL NOTIFY, sent inside the writer's transaction so it is delivered only
+# if the transaction commits. NOTIFY serialises committing transactions on a global lock, so each process sends at
+# most one per WAKE_EVERY_SECONDS; a relay that was woken keeps polling fast for longer than that, and its idle
+# poll catches anything else (the hint is an optimisation, never the only path).
+WAKE_CHANNEL = "assay_outbox"
+WAKE_EVERY_SECONDS = 0.05
+_WAKE = "assay_outbox_wake"
+_last_wake = 0.0
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _notify_relay(session: Session) -> None:
+    global _last_wake
+    if not session.info.pop(_WAKE, False):
+        return
+    now = time.monotonic()
+    bind = session.get_bind()
+    if now - _last_wake < WAKE_EVERY_SECONDS or bind.dialect.name != "postgresql":
+        return
+    _last_wake = now
+    session.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
 
 
 async def _claim_buckets(db: AsyncSession) -> list[int]:
@@ -64,7 +89,7 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
             return 0
         rows = (await db.execute(
             sa.select(Outbox.c.id, Outbox.c.event_id, Outbox.c.topic, Outbox.c.key, Outbox.c.event_type,
-                      Outbox.c.payload, Outbox.c.occurred_at)
+                      Outbox.c.payload, Outbox.c.occurred_at, Outbox.c.traceparent)
             .where(Outbox.c.published_at.is_(None), Outbox.c.bucket.in_(buckets))
             .order_by(Outbox.c.id).limit(limit))).all()
         if not rows:
@@ -80,38 +105,35 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
             after_send()
         await db.execute(sa.update(Outbox).where(Outbox.c.id.in_([r.id for r in rows]))
                          .values(published_at=utcnow()))
-        await _save_markers(db, rows, metadata)
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     return len(rows)
 
 
-async def _save_markers(db: AsyncSession, rows: list[sa.Row], metadata: list[Any]) -> None:
-    newest = {row.topic: (row, ack) for row, ack in zip(rows, metadata)}
-    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
-    for topic, (row, ack) in newest.items():
-        values = dict(partition=ack.partition, offset=ack.offset, event_id=row.event_id)
-        await db.execute(insert(Marker).values(topic=topic, **values)
-                         .on_conflict_do_update(index_elements=["topic"], set_=values))
-
-
-async def find_marker(sessions: async_sessionmaker[AsyncSession], topic: str) -> OutboxMarkerRow | None:
-    async with sessions() as db:
-        return await db.get(OutboxMarkerRow, topic)
-
-
 async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
     envelope = Envelope(event_id=row.event_id, event_type=row.event_type, source="/assay/" + row.topic.split(".")[0],
-                        key=row.key, time=row.occurred_at, payload=row.payload.encode())
+                        key=row.key, time=row.occurred_at, payload=row.payload.encode(), traceparent=row.traceparent)
     message = envelope.to_kafka()
     return await producer.send(row.topic, value=message.value, key=row.key.encode(),
                                headers=[(k, v) for k, v in message.headers.items()])
 
 
-async def requeue_published(sessions: async_sessionmaker[AsyncSession], topic: str) -> int:
-    """Mark every retained event of `topic` unpublished again: the broker lost its log (embedded memory broker)."""
+async def stored_epoch(sessions: async_sessionmaker[AsyncSession], topic: str) -> str | None:
+    async with sessions() as db:
+        return (await db.execute(sa.select(Epochs.c.epoch).where(Epochs.c.topic == topic))).scalar_one_or_none()
+
+
+async def requeue_for_epoch(sessions: async_sessionmaker[AsyncSession], topic: str, *, epoch: str) -> int:
+    """The broker is a new incarnation (`epoch`) that may not hold what we published: mark every retained event of
+    `topic` unpublished again, so it is sent anew in order, and remember the epoch.
+
+    Every bucket lease is locked first (waiting, not skipping): a relay that is between sending a batch to the old
+    broker and marking it published finishes before we look, so its batch is requeued too."""
     async with sessions() as db, db.begin():
+        if db.bind.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises every writer
+            await db.execute(sa.select(Lease.c.bucket).with_for_update())
         result = await db.execute(sa.update(Outbox).where(Outbox.c.topic == topic, Outbox.c.published_at.is_not(None))
                                   .values(published_at=None))
+        await upsert(db, Epochs, {"topic": topic, "epoch": epoch, "changed_at": utcnow()}, keys=["topic"])
     return result.rowcount or 0
 
 

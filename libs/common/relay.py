@@ -1,4 +1,4 @@
-"""The outbox relay loop: publish pending rows, survive broker outages, refill a broker that lost its log."""
+"""The outbox relay loop: publish pending rows, wait out outages, refill a broker that forgot its log."""
 from __future__ import annotations
 
 import asyncio
@@ -7,102 +7,156 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from libs.common import bus, outbox
+from libs.common import bus, health, outbox
+from libs.common.retry import Backoff, is_infrastructure_error, sleep_unless_stopped
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.relay")
-CHECK_EVERY_SECONDS = 5.0
-STRIKES = 3
+LINGER_SECONDS = 1.0  # keep polling fast this long after the last event: longer than outbox.WAKE_EVERY_SECONDS
 
 
 class Relay:
+    """One per worker. Idle, it sleeps until a PostgreSQL NOTIFY from a writer (or `relay_max_idle_seconds`);
+    while events flow it polls every `relay_idle_seconds`.
+
+    Where the broker may forget its log (`kafka_broker_forgets`), it compares the broker's epoch with the one its
+    database last published under, before sending and every `broker_epoch_check_seconds`; when they differ, every
+    retained event is sent again in order (consumers drop what they applied). Events sent to a new broker before
+    the check noticed it are among those resent, so nothing depends on the check's timing."""
+
     def __init__(self, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.settings, self.sessions = settings, sessions
         self.producer: AIOKafkaProducer | None = None
-        self.last_check = 0.0
-        self.high_offsets: dict[tuple[str, int], int] = {}
-        self.strikes: tuple[str | None, int] = (None, 0)
+        self.epochs = bus.BrokerEpoch(settings)
+        self.next_epoch_check = 0.0
+        self.wake = asyncio.Event()
+        self.listener: Any = None  # the asyncpg connection that LISTENs for writers' hints
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self._connect()
-                await self._drain(stop)
-            except (KafkaError, OSError) as exc:
-                log.warning("relay lost the broker; retrying", extra={"error": repr(exc)})
-                await self._disconnect(abandon=True)
-                await _sleep(stop, 1.0)
-        await self._disconnect()
+        backoff = Backoff(first=0.5, cap=self.settings.outage_backoff_max_seconds)
+        try:
+            while not stop.is_set():
+                try:
+                    await self._connect()
+                    await self._drain(stop, backoff)
+                except Exception as exc:
+                    if not is_infrastructure_error(exc):
+                        raise  # a bug: the worker's supervisor logs it and restarts this task
+                    delay = backoff.next()
+                    log.warning("relay lost the broker or its database; retrying",
+                                extra={"error": repr(exc)[:300], "retry_in_seconds": round(delay, 2)})
+                    await self._disconnect(abandon=True)
+                    await sleep_unless_stopped(stop, delay)
+        finally:
+            await self._disconnect()
 
     async def _connect(self) -> None:
         if self.producer is None:
             producer = bus.make_producer(self.settings)
             await producer.start()
             self.producer = producer
-            self.last_check = 0.0  # a (re)connection may be to a broker that lost everything
+            self.next_epoch_check = 0.0  # a (re)connection may be to a broker that lost everything
 
     async def _disconnect(self, *, abandon: bool = False) -> None:
+        await self.epochs.close()
+        await self._unlisten()
         if self.producer is not None:
-            try:
-                await (bus.abandon_producer(self.producer) if abandon else self.producer.stop())
-            except Exception:  # stopping a producer whose broker is gone may fail; nothing is left to release
-                pass
-            self.producer = None
+            producer, self.producer = self.producer, None
+            if abandon:
+                # stop() flushes records buffered during the outage, which can take the whole request timeout;
+                # let it finish in the background. If they land late they are duplicates the inbox drops, and
+                # versioned read models ignore them.
+                asyncio.get_running_loop().create_task(_stop_quietly(producer))
+            else:
+                await _stop_quietly(producer)
 
-    async def _drain(self, stop: asyncio.Event) -> None:
+    async def _drain(self, stop: asyncio.Event, backoff: Backoff) -> None:
+        last_sent = time.monotonic()
         while not stop.is_set():
-            if time.monotonic() - self.last_check > CHECK_EVERY_SECONDS:
-                await self.refill_if_broker_lost()
-                self.last_check = time.monotonic()
+            health.beat("relay")
+            if self.listener is None:
+                await self._listen()
+            await self.follow_epoch()
+            self.wake.clear()
             sent = await outbox.relay_batch(self.sessions, self.producer, limit=self.settings.relay_batch_size,
-                                            ack_timeout=self.settings.relay_ack_timeout_seconds,
-                                            acked=self._watch_offsets)
-            if sent == 0:
-                await _sleep(stop, self.settings.relay_idle_seconds)
+                                            ack_timeout=self.settings.relay_ack_timeout_seconds)
+            backoff.reset()
+            now = time.monotonic()
+            if sent:
+                last_sent = now
+                continue
+            if now - last_sent < LINGER_SECONDS:
+                wait = self.settings.relay_idle_seconds
+            else:
+                wait = self.settings.relay_max_idle_seconds
+                if self.settings.kafka_broker_forgets:
+                    wait = min(wait, max(0.0, self.next_epoch_check - now))
+            await self._sleep(stop, wait)
 
-    def _watch_offsets(self, acks: list[Any]) -> None:
-        """An ack at a lower offset than one we saw before means the partition's log started over."""
-        for ack in acks:
-            tp = (ack.topic, ack.partition)
-            if ack.offset <= self.high_offsets.get(tp, -1):
-                log.warning("partition offsets went back: the broker lost its log", extra={"partition": tp})
-                self.last_check = 0.0
-                self.high_offsets.clear()
-                return
-            self.high_offsets[tp] = ack.offset
-
-    async def refill_if_broker_lost(self) -> int:
-        """If the broker no longer holds our newest published event where it acked it, it lost its log: mark every
-        retained event unpublished so it is sent again (consumers drop the duplicates).
-
-        Evidence: another event at the marker's offset is proof at once. No record there is only a hint (Tansu can
-        serve a fresh ack a moment late), so it must repeat for the same marker on STRIKES checks in a row."""
+    async def follow_epoch(self) -> int:
+        """Refill the broker if it is not the incarnation our published events went to; returns events requeued."""
+        if not self.settings.kafka_broker_forgets or time.monotonic() < self.next_epoch_check:
+            return 0
         topic = self.settings.topic
+        epoch = await self.epochs.read(create=True)
+        self.next_epoch_check = time.monotonic() + self.settings.broker_epoch_check_seconds
+        if epoch is None or epoch == await outbox.stored_epoch(self.sessions, topic):
+            return 0
         await bus.ensure_topics(self.settings, [topic])
-        marker = await outbox.find_marker(self.sessions, topic)
-        if marker is None:
-            return 0
-        found = await bus.event_id_at(self.settings, topic, marker.partition, marker.offset)
-        if found == marker.event_id:
-            self.strikes = (None, 0)
-            return 0
-        if found is None:
-            count = self.strikes[1] + 1 if self.strikes[0] == marker.event_id else 1
-            self.strikes = (marker.event_id, count)
-            if count < STRIKES:
-                return 0
-        self.strikes = (None, 0)
-        requeued = await outbox.requeue_published(self.sessions, topic)
-        log.warning("broker lost its log; republishing retained events",
-                    extra={"events": requeued, "marker_offset": marker.offset, "found": found})
+        requeued = await outbox.requeue_for_epoch(self.sessions, topic, epoch=epoch)
+        log.warning("the broker is a new incarnation; republishing every retained event",
+                    extra={"topic": topic, "epoch": epoch, "events": requeued})
         return requeued
 
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    async def _listen(self) -> None:
+        """LISTEN for writers' wake-up hints (PostgreSQL only; elsewhere the relay just polls)."""
+        engine: AsyncEngine | None = self.sessions.kw.get("bind")
+        if engine is None or engine.dialect.name != "postgresql":
+            self.listener = False
+            return
+        connection = await engine.connect()
+        try:
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.add_listener(outbox.WAKE_CHANNEL, lambda *_: self.wake.set())
+            raw.add_termination_listener(lambda *_: self._listener_lost())
+        except BaseException:
+            await connection.close()
+            raise
+        self.listener = connection
+
+    def _listener_lost(self) -> None:
+        self.wake.set()  # poll now; the next loop pass listens again
+        connection, self.listener = self.listener, None
+        if connection:
+            asyncio.get_running_loop().create_task(_close_quietly(connection))
+
+    async def _unlisten(self) -> None:
+        connection, self.listener = self.listener, None
+        if connection:
+            await _close_quietly(connection)
+
+
+async def _stop_quietly(producer: AIOKafkaProducer) -> None:
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+        await producer.stop()
+    except Exception:  # stopping a producer whose broker is gone may fail; nothing is left to release
+        pass
+
+
+async def _close_quietly(connection: Any) -> None:
+    try:
+        await connection.invalidate()
+    except Exception:  # the connection is already gone
         pass

@@ -1,13 +1,14 @@
 """Settings every service shares, read from the environment (pydantic-settings)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
-VAR_DIR = ROOT / "var"
+VAR_DIR = Path(os.environ.get("ASSAY_VAR_DIR") or ROOT / "var")
 
 
 class ServiceSettings(BaseSettings):
@@ -17,11 +18,18 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     database_url: str = ""
+    api_port: int = 8000  # each service's subclass reads it from <SERVICE>_PORT
+    worker_port: int = 9100  # the worker's /health, /ready and /metrics; <SERVICE>_WORKER_PORT
+    worker_host: str = Field("127.0.0.1", alias="HOST")  # the same variable as the api's --host default
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     # Tansu (the embedded broker) has no idempotent producer; Apache Kafka in compose turns this on.
     kafka_enable_idempotence: bool = Field(False, alias="KAFKA_ENABLE_IDEMPOTENCE")
     kafka_topic_partitions: int = Field(4, alias="KAFKA_TOPIC_PARTITIONS")
+    # True only for a broker that may forget its log (the embedded memory broker of `make run` and the tests):
+    # relays and consumers then watch the broker's epoch and refill / re-read after it changes. Off for Kafka.
+    kafka_broker_forgets: bool = Field(False, alias="KAFKA_BROKER_FORGETS")
+    broker_epoch_check_seconds: float = Field(2.0, alias="BROKER_EPOCH_CHECK_SECONDS")
 
     s3_endpoint: str = Field("", alias="S3_ENDPOINT")
     s3_access_key: str = Field("", alias="S3_ACCESS_KEY")
@@ -41,10 +49,16 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: int = Field(168, alias="OUTBOX_RETENTION_HOURS")
     inbox_retention_hours: int = Field(720, alias="INBOX_RETENTION_HOURS")
     relay_batch_size: int = Field(1000, alias="RELAY_BATCH_SIZE")
-    relay_idle_seconds: float = Field(0.02, alias="RELAY_IDLE_SECONDS")
+    relay_idle_seconds: float = Field(0.02, alias="RELAY_IDLE_SECONDS")  # poll interval while events flow
+    relay_max_idle_seconds: float = Field(2.0, alias="RELAY_MAX_IDLE_SECONDS")  # poll interval once idle
     relay_ack_timeout_seconds: float = Field(5.0, alias="RELAY_ACK_TIMEOUT_SECONDS")
+    # How long the broker may hold a fetch that finds nothing new: a long poll keeps an idle consumer cheap.
+    consumer_fetch_wait_ms: int = Field(250, alias="CONSUMER_FETCH_WAIT_MS")
     consumer_max_attempts: int = Field(5, alias="CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_seconds: float = Field(0.2, alias="CONSUMER_RETRY_BACKOFF_SECONDS")
+    # Infrastructure errors (database or broker unreachable) are retried for ever with this cap; never dead-lettered.
+    outage_backoff_max_seconds: float = Field(10.0, alias="OUTAGE_BACKOFF_MAX_SECONDS")
+    worker_liveness_seconds: float = Field(90.0, alias="WORKER_LIVENESS_SECONDS")
     scheduler_interval_seconds: float = Field(30.0, alias="SCHEDULER_INTERVAL_SECONDS")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")

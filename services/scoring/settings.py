@@ -9,3 +9,5 @@ from libs.common.settings import ServiceSettings, sqlite_url
 class ScoringSettings(ServiceSettings):
     service_name: str = "scoring"
     database_url: str = Field(default_factory=lambda: sqlite_url("scoring"), alias="SCORING_DATABASE_URL")
+    api_port: int = Field(8004, alias="SCORING_PORT")
+    worker_port: int = Field(9104, alias="SCORING_WORKER_PORT")

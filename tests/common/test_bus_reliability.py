@@ -9,9 +9,9 @@ from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
-from libs.common import bus, metrics, outbox
+from libs.common import bus, deadletters, metrics, outbox
 from libs.common.events import Envelope
-from libs.common.events.kyc import ActorSuspended
+from libs.common.events.kyc import ActorState, ActorSuspended
 from libs.common.relay import Relay
 from libs.common.tables import OutboxMessageRow, ProcessedEventRow
 from tests.support.bus import envelopes, eventually, read_topic, running
@@ -20,7 +20,10 @@ Applied = dict[UUID, list[int]]
 
 
 def suspension(actor_id: UUID, seq: int) -> ActorSuspended:
-    return ActorSuspended(org_id="org-a", actor_id=actor_id, suspended_by="bob", reason=f"seq-{seq}")
+    state = ActorState(actor_id=actor_id, org_id="org-a", actor_type="trader", legal_name=f"Trader {seq}",
+                       country="CD", kyc_status="suspended")
+    return ActorSuspended(org_id="org-a", actor_id=actor_id, actor=state, aggregate_version=seq + 1,
+                          suspended_by="bob", reason=f"seq-{seq}")
 
 
 def recording_handlers(applied: Applied, *, fail_for: set[UUID] = frozenset()):  # type: ignore[no-untyped-def]
@@ -102,7 +105,7 @@ async def test_a_relay_killed_between_publishing_and_marking_resends_and_the_con
     assert {k: applied[k] for k in keys} == {k: list(range(5)) for k in keys}
 
 
-async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_events_behind_it_flow(stack, broker):
+async def test_a_poison_message_is_kept_as_a_dead_letter_and_the_events_behind_it_flow(stack, broker):
     poisoned, healthy, applied = uuid4(), uuid4(), defaultdict(list)
     settings = stack.settings("traceability", consumer_max_attempts=3)
     producer = bus.make_producer(settings)
@@ -117,14 +120,51 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_events_beh
 
     async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, consumer.run):
         await eventually(lambda: applied_all(applied, [healthy], 3))
-        dead = await read_topic(broker.bootstrap, "test-poison.deadletter", expect=4)
+        dead = await eventually(lambda: _dead_letters(stack, "test-poison", 4))
 
     assert applied[healthy] == [0, 1, 2] and applied[poisoned] == []
-    errors = [dict(r.headers)["x-assay-error"].decode() for r in dead]
-    assert sum(e.startswith("malformed") for e in errors) == 1
-    assert sum("cannot apply" in e for e in errors) == 3
-    assert all(dict(r.headers)["x-assay-attempts"] == b"3" for r in dead if b"cannot apply" in
-               dict(r.headers)["x-assay-error"])
+    assert sum(row.error.startswith("malformed") for row in dead) == 1
+    failing = [row for row in dead if "cannot apply" in row.error]
+    assert len(failing) == 3 and all(row.attempts == 3 for row in failing)
+    assert [row.event_type for row in failing] == ["ActorSuspended.v1"] * 3
+
+
+async def test_dead_letters_are_replayed_in_order_once_after_the_fix(stack, broker):
+    poisoned, applied = uuid4(), defaultdict(list)
+    settings = stack.settings("traceability", consumer_max_attempts=2)
+    await write_events(stack, [poisoned], range(0, 3))
+    broken = bus.Consumer(settings, stack.sessions("traceability"),
+                          recording_handlers(applied, fail_for={poisoned}), name="test-replay")
+    async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, broken.run):
+        await eventually(lambda: _dead_letters(stack, "test-replay", 3))
+    fixed = bus.Consumer(settings, stack.sessions("traceability"), recording_handlers(applied), name="test-replay")
+
+    first = await deadletters.replay(fixed)
+    again = await deadletters.replay(fixed)
+
+    assert (first.replayed, first.failed, again.replayed) == (3, 0, 0)
+    assert applied[poisoned] == [0, 1, 2]
+    assert await deadletters.list_pending(stack.sessions("traceability"), consumer="test-replay") == []
+
+
+async def test_a_database_outage_is_waited_out_and_nothing_is_dead_lettered(stack, broker):
+    keys, applied = [uuid4() for _ in range(3)], defaultdict(list)
+    settings = stack.settings("traceability", consumer_max_attempts=2)
+    outage = {"left": 6}
+
+    async def flaky(db, event: ActorSuspended) -> None:  # type: ignore[no-untyped-def]
+        if outage["left"] > 0:  # the database drops the connection mid-transaction, six times
+            outage["left"] -= 1
+            raise sa.exc.OperationalError("SELECT 1", {}, ConnectionResetError("connection reset by peer"))
+        applied[event.actor_id].append(int(event.reason.removeprefix("seq-")))
+
+    consumer = bus.Consumer(settings, stack.sessions("traceability"), {ActorSuspended: flaky}, name="test-outage")
+    await write_events(stack, keys, range(0, 4))
+    async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, consumer.run):
+        await eventually(lambda: applied_all(applied, keys, 4))
+
+    assert {k: applied[k] for k in keys} == {k: list(range(4)) for k in keys}
+    assert await deadletters.list_pending(stack.sessions("traceability"), consumer="test-outage") == []
 
 
 async def test_an_unknown_event_type_or_version_is_skipped_and_counted(stack, broker):
@@ -199,3 +239,8 @@ async def _processed(stack, consumer: str, count: int) -> bool:  # type: ignore[
         found = (await db.execute(sa.select(sa.func.count()).select_from(ProcessedEventRow)
                                   .where(ProcessedEventRow.consumer == consumer))).scalar_one()
     return found >= count
+
+
+async def _dead_letters(stack, consumer: str, count: int) -> list:  # type: ignore[no-untyped-def]
+    rows = await deadletters.list_pending(stack.sessions("traceability"), consumer=consumer)
+    return rows if len(rows) >= count else []

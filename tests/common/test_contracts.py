@@ -14,7 +14,7 @@ from cloudevents.core.formats.json import JSONFormat
 from libs.common.db import utcnow
 from libs.common.events import REGISTRY, Envelope
 from libs.common.events import asyncapi
-from libs.common.events.kyc import ActorApproved
+from libs.common.events.kyc import ActorApproved, ActorState
 
 OFFICIAL_SCHEMA = Path(__file__).parents[1] / "support" / "schemas" / "asyncapi-3.0.0.json"
 
@@ -30,8 +30,10 @@ def test_the_asyncapi_document_is_valid_against_the_official_asyncapi_3_schema()
 
 
 def test_every_event_type_is_versioned_and_has_a_json_schema_its_payload_satisfies():
-    event = ActorApproved(org_id="org-a", actor_id=uuid4(), actor_type="trader", legal_name="X", country="CD",
-                          risk_level="high", approved_by="bob", next_review_date=date(2027, 1, 1))
+    actor_id = uuid4()
+    state = ActorState(actor_id=actor_id, org_id="org-a", actor_type="trader", legal_name="X", country="CD",
+                       kyc_status="approved", risk_level="high", next_review_date=date(2027, 1, 1))
+    event = ActorApproved(org_id="org-a", actor_id=actor_id, actor=state, aggregate_version=4, approved_by="bob")
     schema = json.loads((asyncapi.SCHEMA_DIR / "ActorApproved.v1.json").read_text())
     jsonschema.validate(json.loads(event.model_dump_json()), schema)
     assert all(t.rsplit(".", 1)[1].startswith("v") for t in REGISTRY)

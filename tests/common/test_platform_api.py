@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 
 from libs.common.auth import issue_token
+from libs.common.events.kyc import ActorState
 from services.traceability import use_cases
 
 SERVICES = ["kyc", "incidents", "traceability", "scoring"]
@@ -65,8 +66,9 @@ async def test_requests_without_a_valid_token_are_refused_with_problem_json(stac
 async def test_another_organisations_record_answers_404(stack):
     actor_id = uuid4()
     async with stack.sessions("traceability")() as db, db.begin():
-        await use_cases.record_actor_status(db, actor_id, org_id="org-a", kyc_status="approved",
-                                            legal_name="Coopérative Minière de Kamituga", actor_type="cooperative")
+        await use_cases.record_actor(db, ActorState(
+            actor_id=actor_id, org_id="org-a", kyc_status="approved", legal_name="Coopérative Minière de Kamituga",
+            actor_type="cooperative", country="CD"), version=1)
 
     own = await stack.client("traceability", stack.token(org="org-a")).get(f"/known-actors/{actor_id}")
     foreign = await stack.client("traceability", stack.token(org="org-b")).get(f"/known-actors/{actor_id}")

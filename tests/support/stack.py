@@ -35,6 +35,9 @@ class Stack:
             s3_endpoint=self.s3_endpoint, s3_access_key=os.environ.get("S3_ACCESS_KEY", "testing"),
             s3_secret_key=os.environ.get("S3_SECRET_KEY", "testing"),
             jwt_secret=TEST_JWT_SECRET, consumer_retry_backoff_seconds=0.01, relay_idle_seconds=0.01,
+            # The suite's own Tansu runs in memory and forgets its log on restart; an external broker does not.
+            kafka_broker_forgets=not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), broker_epoch_check_seconds=0.5,
+            outage_backoff_max_seconds=2.0, worker_port=0,
             scheduler_interval_seconds=0.2)
         values.update(overrides)
         return settings_class(service)(**values)

@@ -44,15 +44,16 @@ class Envelope:
     key: str
     time: datetime
     payload: dict[str, Any] | bytes  # bytes: JSON already serialised (the relay sends the outbox text as is)
+    traceparent: str | None = None  # W3C trace context (CloudEvents distributed-tracing extension)
 
     def to_kafka(self) -> ce_kafka.KafkaMessage:
-        event = CloudEvent(
-            attributes={"id": self.event_id, "source": self.source, "type": self.event_type,
-                        "specversion": "1.0", "time": self.time, "subject": self.key,
-                        "datacontenttype": "application/json", "dataschema": SCHEMA_BASE + self.event_type + ".json",
-                        "partitionkey": self.key},
-            data=self.payload,
-        )
+        attributes: dict[str, Any] = {
+            "id": self.event_id, "source": self.source, "type": self.event_type, "specversion": "1.0",
+            "time": self.time, "subject": self.key, "datacontenttype": "application/json",
+            "dataschema": SCHEMA_BASE + self.event_type + ".json", "partitionkey": self.key}
+        if self.traceparent:
+            attributes["traceparent"] = self.traceparent
+        event = CloudEvent(attributes=attributes, data=self.payload)
         return ce_kafka.to_binary(event, JSONFormat())
 
     @classmethod
@@ -71,7 +72,8 @@ class Envelope:
             raise ValueError("CloudEvent data is not a JSON object")
         attrs = event.get_attributes()
         return cls(event_id=str(attrs["id"]), event_type=str(attrs["type"]), source=str(attrs["source"]),
-                   key=str(attrs.get("subject") or (key or b"").decode()), time=attrs.get("time"), payload=data)
+                   key=str(attrs.get("subject") or (key or b"").decode()), time=attrs.get("time"), payload=data,
+                   traceparent=attrs.get("traceparent"))
 
 
 def new_event_id() -> str:
