@@ -115,6 +115,15 @@ def test_the_api_publishes_and_checks_the_services_default_port(service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_the_worker_is_given_and_checks_its_health_port(service):
+    port = settings_class(service).model_fields["worker_port"].default
+    worker = app(service, "worker")
+
+    assert int(worker["environment"][f"{service.upper()}_WORKER_PORT"]) == port
+    assert f"127.0.0.1:{port}/health" in " ".join(worker["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_our_services_are_given_only_variables_the_code_reads(service):
     for process in ("api", "worker"):
         given = set(app(service, process)["environment"])

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import metrics
-from libs.common.db import utcnow
+from libs.common import health, metrics
+from libs.common.db import insert, utcnow
 from libs.common.tables import ScheduledJobRow
 
 log = logging.getLogger("assay.scheduler")
@@ -31,10 +30,18 @@ class Job:
 
 async def run_due(sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job], *,
                   now: datetime | None = None, force: bool = False) -> dict[str, int]:
-    """Run every job that is due (or all with force=True); returns effects per job that ran."""
+    """Run every job that is due (or all with force=True); returns effects per job that ran.
+
+    One plain read of every job's last run comes first, so a tick with nothing due opens no write transaction (an
+    idle worker ticks often); a job that looks due is checked again under its row lock."""
     ran: dict[str, int] = {}
+    finished = {} if force else await _last_finished(sessions)
     for job in jobs:
+        health.beat("scheduler")
         when = now or utcnow()
+        last = finished.get(job.name)
+        if last is not None and last + job.every > when:
+            continue
         try:
             effects = await _run_one(sessions, job, when, force=force)
         except Exception:  # one failing job must not stop the others; it is retried on the next tick
@@ -47,10 +54,15 @@ async def run_due(sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job
     return ran
 
 
+async def _last_finished(sessions: async_sessionmaker[AsyncSession]) -> dict[str, datetime]:
+    async with sessions() as db:
+        rows = (await db.execute(sa.select(Jobs.c.name, Jobs.c.last_finished_at))).all()
+    return {row.name: row.last_finished_at for row in rows if row.last_finished_at is not None}
+
+
 async def _run_one(sessions: async_sessionmaker[AsyncSession], job: Job, now: datetime, *, force: bool) -> int | None:
     async with sessions() as db, db.begin():
-        insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
-        await db.execute(insert(Jobs).values(name=job.name).on_conflict_do_nothing())
+        await db.execute(insert(db.bind.dialect.name, Jobs).values(name=job.name).on_conflict_do_nothing())
         query = sa.select(Jobs.c.last_finished_at).where(Jobs.c.name == job.name).with_for_update(skip_locked=True)
         row = (await db.execute(query)).first()
         if row is None:
@@ -66,6 +78,7 @@ async def _run_one(sessions: async_sessionmaker[AsyncSession], job: Job, now: da
 async def run_forever(sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job], stop: asyncio.Event, *,
                       tick_seconds: float) -> None:
     while not stop.is_set():
+        health.beat("scheduler")
         await run_due(sessions, jobs)
         try:
             await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
