@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import metrics
 from libs.common.auth import CurrentPrincipal
-from libs.common.db import make_engine, make_sessions
+from libs.common.db import make_engine, make_sessions, read_only_sessions
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.settings import ServiceSettings
 
@@ -35,6 +35,7 @@ def create_service_app(settings: ServiceSettings, *, title: str, description: st
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)
+    app.state.read_sessions = read_only_sessions(engine)
     for name, value in (state or {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app)

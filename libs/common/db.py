@@ -73,7 +73,8 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (read_only_sessions) take no write lock: WAL lets them run beside the one writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
@@ -88,8 +89,19 @@ async def upsert(db: AsyncSession, table: sa.Table, values: dict[str, object], *
         index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys}))
 
 
+READ_ONLY = "assay_read_only"
+
+
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads: a READ ONLY transaction on PostgreSQL, a deferred (shared-lock) one on SQLite."""
+    options: dict[str, object] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return async_sessionmaker(engine.execution_options(**options), expire_on_commit=False)
 
 
 async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
@@ -98,5 +110,12 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
+async def _read(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.read_sessions() as db:
+        yield db
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.
 DbTransaction = Annotated[AsyncSession, Depends(_transaction, scope="function")]
+# For GET routes: no write transaction, no write lock.
+DbRead = Annotated[AsyncSession, Depends(_read, scope="function")]
