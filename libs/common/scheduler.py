@@ -35,7 +35,11 @@ async def run_due(sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job
     One plain read of every job's last run comes first, so a tick with nothing due opens no write transaction (an
     idle worker ticks often); a job that looks due is checked again under its row lock."""
     ran: dict[str, int] = {}
-    finished = {} if force else await _last_finished(sessions)
+    try:
+        finished = {} if force else await _last_finished(sessions)
+    except Exception as exc:  # the database is unreachable (or worse): try again on the next tick
+        log.warning("could not read the scheduled jobs; retrying on the next tick", extra={"error": repr(exc)[:300]})
+        return ran
     for job in jobs:
         health.beat("scheduler")
         when = now or utcnow()
