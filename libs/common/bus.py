@@ -19,13 +19,15 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import deadletters, health, inbox, metrics
-from libs.common.retry import Backoff, Stopping, is_infrastructure_error, pause, sleep_unless_stopped
+from libs.common.retry import (Backoff, Stopping, is_infrastructure_error, pause, sleep_unless_stopped,
+                               close_quietly, stray_cancellation)
 from libs.common.events import REGISTRY, Envelope, Event
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.bus")
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 Handlers = Mapping[type[Event], Handler]
+IDLE_AFTER_SECONDS = 2.0  # no records for this long: fetch with the long (idle) wait
 CONSUMER_LAG = Gauge("assay_consumer_lag", "Records behind the partition's end after the last batch",
                      ["consumer", "topic", "partition"])
 
@@ -94,10 +96,7 @@ class BrokerEpoch:
     async def close(self) -> None:
         if self.admin is not None:
             admin, self.admin = self.admin, None
-            try:
-                await admin.close()
-            except Exception:  # closing a client whose broker is gone may fail; nothing is left to release
-                pass
+            await close_quietly(admin.close())
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,8 @@ class Consumer:
                 await self._loop()
             except Stopping:
                 break
-            except Exception as exc:
-                if not is_infrastructure_error(exc):
+            except (Exception, asyncio.CancelledError) as exc:
+                if not (is_infrastructure_error(exc) or stray_cancellation(exc)):
                     raise  # a bug: the worker's supervisor logs it and restarts this task
                 log.warning("consumer lost the broker or its database; retrying",
                             extra={"error": repr(exc), "consumer": self.name})
@@ -195,19 +194,21 @@ class Consumer:
         await self.epochs.close()
         if self.consumer is not None:
             consumer, self.consumer = self.consumer, None
-            try:
-                await consumer.stop()
-            except Exception:  # a client that never connected may fail to stop; nothing to release then
-                pass
+            await close_quietly(consumer.stop())
 
     async def _loop(self) -> None:
         assert self.consumer is not None
+        last_records = time.monotonic()
         while not self.stop.is_set():
             health.beat("consumer")
             await self._follow_epoch()
             batches = await self.consumer.getmany(timeout_ms=1000, max_records=2000)
             if not batches:
+                if time.monotonic() - last_records > IDLE_AFTER_SECONDS:
+                    self._fetch_wait(self.settings.consumer_idle_fetch_wait_ms)
                 continue
+            last_records = time.monotonic()
+            self._fetch_wait(self.settings.consumer_fetch_wait_ms)
             # Partitions hold disjoint keys, so they are applied side by side; each stays in order.
             await asyncio.gather(*(self.process_batch([Delivery.of(r) for r in records])
                                    for records in batches.values()))
@@ -217,6 +218,13 @@ class Consumer:
                 if highwater is not None:
                     CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
                         max(0, highwater - records[-1].offset - 1))
+
+    def _fetch_wait(self, ms: int) -> None:
+        """aiokafka fixes fetch_max_wait_ms at construction; its fetcher reads this attribute for every request
+        (private API of the pinned version, checked by tests/common/test_bus_reliability.py)."""
+        fetcher = getattr(self.consumer, "_fetcher", None)
+        if fetcher is not None and getattr(fetcher, "_fetch_max_wait_ms", ms) != ms:
+            fetcher._fetch_max_wait_ms = ms
 
     async def _follow_epoch(self) -> None:
         """A broker that came back empty hands out offsets from 0 again: re-read every partition from the start

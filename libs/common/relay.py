@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common import bus, health, outbox
-from libs.common.retry import Backoff, is_infrastructure_error, sleep_unless_stopped
+from libs.common.retry import Backoff, close_quietly, is_infrastructure_error, sleep_unless_stopped, stray_cancellation
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.relay")
@@ -41,8 +41,8 @@ class Relay:
                 try:
                     await self._connect()
                     await self._drain(stop, backoff)
-                except Exception as exc:
-                    if not is_infrastructure_error(exc):
+                except (Exception, asyncio.CancelledError) as exc:
+                    if not (is_infrastructure_error(exc) or stray_cancellation(exc)):
                         raise  # a bug: the worker's supervisor logs it and restarts this task
                     delay = backoff.next()
                     log.warning("relay lost the broker or its database; retrying",
@@ -55,7 +55,11 @@ class Relay:
     async def _connect(self) -> None:
         if self.producer is None:
             producer = bus.make_producer(self.settings)
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:
+                await _stop_quietly(producer)
+                raise
             self.producer = producer
             self.next_epoch_check = 0.0  # a (re)connection may be to a broker that lost everything
 
@@ -149,10 +153,7 @@ class Relay:
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:
-    try:
-        await producer.stop()
-    except Exception:  # stopping a producer whose broker is gone may fail; nothing is left to release
-        pass
+    await close_quietly(producer.stop())
 
 
 async def _close_quietly(connection: Any) -> None:

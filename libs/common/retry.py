@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
+from typing import Any
 
 import sqlalchemy.exc as sa_exc
 from aiokafka.errors import KafkaError
@@ -46,6 +47,25 @@ def is_infrastructure_error(exc: BaseException) -> bool:
                 "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError", "TooManyConnectionsError"}:
             return True
     return False
+
+
+def stray_cancellation(exc: BaseException) -> bool:
+    """A CancelledError that nobody asked for: a library's internal future leaking out (aiokafka can do this when
+    a broker connection dies mid-request). Treat it as the outage it comes from; a real cancellation propagates."""
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is None or task.cancelling() == 0
+
+
+async def close_quietly(closing: Awaitable[Any]) -> None:
+    """Await a client's stop/close whose server may be gone. aiokafka's consumer.stop() can raise the CancelledError
+    of its own fetch task, cancelled inside stop(); that and any error mean there is nothing left to release."""
+    try:
+        await closing
+    except (Exception, asyncio.CancelledError) as exc:
+        if isinstance(exc, asyncio.CancelledError) and not stray_cancellation(exc):
+            raise
 
 
 class Backoff:

@@ -52,8 +52,10 @@ class ServiceSettings(BaseSettings):
     relay_idle_seconds: float = Field(0.02, alias="RELAY_IDLE_SECONDS")  # poll interval while events flow
     relay_max_idle_seconds: float = Field(2.0, alias="RELAY_MAX_IDLE_SECONDS")  # poll interval once idle
     relay_ack_timeout_seconds: float = Field(5.0, alias="RELAY_ACK_TIMEOUT_SECONDS")
-    # How long the broker may hold a fetch that finds nothing new: a long poll keeps an idle consumer cheap.
-    consumer_fetch_wait_ms: int = Field(250, alias="CONSUMER_FETCH_WAIT_MS")
+    # How long the broker may hold a fetch. Tansu holds it for a good part of the wait even when data arrives, so
+    # it is short while events flow (latency) and long once the consumer has been idle a while (idle CPU).
+    consumer_fetch_wait_ms: int = Field(20, alias="CONSUMER_FETCH_WAIT_MS")
+    consumer_idle_fetch_wait_ms: int = Field(500, alias="CONSUMER_IDLE_FETCH_WAIT_MS")
     consumer_max_attempts: int = Field(5, alias="CONSUMER_MAX_ATTEMPTS")
     consumer_retry_backoff_seconds: float = Field(0.2, alias="CONSUMER_RETRY_BACKOFF_SECONDS")
     # Infrastructure errors (database or broker unreachable) are retried for ever with this cap; never dead-lettered.

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common import bus, health, inbox, outbox, scheduler
 from libs.common.db import utcnow
 from libs.common.relay import Relay
+from libs.common.retry import stray_cancellation
 from libs.common.settings import ServiceSettings
 from libs.common.tables import DeadLetterRow, OutboxMessageRow, ScheduledJobRow
 
@@ -94,7 +95,9 @@ async def supervise(name: str, run: Loop, stop: asyncio.Event, *, within: float 
         started = time.monotonic()
         try:
             await run(stop)
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not stray_cancellation(exc):
+                raise  # the worker is shutting this task down; a stray one is a crash like any other
             if stop.is_set():
                 log.exception("worker task failed while stopping", extra={"task": name})
                 return

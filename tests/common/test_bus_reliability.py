@@ -244,3 +244,23 @@ async def _processed(stack, consumer: str, count: int) -> bool:  # type: ignore[
 async def _dead_letters(stack, consumer: str, count: int) -> list:  # type: ignore[no-untyped-def]
     rows = await deadletters.list_pending(stack.sessions("traceability"), consumer=consumer)
     return rows if len(rows) >= count else []
+
+
+async def test_an_idle_consumer_fetches_with_the_long_wait_and_a_busy_one_with_the_short(stack, broker):
+    keys, applied = [uuid4()], defaultdict(list)
+    settings = stack.settings("traceability", consumer_fetch_wait_ms=20, consumer_idle_fetch_wait_ms=400)
+    consumer = bus.Consumer(settings, stack.sessions("traceability"), recording_handlers(applied), name="test-idle")
+
+    def fetch_wait() -> int:  # aiokafka's private attribute the consumer tunes (pinned version)
+        return consumer.consumer._fetcher._fetch_max_wait_ms  # type: ignore[union-attr]
+
+    async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, consumer.run):
+        await eventually(lambda: _is(consumer.consumer is not None and fetch_wait() == 400), timeout=30)
+        await write_events(stack, keys, range(0, 3))
+        await eventually(lambda: applied_all(applied, keys, 3))
+        assert fetch_wait() == 20
+        await eventually(lambda: _is(fetch_wait() == 400), timeout=30)
+
+
+async def _is(value: bool) -> bool:
+    return value
