@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -14,6 +15,7 @@ from libs.common.retry import Backoff, close_quietly, is_infrastructure_error, s
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.relay")
+SQLITE_WATCH_SECONDS = 0.2
 LINGER_SECONDS = 1.0  # keep polling fast this long after the last event: longer than outbox.WAKE_EVERY_SECONDS
 
 
@@ -33,6 +35,7 @@ class Relay:
         self.next_epoch_check = 0.0
         self.wake = asyncio.Event()
         self.listener: Any = None  # the asyncpg connection that LISTENs for writers' hints
+        self.watcher: asyncio.Task[None] | None = None  # SQLite: the task watching the database file
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff(first=0.5, cap=self.settings.outage_backoff_max_seconds)
@@ -127,6 +130,10 @@ class Relay:
     async def _listen(self) -> None:
         """LISTEN for writers' wake-up hints (PostgreSQL only; elsewhere the relay just polls)."""
         engine: AsyncEngine | None = self.sessions.kw.get("bind")
+        if engine is not None and engine.dialect.name == "sqlite" and engine.url.database:
+            self.listener = False
+            self.watcher = asyncio.get_running_loop().create_task(self._watch_sqlite(engine.url.database))
+            return
         if engine is None or engine.dialect.name != "postgresql":
             self.listener = False
             return
@@ -140,6 +147,22 @@ class Relay:
             raise
         self.listener = connection
 
+    async def _watch_sqlite(self, path: str) -> None:
+        """SQLite has no NOTIFY: any commit changes the database's WAL file, so a stat() of it every
+        SQLITE_WATCH_SECONDS is a wake-up hint at almost no cost (the relay's own reads do not change it)."""
+        files = [Path(path), Path(path + "-wal")]
+
+        def stamp() -> tuple[tuple[int, int], ...]:
+            return tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else (0, 0) for f in files)
+
+        seen = stamp()
+        while True:
+            await asyncio.sleep(SQLITE_WATCH_SECONDS)
+            now = stamp()
+            if now != seen:
+                seen = now
+                self.wake.set()
+
     def _listener_lost(self) -> None:
         self.wake.set()  # poll now; the next loop pass listens again
         connection, self.listener = self.listener, None
@@ -147,6 +170,9 @@ class Relay:
             asyncio.get_running_loop().create_task(_close_quietly(connection))
 
     async def _unlisten(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+            self.watcher = None
         connection, self.listener = self.listener, None
         if connection:
             await _close_quietly(connection)

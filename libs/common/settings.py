@@ -29,7 +29,7 @@ class ServiceSettings(BaseSettings):
     # True only for a broker that may forget its log (the embedded memory broker of `make run` and the tests):
     # relays and consumers then watch the broker's epoch and refill / re-read after it changes. Off for Kafka.
     kafka_broker_forgets: bool = Field(False, alias="KAFKA_BROKER_FORGETS")
-    broker_epoch_check_seconds: float = Field(2.0, alias="BROKER_EPOCH_CHECK_SECONDS")
+    broker_epoch_check_seconds: float = Field(5.0, alias="BROKER_EPOCH_CHECK_SECONDS")
 
     s3_endpoint: str = Field("", alias="S3_ENDPOINT")
     s3_access_key: str = Field("", alias="S3_ACCESS_KEY")
@@ -50,7 +50,7 @@ class ServiceSettings(BaseSettings):
     inbox_retention_hours: int = Field(720, alias="INBOX_RETENTION_HOURS")
     relay_batch_size: int = Field(1000, alias="RELAY_BATCH_SIZE")
     relay_idle_seconds: float = Field(0.02, alias="RELAY_IDLE_SECONDS")  # poll interval while events flow
-    relay_max_idle_seconds: float = Field(2.0, alias="RELAY_MAX_IDLE_SECONDS")  # poll interval once idle
+    relay_max_idle_seconds: float = Field(5.0, alias="RELAY_MAX_IDLE_SECONDS")  # poll interval once idle
     relay_ack_timeout_seconds: float = Field(5.0, alias="RELAY_ACK_TIMEOUT_SECONDS")
     # How long the broker may hold a fetch. Tansu holds it for a good part of the wait even when data arrives, so
     # it is short while events flow (latency) and long once the consumer has been idle a while (idle CPU).
@@ -62,6 +62,18 @@ class ServiceSettings(BaseSettings):
     outage_backoff_max_seconds: float = Field(10.0, alias="OUTAGE_BACKOFF_MAX_SECONDS")
     worker_liveness_seconds: float = Field(90.0, alias="WORKER_LIVENESS_SECONDS")
     scheduler_interval_seconds: float = Field(30.0, alias="SCHEDULER_INTERVAL_SECONDS")
+
+    # HTTP: uvicorn worker processes of `python -m services.<name> api`, and the verified-token cache of each.
+    api_workers: int = Field(1, ge=1, alias="API_WORKERS")
+    token_cache_size: int = Field(4096, ge=0, alias="TOKEN_CACHE_SIZE")  # 0: verify every request's token
+    token_cache_seconds: float = Field(60.0, ge=0, alias="TOKEN_CACHE_SECONDS")  # never past the token's exp
+
+    # Database connections per process (each API worker, the worker): a fixed pool, most recently used first.
+    db_pool_size: int = Field(10, ge=1, alias="DB_POOL_SIZE")
+    db_pool_overflow: int = Field(0, ge=0, alias="DB_POOL_OVERFLOW")  # extra connections opened under a burst
+    db_pool_timeout_seconds: float = Field(30.0, gt=0, alias="DB_POOL_TIMEOUT_SECONDS")  # wait for a free one
+    # A pooled connection idle longer than this is pinged before use (0: before every use); busy ones are not.
+    db_ping_idle_seconds: float = Field(10.0, ge=0, alias="DB_PING_IDLE_SECONDS")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
