@@ -32,6 +32,14 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         container.stop()
 
 
+@pytest.fixture
+def row_locking(database_urls: dict[str, str]) -> None:
+    """For tests of FOR UPDATE SKIP LOCKED between concurrent transactions: SQLite serialises writers instead, so
+    such a test proves nothing there and is skipped (under CI the suite always has PostgreSQL)."""
+    if not database_urls["kyc"].startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: row locking (SKIP LOCKED) does not exist on SQLite")
+
+
 class ExternalBroker:
     """KAFKA_BOOTSTRAP_SERVERS given: a broker we cannot stop or restart (those tests skip)."""
 

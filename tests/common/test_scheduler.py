@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import scheduler
 
 
-async def test_a_job_runs_when_due_and_two_workers_at_once_run_it_once(stack):
+async def test_a_job_runs_when_due_and_two_workers_at_once_run_it_once(stack, row_locking):
     runs: list[datetime] = []
 
     async def slow_job(db: AsyncSession, now: datetime) -> int:
