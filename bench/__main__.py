@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = [["bench.bus"], ["bench.idle"], ["bench.fault_drain"], ["bench.kyc_screening"]]
+BENCHMARKS = [["bench.bus"], ["bench.idle"], ["bench.fault_drain"], ["bench.kyc_screening"], ["bench.http"]]
 
 if __name__ == "__main__":
     for module in BENCHMARKS:

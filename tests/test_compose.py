@@ -23,19 +23,16 @@ ONE_SHOTS = {"kafka-init": "kafka", "minio-init": "minio"}
 
 
 def service_folders() -> list[str]:
-    """Our services, as the code has them: services/<name>/ with both processes."""
-    return sorted(p.parent.name for p in (ROOT / "services").glob("*/worker.py") if (p.parent / "main.py").exists())
+    """Our services, as the code has them: services/<name>/ with its descriptor (main.py) and command line."""
+    return sorted(p.parent.name for p in (ROOT / "services").glob("*/__main__.py") if (p.parent / "main.py").exists())
 
 
 SERVICES = service_folders()
 
 
 def default_port(service: str) -> int:
-    """The port `python -m services.<name> api` binds to when nothing overrides it."""
-    source = (ROOT / "services" / service / "worker.py").read_text()
-    found = re.findall(r"default_port=(\d+)", source)
-    assert len(found) == 1, f"services/{service}/worker.py should pass default_port= once"
-    return int(found[0])
+    """The port `python -m services.<name> api` binds to when nothing overrides it: its settings' api_port."""
+    return settings_class(service).model_fields["api_port"].default
 
 
 def settings_class(service: str) -> type[ServiceSettings]:
@@ -99,7 +96,7 @@ def test_each_service_has_an_api_and_a_worker_built_from_the_one_dockerfile(serv
 def test_every_built_entry_is_an_api_or_worker_of_an_existing_service():
     for name, entry in app_entries():
         service = entry["build"]["args"]["SERVICE"]
-        assert service in SERVICES, f"{name}: no services/{service}/ with main.py and worker.py"
+        assert service in SERVICES, f"{name}: no services/{service}/ with main.py and __main__.py"
         assert name in (f"{service}-api", f"{service}-worker")
 
 

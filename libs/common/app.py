@@ -1,9 +1,7 @@
-"""What every service's create_app shares: errors, auth scheme, health/ready/metrics, offline docs, logging."""
+"""The parts of every service's app besides its own routes: health/ready/metrics, offline docs, problem schemas."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,39 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import metrics
 from libs.common.auth import CurrentPrincipal
-from libs.common.db import make_engine, make_sessions, read_only_sessions
-from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.settings import ServiceSettings
 
 
-def create_service_app(settings: ServiceSettings, *, title: str, description: str, routers: Sequence[APIRouter],
-                       engine: AsyncEngine | None = None, state: dict[str, Any] | None = None) -> FastAPI:
-    engine = engine or make_engine(settings.database_url)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
-
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None,
-                  redoc_url=None)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessions = make_sessions(engine)
-    app.state.read_sessions = read_only_sessions(engine)
-    for name, value in (state or {}).items():
-        setattr(app.state, name, value)
-    install_error_handlers(app)
-    metrics.install_http_metrics(app, settings.service_name)
-    app.include_router(_platform_router(settings))
-    for router in routers:
-        app.include_router(router, responses=PROBLEM_RESPONSES)
-    _offline_docs(app, title)
-    _problem_schemas_on_every_error(app)
-    return app
-
-
-def _problem_schemas_on_every_error(app: FastAPI) -> None:
+def problem_schemas_on_every_error(app: FastAPI) -> None:
     """Routes may describe their 4xx codes in words; the body is always a Problem, so say so in the schema."""
     generate = app.openapi
 
@@ -70,7 +39,7 @@ def _problem_schemas_on_every_error(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _platform_router(settings: ServiceSettings) -> APIRouter:
+def platform_router(settings: ServiceSettings) -> APIRouter:
     router = APIRouter(tags=["platform"])
 
     @router.get("/health", summary="Liveness: the process answers")
@@ -114,7 +83,7 @@ async def _broker_ok(bootstrap: str) -> bool:
     return False
 
 
-def _offline_docs(app: FastAPI, title: str) -> None:
+def offline_docs(app: FastAPI, title: str) -> None:
     # The default /docs page loads Swagger UI from a CDN; serve the bundled assets so docs work offline.
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
 

@@ -1,15 +1,22 @@
 """Async engines and sessions for PostgreSQL (asyncpg) and SQLite (aiosqlite); one request, one transaction."""
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import await_
+
+from libs.common.settings import ServiceSettings
 
 
 def utcnow() -> datetime:
@@ -50,13 +57,84 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 0, pool_timeout: float = 30.0,
+                ping_idle_seconds: float = 10.0) -> AsyncEngine:
+    """An engine on `url`. PostgreSQL: a fixed pool of `pool_size` connections (plus `max_overflow` under a burst),
+    reused most recently used first, pinged before use only after `ping_idle_seconds` idle."""
     url = normalize_url(url)
+    # pydantic-core's JSON parser: JSON columns are decoded on every read, and json.loads was 10 % of a list's CPU.
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, json_deserializer=from_json)
         _sqlite_immediate_transactions(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, poolclass=FairQueuePool, pool_size=pool_size, max_overflow=max_overflow,
+                                 pool_timeout=pool_timeout, pool_use_lifo=True, json_deserializer=from_json)
+    _ping_after_idle(engine, ping_idle_seconds)
+    return engine
+
+
+def engine_for(settings: ServiceSettings) -> AsyncEngine:
+    """The engine of a service process, sized by its settings (DB_POOL_SIZE, DB_POOL_OVERFLOW, ...)."""
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow,
+                       pool_timeout=settings.db_pool_timeout_seconds, ping_idle_seconds=settings.db_ping_idle_seconds)
+
+
+class FairQueuePool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool, handing connections out in the order they were asked for. Its queue lets a request
+    that just arrived take the connection returned for a waiter it woke, which then queues again at the back: with
+    64 requests on 10 connections, p99 was 50 times p50 (1.1 s against 22 ms) for the same throughput. A FIFO
+    semaphore of the pool's capacity, taken before the queue and given back after it, keeps the line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unbounded = self._max_overflow == -1
+        self._turns = None if unbounded else asyncio.Semaphore(self.size() + self._max_overflow)
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if self._turns is None:
+            return super()._do_get()
+        try:
+            await_(asyncio.wait_for(self._turns.acquire(), self._timeout))
+        except TimeoutError as exc:
+            raise sa.exc.TimeoutError(f"no database connection free within {self._timeout:g} s (pool of "
+                                      f"{self.size()}, overflow {self._max_overflow}); see DB_POOL_SIZE") from exc
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._turns.release()
+            raise
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        try:
+            super()._do_return_conn(record)
+        finally:
+            if self._turns is not None:
+                self._turns.release()
+
+
+_CHECKED_IN_AT = "assay_checked_in_at"
+
+
+def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """pool_pre_ping, but only for a connection that sat idle: pinging every checkout was a round trip per request
+    (a quarter of a read's CPU), while a connection in steady use proves itself alive. A dead one found by the ping
+    is replaced before use; one that died since its last use fails that request, and SQLAlchemy then discards every
+    older connection of the pool at once (its optimistic disconnect handling)."""
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        checked_in_at = record.info.pop(_CHECKED_IN_AT, None)
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # just opened, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure of the ping means this connection is gone
+            raise sa.exc.DisconnectionError("idle connection failed its ping") from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("idle connection failed its ping")
 
 
 def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:

@@ -4,57 +4,73 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
-from libs.common import bus, deadletters, logs, migrations, scheduler, worker
-from libs.common.bus import Handlers
-from libs.common.db import make_engine, make_sessions
+from libs.common import bus, deadletters, logs, migrations, worker
+from libs.common.db import engine_for, make_sessions
+from libs.common.service import Service
 from libs.common.settings import ServiceSettings
 
 COMMANDS = ["api", "worker", "migrate", "deadletters", "replay-deadletters"]
 
 
-def main(settings_cls: type[ServiceSettings], create_app: Callable[[ServiceSettings], FastAPI], *,
-         handlers: Handlers, jobs: Callable[[ServiceSettings], Sequence[scheduler.Job]],
-         default_port: int | None = None) -> None:
-    settings = settings_cls()
-    parser = argparse.ArgumentParser(prog=f"python -m services.{settings.service_name}")
+def main(service: Service) -> None:
+    settings = service.settings()
+    parser = argparse.ArgumentParser(prog=f"python -m services.{service.name}")
     parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=None, help="API port (default: <SERVICE>_PORT)")
+    parser.add_argument("--port", type=int, default=None, help=f"API port (default: {service.name.upper()}_PORT)")
     parser.add_argument("--id", type=int, action="append", dest="ids", help="replay only these dead letters")
     args = parser.parse_args()
-    logs.configure(f"{settings.service_name}-{args.command}", settings.log_level)
+    logs.configure(f"{service.name}-{args.command}", settings.log_level)
     if args.command == "migrate":
-        migrations.upgrade(settings.service_name, settings.database_url)
+        migrations.upgrade(service.name, settings.database_url)
     elif args.command == "api":
-        port = args.port or settings.api_port
-        uvicorn.run(create_app(settings), host=args.host, port=port, log_config=None, access_log=False)
+        _api(service, settings, host=args.host, port=args.port or settings.api_port)
     elif args.command == "worker":
-        asyncio.run(_worker(settings, handlers, jobs(settings)))
+        asyncio.run(_worker(service, settings))
     else:
-        raise SystemExit(asyncio.run(_dead_letters(settings, handlers, replay=args.command == "replay-deadletters",
+        raise SystemExit(asyncio.run(_dead_letters(service, settings, replay=args.command == "replay-deadletters",
                                                    ids=args.ids)))
 
 
-async def _worker(settings: ServiceSettings, handlers: Handlers, jobs: Sequence[scheduler.Job]) -> None:
-    engine = make_engine(settings.database_url)
+def _api(service: Service, settings: ServiceSettings, *, host: str, port: int) -> None:
+    """API_WORKERS uvicorn processes on one socket; each imports create_app and reads the same environment."""
+    uvicorn.run(service.app_factory, factory=True, host=host, port=port, workers=settings.api_workers,
+                log_config=_log_config(f"{service.name}-api", settings.log_level), access_log=False)
+
+
+def _log_config(name: str, level: str) -> dict[str, Any]:
+    """logs.configure() as a dictConfig: uvicorn applies it in every worker process it starts, as well as here."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "libs.common.logs.JsonFormatter", "service": name}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+        "root": {"handlers": ["stdout"], "level": level.upper()},
+        "loggers": {**{n: {"handlers": [], "propagate": True} for n in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+                    "aiokafka": {"handlers": [], "propagate": True, "level": "WARNING"}},
+    }
+
+
+async def _worker(service: Service, settings: ServiceSettings) -> None:
+    engine = engine_for(settings)
     stop = asyncio.Event()
     worker.install_signal_handlers(stop)
     try:
-        await worker.run_worker(settings, make_sessions(engine), handlers=handlers, jobs=jobs, stop=stop)
+        await worker.run_worker(settings, make_sessions(engine), handlers=service.handlers,
+                                jobs=service.jobs(settings), stop=stop)
     finally:
         await engine.dispose()
 
 
-async def _dead_letters(settings: ServiceSettings, handlers: Handlers, *, replay: bool, ids: list[int] | None) -> int:
+async def _dead_letters(service: Service, settings: ServiceSettings, *, replay: bool, ids: list[int] | None) -> int:
     """List the pending dead letters, or re-apply them in order (exit status 1 when some still fail)."""
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
-        consumer = bus.Consumer(settings, make_sessions(engine), handlers)
+        consumer = bus.Consumer(settings, make_sessions(engine), service.handlers)
         if replay:
             result = await deadletters.replay(consumer, ids=ids)
             print(f"replayed {result.replayed}, still failing {result.failed}, no longer handled {result.skipped}")

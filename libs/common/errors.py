@@ -1,7 +1,11 @@
-"""Error categories the domain raises; http.py maps them to RFC 9457 problem responses."""
+"""Error categories the domain raises (http.py maps them to RFC 9457 problems), and which unique constraint failed."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only the helper at the end reads database metadata; the categories need no SQLAlchemy
+    import sqlalchemy as sa
 
 
 class AppError(Exception):
@@ -43,3 +47,62 @@ class TooLarge(AppError):
 
 class UnsupportedMediaType(AppError):
     status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+# --- database constraint violations -------------------------------------------------------------------------------
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+_SQLITE_UNIQUE = "UNIQUE constraint failed: "
+
+
+def unique_violation(exc: BaseException, *, metadata: Iterable[sa.MetaData] = ()) -> str | None:
+    """The name of the unique constraint (or unique index) `exc` violates; None when it is not a unique violation.
+
+    `exc` is SQLAlchemy's IntegrityError or the driver's error. PostgreSQL names the constraint. SQLite names only
+    the columns ("UNIQUE constraint failed: actor.org_id, actor.country"): given the tables' `metadata`, the unique
+    index or constraint on exactly those columns gives its name; otherwise the name PostgreSQL would have given an
+    unnamed one (`actor_org_id_country_key`, `actor_pkey`), so the answer is the same on both wherever it can be."""
+    error = getattr(exc, "orig", None) or exc
+    # SQLAlchemy's asyncpg adapter has the SQLSTATE; the driver's own error, which it wraps, has the name.
+    errors = [e for e in (error, getattr(error, "driver_exception", None), error.__cause__) if e is not None]
+    if any(getattr(e, "sqlstate", None) == UNIQUE_VIOLATION for e in errors):
+        for e in errors:
+            name = getattr(e, "constraint_name", None) or getattr(getattr(e, "diag", None), "constraint_name", None)
+            if name:  # asyncpg's constraint_name, psycopg's diag.constraint_name
+                return name
+        return "unique"
+    message = str(error)
+    if not message.startswith(_SQLITE_UNIQUE):
+        return None
+    return _sqlite_constraint(message.removeprefix(_SQLITE_UNIQUE).strip(),
+                              primary_key=getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY",
+                              metadata=metadata)
+
+
+def _sqlite_constraint(columns_text: str, *, primary_key: bool, metadata: Iterable[sa.MetaData]) -> str:
+    if columns_text.startswith("index '"):  # an index on expressions: SQLite names it
+        return columns_text.removeprefix("index '").rstrip("'")
+    qualified = [c.strip() for c in columns_text.split(",")]
+    table = qualified[0].partition(".")[0]
+    columns = [c.partition(".")[2] for c in qualified]
+    for meta in metadata:
+        if table in meta.tables:
+            named = _named_unique(meta.tables[table], columns)
+            if named:
+                return named
+            break
+    return f"{table}_pkey" if primary_key else f"{table}_{'_'.join(columns)}_key"
+
+
+def _named_unique(table: sa.Table, columns: list[str]) -> str | None:
+    import sqlalchemy as sa
+
+    if [c.name for c in table.primary_key.columns] == columns:
+        return table.primary_key.name or f"{table.name}_pkey"
+    for index in table.indexes:
+        if index.unique and [c.name for c in index.columns] == columns:
+            return index.name
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and [c.name for c in constraint.columns] == columns:
+            return constraint.name or f"{table.name}_{'_'.join(columns)}_key"
+    return None

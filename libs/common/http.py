@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,10 +10,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import MetaData
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from libs.common.errors import AppError
+from libs.common.errors import AppError, unique_violation
 
 log = logging.getLogger("assay.http")
 PROBLEM_BASE = "https://assay.dev/problems/"
@@ -76,20 +78,36 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return response
 
 
-async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-    # A unique constraint the use case did not pre-check (e.g. a race between two writers).
-    log.info("integrity error", extra={"error": str(exc.orig)})
-    return problem(409, "conflict", "Conflict", "the change conflicts with existing data", request)
+def _integrity_errors(unique_codes: Mapping[str, str],
+                      metadata: Sequence[MetaData]) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
+        constraint = unique_violation(exc, metadata=metadata)
+        if constraint is None:  # a foreign key, NOT NULL or CHECK failing is a bug of ours, not the caller's conflict
+            log.error("integrity error that is no unique violation", exc_info=exc)
+            return _internal_error(request)
+        # A unique constraint the use case did not pre-check (e.g. a race between two writers).
+        log.info("unique violation", extra={"constraint": constraint})
+        return problem(409, unique_codes.get(constraint, "conflict"), "Conflict",
+                       "the change conflicts with existing data", request)
+
+    return integrity_error
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error")
+def _internal_error(request: Request) -> JSONResponse:
     return problem(500, "internal_error", "Internal error", "unexpected error; it has been logged", request)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    return _internal_error(request)
+
+
+def install_error_handlers(app: FastAPI, *, unique_codes: Mapping[str, str] | None = None,
+                           metadata: Sequence[MetaData] = ()) -> None:
+    """`unique_codes`: the problem code of a 409 by unique constraint name (default `conflict`); `metadata` names
+    SQLite's unique violations as PostgreSQL does (see errors.unique_violation)."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(IntegrityError, _integrity_errors(unique_codes or {}, metadata))
     app.add_exception_handler(Exception, _unexpected)

@@ -19,7 +19,7 @@ class Pagination:
     offset: int = 0
 
 
-def _pagination(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 100,
+async def _pagination(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 100,
                 offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0) -> Pagination:
     return Pagination(limit=limit, offset=offset)
 

@@ -1,4 +1,5 @@
-"""python -m services.incidents api|worker|migrate"""
-from services.incidents.worker import main
+"""python -m services.incidents api|worker|migrate|deadletters|replay-deadletters"""
+from libs.common import entry
+from services.incidents.main import SERVICE
 
-main()
+entry.main(SERVICE)

@@ -1,17 +1,19 @@
-"""create_app(settings): the one place where settings, sessions and routers of the incidents service are wired."""
+"""The incidents service as the platform runs it (SERVICE), and create_app for tests and the API processes."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.app import create_service_app
-from services.incidents import api
+from libs.common import service
 from services.incidents.settings import IncidentsSettings
+from services.incidents.tables import IncidentsTable
 
-TITLE = "Assay Incidents"
-DESCRIPTION = "Incident intake, OECD Annex II taxonomy, mitigation lifecycle and partner alerts."
+# A skeleton so far: routers, handlers and jobs join the descriptor as api.py, handlers.py and jobs.py appear.
+SERVICE = service.Service(
+    name="incidents", settings=IncidentsSettings, title="Assay Incidents",
+    description="Incident intake, OECD Annex II taxonomy, mitigation lifecycle and partner alerts.",
+    metadata=IncidentsTable.metadata)
 
 
 def create_app(settings: IncidentsSettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
-    settings = settings or IncidentsSettings()
-    return create_service_app(settings, title=TITLE, description=DESCRIPTION, routers=[api.router], engine=engine)
+    return service.create_app(SERVICE, settings, engine=engine)

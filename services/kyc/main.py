@@ -1,20 +1,25 @@
-"""create_app(settings): the one place where settings, sessions, storage and routers of the KYC service are wired."""
+"""The KYC service as the platform runs it (SERVICE), and create_app: where its settings, storage and routers meet."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.app import create_service_app
+from libs.common import service
 from libs.common.storage import make_store
 from services.kyc import api
+from services.kyc.handlers import HANDLERS
+from services.kyc.jobs import jobs
 from services.kyc.settings import KycSettings
+from services.kyc.tables import KycTable
 
-TITLE = "Assay KYC"
-DESCRIPTION = ("Register of upstream actors, their owners, licences and mine sites; watchlist screening; "
-               "four-eyes review.")
+SERVICE = service.Service(
+    name="kyc", settings=KycSettings, title="Assay KYC",
+    description=("Register of upstream actors, their owners, licences and mine sites; watchlist screening; "
+                 "four-eyes review."),
+    routers=api.routers, handlers=HANDLERS, jobs=jobs, metadata=KycTable.metadata,
+    unique_codes={"uq_actor_registration": "duplicate_registration", "uq_licence_number": "duplicate_licence"},
+    state=lambda settings: {"store": make_store(settings)})
 
 
 def create_app(settings: KycSettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
-    settings = settings or KycSettings()
-    return create_service_app(settings, title=TITLE, description=DESCRIPTION, routers=api.routers, engine=engine,
-                              state={"store": make_store(settings)})
+    return service.create_app(SERVICE, settings, engine=engine)

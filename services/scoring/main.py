@@ -1,17 +1,19 @@
-"""create_app(settings): the one place where settings, sessions and routers of the scoring service are wired."""
+"""The scoring service as the platform runs it (SERVICE), and create_app for tests and the API processes."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.app import create_service_app
-from services.scoring import api
+from libs.common import service
 from services.scoring.settings import ScoringSettings
+from services.scoring.tables import ScoringTable
 
-TITLE = "Assay Scoring"
-DESCRIPTION = "Frameworks as data, assessments and explainable risk scores."
+# A skeleton so far: routers, handlers and jobs join the descriptor as api.py, handlers.py and jobs.py appear.
+SERVICE = service.Service(
+    name="scoring", settings=ScoringSettings, title="Assay Scoring",
+    description="Frameworks as data, assessments and explainable risk scores.",
+    metadata=ScoringTable.metadata)
 
 
 def create_app(settings: ScoringSettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
-    settings = settings or ScoringSettings()
-    return create_service_app(settings, title=TITLE, description=DESCRIPTION, routers=[api.router], engine=engine)
+    return service.create_app(SERVICE, settings, engine=engine)

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from libs.common.auth import CurrentPrincipal
-from libs.common.db import DbTransaction
+from libs.common.db import DbRead
 from services.traceability import repository
 from services.traceability.schemas import KnownActorRead
 
@@ -16,7 +16,7 @@ KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected"
 
 
 @router.get("", summary="Actors as KYC last reported them, for the caller's organisation")
-async def list_known_actors(principal: CurrentPrincipal, db: DbTransaction,
+async def list_known_actors(principal: CurrentPrincipal, db: DbRead,
                             status: KycStatus | None = None,
                             limit: Annotated[int, Query(ge=1, le=500)] = 100,
                             offset: Annotated[int, Query(ge=0)] = 0) -> list[KnownActorRead]:
@@ -26,5 +26,5 @@ async def list_known_actors(principal: CurrentPrincipal, db: DbTransaction,
 
 @router.get("/{actor_id}", summary="One actor's KYC status as traceability knows it",
             responses={404: {"description": "unknown here, or another organisation's"}})
-async def get_known_actor(actor_id: UUID, principal: CurrentPrincipal, db: DbTransaction) -> KnownActorRead:
+async def get_known_actor(actor_id: UUID, principal: CurrentPrincipal, db: DbRead) -> KnownActorRead:
     return KnownActorRead.from_row(await repository.get_known_actor(db, actor_id, org_id=principal.org_id))

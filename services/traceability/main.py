@@ -1,17 +1,21 @@
-"""create_app(settings): the one place where settings, sessions and routers of the traceability service are wired."""
+"""The traceability service as the platform runs it (SERVICE), and create_app for tests and the API processes."""
 from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.app import create_service_app
+from libs.common import service
 from services.traceability import api
+from services.traceability.handlers import HANDLERS
+from services.traceability.jobs import jobs
 from services.traceability.settings import TraceabilitySettings
+from services.traceability.tables import TraceabilityTable
 
-TITLE = "Assay Traceability"
-DESCRIPTION = "Lots, custody, transformations, lineage and proofs for smelters."
+SERVICE = service.Service(
+    name="traceability", settings=TraceabilitySettings, title="Assay Traceability",
+    description="Lots, custody, transformations, lineage and proofs for smelters.",
+    routers=[api.router], handlers=HANDLERS, jobs=jobs, metadata=TraceabilityTable.metadata)
 
 
 def create_app(settings: TraceabilitySettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
-    settings = settings or TraceabilitySettings()
-    return create_service_app(settings, title=TITLE, description=DESCRIPTION, routers=[api.router], engine=engine)
+    return service.create_app(SERVICE, settings, engine=engine)

@@ -12,6 +12,7 @@ from libs.common.scheduler import run_due
 from libs.common.tables import OutboxMessageRow
 from services.kyc.jobs import jobs
 from services.kyc.tables.register import AuditEntryRow
+from tests.support.outbox import outbox_rows, outbox_types  # noqa: F401 (re-exported for the KYC tests)
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -58,19 +59,6 @@ async def create_actor(http, **overrides: Any) -> dict[str, Any]:  # type: ignor
     response = await http.post("/actors", json=actor_body(**overrides))
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def outbox_rows(stack, event_type: str | None = None) -> list[OutboxMessageRow]:  # type: ignore[no-untyped-def]
-    query = sa.select(OutboxMessageRow).order_by(OutboxMessageRow.id)
-    if event_type:
-        query = query.where(OutboxMessageRow.event_type == f"{event_type}.v1")
-    async with stack.sessions("kyc")() as db:
-        return list((await db.execute(query)).scalars())
-
-
-async def outbox_types(stack, *, key: str | UUID | None = None) -> list[str]:  # type: ignore[no-untyped-def]
-    rows = await outbox_rows(stack)
-    return [r.event_type.removesuffix(".v1") for r in rows if key is None or r.key == str(key)]
 
 
 async def payloads(stack, event_type: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from libs.common.scheduler import Job, run_due
 from libs.common.tables import OutboxMessageRow
 from services.kyc.jobs import jobs
+from tests.support.outbox import outbox_types  # noqa: F401 (re-exported for the KYC tests)
 
 
 async def new_watchlist(client, name: str = "UN SC consolidated", fmt: str = "un_xml") -> dict:  # type: ignore[no-untyped-def]
@@ -70,6 +71,3 @@ async def rows(stack, table, **where: Any) -> list:  # type: ignore[no-untyped-d
         return list((await db.execute(query)).scalars())
 
 
-async def outbox_types(stack) -> list[str]:  # type: ignore[no-untyped-def]
-    async with stack.sessions("kyc")() as db:
-        return list((await db.execute(sa.select(OutboxMessageRow.event_type).order_by(OutboxMessageRow.id))).scalars())

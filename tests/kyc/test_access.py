@@ -30,7 +30,7 @@ async def test_an_auditor_reads_but_never_writes(stack):
     for write in writes:
         response = await write
         assert response.status_code == 403 and response.json()["code"] == "missing_role"
-    assert await count(stack, ActorRow) == 1 and await outbox_types(stack) == ["ActorRegistered"]
+    assert await count(stack, ActorRow) == 1 and await outbox_types(stack) == ["ActorRegistered.v1"]
 
 
 async def test_a_field_agent_creates_and_submits_only(stack):
@@ -105,7 +105,7 @@ async def test_a_shared_actor_and_its_licences_are_readable_by_the_grantee_only(
     assert (await smelter.get(f"/actors/{actor['id']}")).status_code == 404
     assert (await owner.delete(f"/actors/{actor['id']}/shares/smelter-1")).status_code == 404
     types = await outbox_types(stack, key=actor["id"])
-    assert types.count("ActorShared") == 1 and types.count("ActorUnshared") == 1
+    assert types.count("ActorShared.v1") == 1 and types.count("ActorUnshared.v1") == 1
 
 
 async def test_sharing_is_for_admins_and_never_with_oneself(stack):

@@ -5,10 +5,10 @@ import asyncio
 import json
 from uuid import UUID
 
-from libs.common.events.kyc import ActorShared
+from libs.common.auth import OrgKind, Principal
 from services.kyc.repository import screening as screening_repository
 from services.kyc.tables.register import ActorRow, AuditEntryRow
-from services.kyc.use_cases import announce
+from services.kyc.use_cases import actors
 from tests.kyc.register_support import (actor_body, client, count, create_actor, licence_body, outbox_rows,
                                         outbox_types, payloads, run_jobs, stored)
 
@@ -28,7 +28,7 @@ async def test_registering_an_actor_keeps_it_as_draft_announces_it_and_requests_
     assert (actor["kyc_status"], actor["version"], actor["created_by"]) == ("draft", 1, "fiona")
     row = await stored(stack, ActorRow, actor["id"])
     assert row.org_id == "org-a" and row.minerals == ["7108", "2616"] and row.region == "CD-NK"
-    assert await outbox_types(stack) == ["ActorRegistered"]
+    assert await outbox_types(stack) == ["ActorRegistered.v1"]
     registered = (await payloads(stack, "ActorRegistered"))[0]
     assert registered["aggregate_version"] == 1
     assert registered["actor"] == {
@@ -133,17 +133,19 @@ async def test_concurrent_changes_of_one_actor_each_announce_the_next_version_in
     assert (await stored(stack, ActorRow, actor["id"])).version == 1  # the edit token clients hold stays valid
 
 
-async def test_an_event_tells_the_actor_as_stored_when_it_takes_its_version_not_as_first_read(stack):
+async def test_a_change_waiting_for_another_writer_tells_the_state_that_writer_committed(stack):
     http = client(stack)
     actor = await create_actor(http)
+    renamer = Principal(user_id="ana", org_id="org-a", org_kind=OrgKind.OPERATOR, roles=frozenset({"analyst"}))
     async with stack.sessions("kyc")() as db, db.begin():
-        read_early = await db.get(ActorRow, UUID(actor["id"]))
-        renamed = await http.patch(f"/actors/{actor['id']}", json={"version": 1, "legal_name": "CMG Goma SARL"})
-        assert renamed.status_code == 200
+        await actors.update_actor(db, renamer, UUID(actor["id"]), changes={"legal_name": "CMG Goma SARL"}, version=1)
+        sharing = asyncio.create_task(http.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"}))
+        await asyncio.sleep(0.3)
 
-        await announce.actor_event(db, read_early, ActorShared, grantee_org_id="smelter-1", shared_by="alice")
+        assert not sharing.done()  # the share reads the actor locked, so it waits for the rename to commit
 
-    [*_, told] = await payloads(stack, "ActorShared")
+    assert (await sharing).status_code == 200
+    [told] = await payloads(stack, "ActorShared")
     assert (told["aggregate_version"], told["actor"]["legal_name"]) == (3, "CMG Goma SARL")
 
 
@@ -154,7 +156,7 @@ async def test_a_correction_that_changes_nothing_is_not_an_update(stack):
     response = await http.patch(f"/actors/{actor['id']}", json={"version": 1, "legal_name": actor["legal_name"]})
 
     assert response.json()["version"] == 1
-    assert await outbox_types(stack) == ["ActorRegistered"]
+    assert await outbox_types(stack) == ["ActorRegistered.v1"]
 
 
 async def test_a_changed_name_is_screened_again_and_a_contact_change_is_not(stack):

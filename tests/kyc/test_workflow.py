@@ -43,8 +43,8 @@ async def test_an_actor_goes_from_draft_to_approved_with_a_risk_level_and_a_revi
     assert approved["risk_level"] == "medium"  # a trader, with an owner and a valid licence, outside listed areas
     assert approved["next_review_date"] == add_months(date.today(), 24).isoformat()
     types = await outbox_types(stack, key=actor["id"])
-    assert [t for t in types if t.startswith("Actor") and t != "ActorUpdated"] == [
-        "ActorRegistered", "ActorSubmitted", "ActorReviewStarted", "ActorApproved"]
+    assert [t for t in types if t.startswith("Actor") and t != "ActorUpdated.v1"] == [
+        "ActorRegistered.v1", "ActorSubmitted.v1", "ActorReviewStarted.v1", "ActorApproved.v1"]
     event = (await payloads(stack, "ActorApproved"))[0]
     assert (event["approved_by"], event["risk_table_version"]) == ("bob", None)
     assert {k: event["actor"][k] for k in ("kyc_status", "risk_level", "next_review_date", "legal_name")} == {
@@ -90,7 +90,7 @@ async def test_the_submitter_cannot_approve_their_own_submission(stack):
 
     assert response.status_code == 403 and response.json()["code"] == "four_eyes"
     assert (await stored(stack, ActorRow, actor["id"])).kyc_status == "under_review"
-    assert "ActorApproved" not in await outbox_types(stack)
+    assert "ActorApproved.v1" not in await outbox_types(stack)
 
 
 async def test_an_admin_who_submitted_is_refused_too(stack):
@@ -193,7 +193,7 @@ async def test_an_approved_actor_is_suspended_and_reinstated(stack):
     assert (suspended.json()["kyc_status"], reinstated.json()["kyc_status"]) == ("suspended", "approved")
     assert reinstated.json()["next_review_date"] == actor["next_review_date"]
     types = await outbox_types(stack, key=actor["id"])
-    assert types[-2:] == ["ActorSuspended", "ActorReinstated"]
+    assert types[-2:] == ["ActorSuspended.v1", "ActorReinstated.v1"]
     assert (await payloads(stack, "ActorSuspended"))[0]["suspended_by"] == "bob"
 
 
@@ -237,7 +237,7 @@ async def test_an_overdue_review_is_listed_and_announced_once_per_review_date(st
 
     assert (await http.get("/actors/reviews/overdue")).json()["total"] == 0
     await run_jobs(stack, now=at(due))  # the due day itself is still on time
-    assert "ReviewOverdue" not in await outbox_types(stack)
+    assert "ReviewOverdue.v1" not in await outbox_types(stack)
     for _ in range(3):
         await run_jobs(stack, now=at(due + timedelta(days=1)))
     overdue = (await http.get("/actors/reviews/overdue", params={"as_of": (due + timedelta(days=1)).isoformat()}))

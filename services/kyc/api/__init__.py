@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.kyc.api import actors, documents, history, licences, persons, sharing, workflow
-from services.kyc.api import risk, sites
-from services.kyc.api import screening, watchlists
+from services.kyc.api import (
+    actors,
+    documents,
+    history,
+    licences,
+    persons,
+    risk,
+    screening,
+    sharing,
+    sites,
+    watchlists,
+    workflow,
+)
 
 routers: list[APIRouter] = [actors.router, persons.router, licences.router, documents.router, workflow.router,
                             history.router, sharing.router]

@@ -9,11 +9,11 @@ from libs.common.storage import ObjectStore
 from services.kyc.settings import KycSettings
 
 
-def _settings(request: Request) -> KycSettings:
+async def _settings(request: Request) -> KycSettings:
     return request.app.state.settings
 
 
-def _store(request: Request) -> ObjectStore:
+async def _store(request: Request) -> ObjectStore:
     return request.app.state.store
 
 

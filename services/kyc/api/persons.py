@@ -5,10 +5,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from libs.common.db import DbTransaction
+from libs.common.db import DbRead, DbTransaction
 from services.kyc.access import Creator, Editor, Reader
-from services.kyc.repository import actors as actor_repository
-from services.kyc.repository import persons as repository
 from services.kyc.schemas.persons import AddPerson, PersonRead, UpdatePerson
 from services.kyc.use_cases import persons as use_cases
 
@@ -21,31 +19,29 @@ CONFLICTS = {409: {"description": "actor_locked (the actor is under review or re
 @router.post("", status_code=201, summary="Add a beneficial owner or key person; screening is requested",
              responses={**NOT_FOUND, **CONFLICTS})
 async def add_person(actor_id: UUID, body: AddPerson, principal: Creator, db: DbTransaction) -> PersonRead:
-    return PersonRead.from_row(await use_cases.add_person(db, actor_id, body.model_dump(), principal=principal))
+    return PersonRead.from_domain(await use_cases.add_person(db, principal, actor_id, values=body.model_dump()))
 
 
 @router.get("", summary="The actor's persons", responses=NOT_FOUND)
-async def list_persons(actor_id: UUID, principal: Reader, db: DbTransaction) -> list[PersonRead]:
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
-    return [PersonRead.from_row(r) for r in await repository.list_persons(db, actor_id=actor.id)]
+async def list_persons(actor_id: UUID, principal: Reader, db: DbRead) -> list[PersonRead]:
+    return [PersonRead.from_domain(p) for p in await use_cases.list_persons(db, principal, actor_id)]
 
 
 @router.get("/{person_id}", summary="One person", responses=NOT_FOUND)
-async def get_person(actor_id: UUID, person_id: UUID, principal: Reader, db: DbTransaction) -> PersonRead:
-    row = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor_id)
-    return PersonRead.from_row(row)
+async def get_person(actor_id: UUID, person_id: UUID, principal: Reader, db: DbRead) -> PersonRead:
+    return PersonRead.from_domain(await use_cases.get_person(db, principal, actor_id, person_id))
 
 
 @router.patch("/{person_id}", summary="Correct a person; screened fields changed are screened again",
               responses={**NOT_FOUND, **CONFLICTS})
 async def update_person(actor_id: UUID, person_id: UUID, body: UpdatePerson, principal: Editor,
                         db: DbTransaction) -> PersonRead:
-    row = await use_cases.update_person(db, actor_id, person_id, body.changes(), principal=principal)
-    return PersonRead.from_row(row)
+    person = await use_cases.update_person(db, principal, actor_id, person_id, changes=body.changes())
+    return PersonRead.from_domain(person)
 
 
 @router.delete("/{person_id}", status_code=204, summary="Remove a person (kept in the history)",
                responses={**NOT_FOUND, **CONFLICTS})
 async def remove_person(actor_id: UUID, person_id: UUID, principal: Editor, db: DbTransaction) -> Response:
-    await use_cases.remove_person(db, actor_id, person_id, principal=principal)
+    await use_cases.remove_person(db, principal, actor_id, person_id)
     return Response(status_code=204)

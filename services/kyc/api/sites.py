@@ -6,7 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from libs.common.db import DbTransaction, utcnow
+from libs.common.db import DbRead, DbTransaction, utcnow
+from libs.common.pagination import PageQuery
 from services.kyc.access import Creator, Editor, Reader, Reviewer
 from services.kyc.schemas.history import HistoryEntryRead, HistoryPage
 from services.kyc.schemas.sites import (
@@ -28,41 +29,33 @@ INVALID = {422: {"description": "invalid_geojson, unknown_country, unknown_regio
 
 @router.post("", status_code=201, summary="Register a mine site (it starts blue: not inspected)", responses=INVALID)
 async def register_site(body: RegisterSite, principal: Creator, db: DbTransaction) -> SiteRead:
-    site = await use_cases.register_site(db, org_id=principal.org_id, user_id=principal.user_id, name=body.name,
-                                         location=body.location, country=body.country, region=body.region,
-                                         minerals=body.minerals, operator_actor_id=body.operator_actor_id,
-                                         capacity_kg_per_month=body.capacity_kg_per_month)
+    site = await use_cases.register_site(db, principal, values=body.model_dump())
     return SiteRead.from_domain(site, today=utcnow().date())
 
 
 @router.get("", summary="Mine sites of the caller's organisation, filtered and paginated")
-async def list_sites(principal: Reader, db: DbTransaction,
+async def list_sites(principal: Reader, db: DbRead, page: PageQuery,
                      status: Literal["green", "yellow", "red", "blue"] | None = None,
                      country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
                      mineral: Annotated[str | None, Query(pattern=r"^[0-9][0-9. ]{3,15}$",
                                                           description="HS code or its prefix, e.g. 7108")] = None,
-                     operator_actor_id: UUID | None = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SitePage:
-    sites, total = await use_cases.list_sites(db, org_id=principal.org_id, status=status, country=country,
-                                              mineral=mineral, operator_actor_id=operator_actor_id, limit=limit,
-                                              offset=offset)
+                     operator_actor_id: UUID | None = None) -> SitePage:
+    sites, total = await use_cases.list_sites(db, principal, page=page, status=status, country=country,
+                                              mineral=mineral, operator_actor_id=operator_actor_id)
     today = utcnow().date()
-    return SitePage(items=[SiteRead.from_domain(s, today=today) for s in sites], total=total, limit=limit,
-                    offset=offset)
+    return SitePage(items=[SiteRead.from_domain(s, today=today) for s in sites], total=total, limit=page.limit,
+                    offset=page.offset)
 
 
 @router.get("/{site_id}", summary="One mine site, with its status in force today", responses=NOT_FOUND)
-async def get_site(site_id: UUID, principal: Reader, db: DbTransaction) -> SiteRead:
-    site = await use_cases.get_site(db, site_id, org_id=principal.org_id)
-    return SiteRead.from_domain(site, today=utcnow().date())
+async def get_site(site_id: UUID, principal: Reader, db: DbRead) -> SiteRead:
+    return SiteRead.from_domain(await use_cases.get_site(db, principal, site_id), today=utcnow().date())
 
 
 @router.patch("/{site_id}", summary="Correct a site's description (its status changes only by inspection or lapse)",
               responses={**NOT_FOUND, **INVALID, 409: {"description": "stale_version"}})
 async def edit_site(site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction) -> SiteRead:
-    site = await use_cases.edit_site(db, site_id, org_id=principal.org_id, user_id=principal.user_id,
-                                     changes=body.changes(), expected_version=body.version)
+    site = await use_cases.edit_site(db, principal, site_id, changes=body.changes(), version=body.version)
     return SiteRead.from_domain(site, today=utcnow().date())
 
 
@@ -70,29 +63,25 @@ async def edit_site(site_id: UUID, body: EditSite, principal: Editor, db: DbTran
              responses={**NOT_FOUND, 422: {"description": "date_in_future, unknown_document, ..."}})
 async def record_inspection(site_id: UUID, body: RecordInspection, principal: Reviewer,
                             db: DbTransaction) -> InspectionRead:
-    row = await use_cases.record_inspection(
-        db, site_id, org_id=principal.org_id, user_id=principal.user_id, inspection_date=body.inspection_date,
-        inspector=body.inspector, agency=body.agency, result=body.result, notes=body.notes,
-        report_document_id=body.report_document_id)
-    return InspectionRead.from_row(row)
+    inspection = await use_cases.record_inspection(
+        db, principal, site_id, inspection_date=body.inspection_date, inspector=body.inspector, agency=body.agency,
+        result=body.result, notes=body.notes, report_document_id=body.report_document_id)
+    return InspectionRead.from_domain(inspection)
 
 
 @router.get("/{site_id}/inspections", summary="A site's inspections, latest first", responses=NOT_FOUND)
-async def list_inspections(site_id: UUID, principal: Reader, db: DbTransaction) -> list[InspectionRead]:
-    rows = await use_cases.list_inspections(db, site_id, org_id=principal.org_id)
-    return [InspectionRead.from_row(r) for r in rows]
+async def list_inspections(site_id: UUID, principal: Reader, db: DbRead) -> list[InspectionRead]:
+    return [InspectionRead.from_domain(i) for i in await use_cases.list_inspections(db, principal, site_id)]
 
 
 @router.get("/{site_id}/status-history", summary="Every status decision, in the order made", responses=NOT_FOUND)
-async def status_history(site_id: UUID, principal: Reader, db: DbTransaction) -> list[StatusChangeRead]:
-    rows = await use_cases.status_history(db, site_id, org_id=principal.org_id)
-    return [StatusChangeRead.from_row(r) for r in rows]
+async def status_history(site_id: UUID, principal: Reader, db: DbRead) -> list[StatusChangeRead]:
+    return [StatusChangeRead.from_domain(c) for c in await use_cases.list_status_changes(db, principal, site_id)]
 
 
 @router.get("/{site_id}/history", summary="Who changed what on the site, and when (oldest first)",
             responses=NOT_FOUND)
-async def site_history(site_id: UUID, principal: Reader, db: DbTransaction,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> HistoryPage:
-    rows, total = await use_cases.site_history(db, site_id, org_id=principal.org_id, limit=limit, offset=offset)
-    return HistoryPage(items=[HistoryEntryRead.from_row(r) for r in rows], total=total, limit=limit, offset=offset)
+async def site_history(site_id: UUID, principal: Reader, db: DbRead, page: PageQuery) -> HistoryPage:
+    entries, total = await use_cases.list_site_history(db, principal, site_id, page=page)
+    return HistoryPage(items=[HistoryEntryRead.from_domain(e) for e in entries], total=total, limit=page.limit,
+                       offset=page.offset)

@@ -4,11 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 
-from libs.common.db import DbTransaction
+from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import TooLarge
+from libs.common.pagination import PageQuery
 from services.kyc.access import Admin, Reader
+from services.kyc.api.context import Settings, Store
 from services.kyc.schemas.watchlists import (
     CreateWatchlist,
     SnapshotPage,
@@ -30,41 +32,37 @@ IMPORT_ERRORS = {
 @router.post("", status_code=201, summary="Create a watchlist (its files are imported as snapshots)",
              responses={409: {"description": "duplicate_watchlist: the name is taken"}})
 async def create_watchlist(body: CreateWatchlist, principal: Admin, db: DbTransaction) -> WatchlistRead:
-    row = await use_cases.create_watchlist(db, org_id=principal.org_id, user_id=principal.user_id, name=body.name,
-                                           fmt=body.format, source=body.source)
-    return WatchlistRead.from_row(row)
+    watchlist = await use_cases.create_watchlist(db, principal, name=body.name, fmt=body.format, source=body.source)
+    return WatchlistRead.from_domain(watchlist)
 
 
 @router.get("", summary="Watchlists of the caller's organisation")
-async def list_watchlists(principal: Reader, db: DbTransaction) -> list[WatchlistRead]:
-    return [WatchlistRead.from_row(r) for r in await use_cases.list_watchlists(db, org_id=principal.org_id)]
+async def list_watchlists(principal: Reader, db: DbRead) -> list[WatchlistRead]:
+    return [WatchlistRead.from_domain(w) for w in await use_cases.list_watchlists(db, principal)]
 
 
 @router.get("/{watchlist_id}", summary="One watchlist with the snapshot in force", responses=NOT_FOUND)
-async def get_watchlist(watchlist_id: UUID, principal: Reader, db: DbTransaction) -> WatchlistRead:
-    row, snapshot = await use_cases.get_watchlist(db, watchlist_id, org_id=principal.org_id)
-    return WatchlistRead.from_row(row, snapshot)
+async def get_watchlist(watchlist_id: UUID, principal: Reader, db: DbRead) -> WatchlistRead:
+    return WatchlistRead.from_domain(await use_cases.get_watchlist(db, principal, watchlist_id))
 
 
 @router.get("/{watchlist_id}/snapshots", summary="Imported snapshots, newest first", responses=NOT_FOUND)
-async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbTransaction,
-                         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> SnapshotPage:
-    rows, total = await use_cases.list_snapshots(db, watchlist_id, org_id=principal.org_id, limit=limit,
-                                                 offset=offset)
-    return SnapshotPage(items=[SnapshotRead.from_row(r) for r in rows], total=total, limit=limit, offset=offset)
+async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbRead, page: PageQuery) -> SnapshotPage:
+    snapshots, total = await use_cases.list_snapshots(db, principal, watchlist_id, page=page)
+    return SnapshotPage(items=[SnapshotRead.from_domain(s) for s in snapshots], total=total, limit=page.limit,
+                        offset=page.offset)
 
 
 @router.post("/{watchlist_id}/imports", status_code=201, responses={**NOT_FOUND, **IMPORT_ERRORS},
              summary="Import a list file: a new snapshot when entries were added, changed or removed")
 async def import_snapshot(watchlist_id: UUID, file: Annotated[UploadFile, File(description="the list file")],
-                          request: Request, response: Response, principal: Admin, db: DbTransaction) -> SnapshotRead:
-    data = await _read_limited(file, request.app.state.settings.kyc_watchlist_max_bytes)
-    result = await use_cases.import_snapshot(db, watchlist_id, org_id=principal.org_id, user_id=principal.user_id,
-                                             data=data, store=request.app.state.store)
+                          response: Response, principal: Admin, db: DbTransaction, settings: Settings,
+                          store: Store) -> SnapshotRead:
+    data = await _read_limited(file, settings.kyc_watchlist_max_bytes)
+    result = await use_cases.import_snapshot(db, principal, watchlist_id, data=data, store=store)
     if not result.created:
         response.status_code = 200
-    return SnapshotRead.from_row(result.snapshot)
+    return SnapshotRead.from_domain(result.snapshot)
 
 
 async def _read_limited(file: UploadFile, max_bytes: int) -> bytes:

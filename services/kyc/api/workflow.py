@@ -22,56 +22,56 @@ NoBody = Body(default_factory=Transition)
 
 @router.post("/submit", summary="draft → submitted", responses=MOVE)
 async def submit(actor_id: UUID, principal: Creator, db: DbTransaction, body: Transition = NoBody) -> ActorRead:
-    row = await use_cases.submit(db, actor_id, principal=principal, version=body.version, reason=body.reason)
-    return ActorRead.from_row(row)
+    actor = await use_cases.submit_actor(db, principal, actor_id, version=body.version, reason=body.reason)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/start-review", summary="submitted → under_review", responses=MOVE)
 async def start_review(actor_id: UUID, principal: Reviewer, db: DbTransaction,
                        body: Transition = NoBody) -> ActorRead:
-    row = await use_cases.start_review(db, actor_id, principal=principal, version=body.version, reason=body.reason)
-    return ActorRead.from_row(row)
+    actor = await use_cases.start_review(db, principal, actor_id, version=body.version, reason=body.reason)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/approve", summary="under_review → approved: four eyes, clear screening, risk level, review date",
              responses=APPROVAL)
 async def approve(actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings,
                   body: Transition = NoBody) -> ActorRead:
-    row = await use_cases.approve(db, actor_id, principal=principal, review_months=review_months(settings),
-                                  version=body.version, reason=body.reason)
-    return ActorRead.from_row(row)
+    actor = await use_cases.approve_actor(db, principal, actor_id, review_months=review_months(settings),
+                                          version=body.version, reason=body.reason)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/reject", summary="under_review → rejected", responses=MOVE)
 async def reject(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
-    row = await use_cases.reject(db, actor_id, principal=principal, reason=body.reason, version=body.version)
-    return ActorRead.from_row(row)
+    actor = await use_cases.reject_actor(db, principal, actor_id, reason=body.reason, version=body.version)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/suspend", summary="approved → suspended", responses=MOVE)
 async def suspend(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
-    row = await use_cases.suspend(db, actor_id, principal=principal, reason=body.reason, version=body.version)
-    return ActorRead.from_row(row)
+    actor = await use_cases.suspend_actor(db, principal, actor_id, reason=body.reason, version=body.version)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/reinstate", summary="suspended → approved (screening must be clear)",
              responses={**MOVE, 409: {"description": "invalid_transition, stale_version, open_hits, "
                                                      "screening_pending"}})
 async def reinstate(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
-    row = await use_cases.reinstate(db, actor_id, principal=principal, reason=body.reason, version=body.version)
-    return ActorRead.from_row(row)
+    actor = await use_cases.reinstate_actor(db, principal, actor_id, reason=body.reason, version=body.version)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/reopen", summary="rejected → draft, to correct and submit again", responses=MOVE)
 async def reopen(actor_id: UUID, principal: Creator, db: DbTransaction, body: Transition = NoBody) -> ActorRead:
-    row = await use_cases.reopen(db, actor_id, principal=principal, version=body.version, reason=body.reason)
-    return ActorRead.from_row(row)
+    actor = await use_cases.reopen_actor(db, principal, actor_id, version=body.version, reason=body.reason)
+    return ActorRead.from_domain(actor)
 
 
 @router.post("/complete-review", summary="Periodic review of an approved actor: approval checks again, new risk "
              "level and next review date", responses=APPROVAL)
 async def complete_review(actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings,
                           body: Transition = NoBody) -> ActorRead:
-    row = await use_cases.complete_review(db, actor_id, principal=principal, review_months=review_months(settings),
-                                          version=body.version, reason=body.reason)
-    return ActorRead.from_row(row)
+    actor = await use_cases.complete_review(db, principal, actor_id, review_months=review_months(settings),
+                                            version=body.version, reason=body.reason)
+    return ActorRead.from_domain(actor)

@@ -1,11 +1,16 @@
 """Licences and permits: their types, the order of their dates, and when they count as expiring or expired."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
-from services.kyc.domain.actors import clean_text
+from libs.common.events.kyc import LicenceState
+from services.kyc.domain.history import diff
+from services.kyc.domain.text import clean_text
 
 LICENCE_TYPES = ("mining_title", "environmental_licence", "trader_card", "export_licence", "processing_licence",
                  "transport_permit", "other")
@@ -39,3 +44,53 @@ def expiring_cutoff(today: date, lead_days: int) -> date:
 
 
 EDITABLE_FIELDS = ("licence_type", "issuer", "number", "valid_from", "valid_to")
+
+
+@dataclass
+class Licence:
+    """A licence or permit, part of one actor's file; the *_notified_at marks make each expiry event fire once."""
+
+    id: UUID
+    org_id: str
+    actor_id: UUID
+    licence_type: str
+    issuer: str
+    number: str
+    valid_from: date
+    created_at: datetime
+    updated_at: datetime
+    valid_to: date | None = None  # the last valid day; None for a permit without end
+    expiring_notified_at: datetime | None = None
+    expired_notified_at: datetime | None = None
+    document_ids: list[UUID] = field(default_factory=list)  # the files under it, read for its owner only
+
+    @classmethod
+    def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, now: datetime) -> Licence:
+        clean = normalise(dict(values))
+        return cls(id=uuid4(), org_id=org_id, actor_id=actor_id, created_at=now, updated_at=now,
+                   **{name: clean.get(name) for name in EDITABLE_FIELDS})
+
+    def editable(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in EDITABLE_FIELDS}
+
+    def update(self, changes: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+        """Apply the changes given; returns the fields that changed, before and after. A new end date (a renewal)
+        is announced again when it nears."""
+        before = self.editable()
+        clean = normalise({**before, **changes})
+        changed = diff(before, {name: clean[name] for name in EDITABLE_FIELDS})
+        for name in changed:
+            setattr(self, name, clean[name])
+        if "valid_to" in changed:
+            self.expiring_notified_at = self.expired_notified_at = None
+        if changed:
+            self.updated_at = now
+        return changed
+
+    def validity(self, today: date) -> str:
+        return state(self.valid_from, self.valid_to, today)
+
+    def state(self) -> LicenceState:
+        """The licence as events tell it."""
+        return LicenceState(licence_id=self.id, licence_type=self.licence_type, issuer=self.issuer,
+                            number=self.number, valid_from=self.valid_from, valid_to=self.valid_to)

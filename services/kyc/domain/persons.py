@@ -1,13 +1,16 @@
 """Beneficial owners and key persons of an actor: natural or legal persons, with role and ownership share."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
 from services.kyc.domain import geography
-from services.kyc.domain.actors import clean_text, names
+from services.kyc.domain.history import diff
+from services.kyc.domain.text import clean_text, names
 
 PERSON_TYPES = ("natural", "legal")
 ROLES = ("beneficial_owner", "shareholder", "director", "manager", "legal_representative", "key_person", "other")
@@ -55,3 +58,50 @@ def shares_list(shares: Iterable[tuple[str, float | None]], *, shareholders: boo
 
 EDITABLE_FIELDS = ("person_type", "full_name", "aliases", "birth_date", "nationality", "identifiers", "role",
                    "ownership_pct")
+
+
+@dataclass
+class Person:
+    """A beneficial owner or key person, part of one actor's file (its changes are told as the actor's)."""
+
+    id: UUID
+    org_id: str
+    actor_id: UUID
+    person_type: str
+    full_name: str
+    role: str
+    created_at: datetime
+    updated_at: datetime
+    aliases: list[str] = field(default_factory=list)
+    birth_date: date | None = None
+    nationality: str | None = None
+    identifiers: list[str] = field(default_factory=list)
+    ownership_pct: float | None = None
+
+    @classmethod
+    def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, others: list[Person],
+            now: datetime) -> Person:
+        """A person checked against the actor's other persons (shares past 100 % are refused)."""
+        clean = normalise(dict(values), today=now.date())
+        check_ownership([*_shares(others), (clean["role"], clean.get("ownership_pct"))])
+        return cls(id=uuid4(), org_id=org_id, actor_id=actor_id, created_at=now, updated_at=now,
+                   **{name: clean.get(name) for name in EDITABLE_FIELDS})
+
+    def editable(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in EDITABLE_FIELDS}
+
+    def update(self, changes: Mapping[str, Any], *, others: list[Person], now: datetime) -> dict[str, Any]:
+        """Apply the changes given; returns the fields that changed, before and after (none: nothing changed)."""
+        before = self.editable()
+        clean = normalise({**before, **changes}, today=now.date())
+        changed = diff(before, {name: clean[name] for name in EDITABLE_FIELDS})
+        if changed:
+            check_ownership([*_shares(p for p in others if p.id != self.id), (clean["role"], clean["ownership_pct"])])
+            for name in changed:
+                setattr(self, name, clean[name])
+            self.updated_at = now
+        return changed
+
+
+def _shares(persons: Iterable[Person]) -> list[tuple[str, float | None]]:
+    return [(p.role, p.ownership_pct) for p in persons]

@@ -16,9 +16,11 @@ AGGREGATING_TYPES = frozenset({"asm_producer", "cooperative", "trader", "exporte
 class RiskAssessment:
     level: str
     factors: tuple[str, ...]
+    table_version: int | None = None  # of the risk table the area risk was read from (None: no table yet)
 
 
-def assess(*, area_risk: str, actor_type: str, has_beneficial_owner: bool, has_valid_licence: bool) -> RiskAssessment:
+def assess(*, area_risk: str, actor_type: str, has_beneficial_owner: bool, has_valid_licence: bool,
+           table_version: int | None = None) -> RiskAssessment:
     """The rule, applied at approval:
 
     1. An actor in a conflict-affected or high-risk area (its country or region is listed in the risk table in
@@ -29,7 +31,7 @@ def assess(*, area_risk: str, actor_type: str, has_beneficial_owner: bool, has_v
        valid on the approval date; high is the ceiling.
     """
     if area_risk == "high":
-        return RiskAssessment(HIGH, ("high_risk_area",))
+        return RiskAssessment(HIGH, ("high_risk_area",), table_version)
     factors = ["aggregating_actor_type"] if actor_type in AGGREGATING_TYPES else []
     level = 1 if factors else 0
     if not has_beneficial_owner:
@@ -38,7 +40,7 @@ def assess(*, area_risk: str, actor_type: str, has_beneficial_owner: bool, has_v
     if not has_valid_licence:
         factors.append("no_valid_licence")
         level += 1
-    return RiskAssessment(LEVELS[min(level, 2)], tuple(factors))
+    return RiskAssessment(LEVELS[min(level, 2)], tuple(factors), table_version)
 
 
 def add_months(day: date, months: int) -> date:

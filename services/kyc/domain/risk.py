@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from libs.common.errors import Invalid
+from libs.common.events.kyc import RiskTableChanged
 from services.kyc.domain import geography
 
 
@@ -15,6 +17,13 @@ class AreaLevel(StrEnum):
 
 
 HIGH, STANDARD = "high", "standard"
+
+
+class AreaRisk(NamedTuple):
+    """Where a country or region stands in an organisation's table in force: "high" or "standard"."""
+
+    level: str
+    table_version: int | None  # None while the organisation has never set a table
 
 
 @dataclass(frozen=True, order=True)
@@ -41,6 +50,27 @@ class RiskTable:
     areas: list[RiskArea] = field(default_factory=list)
     created_at: datetime | None = None
     created_by: str | None = None
+
+    def replace(self, entries: list[RiskArea], *, org_id: str, by: str,
+                now: datetime) -> tuple[RiskTable, RiskTableChanged] | None:
+        """The next version holding exactly `entries`, or None when this version already holds them."""
+        proposed = risk_table(entries)
+        if is_unchanged(self.areas, proposed):
+            return None
+        table = RiskTable(version=(self.version or 0) + 1, areas=proposed, created_at=now, created_by=by)
+        # Keyed by the organisation, whose table versions only grow.
+        return table, RiskTableChanged(org_id=org_id, aggregate_version=table.version, table_version=table.version,
+                                       areas=[a.area for a in proposed])
+
+
+@dataclass(frozen=True)
+class RiskTableVersion:
+    """One version of the table as listed: its size, who set it and when."""
+
+    version: int
+    area_count: int
+    created_by: str
+    created_at: datetime
 
 
 def area_code(value: str) -> str:

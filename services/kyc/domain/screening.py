@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
-from uuid import UUID
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID, uuid4
 
 from libs.common.errors import Conflict, Invalid
-from services.kyc.screening.matcher import Subject
+from libs.common.events.kyc import HitConfirmed, HitDismissed
+from services.kyc.screening.matcher import Match, Subject
+
+if TYPE_CHECKING:
+    from services.kyc.domain.actors import Actor
 
 SUBJECT_TYPES = ("actor", "person")
 SNAPSHOT = "snapshot"  # a screening request for the changed entries of one list snapshot
@@ -99,3 +103,106 @@ def decide(hit: HitState, status: HitStatus, *, user_id: str, reason: str, now: 
     if not reason.strip():
         raise Invalid("a reason is required", code="reason_required")
     hit.status, hit.decided_by, hit.decided_at, hit.reason = status, user_id, now, reason.strip()
+
+
+@dataclass(frozen=True)
+class ScreeningGate:
+    """What screening says about approving (or reinstating) an actor: hits of it or its persons that are pending
+    review or confirmed, and screenings of them not yet run."""
+
+    blocking_hits: int
+    pending_screenings: int
+
+    def check_clear(self) -> None:
+        if self.blocking_hits > 0:
+            raise Conflict(f"{self.blocking_hits} screening hit(s) of this actor or its persons are open or confirmed",
+                           code="open_hits", hits=self.blocking_hits)
+        if self.pending_screenings > 0:
+            raise Conflict(f"{self.pending_screenings} screening(s) of this actor or its persons have not run yet",
+                           code="screening_pending", pending=self.pending_screenings)
+
+
+@dataclass
+class ScreeningRequest:
+    """Work for the screening job: one subject (actor or person) to screen against every current entry, or one
+    new snapshot (subject_type "snapshot") whose changed entries every subject of the organisation meets."""
+
+    org_id: str
+    subject_type: str
+    subject_id: UUID
+    requested_at: datetime
+    actor_id: UUID | None = None
+    status: str = "pending"
+    completed_at: datetime | None = None
+    hit_count: int | None = None
+    id: UUID = field(default_factory=uuid4)
+
+    @classmethod
+    def of_subject(cls, *, org_id: str, actor_id: UUID, subject_type: str, subject_id: UUID,
+                   now: datetime) -> ScreeningRequest:
+        if subject_type not in SUBJECT_TYPES:
+            raise ValueError(f"subject_type must be one of {SUBJECT_TYPES}, not {subject_type!r}")
+        return cls(org_id=org_id, actor_id=actor_id, subject_type=subject_type, subject_id=subject_id,
+                   requested_at=now)
+
+    def complete(self, *, hit_count: int, now: datetime) -> None:
+        self.status, self.completed_at, self.hit_count = "done", now, hit_count
+
+
+@dataclass
+class Hit:
+    """A possible match between a subject and a list entry, waiting for (or carrying) an analyst's decision."""
+
+    org_id: str
+    actor_id: UUID
+    subject_type: str
+    subject_id: UUID
+    subject_name: str
+    watchlist_id: UUID
+    entry_id: str
+    entry_fingerprint: str
+    subject_fingerprint: str
+    score: float
+    matched_name: str
+    created_at: datetime
+    explanation: list[str] = field(default_factory=list)
+    entry_removed: bool = False
+    status: str = HitStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    watchlist_name: str = ""  # of the list the entry is on, read with the hit
+    id: UUID = field(default_factory=uuid4)
+
+    @classmethod
+    def new(cls, subject: ScreenedSubject, key: tuple[UUID, str], match: Match, now: datetime, *,
+            entry_fingerprint: str) -> Hit:
+        """A hit raised by a match of `subject` with the entry `key` (watchlist id, entry id), pending review."""
+        hit = cls(org_id=subject.org_id, actor_id=subject.actor_id, subject_type=subject.subject_type,
+                  subject_id=subject.subject_id, subject_name="", watchlist_id=key[0], entry_id=key[1],
+                  entry_fingerprint=entry_fingerprint, subject_fingerprint=subject.fingerprint, score=0.0,
+                  matched_name="", created_at=now)
+        hit.refresh(match, entry_fingerprint=entry_fingerprint, subject_fingerprint=subject.fingerprint)
+        return hit
+
+    def refresh(self, match: Match, *, entry_fingerprint: str, subject_fingerprint: str) -> None:
+        """A pending hit found again takes the new score and explanation."""
+        self.score, self.matched_name, self.subject_name = match.score, match.matched_name[:500], \
+            match.subject_name[:300]
+        self.explanation, self.entry_removed = list(match.explanation), False
+        self.entry_fingerprint, self.subject_fingerprint = entry_fingerprint, subject_fingerprint
+
+    def confirm(self, *, actor: Actor, by: str, reason: str, now: datetime) -> HitConfirmed:
+        """A true match: the hit keeps blocking the actor's approval."""
+        decide(self, HitStatus.CONFIRMED, user_id=by, reason=reason, now=now)
+        return HitConfirmed(**self._told(actor), list_name=self.watchlist_name)
+
+    def dismiss(self, *, actor: Actor, by: str, reason: str, now: datetime) -> HitDismissed:
+        """A false positive: not raised again until the list entry or the subject changes."""
+        decide(self, HitStatus.DISMISSED, user_id=by, reason=reason, now=now)
+        return HitDismissed(**self._told(actor), list_name=self.watchlist_name)
+
+    def _told(self, actor: Actor) -> dict[str, object]:
+        return {**actor.event_fields(), "hit_id": self.id, "subject_type": self.subject_type,
+                "subject_id": self.subject_id, "entry_id": self.entry_id, "decided_by": self.decided_by,
+                "reason": self.reason or ""}

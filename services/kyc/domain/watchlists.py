@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
-from uuid import UUID
+from datetime import datetime
+from typing import Any, NamedTuple
+from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
+from libs.common.events.kyc import WatchlistCreated, WatchlistImported
 from services.kyc.screening.lists import ListEntry, MalformedList, parse_list
 
 _TUPLE_FIELDS = ("names", "birth_dates", "countries", "identifiers", "programs")
@@ -81,3 +83,68 @@ def split_key(key: str) -> tuple[UUID, str]:
 def stored_entry(watchlist_id: UUID, data: dict[str, Any]) -> ListEntry:
     """A stored entry under its index key, for the engine; fingerprints always come from the stored row."""
     return entry_from_data(data, entry_id=index_key(watchlist_id, data["entry_id"]))
+
+
+class EntryChange(NamedTuple):
+    """A stored entry as a snapshot left it, for an engine index catching up."""
+
+    entry_id: str
+    data: dict[str, Any]
+    removed: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One imported file: a new version only when at least one entry was added, changed or removed."""
+
+    id: UUID
+    org_id: str
+    watchlist_id: UUID
+    version: int
+    sha256: str
+    object_key: str
+    entry_count: int
+    added_count: int
+    changed_count: int
+    removed_count: int
+    imported_by: str
+    imported_at: datetime
+
+
+@dataclass
+class Watchlist:
+    """One organisation's list (UN, OFAC, OpenSanctions export, own list); `version` is the snapshot in force,
+    and the version of its events."""
+
+    id: UUID
+    org_id: str
+    name: str
+    format: str
+    created_by: str
+    created_at: datetime
+    source: str | None = None
+    version: int = 0
+    current: Snapshot | None = None  # the snapshot in force, when read with it
+
+    @classmethod
+    def create(cls, *, org_id: str, name: str, fmt: str, source: str | None, by: str,
+               now: datetime) -> tuple[Watchlist, WatchlistCreated]:
+        watchlist = cls(id=uuid4(), org_id=org_id, name=name, format=fmt, source=source, created_by=by,
+                        created_at=now)
+        return watchlist, WatchlistCreated(org_id=org_id, aggregate_version=watchlist.version,
+                                           watchlist_id=watchlist.id, name=name, format=fmt)
+
+    def import_snapshot(self, change: SnapshotDiff, *, sha256: str, object_key: str, entry_count: int, by: str,
+                        now: datetime) -> tuple[Snapshot, WatchlistImported]:
+        """The next snapshot is in force (the caller holds the list's lock, so versions only grow)."""
+        self.version += 1
+        snapshot = Snapshot(id=uuid4(), org_id=self.org_id, watchlist_id=self.id, version=self.version,
+                            sha256=sha256, object_key=object_key, entry_count=entry_count,
+                            added_count=len(change.added), changed_count=len(change.changed),
+                            removed_count=len(change.removed), imported_by=by, imported_at=now)
+        self.current = snapshot
+        return snapshot, WatchlistImported(
+            org_id=self.org_id, aggregate_version=self.version, watchlist_id=self.id, name=self.name,
+            format=self.format, snapshot_id=snapshot.id, snapshot_version=self.version, sha256=sha256,
+            entry_count=entry_count, added_count=snapshot.added_count, changed_count=snapshot.changed_count,
+            removed_count=snapshot.removed_count)

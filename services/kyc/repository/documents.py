@@ -1,4 +1,4 @@
-"""Queries of document metadata, and the checks that a document's links point into the caller's organisation."""
+"""Document metadata as stored; every read is scoped to the caller's organisation."""
 from __future__ import annotations
 
 from uuid import UUID
@@ -6,60 +6,51 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import upsert
 from libs.common.errors import NotFound
+from libs.common.pagination import Pagination, fetch_page
+from services.kyc.domain.documents import Document, Links
+from services.kyc.repository.rows import column_values, from_row
 from services.kyc.tables.register import DocumentRow
-from services.kyc.tables.sites import MineSiteRow, SiteInspectionRow
+
+Documents = DocumentRow.__table__
 
 
-async def get_document(db: AsyncSession, document_id: UUID, *, org_id: str) -> DocumentRow:
+async def get_document(db: AsyncSession, document_id: UUID, *, org_id: str) -> Document:
     """A document of the caller's organisation (raises NotFound otherwise)."""
-    row = await db.get(DocumentRow, document_id)
-    if row is None or row.org_id != org_id:
+    query = sa.select(Documents).where(Documents.c.id == document_id, Documents.c.org_id == org_id)
+    row = (await db.execute(query)).one_or_none()
+    if row is None:
         raise NotFound(f"document {document_id} not found", code="document_not_found")
-    return row
+    return from_row(Document, row)
 
 
-async def list_documents(db: AsyncSession, *, org_id: str, actor_id: UUID | None = None,
-                         licence_id: UUID | None = None, site_id: UUID | None = None, limit: int = 100,
-                         offset: int = 0) -> tuple[list[DocumentRow], int]:
-    conditions = [DocumentRow.org_id == org_id]
-    for column, value in ((DocumentRow.actor_id, actor_id), (DocumentRow.licence_id, licence_id),
-                          (DocumentRow.site_id, site_id)):
+async def list_documents(db: AsyncSession, *, org_id: str, linked_to: Links,
+                         page: Pagination) -> tuple[list[Document], int]:
+    """The organisation's documents filed under what `linked_to` names (its actor, licence and site links)."""
+    query = sa.select(Documents).where(Documents.c.org_id == org_id)
+    for column, value in ((Documents.c.actor_id, linked_to.actor_id), (Documents.c.licence_id, linked_to.licence_id),
+                          (Documents.c.site_id, linked_to.site_id)):
         if value is not None:
-            conditions.append(column == value)
-    total = (await db.execute(sa.select(sa.func.count()).select_from(DocumentRow).where(*conditions))).scalar_one()
-    query = (sa.select(DocumentRow).where(*conditions).order_by(DocumentRow.uploaded_at, DocumentRow.id)
-             .limit(limit).offset(offset))
-    return list((await db.execute(query)).scalars()), total
+            query = query.where(column == value)
+    rows, total = await fetch_page(db, query.order_by(Documents.c.uploaded_at, Documents.c.id), page)
+    return [from_row(Document, r) for r in rows], total
 
 
 async def list_document_ids(db: AsyncSession, *, actor_id: UUID) -> list[UUID]:
-    return list((await db.execute(sa.select(DocumentRow.id).where(DocumentRow.actor_id == actor_id))).scalars())
+    return list((await db.execute(sa.select(Documents.c.id).where(Documents.c.actor_id == actor_id))).scalars())
 
 
 async def document_ids_by_licence(db: AsyncSession, licence_ids: list[UUID]) -> dict[UUID, list[UUID]]:
     found: dict[UUID, list[UUID]] = {}
-    query = (sa.select(DocumentRow.licence_id, DocumentRow.id).where(DocumentRow.licence_id.in_(licence_ids))
-             .order_by(DocumentRow.uploaded_at, DocumentRow.id))
+    if not licence_ids:
+        return found
+    query = (sa.select(Documents.c.licence_id, Documents.c.id).where(Documents.c.licence_id.in_(licence_ids))
+             .order_by(Documents.c.uploaded_at, Documents.c.id))
     for licence_id, document_id in (await db.execute(query)).all():
         found.setdefault(licence_id, []).append(document_id)
     return found
 
 
-async def check_site(db: AsyncSession, site_id: UUID, *, org_id: str) -> None:
-    row = await db.get(MineSiteRow, site_id)
-    if row is None or row.org_id != org_id:
-        raise NotFound(f"mine site {site_id} not found", code="site_not_found")
-
-
-async def check_inspection(db: AsyncSession, inspection_id: UUID, *, org_id: str,
-                           site_id: UUID | None) -> UUID:
-    """The inspection's site id, after checking it is the caller's (and of `site_id`, when given)."""
-    row = await db.get(SiteInspectionRow, inspection_id)
-    if row is None or row.org_id != org_id or (site_id is not None and row.site_id != site_id):
-        raise NotFound(f"inspection {inspection_id} not found", code="inspection_not_found")
-    return row.site_id
-
-
-def save_document(db: AsyncSession, row: DocumentRow) -> None:
-    db.add(row)
+async def save_document(db: AsyncSession, document: Document) -> None:
+    await upsert(db, Documents, column_values(document, Documents), keys=["id"])

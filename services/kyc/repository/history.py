@@ -1,4 +1,4 @@
-"""Queries of the audit trail."""
+"""The audit trail as stored."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,19 +7,34 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.pagination import Pagination, fetch_page
+from services.kyc.domain.history import AuditEntry
+from services.kyc.repository.rows import from_row
 from services.kyc.tables.register import AuditEntryRow
 
+Entries = AuditEntryRow.__table__
 
-def save_entry(db: AsyncSession, row: AuditEntryRow) -> None:
-    db.add(row)
+
+def save_entry(db: AsyncSession, entry: AuditEntry) -> None:
+    """Staged in the caller's transaction and written with its commit (an entry is never read before)."""
+    db.add(AuditEntryRow(**vars(entry)))
 
 
 async def list_actor_entries(db: AsyncSession, *, org_id: str, actor_id: UUID, entity_ids: Sequence[str],
-                             limit: int, offset: int) -> tuple[list[AuditEntryRow], int]:
+                             page: Pagination) -> tuple[list[AuditEntry], int]:
     """Entries filed under the actor, plus those of its parts recorded without an actor id."""
-    conditions = [AuditEntryRow.org_id == org_id,
-                  sa.or_(AuditEntryRow.actor_id == actor_id, AuditEntryRow.entity_id.in_(list(entity_ids)))]
-    total = (await db.execute(sa.select(sa.func.count()).select_from(AuditEntryRow).where(*conditions))).scalar_one()
-    query = (sa.select(AuditEntryRow).where(*conditions).order_by(AuditEntryRow.at, AuditEntryRow.id)
-             .limit(limit).offset(offset))
-    return list((await db.execute(query)).scalars()), total
+    query = sa.select(Entries).where(Entries.c.org_id == org_id, sa.or_(
+        Entries.c.actor_id == actor_id, Entries.c.entity_id.in_(list(entity_ids))))
+    return await _page(db, query, page)
+
+
+async def list_entity_entries(db: AsyncSession, *, org_id: str, entity_type: str, entity_id: UUID,
+                              page: Pagination) -> tuple[list[AuditEntry], int]:
+    query = sa.select(Entries).where(Entries.c.org_id == org_id, Entries.c.entity_type == entity_type,
+                                     Entries.c.entity_id == str(entity_id))
+    return await _page(db, query, page)
+
+
+async def _page(db: AsyncSession, query: sa.Select, page: Pagination) -> tuple[list[AuditEntry], int]:
+    rows, total = await fetch_page(db, query.order_by(Entries.c.at, Entries.c.id), page)
+    return [from_row(AuditEntry, r) for r in rows], total

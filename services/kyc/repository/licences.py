@@ -1,4 +1,4 @@
-"""Queries of licences and permits, including the expiry scans of the scheduled job."""
+"""Licences and permits as stored, including the expiry scans of the scheduled job."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,80 +8,85 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import upsert
 from libs.common.errors import Conflict, NotFound
-from services.kyc.tables.register import ActorRow, LicenceRow
+from libs.common.pagination import Pagination, fetch_page
+from services.kyc.domain.licences import Licence
+from services.kyc.repository.rows import column_values, from_row, unique_violation
+from services.kyc.tables.register import LicenceRow
+
+Licences = LicenceRow.__table__
 
 
-async def get_licence(db: AsyncSession, licence_id: UUID, *, org_id: str, for_update: bool = False) -> LicenceRow:
-    query = sa.select(LicenceRow).where(LicenceRow.id == licence_id, LicenceRow.org_id == org_id)
+async def get_licence(db: AsyncSession, licence_id: UUID, *, org_id: str, for_update: bool = False) -> Licence:
+    """A licence of the caller's register; `for_update` holds it against the expiry job until the transaction ends."""
+    query = sa.select(Licences).where(Licences.c.id == licence_id, Licences.c.org_id == org_id)
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    row = (await db.execute(query)).scalar_one_or_none()
+        query = query.with_for_update(key_share=True)
+    row = (await db.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"licence {licence_id} not found", code="licence_not_found")
-    return row
+    return from_row(Licence, row)
 
 
-async def list_licences(db: AsyncSession, *, actor_id: UUID) -> list[LicenceRow]:
-    query = sa.select(LicenceRow).where(LicenceRow.actor_id == actor_id).order_by(LicenceRow.valid_to, LicenceRow.id)
-    return list((await db.execute(query)).scalars())
+async def find_licence(db: AsyncSession, licence_id: UUID) -> Licence | None:
+    """Any organisation's licence: for reads that check visibility through its actor (shares)."""
+    row = (await db.execute(sa.select(Licences).where(Licences.c.id == licence_id))).one_or_none()
+    return None if row is None else from_row(Licence, row)
+
+
+async def list_licences(db: AsyncSession, *, actor_id: UUID) -> list[Licence]:
+    query = (sa.select(Licences).where(Licences.c.actor_id == actor_id)
+             .order_by(Licences.c.valid_to, Licences.c.id))
+    return [from_row(Licence, r) for r in (await db.execute(query)).all()]
 
 
 async def list_org_licences(db: AsyncSession, *, org_id: str, licence_type: str | None, valid_to_before: date | None,
-                            limit: int, offset: int) -> tuple[list[LicenceRow], int]:
-    conditions = [LicenceRow.org_id == org_id]
+                            page: Pagination) -> tuple[list[Licence], int]:
+    query = sa.select(Licences).where(Licences.c.org_id == org_id)
     if licence_type:
-        conditions.append(LicenceRow.licence_type == licence_type)
+        query = query.where(Licences.c.licence_type == licence_type)
     if valid_to_before:
-        conditions.append(LicenceRow.valid_to < valid_to_before)
-    total = (await db.execute(sa.select(sa.func.count()).select_from(LicenceRow).where(*conditions))).scalar_one()
-    query = (sa.select(LicenceRow).where(*conditions).order_by(LicenceRow.valid_to, LicenceRow.id)
-             .limit(limit).offset(offset))
-    return list((await db.execute(query)).scalars()), total
+        query = query.where(Licences.c.valid_to < valid_to_before)
+    rows, total = await fetch_page(db, query.order_by(Licences.c.valid_to, Licences.c.id), page)
+    return [from_row(Licence, r) for r in rows], total
 
 
 async def list_licence_ids(db: AsyncSession, *, actor_id: UUID) -> list[UUID]:
-    return list((await db.execute(sa.select(LicenceRow.id).where(LicenceRow.actor_id == actor_id))).scalars())
+    return list((await db.execute(sa.select(Licences.c.id).where(Licences.c.actor_id == actor_id))).scalars())
 
 
-async def save_licence(db: AsyncSession, row: LicenceRow) -> None:
+async def save_licence(db: AsyncSession, licence: Licence) -> None:
     try:
-        async with db.begin_nested():
-            db.add(row)
-            await db.flush()
+        await upsert(db, Licences, column_values(licence, Licences), keys=["id"])
     except IntegrityError as exc:
-        if any(name in str(exc.orig) for name in ("uq_licence_number", "licence.number")):
-            raise Conflict(f"this actor already has a {row.licence_type} numbered {row.number}",
+        if unique_violation(exc) == "uq_licence_number":
+            raise Conflict(f"this actor already has a {licence.licence_type} numbered {licence.number}",
                            code="duplicate_licence") from exc
         raise
 
 
 def _claim(query: sa.Select, limit: int) -> sa.Select:
     # Rows another transaction holds are left for the next run; each row is marked when it is announced.
-    return query.order_by(LicenceRow.valid_to, LicenceRow.id).limit(limit).with_for_update(skip_locked=True)
+    return query.order_by(Licences.c.valid_to, Licences.c.id).limit(limit).with_for_update(skip_locked=True,
+                                                                                            key_share=True)
 
 
-async def claim_expiring(db: AsyncSession, *, today: date, cutoff: date, limit: int) -> list[LicenceRow]:
+async def claim_expiring(db: AsyncSession, *, today: date, cutoff: date, limit: int) -> list[Licence]:
     """Licences whose last valid day is between today and `cutoff`, not yet announced as expiring."""
-    query = sa.select(LicenceRow).where(LicenceRow.valid_to >= today, LicenceRow.valid_to <= cutoff,
-                                        LicenceRow.expiring_notified_at.is_(None))
-    return list((await db.execute(_claim(query, limit))).scalars())
+    query = sa.select(Licences).where(Licences.c.valid_to >= today, Licences.c.valid_to <= cutoff,
+                                      Licences.c.expiring_notified_at.is_(None))
+    return [from_row(Licence, r) for r in (await db.execute(_claim(query, limit))).all()]
 
 
-async def claim_expired(db: AsyncSession, *, today: date, limit: int) -> list[LicenceRow]:
+async def claim_expired(db: AsyncSession, *, today: date, limit: int) -> list[Licence]:
     """Licences whose last valid day has passed, not yet announced as expired."""
-    query = sa.select(LicenceRow).where(LicenceRow.valid_to < today, LicenceRow.expired_notified_at.is_(None))
-    return list((await db.execute(_claim(query, limit))).scalars())
+    query = sa.select(Licences).where(Licences.c.valid_to < today, Licences.c.expired_notified_at.is_(None))
+    return [from_row(Licence, r) for r in (await db.execute(_claim(query, limit))).all()]
 
 
 async def valid_licence_exists(db: AsyncSession, *, actor_id: UUID, on: date) -> bool:
-    query = sa.select(LicenceRow.id).where(
-        LicenceRow.actor_id == actor_id, LicenceRow.valid_from <= on,
-        sa.or_(LicenceRow.valid_to.is_(None), LicenceRow.valid_to >= on)).limit(1)
+    query = sa.select(Licences.c.id).where(
+        Licences.c.actor_id == actor_id, Licences.c.valid_from <= on,
+        sa.or_(Licences.c.valid_to.is_(None), Licences.c.valid_to >= on)).limit(1)
     return (await db.execute(query)).first() is not None
-
-
-async def actor_of(db: AsyncSession, licence: LicenceRow) -> ActorRow:
-    actor = await db.get(ActorRow, licence.actor_id)
-    assert actor is not None  # the foreign key guarantees it
-    return actor

@@ -1,4 +1,4 @@
-"""Queries of watchlists, their snapshots and current entries; reads are scoped to the caller's organisation."""
+"""Watchlists, their snapshots and current entries as stored; reads are scoped to the caller's organisation."""
 from __future__ import annotations
 
 import asyncio
@@ -8,10 +8,20 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.errors import NotFound
+from libs.common.db import insert, upsert
+from libs.common.errors import Conflict, NotFound
+from libs.common.pagination import Pagination, fetch_page
+from services.kyc.domain.watchlists import (
+    EntryChange,
+    Snapshot,
+    SnapshotDiff,
+    Watchlist,
+    entry_data,
+)
+from services.kyc.repository.rows import column_values, from_row, unique_violation
 from services.kyc.tables.screening import (
     ScreeningHitRow,
     WatchlistEntryRow,
@@ -19,69 +29,76 @@ from services.kyc.tables.screening import (
     WatchlistSnapshotRow,
 )
 
-Entries = WatchlistEntryRow.__table__
+Watchlists, Snapshots = WatchlistRow.__table__, WatchlistSnapshotRow.__table__
+Entries, Hits = WatchlistEntryRow.__table__, ScreeningHitRow.__table__
 CHUNK = 5000  # rows per statement: bounded parameter counts on every backend
 UPDATED = ("fingerprint", "data", "changed_version", "removed")
 
 
-async def get_watchlist(db: AsyncSession, watchlist_id: UUID, *, org_id: str,
-                        for_update: bool = False) -> WatchlistRow:
-    """A list of the caller's organisation; `for_update` serialises imports into the same list."""
-    query = sa.select(WatchlistRow).where(WatchlistRow.id == watchlist_id, WatchlistRow.org_id == org_id)
+async def get_watchlist(db: AsyncSession, watchlist_id: UUID, *, org_id: str, for_update: bool = False,
+                        with_current: bool = False) -> Watchlist:
+    """A list of the caller's organisation; `for_update` serialises imports into the same list, `with_current`
+    reads the snapshot in force with it."""
+    query = sa.select(Watchlists).where(Watchlists.c.id == watchlist_id, Watchlists.c.org_id == org_id)
     if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    row = (await db.execute(query)).scalar_one_or_none()
+        query = query.with_for_update()
+    row = (await db.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"watchlist {watchlist_id} not found", code="watchlist_not_found")
-    return row
+    watchlist = from_row(Watchlist, row)
+    if with_current:
+        watchlist.current = await find_snapshot(db, watchlist.id, watchlist.version)
+    return watchlist
 
 
-async def find_watchlist_by_name(db: AsyncSession, name: str, *, org_id: str) -> WatchlistRow | None:
-    query = sa.select(WatchlistRow).where(WatchlistRow.org_id == org_id, WatchlistRow.name == name)
-    return (await db.execute(query)).scalar_one_or_none()
-
-
-async def list_watchlists(db: AsyncSession, *, org_id: str) -> list[WatchlistRow]:
-    query = sa.select(WatchlistRow).where(WatchlistRow.org_id == org_id).order_by(WatchlistRow.name)
-    return list((await db.execute(query)).scalars())
+async def list_watchlists(db: AsyncSession, *, org_id: str) -> list[Watchlist]:
+    query = sa.select(Watchlists).where(Watchlists.c.org_id == org_id).order_by(Watchlists.c.name)
+    return [from_row(Watchlist, r) for r in (await db.execute(query)).all()]
 
 
 async def list_versions(db: AsyncSession, *, org_id: str) -> dict[UUID, int]:
     """{watchlist id: version in force} of an organisation's lists."""
-    query = sa.select(WatchlistRow.id, WatchlistRow.version).where(WatchlistRow.org_id == org_id)
+    query = sa.select(Watchlists.c.id, Watchlists.c.version).where(Watchlists.c.org_id == org_id)
     return {r.id: r.version for r in (await db.execute(query)).all()}
 
 
-def save_watchlist(db: AsyncSession, row: WatchlistRow) -> None:
-    db.add(row)
+async def save_watchlist(db: AsyncSession, watchlist: Watchlist) -> None:
+    try:
+        await upsert(db, Watchlists, column_values(watchlist, Watchlists), keys=["id"])
+    except IntegrityError as exc:
+        if unique_violation(exc) == "uq_watchlist_org_name":
+            raise Conflict(f"a watchlist named {watchlist.name!r} exists already", code="duplicate_watchlist") from exc
+        raise
 
 
-async def find_snapshot(db: AsyncSession, watchlist_id: UUID, version: int) -> WatchlistSnapshotRow | None:
-    query = sa.select(WatchlistSnapshotRow).where(WatchlistSnapshotRow.watchlist_id == watchlist_id,
-                                                  WatchlistSnapshotRow.version == version)
-    return (await db.execute(query)).scalar_one_or_none()
+async def find_snapshot(db: AsyncSession, watchlist_id: UUID, version: int) -> Snapshot | None:
+    query = sa.select(Snapshots).where(Snapshots.c.watchlist_id == watchlist_id, Snapshots.c.version == version)
+    row = (await db.execute(query)).one_or_none()
+    return None if row is None else from_row(Snapshot, row)
 
 
-async def list_snapshots(db: AsyncSession, watchlist_id: UUID, *, limit: int,
-                         offset: int) -> tuple[list[WatchlistSnapshotRow], int]:
-    condition = WatchlistSnapshotRow.watchlist_id == watchlist_id
-    total = (await db.execute(sa.select(sa.func.count()).select_from(WatchlistSnapshotRow)
-                              .where(condition))).scalar_one()
-    query = (sa.select(WatchlistSnapshotRow).where(condition).order_by(WatchlistSnapshotRow.version.desc())
-             .limit(limit).offset(offset))
-    return list((await db.execute(query)).scalars()), total
+async def find_snapshot_by_id(db: AsyncSession, snapshot_id: UUID) -> Snapshot | None:
+    row = (await db.execute(sa.select(Snapshots).where(Snapshots.c.id == snapshot_id))).one_or_none()
+    return None if row is None else from_row(Snapshot, row)
+
+
+async def list_snapshots(db: AsyncSession, watchlist_id: UUID, *, page: Pagination) -> tuple[list[Snapshot], int]:
+    query = (sa.select(Snapshots).where(Snapshots.c.watchlist_id == watchlist_id)
+             .order_by(Snapshots.c.version.desc()))
+    rows, total = await fetch_page(db, query, page)
+    return [from_row(Snapshot, r) for r in rows], total
 
 
 async def current_snapshot_ids(db: AsyncSession, *, org_id: str) -> list[UUID]:
     """The snapshot in force of each of an organisation's lists."""
-    query = (sa.select(WatchlistSnapshotRow.id).join(WatchlistRow, sa.and_(
-        WatchlistRow.id == WatchlistSnapshotRow.watchlist_id, WatchlistRow.version == WatchlistSnapshotRow.version))
-        .where(WatchlistRow.org_id == org_id).order_by(WatchlistSnapshotRow.id))
+    query = (sa.select(Snapshots.c.id).join(Watchlists, sa.and_(
+        Watchlists.c.id == Snapshots.c.watchlist_id, Watchlists.c.version == Snapshots.c.version))
+        .where(Watchlists.c.org_id == org_id).order_by(Snapshots.c.id))
     return list((await db.execute(query)).scalars())
 
 
-def save_snapshot(db: AsyncSession, row: WatchlistSnapshotRow) -> None:
-    db.add(row)
+async def save_snapshot(db: AsyncSession, snapshot: Snapshot) -> None:
+    await db.execute(sa.insert(Snapshots).values(**column_values(snapshot, Snapshots)))
 
 
 async def current_fingerprints(db: AsyncSession, watchlist_id: UUID) -> dict[str, str]:
@@ -90,7 +107,21 @@ async def current_fingerprints(db: AsyncSession, watchlist_id: UUID) -> dict[str
     return {r.entry_id: r.fingerprint for r in (await db.execute(query)).all()}
 
 
-async def upsert_entries(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def save_entries(db: AsyncSession, watchlist: Watchlist, change: SnapshotDiff) -> None:
+    """What the snapshot in force (the list's version) added, changed and no longer lists."""
+    rows = await asyncio.to_thread(_entry_rows, watchlist, change)
+    await _upsert_entries(db, rows)
+    await _mark_removed(db, watchlist.id, change.removed, version=watchlist.version)
+
+
+def _entry_rows(watchlist: Watchlist, change: SnapshotDiff) -> list[dict[str, Any]]:
+    return [{"watchlist_id": watchlist.id, "entry_id": e.entry_id, "org_id": watchlist.org_id,
+             "fingerprint": change.fingerprints[e.entry_id], "data": entry_data(e),
+             "first_seen_version": watchlist.version, "changed_version": watchlist.version, "removed": False}
+            for e in (*change.added, *change.changed)]
+
+
+async def _upsert_entries(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new entries, or overwrite changed (or re-listed) ones; first_seen_version is kept."""
     if not rows:
         return
@@ -98,7 +129,7 @@ async def upsert_entries(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> No
         await _copy_upsert(db, rows)
         return
     for start in range(0, len(rows), CHUNK):
-        statement = sqlite.insert(Entries)
+        statement = insert(db.bind.dialect.name, Entries)
         statement = statement.on_conflict_do_update(
             index_elements=[Entries.c.watchlist_id, Entries.c.entry_id],
             set_={c: statement.excluded[c] for c in UPDATED})
@@ -120,23 +151,22 @@ async def _copy_upsert(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None
     await db.execute(sa.text("DROP TABLE incoming_entry"))
 
 
-async def mark_removed(db: AsyncSession, watchlist_id: UUID, entry_ids: Sequence[str], *, version: int) -> None:
+async def _mark_removed(db: AsyncSession, watchlist_id: UUID, entry_ids: Sequence[str], *, version: int) -> None:
     for ids in _chunks(entry_ids):
         await db.execute(sa.update(Entries).where(Entries.c.watchlist_id == watchlist_id,
                                                   Entries.c.entry_id.in_(ids))
                          .values(removed=True, changed_version=version))
-        await db.execute(sa.update(ScreeningHitRow).where(ScreeningHitRow.watchlist_id == watchlist_id,
-                                                          ScreeningHitRow.entry_id.in_(ids))
+        await db.execute(sa.update(Hits).where(Hits.c.watchlist_id == watchlist_id, Hits.c.entry_id.in_(ids))
                          .values(entry_removed=True))
 
 
-async def entries_changed_after(db: AsyncSession, watchlist_id: UUID, version: int) -> list[sa.Row]:
-    """Rows added, changed or removed by snapshots newer than `version` (all live rows when version is 0)."""
+async def entries_changed_after(db: AsyncSession, watchlist_id: UUID, version: int) -> list[EntryChange]:
+    """Entries added, changed or removed by snapshots newer than `version` (all live ones when version is 0)."""
     query = sa.select(Entries.c.entry_id, Entries.c.data, Entries.c.removed).where(
         Entries.c.watchlist_id == watchlist_id, Entries.c.changed_version > version)
     if version == 0:
         query = query.where(Entries.c.removed.is_(False))
-    return list((await db.execute(query)).all())
+    return [EntryChange(*r) for r in (await db.execute(query)).all()]
 
 
 def _changed_in(watchlist_id: UUID, version: int) -> sa.ColumnElement[bool]:
@@ -150,10 +180,10 @@ async def entry_ids_changed_in(db: AsyncSession, watchlist_id: UUID, version: in
     return list((await db.execute(query)).scalars())
 
 
-async def entries_changed_in(db: AsyncSession, watchlist_id: UUID, version: int) -> list[sa.Row]:
+async def entries_changed_in(db: AsyncSession, watchlist_id: UUID, version: int) -> list[EntryChange]:
     """The same entries with their data."""
-    query = sa.select(Entries.c.entry_id, Entries.c.data).where(_changed_in(watchlist_id, version))
-    return list((await db.execute(query)).all())
+    query = sa.select(Entries.c.entry_id, Entries.c.data, Entries.c.removed).where(_changed_in(watchlist_id, version))
+    return [EntryChange(*r) for r in (await db.execute(query)).all()]
 
 
 async def entry_fingerprints(db: AsyncSession, keys: Iterable[tuple[UUID, str]]) -> dict[tuple[UUID, str], str]:

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
-from services.kyc.tables.register import ActorRow
 from libs.common.schemas import Page
+from services.kyc.domain.actors import Actor
+from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
 
 ActorType = Literal["asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter",
                     "smelter_refiner"]
@@ -120,8 +120,8 @@ class ActorRead(BaseModel):
     version: int
 
     @classmethod
-    def from_row(cls, row: ActorRow) -> ActorRead:
-        return cls.model_validate(row, from_attributes=True)
+    def from_domain(cls, actor: Actor) -> ActorRead:
+        return cls.model_validate(actor, from_attributes=True)
 
 
 ActorPage = Page[ActorRead]

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from services.kyc.tables.register import DocumentRow
 from libs.common.schemas import Page
+from services.kyc.domain.documents import Document
 
 DocType = Literal["registration_certificate", "tax_certificate", "licence", "identity_document",
                   "ownership_declaration", "inspection_report", "site_photo", "contract", "other"]
@@ -30,8 +30,8 @@ class DocumentRead(BaseModel):
     inspection_id: UUID | None
 
     @classmethod
-    def from_row(cls, row: DocumentRow) -> DocumentRead:
-        return cls.model_validate(row, from_attributes=True)
+    def from_domain(cls, document: Document) -> DocumentRead:
+        return cls.model_validate(document, from_attributes=True)
 
 
 DocumentPage = Page[DocumentRead]

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from services.kyc.tables.register import AuditEntryRow
 from libs.common.schemas import Page
+from services.kyc.domain.history import AuditEntry
 
 
 class HistoryEntryRead(BaseModel):
@@ -21,8 +21,8 @@ class HistoryEntryRead(BaseModel):
     changes: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: AuditEntryRow) -> HistoryEntryRead:
-        return cls.model_validate(row, from_attributes=True)
+    def from_domain(cls, entry: AuditEntry) -> HistoryEntryRead:
+        return cls.model_validate(entry, from_attributes=True)
 
 
 HistoryPage = Page[HistoryEntryRead]

@@ -7,10 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.kyc.domain import licences
-from services.kyc.schemas.text import Name, Short
-from services.kyc.tables.register import LicenceRow
 from libs.common.schemas import Page
+from services.kyc.domain.licences import Licence
+from services.kyc.schemas.text import Name, Short
 
 LicenceType = Literal["mining_title", "environmental_licence", "trader_card", "export_licence", "processing_licence",
                       "transport_permit", "other"]
@@ -61,11 +60,10 @@ class LicenceRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: LicenceRow, *, today: date, document_ids: list[UUID] | None = None) -> LicenceRead:
-        return cls(**{f: getattr(row, f) for f in (
+    def from_domain(cls, licence: Licence, *, today: date) -> LicenceRead:
+        return cls(**{f: getattr(licence, f) for f in (
             "id", "actor_id", "licence_type", "issuer", "number", "valid_from", "valid_to", "expiring_notified_at",
-            "expired_notified_at", "created_at", "updated_at")},
-            state=licences.state(row.valid_from, row.valid_to, today), document_ids=document_ids or [])
+            "expired_notified_at", "created_at", "updated_at", "document_ids")}, state=licence.validity(today))
 
 
 LicencePage = Page[LicenceRead]

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.kyc.domain.persons import Person
 from services.kyc.schemas.text import CountryCode, Name, Short
-from services.kyc.tables.register import PersonRow
 
 PersonType = Literal["natural", "legal"]
 Role = Literal["beneficial_owner", "shareholder", "director", "manager", "legal_representative", "key_person",
@@ -65,5 +65,5 @@ class PersonRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: PersonRow) -> PersonRead:
-        return cls.model_validate(row, from_attributes=True)
+    def from_domain(cls, person: Person) -> PersonRead:
+        return cls.model_validate(person, from_attributes=True)

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.kyc.domain.risk import AreaLevel, RiskArea, RiskTable
+from services.kyc.domain.risk import AreaLevel, RiskArea, RiskTable, RiskTableVersion
 from services.kyc.schemas.text import NO_CONTROL, text
-from services.kyc.tables.sites import RiskTableRow
 
 MAX_AREAS = 5000
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=NO_CONTROL)]
@@ -55,5 +54,5 @@ class RiskTableVersionRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: RiskTableRow) -> RiskTableVersionRead:
-        return cls.model_validate(row)
+    def from_domain(cls, version: RiskTableVersion) -> RiskTableVersionRead:
+        return cls.model_validate(version)

@@ -6,9 +6,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.kyc.schemas.text import Reason
-from services.kyc.tables.screening import ScreeningHitRow, WatchlistRow
 from libs.common.schemas import Page
+from services.kyc.domain.screening import Hit
+from services.kyc.schemas.text import Reason
 
 
 class DecideHit(BaseModel):
@@ -35,9 +35,8 @@ class HitRead(BaseModel):
     reason: str | None
 
     @classmethod
-    def from_row(cls, hit: ScreeningHitRow, watchlist: WatchlistRow) -> HitRead:
-        fields = {name: getattr(hit, name) for name in cls.model_fields if name != "watchlist_name"}
-        return cls(**fields, watchlist_name=watchlist.name)
+    def from_domain(cls, hit: Hit) -> HitRead:
+        return cls.model_validate(hit, from_attributes=True)
 
 
 HitPage = Page[HitRead]

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from services.kyc.domain.actors import Share
 from services.kyc.schemas.text import OrgId
-from services.kyc.tables.register import ActorShareRow
 
 
 class ShareActor(BaseModel):
@@ -23,6 +23,6 @@ class ShareRead(BaseModel):
     granted_at: datetime
 
     @classmethod
-    def from_row(cls, row: ActorShareRow) -> ShareRead:
-        return cls(actor_id=row.actor_id, org_id=row.grantee_org_id, granted_by=row.granted_by,
-                   granted_at=row.granted_at)
+    def from_domain(cls, share: Share) -> ShareRead:
+        return cls(actor_id=share.actor_id, org_id=share.grantee_org_id, granted_by=share.granted_by,
+                   granted_at=share.granted_at)

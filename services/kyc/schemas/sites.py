@@ -7,11 +7,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from services.kyc.domain import sites as domain
-from services.kyc.domain.sites import MineSite
-from services.kyc.schemas.text import NO_CONTROL, HsCode, text
-from services.kyc.tables.sites import SiteInspectionRow, SiteStatusChangeRow
 from libs.common.schemas import Page
+from services.kyc.domain import sites as domain
+from services.kyc.domain.sites import Inspection, MineSite, StatusChange
+from services.kyc.schemas.text import NO_CONTROL, HsCode, text
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_CONTROL)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL)]
@@ -134,8 +133,8 @@ class InspectionRead(BaseModel):
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: SiteInspectionRow) -> InspectionRead:
-        return cls.model_validate(row)
+    def from_domain(cls, inspection: Inspection) -> InspectionRead:
+        return cls.model_validate(inspection)
 
 
 class StatusChangeRead(BaseModel):
@@ -152,5 +151,8 @@ class StatusChangeRead(BaseModel):
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: SiteStatusChangeRow) -> StatusChangeRead:
-        return cls.model_validate(row)
+    def from_domain(cls, change: StatusChange) -> StatusChangeRead:
+        return cls(previous_status=change.previous, status=change.status, reason=change.reason,
+                   effective_date=change.on, inspection_id=change.inspection_id, area_risk=change.area_risk,
+                   risk_table_version=change.risk_table_version, changed_by=change.changed_by,
+                   recorded_at=change.recorded_at)

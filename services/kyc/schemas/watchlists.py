@@ -7,9 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.kyc.schemas.text import Name, text
-from services.kyc.tables.screening import WatchlistRow, WatchlistSnapshotRow
 from libs.common.schemas import Page
+from services.kyc.domain.watchlists import Snapshot, Watchlist
+from services.kyc.schemas.text import Name, text
 
 ListFormat = Literal["un_xml", "ofac_xml", "ofac_csv", "ftm_jsonl", "csv"]
 
@@ -34,8 +34,8 @@ class SnapshotRead(BaseModel):
     imported_at: datetime
 
     @classmethod
-    def from_row(cls, row: WatchlistSnapshotRow) -> SnapshotRead:
-        return cls.model_validate(row, from_attributes=True)
+    def from_domain(cls, snapshot: Snapshot) -> SnapshotRead:
+        return cls.model_validate(snapshot, from_attributes=True)
 
 
 SnapshotPage = Page[SnapshotRead]
@@ -52,6 +52,7 @@ class WatchlistRead(BaseModel):
     current_snapshot: SnapshotRead | None = None
 
     @classmethod
-    def from_row(cls, row: WatchlistRow, snapshot: WatchlistSnapshotRow | None = None) -> WatchlistRead:
-        read = cls.model_validate(row, from_attributes=True)
-        return read.model_copy(update={"current_snapshot": SnapshotRead.from_row(snapshot) if snapshot else None})
+    def from_domain(cls, watchlist: Watchlist) -> WatchlistRead:
+        read = cls.model_validate(watchlist, from_attributes=True)
+        current = SnapshotRead.from_domain(watchlist.current) if watchlist.current else None
+        return read.model_copy(update={"current_snapshot": current})

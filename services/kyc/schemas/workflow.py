@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.common.schemas import Page
 from services.kyc.schemas.actors import ActorRead
 from services.kyc.schemas.text import Reason
-from libs.common.schemas import Page
 
 
 class Transition(BaseModel):

@@ -1,74 +1,98 @@
-"""Licences and permits: recorded under an actor, renewed, and announced once as expiring and once as expired."""
+"""Licences and permits: recorded under an actor, renewed, read (by the owner and grantees), and announced once as
+expiring and once as expired."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
-from libs.common.errors import Conflict
+from libs.common.errors import NotFound
 from libs.common.events.kyc import ActorUpdated, LicenceExpired, LicenceExpiring
-from services.kyc.domain import licences
-from services.kyc.domain.history import created, diff, snapshot
+from libs.common.pagination import Pagination
+from services.kyc.domain import licences as rules
+from services.kyc.domain.actors import Actor
+from services.kyc.domain.history import SYSTEM, created, diff
+from services.kyc.domain.licences import Licence
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import documents as document_repository
 from services.kyc.repository import licences as repository
-from services.kyc.tables.register import LicenceRow
 from services.kyc.use_cases import announce, history
+from services.kyc.use_cases.actors import actor_for_change
 
 BATCH = 5000
 
 
-async def add_licence(db: AsyncSession, actor_id: UUID, values: dict[str, Any], *, principal: Principal,
-                      document_id: UUID | None = None) -> LicenceRow:
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
-    clean = licences.normalise(values)
-    now = utcnow()
-    row = LicenceRow(id=uuid4(), org_id=actor.org_id, actor_id=actor.id, created_at=now, updated_at=now,
-                     **{field: clean.get(field) for field in licences.EDITABLE_FIELDS})
-    await repository.save_licence(db, row)
-    changes = created(snapshot(row, licences.EDITABLE_FIELDS))
-    if document_id is not None:
-        await _attach_document(db, row, document_id, principal=principal)
-        changes["document_id"] = {"before": None, "after": str(document_id)}
-    await _recorded(db, row, action="added", changes=changes, principal=principal)
-    return row
+async def add_licence(db: AsyncSession, principal: Principal, actor_id: UUID, *, values: dict[str, Any],
+                      document_id: UUID | None = None) -> Licence:
+    actor = await actor_for_change(db, principal, actor_id)
+    document = (await document_repository.get_document(db, document_id, org_id=principal.org_id)
+                if document_id is not None else None)
+    licence, event = actor.add_licence(values, document=document, by=principal.user_id, now=utcnow())
+    await repository.save_licence(db, licence)  # the same number twice for one actor: 409 duplicate_licence
+    changes = created(licence.editable())
+    if document is not None:
+        await document_repository.save_document(db, document)
+        history.record(db, org_id=licence.org_id, user_id=principal.user_id, entity_type="document",
+                       entity_id=document.id, action="linked", actor_id=licence.actor_id,
+                       changes={"licence_id": {"before": None, "after": str(licence.id)}})
+        changes["document_id"] = {"before": None, "after": str(document.id)}
+    await _changed(db, principal, actor, licence, event, action="added", changes=changes)
+    return await _with_documents_of(db, principal, licence)
 
 
-async def update_licence(db: AsyncSession, licence_id: UUID, changes: dict[str, Any], *,
-                         principal: Principal) -> LicenceRow:
-    # Locked: the expiry job must not mark the old end date as announced after we reset the marks.
-    row = await repository.get_licence(db, licence_id, org_id=principal.org_id, for_update=True)
-    before = snapshot(row, licences.EDITABLE_FIELDS)
-    clean = licences.normalise({**before, **changes})
-    changed = diff(before, {field: clean[field] for field in licences.EDITABLE_FIELDS})
-    if not changed:
-        return row
-    for field in changed:
-        setattr(row, field, clean[field])
-    if "valid_to" in changed:  # a renewed licence is announced again for its new end date
-        row.expiring_notified_at = row.expired_notified_at = None
-    row.updated_at = utcnow()
-    await repository.save_licence(db, row)
-    await _recorded(db, row, action="updated", changes=changed, principal=principal)
-    return row
+async def update_licence(db: AsyncSession, principal: Principal, licence_id: UUID, *,
+                         changes: dict[str, Any]) -> Licence:
+    # The licence is locked before its actor, in the order the expiry job takes them: the job must not mark the
+    # old end date as announced after the marks were reset, and the two never deadlock.
+    licence = await repository.get_licence(db, licence_id, org_id=principal.org_id, for_update=True)
+    actor = await actor_for_change(db, principal, licence.actor_id)
+    before = licence.editable()
+    event = actor.update_licence(licence, changes, by=principal.user_id, now=utcnow())
+    if event is not None:
+        await repository.save_licence(db, licence)
+        await _changed(db, principal, actor, licence, event, action="updated",
+                       changes=diff(before, licence.editable()))
+    return await _with_documents_of(db, principal, licence)
 
 
-async def get_visible_licence(db: AsyncSession, licence_id: UUID, *, org_id: str) -> LicenceRow:
+async def get_licence(db: AsyncSession, principal: Principal, licence_id: UUID) -> Licence:
     """A licence of an actor the caller owns or was shared with."""
-    row = await db.get(LicenceRow, licence_id)
-    if row is not None:
-        await actor_repository.get_visible_actor(db, row.actor_id, org_id=org_id)
-        return row
-    return await repository.get_licence(db, licence_id, org_id=org_id)  # raises NotFound
+    licence = await repository.find_licence(db, licence_id)
+    if licence is None:
+        raise NotFound(f"licence {licence_id} not found", code="licence_not_found")
+    await actor_repository.get_visible_actor(db, licence.actor_id, org_id=principal.org_id)
+    return await _with_documents_of(db, principal, licence)
 
 
-async def list_actor_licences(db: AsyncSession, actor_id: UUID, *, org_id: str) -> list[LicenceRow]:
-    actor = await actor_repository.get_visible_actor(db, actor_id, org_id=org_id)
-    return await repository.list_licences(db, actor_id=actor.id)
+async def list_actor_licences(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Licence]:
+    actor = await actor_repository.get_visible_actor(db, actor_id, org_id=principal.org_id)
+    return await _with_documents(db, principal, await repository.list_licences(db, actor_id=actor.id))
+
+
+async def list_licences(db: AsyncSession, principal: Principal, *, licence_type: str | None,
+                        valid_to_before: date | None, page: Pagination) -> tuple[list[Licence], int]:
+    """The organisation's licences, e.g. those ending before a date."""
+    found, total = await repository.list_org_licences(db, org_id=principal.org_id, licence_type=licence_type,
+                                                      valid_to_before=valid_to_before, page=page)
+    return await _with_documents(db, principal, found), total
+
+
+async def _with_documents(db: AsyncSession, principal: Principal, licences: list[Licence]) -> list[Licence]:
+    """The ids of the documents under each licence, for its owner only: a grantee reads the licence, not the
+    owner's files."""
+    owned = [licence.id for licence in licences if licence.org_id == principal.org_id]
+    documents = await document_repository.document_ids_by_licence(db, owned)
+    for licence in licences:
+        licence.document_ids = documents.get(licence.id, [])
+    return licences
+
+
+async def _with_documents_of(db: AsyncSession, principal: Principal, licence: Licence) -> Licence:
+    return (await _with_documents(db, principal, [licence]))[0]
 
 
 async def announce_expiries(db: AsyncSession, now: datetime, *, lead_days: int) -> int:
@@ -76,42 +100,36 @@ async def announce_expiries(db: AsyncSession, now: datetime, *, lead_days: int) 
     within `lead_days` (UTC dates); each licence is marked in this transaction, so reruns announce nothing twice."""
     today = now.date()
     expired = await repository.claim_expired(db, today=today, limit=BATCH)
-    for row in expired:
-        row.expired_notified_at = now
-        await _announce(db, row, LicenceExpired, action="expired_announced")
-    cutoff = licences.expiring_cutoff(today, lead_days)
+    for licence in _by_actor(expired):
+        actor = await actor_repository.get_actor(db, licence.actor_id, org_id=licence.org_id, for_update=True)
+        await _announced(db, actor, licence, actor.announce_licence_expired(licence, now=now),
+                         action="expired_announced")
+    cutoff = rules.expiring_cutoff(today, lead_days)
     expiring = await repository.claim_expiring(db, today=today, cutoff=cutoff, limit=BATCH)
-    for row in expiring:
-        row.expiring_notified_at = now
-        await _announce(db, row, LicenceExpiring, action="expiring_announced")
+    for licence in _by_actor(expiring):
+        actor = await actor_repository.get_actor(db, licence.actor_id, org_id=licence.org_id, for_update=True)
+        await _announced(db, actor, licence, actor.announce_licence_expiring(licence, now=now),
+                         action="expiring_announced")
     return len(expired) + len(expiring)
 
 
-async def _announce(db: AsyncSession, row: LicenceRow, event_class: type[LicenceExpiring | LicenceExpired], *,
-                    action: str) -> None:
-    # Keyed by the actor, so one actor's events stay in order (and the version is the actor's).
-    await announce.actor_event(db, await repository.actor_of(db, row), event_class, licence_id=row.id,
-                               licence_type=row.licence_type, number=row.number, valid_to=row.valid_to)
-    history.record(db, org_id=row.org_id, user_id=history.SYSTEM, entity_type="licence", entity_id=row.id,
-                   action=action, actor_id=row.actor_id, changes={"valid_to": {"before": None,
-                                                                                "after": row.valid_to}})
+def _by_actor(licences: list[Licence]) -> list[Licence]:
+    # Actors are locked in one order by every worker, so two never wait on each other (stable: an actor's own
+    # licences keep their order).
+    return sorted(licences, key=lambda licence: licence.actor_id)
 
 
-async def _recorded(db: AsyncSession, row: LicenceRow, *, action: str, changes: dict[str, Any],
-                    principal: Principal) -> None:
-    history.record(db, org_id=row.org_id, user_id=principal.user_id, entity_type="licence", entity_id=row.id,
-                   action=f"licence_{action}", changes=changes, actor_id=row.actor_id)
-    await announce.actor_event(db, await repository.actor_of(db, row), ActorUpdated, changed_fields=sorted(changes),
-                               part="licence", part_id=row.id, action=action, updated_by=principal.user_id,
-                               licence=announce.licence_state(row))
+async def _announced(db: AsyncSession, actor: Actor, licence: Licence, event: LicenceExpired | LicenceExpiring, *,
+                     action: str) -> None:
+    await repository.save_licence(db, licence)
+    await announce.save_actor(db, actor, event)  # keyed by the actor, so one actor's events stay in order
+    history.record(db, org_id=licence.org_id, user_id=SYSTEM, entity_type="licence", entity_id=licence.id,
+                   action=action, actor_id=licence.actor_id,
+                   changes={"valid_to": {"before": None, "after": licence.valid_to}})
 
 
-async def _attach_document(db: AsyncSession, row: LicenceRow, document_id: UUID, *, principal: Principal) -> None:
-    document = await document_repository.get_document(db, document_id, org_id=principal.org_id)
-    if document.actor_id not in (None, row.actor_id) or document.licence_id is not None:
-        raise Conflict(f"document {document_id} already belongs to another actor or licence",
-                       code="document_already_linked")
-    document.actor_id, document.licence_id = row.actor_id, row.id
-    history.record(db, org_id=row.org_id, user_id=principal.user_id, entity_type="document", entity_id=document.id,
-                   action="linked", actor_id=row.actor_id,
-                   changes={"licence_id": {"before": None, "after": str(row.id)}})
+async def _changed(db: AsyncSession, principal: Principal, actor: Actor, licence: Licence, event: ActorUpdated, *,
+                   action: str, changes: dict[str, Any]) -> None:
+    history.record(db, org_id=licence.org_id, user_id=principal.user_id, entity_type="licence", entity_id=licence.id,
+                   action=f"licence_{action}", changes=changes, actor_id=licence.actor_id)
+    await announce.save_actor(db, actor, event)

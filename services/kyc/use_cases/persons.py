@@ -2,84 +2,75 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.events.kyc import ActorUpdated
-from services.kyc.domain import persons, workflow
-from services.kyc.domain.history import created, diff, removed, snapshot
+from services.kyc.domain.actors import Actor
+from services.kyc.domain.history import created, diff, removed
+from services.kyc.domain.persons import SCREENED_FIELDS, Person
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import persons as repository
-from services.kyc.tables.register import ActorRow, PersonRow
-from services.kyc.use_cases import announce, history, reviews, screening
+from services.kyc.use_cases import announce, history, screening
+from services.kyc.use_cases.actors import actor_for_change, record_change
 
 
-async def _editable_actor(db: AsyncSession, actor_id: UUID, *, principal: Principal) -> ActorRow:
-    # Locked: two owners added at once must not both pass the 100 % check.
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id, for_update=True)
-    workflow.check_editable(actor.kyc_status)
-    return actor
-
-
-async def add_person(db: AsyncSession, actor_id: UUID, values: dict[str, Any], *, principal: Principal) -> PersonRow:
-    actor = await _editable_actor(db, actor_id, principal=principal)
-    now = utcnow()
-    clean = persons.normalise(values, today=now.date())
+async def add_person(db: AsyncSession, principal: Principal, actor_id: UUID, *, values: dict[str, Any]) -> Person:
+    # The actor is locked first: two owners added at once must not both pass the 100 % check.
+    actor = await actor_for_change(db, principal, actor_id)
+    before = actor.audited()
     others = await repository.list_persons(db, actor_id=actor.id)
-    persons.check_ownership([(p.role, p.ownership_pct) for p in others] + [(clean["role"], clean["ownership_pct"])])
-    row = PersonRow(id=uuid4(), org_id=actor.org_id, actor_id=actor.id, created_at=now, updated_at=now,
-                    **{field: clean.get(field) for field in persons.EDITABLE_FIELDS})
-    repository.save_person(db, row)
-    changes = created(snapshot(row, persons.EDITABLE_FIELDS))
-    await _after_change(db, actor, row, action="person_added", changes=changes, principal=principal, screen=True)
-    return row
+    person, event = actor.add_person(values, others=others, by=principal.user_id, now=utcnow())
+    await repository.save_person(db, person)
+    await _changed(db, principal, actor, before, person, event, changes=created(person.editable()), screen=True)
+    return person
 
 
-async def update_person(db: AsyncSession, actor_id: UUID, person_id: UUID, changes: dict[str, Any], *,
-                        principal: Principal) -> PersonRow:
-    actor = await _editable_actor(db, actor_id, principal=principal)
-    row = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
-    before = snapshot(row, persons.EDITABLE_FIELDS)
-    now = utcnow()
-    clean = persons.normalise({**before, **changes}, today=now.date())
-    changed = diff(before, {field: clean[field] for field in persons.EDITABLE_FIELDS})
-    if not changed:
-        return row
-    others = [p for p in await repository.list_persons(db, actor_id=actor.id) if p.id != row.id]
-    persons.check_ownership([(p.role, p.ownership_pct) for p in others] + [(clean["role"], clean["ownership_pct"])])
-    for field in changed:
-        setattr(row, field, clean[field])
-    row.updated_at = now
-    repository.save_person(db, row)
-    await _after_change(db, actor, row, action="person_updated", changes=changed, principal=principal,
-                        screen=bool(set(persons.SCREENED_FIELDS) & changed.keys()))
-    return row
+async def update_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *,
+                        changes: dict[str, Any]) -> Person:
+    actor = await actor_for_change(db, principal, actor_id)
+    before = actor.audited()
+    person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
+    person_before = person.editable()
+    others = await repository.list_persons(db, actor_id=actor.id)
+    event = actor.update_person(person, changes, others=others, by=principal.user_id, now=utcnow())
+    if event is None:
+        return person
+    await repository.save_person(db, person)
+    await _changed(db, principal, actor, before, person, event, changes=diff(person_before, person.editable()),
+                   screen=bool(set(SCREENED_FIELDS) & set(event.changed_fields)))
+    return person
 
 
-async def remove_person(db: AsyncSession, actor_id: UUID, person_id: UUID, *, principal: Principal) -> None:
-    actor = await _editable_actor(db, actor_id, principal=principal)
-    row = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
-    changes = removed(snapshot(row, persons.EDITABLE_FIELDS))
-    await repository.delete_person(db, row)
-    await _after_change(db, actor, row, action="person_removed", changes=changes, principal=principal, screen=False)
+async def remove_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID) -> None:
+    actor = await actor_for_change(db, principal, actor_id)
+    before = actor.audited()
+    person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
+    event = actor.remove_person(person, by=principal.user_id, now=utcnow())
+    await repository.delete_person(db, person)
+    await _changed(db, principal, actor, before, person, event, changes=removed(person.editable()), screen=False)
 
 
-async def _after_change(db: AsyncSession, actor: ActorRow, row: PersonRow, *, action: str, changes: dict[str, Any],
-                        principal: Principal, screen: bool) -> None:
-    """History, the ActorUpdated event, a screening request, and an earlier review for an approved actor."""
-    history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="person", entity_id=row.id,
-                   action=action, changes=changes, actor_id=actor.id)
-    review_change = reviews.bring_review_forward(actor, utcnow().date())
-    if review_change:
-        actor.version += 1
-        history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="actor", entity_id=actor.id,
-                       action="review_brought_forward", changes=review_change, actor_id=actor.id)
-    await announce.actor_event(db, actor, ActorUpdated, changed_fields=sorted(changes), part="person",
-                               part_id=row.id, action=action.removeprefix("person_"), updated_by=principal.user_id)
+async def list_persons(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Person]:
+    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
+    return await repository.list_persons(db, actor_id=actor.id)
+
+
+async def get_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID) -> Person:
+    return await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor_id)
+
+
+async def _changed(db: AsyncSession, principal: Principal, actor: Actor, before: dict[str, Any], person: Person,
+                   event: ActorUpdated, *, changes: dict[str, Any], screen: bool) -> None:
+    """History of the person (and of the actor, when its review came forward), the event, a screening request."""
+    history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="person", entity_id=person.id,
+                   action=f"person_{event.action}", changes=changes, actor_id=actor.id)
+    if review_change := diff(before, actor.audited()):
+        record_change(db, principal, actor, action="review_brought_forward", changes=review_change)
+    await announce.save_actor(db, actor, event)
     if screen:
         await screening.request_screening(db, org_id=actor.org_id, actor_id=actor.id, subject_type="person",
-                                          subject_id=row.id)
-    await db.flush()
+                                          subject_id=person.id)

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from uuid import UUID
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kyc.domain import watchlists as lists
+from services.kyc.domain.watchlists import EntryChange
 from services.kyc.repository import watchlists as repository
 from services.kyc.screening.matcher import ScreeningIndex
 
@@ -57,7 +57,7 @@ async def _catch_up(db: AsyncSession, index: ScreeningIndex, watchlist_id: UUID,
     log.info("screening index caught up", extra={"watchlist_id": str(watchlist_id), "entries": len(rows)})
 
 
-def _apply(index: ScreeningIndex, watchlist_id: UUID, rows: list[sa.Row]) -> None:
+def _apply(index: ScreeningIndex, watchlist_id: UUID, rows: list[EntryChange]) -> None:
     """Idempotent: re-reading a snapshot already applied replaces entries with themselves."""
     for row in rows:
         if row.removed:
@@ -66,6 +66,6 @@ def _apply(index: ScreeningIndex, watchlist_id: UUID, rows: list[sa.Row]) -> Non
             index.add(lists.stored_entry(watchlist_id, row.data))
 
 
-def delta_index(watchlist_id: UUID, rows: list[sa.Row]) -> ScreeningIndex:
+def delta_index(watchlist_id: UUID, rows: list[EntryChange]) -> ScreeningIndex:
     """An index of just the entries one snapshot added or changed."""
     return ScreeningIndex(lists.stored_entry(watchlist_id, r.data) for r in rows)

@@ -7,24 +7,25 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.events.kyc import ScreeningCompleted
 from services.kyc.domain import screening as rules
 from services.kyc.domain import watchlists as lists
-from services.kyc.domain.screening import SNAPSHOT, ScreenedSubject, Triage
+from services.kyc.domain.history import SYSTEM
+from services.kyc.domain.screening import (
+    SNAPSHOT,
+    Hit,
+    ScreenedSubject,
+    ScreeningRequest,
+    Triage,
+)
+from services.kyc.domain.watchlists import Snapshot
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import screening as repository
 from services.kyc.repository import watchlists as watchlist_repository
 from services.kyc.screening.matcher import DEFAULT_THRESHOLD, Match, ScreeningIndex
-from services.kyc.tables.register import ActorRow, PersonRow
-from services.kyc.tables.screening import (
-    ScreeningHitRow,
-    ScreeningRequestRow,
-    WatchlistSnapshotRow,
-)
 from services.kyc.use_cases import announce, history
 from services.kyc.use_cases.screening_index import ScreeningIndexes, delta_index
 
@@ -60,9 +61,10 @@ async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningInde
         found: list[Finding] = []
         try:
             async with db.begin_nested():
-                request.hit_count = await _handle(db, request, now, indexes=indexes, tuning=tuning, screened=screened,
-                                                  found=found)
-                request.status, request.completed_at = "done", now
+                hit_count = await _handle(db, request, now, indexes=indexes, tuning=tuning, screened=screened,
+                                          found=found)
+                request.complete(hit_count=hit_count, now=now)
+                await repository.save_request(db, request)
             findings.extend(found)  # only what a request that went through found
             done += 1
         except Exception:  # one bad subject or entry must not block every screening behind it
@@ -77,13 +79,14 @@ async def _tell(db: AsyncSession, findings: list[Finding]) -> None:
     workers never wait on each other's locks (an actor's own findings keep their order: the sort is stable)."""
     for finding in sorted(findings, key=lambda f: f.subject.actor_id):
         subject = finding.subject
-        actor = await actor_repository.get_actor(db, subject.actor_id, org_id=subject.org_id)
-        await announce.actor_event(db, actor, ScreeningCompleted, subject_type=subject.subject_type,
-                                   subject_id=subject.subject_id, hit_count=finding.open_hits,
-                                   new_hit_count=finding.raised, list_snapshot_ids=finding.snapshot_ids)
+        actor = await actor_repository.find_actor(db, subject.actor_id, org_id=subject.org_id, for_update=True)
+        if actor is None:
+            continue  # removed from the register since it was screened
+        await announce.save_actor(db, actor, actor.screened(subject, open_hits=finding.open_hits,
+                                                            raised=finding.raised, snapshot_ids=finding.snapshot_ids))
 
 
-async def _handle(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *, indexes: ScreeningIndexes,
+async def _handle(db: AsyncSession, request: ScreeningRequest, now: datetime, *, indexes: ScreeningIndexes,
                   tuning: Tuning, screened: dict[UUID, int], found: list[Finding]) -> int:
     if request.subject_type == SNAPSHOT:
         return await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning, found=found)
@@ -93,9 +96,9 @@ async def _handle(db: AsyncSession, request: ScreeningRequestRow, now: datetime,
     return screened[request.subject_id]
 
 
-async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
+async def _screen_subject(db: AsyncSession, request: ScreeningRequest, now: datetime, *,
                           indexes: ScreeningIndexes, threshold: float, found: list[Finding]) -> int:
-    subject = await _load_subject(db, request.subject_type, request.subject_id)
+    subject = await repository.find_subject(db, request.subject_type, request.subject_id)
     if subject is None:
         return 0  # removed from the register since it was queued
     index = await indexes.for_org(db, subject.org_id)
@@ -105,11 +108,11 @@ async def _screen_subject(db: AsyncSession, request: ScreeningRequestRow, now: d
     return await _completed(db, subject, raised=raised, snapshot_ids=snapshots, found=found)
 
 
-async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now: datetime, *,
+async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequest, now: datetime, *,
                              indexes: ScreeningIndexes, tuning: Tuning, found: list[Finding]) -> int:
     """Only the entries this snapshot added or changed are new to the subjects; the rest were screened before.
     Subjects that gain no hit get no event: the list, not the subject, changed."""
-    snapshot = await db.get(WatchlistSnapshotRow, request.subject_id)
+    snapshot = await watchlist_repository.find_snapshot_by_id(db, request.subject_id)
     if snapshot is None:
         return 0
     changed = await watchlist_repository.entry_ids_changed_in(db, snapshot.watchlist_id, snapshot.version)
@@ -117,7 +120,7 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now
         return 0
     index, only = await _changed_entries_index(db, snapshot, changed, indexes=indexes,
                                                delta_index_max=tuning.delta_index_max)
-    subjects = await _org_subjects(db, request.org_id)
+    subjects = await repository.list_subjects(db, org_id=request.org_id)
     matched = await asyncio.to_thread(_screen_all, index, subjects, tuning.threshold, only)
     total = 0
     for subject, matches in matched:
@@ -127,7 +130,7 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequestRow, now
     return total
 
 
-async def _changed_entries_index(db: AsyncSession, snapshot: WatchlistSnapshotRow, changed: list[str], *,
+async def _changed_entries_index(db: AsyncSession, snapshot: Snapshot, changed: list[str], *,
                                  indexes: ScreeningIndexes,
                                  delta_index_max: int) -> tuple[ScreeningIndex, set[str] | None]:
     """A small delta gets an index of its own (screening cost follows the delta, not the list); a large one
@@ -157,7 +160,7 @@ async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: l
         return 0
     keyed = [(lists.split_key(m.entry_id), m) for m in matches]
     fingerprints = await watchlist_repository.entry_fingerprints(db, [k for k, _ in keyed])
-    earlier: dict[tuple[UUID, str], list[ScreeningHitRow]] = defaultdict(list)
+    earlier: dict[tuple[UUID, str], list[Hit]] = defaultdict(list)
     for hit in await repository.list_subject_hits(db, subject.subject_id):
         earlier[(hit.watchlist_id, hit.entry_id)].append(hit)
     raised = 0
@@ -167,63 +170,22 @@ async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: l
         facts = {"entry_fingerprint": fingerprints[key], "subject_fingerprint": subject.fingerprint}
         verdict = rules.triage(earlier[key], **facts)
         if verdict is Triage.RAISE:
-            repository.save_hit(db, _new_hit(subject, key, match, now, **facts))
+            await repository.save_hit(db, Hit.new(subject, key, match, now,
+                                                  entry_fingerprint=facts["entry_fingerprint"]))
             raised += 1
         elif verdict is Triage.REFRESH:
             pending = next(h for h in earlier[key] if h.status == rules.HitStatus.PENDING)
-            _refresh(pending, match, **facts)
-    await db.flush()
+            pending.refresh(match, **facts)
+            await repository.save_hit(db, pending)
     return raised
-
-
-def _new_hit(subject: ScreenedSubject, key: tuple[UUID, str], match: Match, now: datetime, *,
-             entry_fingerprint: str, subject_fingerprint: str) -> ScreeningHitRow:
-    return ScreeningHitRow(
-        id=uuid4(), org_id=subject.org_id, actor_id=subject.actor_id, subject_type=subject.subject_type,
-        subject_id=subject.subject_id, subject_name=match.subject_name[:300], watchlist_id=key[0], entry_id=key[1],
-        entry_fingerprint=entry_fingerprint, subject_fingerprint=subject_fingerprint, score=match.score,
-        matched_name=match.matched_name[:500], explanation=list(match.explanation), entry_removed=False,
-        status=rules.HitStatus.PENDING, created_at=now)
-
-
-def _refresh(hit: ScreeningHitRow, match: Match, *, entry_fingerprint: str, subject_fingerprint: str) -> None:
-    hit.score, hit.matched_name, hit.subject_name = match.score, match.matched_name[:500], match.subject_name[:300]
-    hit.explanation, hit.entry_removed = list(match.explanation), False
-    hit.entry_fingerprint, hit.subject_fingerprint = entry_fingerprint, subject_fingerprint
 
 
 async def _completed(db: AsyncSession, subject: ScreenedSubject, *, raised: int, snapshot_ids: list[UUID],
                      found: list[Finding]) -> int:
     open_hits = await repository.count_open_hits(db, subject.subject_id)
     found.append(Finding(subject, open_hits, raised, snapshot_ids))
-    history.record(db, org_id=subject.org_id, user_id=history.SYSTEM, entity_type=subject.subject_type,
+    history.record(db, org_id=subject.org_id, user_id=SYSTEM, entity_type=subject.subject_type,
                    entity_id=subject.subject_id, action="screened", actor_id=subject.actor_id,
                    changes={"open_hits": open_hits, "new_hits": raised,
                             "list_snapshot_ids": [str(s) for s in snapshot_ids]})
     return open_hits
-
-
-async def _load_subject(db: AsyncSession, subject_type: str, subject_id: UUID) -> ScreenedSubject | None:
-    if subject_type == "actor":
-        actor = await repository.find_actor(db, subject_id)
-        return _actor(actor) if actor else None
-    person = await repository.find_person(db, subject_id)
-    return _person(person) if person else None
-
-
-async def _org_subjects(db: AsyncSession, org_id: str) -> list[ScreenedSubject]:
-    return [*map(_actor, await repository.list_org_actors(db, org_id=org_id)),
-            *map(_person, await repository.list_org_persons(db, org_id=org_id))]
-
-
-def _actor(row: ActorRow) -> ScreenedSubject:
-    subject = rules.actor_subject(legal_name=row.legal_name, aliases=row.aliases, country=row.country,
-                                  registration_number=row.registration_number, tax_number=row.tax_number)
-    return ScreenedSubject("actor", row.id, row.id, row.org_id, subject)
-
-
-def _person(row: PersonRow) -> ScreenedSubject:
-    subject = rules.person_subject(person_type=row.person_type, full_name=row.full_name, aliases=row.aliases,
-                                   birth_date=row.birth_date, nationality=row.nationality,
-                                   identifiers=row.identifiers)
-    return ScreenedSubject("person", row.id, row.actor_id, row.org_id, subject)

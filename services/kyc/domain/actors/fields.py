@@ -1,4 +1,4 @@
-"""Actors of the register: their types and the rules on names, numbers, places and minerals they may hold."""
+"""The rules on an actor's fields: types, names, numbers, places and minerals, and the form the register keeps."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,7 @@ from typing import Any
 
 from libs.common.errors import Invalid
 from services.kyc.domain import geography
+from services.kyc.domain.text import clean_text, names
 
 ACTOR_TYPES = ("asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter",
                "smelter_refiner")
@@ -19,26 +20,6 @@ FACILITY_ID = re.compile(r"^CID\d{6}$")  # RMI smelter/refiner facility id, e.g.
 SCREENED_FIELDS = ("legal_name", "aliases", "registration_number", "tax_number", "country")
 # Fields that decide the risk level: changing one on an approved actor makes its review due.
 RISK_FIELDS = ("actor_type", "country", "region")
-
-
-def clean_text(value: str | None) -> str | None:
-    """Whitespace collapsed; empty becomes None."""
-    if value is None:
-        return None
-    text = " ".join(value.split())
-    return text or None
-
-
-def names(values: Iterable[str]) -> list[str]:
-    """Aliases as kept: trimmed, empty ones dropped, duplicates (ignoring case) removed, order kept."""
-    seen: set[str] = set()
-    kept = []
-    for value in values:
-        text = clean_text(value)
-        if text and text.casefold() not in seen:
-            seen.add(text.casefold())
-            kept.append(text)
-    return kept
 
 
 def identifier(value: str | None) -> str | None:

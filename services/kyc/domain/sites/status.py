@@ -1,4 +1,4 @@
-"""Mine sites and their ICGLR-style status: inspections set it, time lapses it (green → blue → red).
+"""The ICGLR-style status of a mine site: inspections set it, time lapses it (green → blue → red).
 
 Reading of the validity rules (all computed from dates, UTC calendar days):
 - A site starts blue (not inspected) on the day it is registered.
@@ -12,14 +12,16 @@ Anniversaries of 29 February fall on 28 February.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from libs.common.errors import Invalid
+
+if TYPE_CHECKING:
+    from services.kyc.domain.sites.site import Inspection, MineSite
 
 GREEN_VALID_YEARS = 1
 BLUE_MAX_YEARS = 3
@@ -40,6 +42,8 @@ class StatusReason(StrEnum):
 
 
 INSPECTION_RESULTS = (SiteStatus.GREEN, SiteStatus.YELLOW, SiteStatus.RED)
+# What a user edits; the status changes only by inspection or lapse.
+EDITABLE = ("name", "operator_actor_id", "location", "country", "region", "minerals", "capacity_kg_per_month")
 
 
 @dataclass(frozen=True)
@@ -51,51 +55,22 @@ class Transition:
 
 @dataclass(frozen=True)
 class StatusChange:
-    """One status decision: what the status was, what it became, from which day and why."""
+    """One status decision: what the status was, what it became, from which day and why; once recorded, also the
+    area risk it was made under, by whom and when."""
 
     previous: SiteStatus | None
     status: SiteStatus
     on: date
     reason: StatusReason
     inspection_id: UUID | None = None
+    area_risk: str | None = None
+    risk_table_version: int | None = None
+    changed_by: str = ""
+    recorded_at: datetime | None = None
 
     @property
     def changed(self) -> bool:
         return self.previous != self.status
-
-
-@dataclass
-class MineSite:
-    id: UUID
-    org_id: str
-    name: str
-    location: dict[str, Any]
-    country: str
-    region: str | None
-    registered_on: date
-    minerals: list[str] = field(default_factory=list)
-    operator_actor_id: UUID | None = None
-    capacity_kg_per_month: float | None = None
-    status: SiteStatus = SiteStatus.BLUE
-    status_since: date | None = None
-    last_inspection_date: date | None = None
-    area_risk: str | None = None
-    risk_table_version: int | None = None
-    created_by: str = ""
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    version: int = 0
-
-    def __post_init__(self) -> None:
-        if self.status_since is None:
-            self.status_since = self.registered_on
-
-
-@dataclass(frozen=True)
-class Inspection:
-    id: UUID
-    inspection_date: date
-    result: SiteStatus
 
 
 def add_years(day: date, years: int) -> date:
@@ -168,12 +143,6 @@ def inspection_result(value: str) -> SiteStatus:
     if value not in INSPECTION_RESULTS:
         raise Invalid(f"an inspection result is green, yellow or red, not {value!r}", code="invalid_result")
     return SiteStatus(value)
-
-
-def check_capacity(value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise Invalid("the production capacity per month must be greater than 0 kg", code="invalid_capacity")
-    return value
 
 
 def midnight_utc(day: date) -> datetime:

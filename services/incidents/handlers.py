@@ -1,6 +1,0 @@
-"""Reactions of the incidents service to other services' events."""
-from __future__ import annotations
-
-from libs.common.bus import Handlers
-
-HANDLERS: Handlers = {}

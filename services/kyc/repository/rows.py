@@ -1,0 +1,38 @@
+"""What the KYC repositories share: domain objects to column values and back, and which unique index a failed
+write violated (libs.common.errors.unique_violation, told our tables so SQLite's answer names it too)."""
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from libs.common import errors
+from services.kyc.tables import KycTable
+
+T = TypeVar("T")
+
+
+def column_values(record: object, table: sa.Table) -> dict[str, Any]:
+    """The record's attributes named like the table's columns (enums as their values); other columns are left out."""
+    values = {}
+    for column in table.columns:
+        if hasattr(record, column.name):
+            value = getattr(record, column.name)
+            values[column.name] = value.value if isinstance(value, Enum) else value
+    return values
+
+
+def from_row(cls: type[T], row: sa.Row[Any], **overrides: Any) -> T:
+    """A dataclass from the row's columns it has fields for; `overrides` replace or add values."""
+    names = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    return cls(**{**{k: v for k, v in row._mapping.items() if k in names}, **overrides})
+
+
+def unique_violation(exc: IntegrityError) -> str | None:
+    """The name of the unique index (or constraint) the failed write violated; None for any other failure."""
+    # The driver's own error first: SQLAlchemy's asyncpg adapter carries the SQLSTATE but not the constraint's name,
+    # which the shared helper then answers as "unique"; asyncpg's error (the adapter's cause) names it.
+    return errors.unique_violation(exc.orig.__cause__ or exc, metadata=[KycTable.metadata])

@@ -1,0 +1,85 @@
+"""Bearer tokens: a refused one is told why in fixed words, never the library's; verified ones are remembered briefly."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+
+from libs.common.auth import TokenCache, issue_token
+from libs.common.errors import Unauthorized
+from tests.support.stack import TEST_JWT_SECRET
+
+
+def claims(**changes: object) -> dict:
+    now = datetime.now(timezone.utc)
+    values = {"sub": "u", "org": "org-a", "org_kind": "operator", "roles": ["admin"], "iss": "assay", "aud": "assay",
+              "exp": now + timedelta(hours=1)}
+    values.update(changes)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def signed(**changes: object) -> str:
+    return jwt.encode(claims(**changes), TEST_JWT_SECRET, algorithm="HS256")
+
+
+REFUSED = [
+    (lambda: signed(exp=datetime.now(timezone.utc) - timedelta(seconds=5)), "expired", "Signature has expired"),
+    (lambda: signed(aud="someone-else"), "wrong_audience", "someone-else"),
+    (lambda: signed(iss="someone-else"), "wrong_issuer", "someone-else"),
+    (lambda: jwt.encode(claims(), "not-the-key-the-services-trust-0123456789", algorithm="HS256"), "bad_signature",
+     "Signature verification failed"),
+    (lambda: "garbage", "malformed", "Not enough segments"),
+    (lambda: signed(exp=None), "missing_claim", '"exp"'),
+    (lambda: signed(org=None), "bad_claims", "'org'"),
+    (lambda: signed(org_kind="pirate"), "bad_claims", "pirate"),
+]
+
+
+@pytest.mark.parametrize(("make_token", "reason", "library_text"), REFUSED, ids=[r[1] for r in REFUSED])
+async def test_a_refused_token_gets_a_fixed_detail_per_kind_and_no_library_text(stack, make_token, reason,
+                                                                                library_text):
+    response = await stack.client("traceability", make_token()).get("/known-actors")
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert (body["code"], body["reason"]) == ("invalid_token", reason)
+    assert library_text not in response.text
+
+
+async def test_every_kind_of_refusal_has_its_own_detail(stack):
+    details = set()
+    for make_token, _, _ in REFUSED[:-1]:
+        details.add((await stack.client("traceability", make_token()).get("/known-actors")).json()["detail"])
+
+    assert len(details) == len(REFUSED) - 1  # the last two share "bad_claims"
+
+
+async def test_a_remembered_token_is_still_refused_once_it_expires(stack):
+    settings = stack.settings("traceability")
+    token = issue_token(settings, user_id="u", org_id="org-a", org_kind="operator", roles=["admin"],
+                        ttl=timedelta(seconds=1.5))
+    client = stack.client("traceability", token)
+
+    before = await client.get("/known-actors")
+    await asyncio.sleep(2.0)
+    after = await client.get("/known-actors")
+
+    assert before.status_code == 200
+    assert after.status_code == 401 and after.json()["reason"] == "expired"
+
+
+def test_the_token_cache_keeps_at_most_its_size_and_only_verified_tokens(stack):
+    settings = stack.settings("traceability")
+    cache = TokenCache(size=2, seconds=60)
+    tokens = [issue_token(settings, user_id=f"u{n}", org_id="org-a", org_kind="operator", roles=[]) for n in range(3)]
+
+    principals = [cache.principal(token, settings) for token in tokens]
+    with pytest.raises(Unauthorized):
+        cache.principal("garbage", settings)
+
+    assert [p.user_id for p in principals] == ["u0", "u1", "u2"]
+    assert len(cache) == 2
+    assert cache.principal(tokens[2], settings) is principals[2]  # served from the cache, the same object
