@@ -1,4 +1,5 @@
 """`make bench`: every benchmark, one after the other; they print figures and never fail the build."""
+
 from __future__ import annotations
 
 import subprocess

@@ -13,6 +13,7 @@ noted. Stages of one event:
   total    writer's commit → consumer's committed effect
 
 Stage percentiles do not add up to the total's (each is taken over its own distribution)."""
+
 from __future__ import annotations
 
 import argparse
@@ -66,15 +67,24 @@ COMMIT_CLOCK_SQL = [
 
 def event_row(key: str, version: int) -> dict:
     event = suspension(key, version)  # type: ignore[arg-type]
-    return dict(event_id=str(uuid4()), topic=event.topic, key=key, event_type=event.event_type(),
-                payload=event.model_dump_json(), bucket=outbox.bucket_of(key), occurred_at=utcnow())
+    return dict(
+        event_id=str(uuid4()),
+        topic=event.topic,
+        key=key,
+        event_type=event.event_type(),
+        payload=event.model_dump_json(),
+        bucket=outbox.bucket_of(key),
+        occurred_at=utcnow(),
+    )
 
 
 async def fill_backlog(sessions, count: int) -> None:  # type: ignore[no-untyped-def]
     keys, versions = [str(uuid4()) for _ in range(1000)], Versions()
     for start in range(0, count, 5000):
-        rows = [event_row(key, versions.next(key))
-                for key in (keys[i % len(keys)] for i in range(start, min(count, start + 5000)))]
+        rows = [
+            event_row(key, versions.next(key))
+            for key in (keys[i % len(keys)] for i in range(start, min(count, start + 5000)))
+        ]
         async with sessions() as db, db.begin():
             await db.execute(sa.insert(Outbox), rows)
 
@@ -104,8 +114,10 @@ async def raw_produce(bootstrap: str, count: int) -> float:
     await producer.start()
     started = time.perf_counter()
     for start in range(0, count, 1000):
-        futures = [await producer.send("bench.raw", value=row["payload"].encode(), key=str(i % 1000).encode())
-                   for i in range(start, start + 1000)]
+        futures = [
+            await producer.send("bench.raw", value=row["payload"].encode(), key=str(i % 1000).encode())
+            for i in range(start, start + 1000)
+        ]
         await asyncio.gather(*futures)
     elapsed = time.perf_counter() - started
     await producer.stop()
@@ -115,8 +127,13 @@ async def raw_produce(bootstrap: str, count: int) -> float:
 def start_worker(service: str, env: dict[str, str]) -> subprocess.Popen:
     os.makedirs("var/bench", exist_ok=True)
     log = open(f"var/bench/{service}-worker.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", f"services.{service}", "worker"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", f"services.{service}", "worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 async def write_steadily(sessions, *, rate: int, seconds: float, per_tx: int) -> int:  # type: ignore[no-untyped-def]
@@ -134,8 +151,10 @@ async def write_steadily(sessions, *, rate: int, seconds: float, per_tx: int) ->
         while (elapsed := time.perf_counter() - started) < seconds:
             if i < elapsed * per_writer:
                 async with sessions() as db, db.begin():
-                    staged = [outbox.add(db, suspension(key, versions.next(key), reason="steady"), key=key)
-                              for key in (mine[(i * per_tx + j) % len(mine)] for j in range(per_tx))]
+                    staged = [
+                        outbox.add(db, suspension(key, versions.next(key), reason="steady"), key=key)
+                        for key in (mine[(i * per_tx + j) % len(mine)] for j in range(per_tx))
+                    ]
                 committed_at = utcnow()
                 COMMITTED.update((row.event_id, committed_at) for row in staged)
                 i += 1
@@ -168,8 +187,11 @@ async def wait_for_probe(kyc_sessions, trace_engine, workers: dict[str, subproce
                 raise SystemExit(f"{name} exited with {process.returncode}; see var/bench/{name}.log")
         try:
             async with trace_engine.connect() as conn:
-                if (await conn.execute(sa.select(ProcessedEventRow.event_id)
-                                       .where(ProcessedEventRow.event_id == probe.event_id))).first():
+                if (
+                    await conn.execute(
+                        sa.select(ProcessedEventRow.event_id).where(ProcessedEventRow.event_id == probe.event_id)
+                    )
+                ).first():
                     return time.monotonic() - started
         except Exception:  # the worker may still be migrating or connecting; keep polling until the deadline
             pass
@@ -177,14 +199,22 @@ async def wait_for_probe(kyc_sessions, trace_engine, workers: dict[str, subproce
     raise SystemExit(f"the probe event was not applied within {READY_TIMEOUT:.0f}s; see var/bench/*-worker.log")
 
 
-async def end_to_end(urls: dict[str, str], broker: TansuBroker, *, rate: int, seconds: float,
-                     per_tx: int, extra_env: dict[str, str]) -> dict:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("KYC_", "TRACEABILITY_", "KAFKA_"))},
-           "KYC_DATABASE_URL": urls["kyc"], "TRACEABILITY_DATABASE_URL": urls["traceability"],
-           "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_BROKER_FORGETS": "true",
-           "KYC_WORKER_PORT": str(free_port()), "TRACEABILITY_WORKER_PORT": str(free_port()),
-           "STORAGE_DIR": os.path.abspath("var/bench/objects"), "S3_ENDPOINT": "", "LOG_LEVEL": "WARNING",
-           **extra_env}
+async def end_to_end(
+    urls: dict[str, str], broker: TansuBroker, *, rate: int, seconds: float, per_tx: int, extra_env: dict[str, str]
+) -> dict:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("KYC_", "TRACEABILITY_", "KAFKA_"))},
+        "KYC_DATABASE_URL": urls["kyc"],
+        "TRACEABILITY_DATABASE_URL": urls["traceability"],
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "KAFKA_BROKER_FORGETS": "true",
+        "KYC_WORKER_PORT": str(free_port()),
+        "TRACEABILITY_WORKER_PORT": str(free_port()),
+        "STORAGE_DIR": os.path.abspath("var/bench/objects"),
+        "S3_ENDPOINT": "",
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
     settings = KycSettings(kafka_bootstrap_servers=broker.bootstrap)
     # The broker's epoch exists before the workers start, so relay and consumer agree on it from the first look
     # (else the consumer would see it appear two seconds later and re-read the topic during the measurement).
@@ -198,8 +228,11 @@ async def end_to_end(urls: dict[str, str], broker: TansuBroker, *, rate: int, se
     try:
         ready_after = await wait_for_probe(kyc_sessions, trace_engine, workers)
         before = await _processed(trace_engine)
-        named = {"bench (writers)": os.getpid(), "broker": broker.process.pid if broker.process else None,
-                 **{name: p.pid for name, p in workers.items()}}
+        named = {
+            "bench (writers)": os.getpid(),
+            "broker": broker.process.pid if broker.process else None,
+            **{name: p.pid for name, p in workers.items()},
+        }
         own = processes(named)
         databases = {url.rpartition("/")[2] for url in urls.values()}
         backends = PostgresBackends(databases, lambda: own)
@@ -213,8 +246,16 @@ async def end_to_end(urls: dict[str, str], broker: TansuBroker, *, rate: int, se
         cpu = meter.stop()
         rss = {name: psutil.Process(p.pid).memory_info().rss / 2**20 for name, p in workers.items()}
         stages = await _stages(kyc_engine, trace_engine, commit_clock=commit_clock)
-        return {"written": written, "rss_mib": rss, "cpu": cpu, "wall": meter.wall, "stages": stages,
-                "ready_after": ready_after, "drained_after": drained_after, "commit_clock": commit_clock}
+        return {
+            "written": written,
+            "rss_mib": rss,
+            "cpu": cpu,
+            "wall": meter.wall,
+            "stages": stages,
+            "ready_after": ready_after,
+            "drained_after": drained_after,
+            "commit_clock": commit_clock,
+        }
     finally:
         for process in workers.values():
             process.terminate()
@@ -230,18 +271,31 @@ async def end_to_end(urls: dict[str, str], broker: TansuBroker, *, rate: int, se
 
 async def _processed(engine) -> int:  # type: ignore[no-untyped-def]
     async with engine.connect() as conn:
-        return (await conn.execute(sa.select(sa.func.count()).select_from(ProcessedEventRow)
-                                   .where(ProcessedEventRow.consumer == CONSUMER))).scalar_one()
+        return (
+            await conn.execute(
+                sa.select(sa.func.count()).select_from(ProcessedEventRow).where(ProcessedEventRow.consumer == CONSUMER)
+            )
+        ).scalar_one()
 
 
 async def _stages(kyc_engine, trace_engine, *, commit_clock: bool) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     async with kyc_engine.connect() as conn:
         published = dict((await conn.execute(sa.select(Outbox.c.event_id, Outbox.c.published_at))).all())
     async with trace_engine.connect() as conn:
-        began = dict((await conn.execute(sa.select(ProcessedEventRow.event_id, ProcessedEventRow.processed_at)
-                                         .where(ProcessedEventRow.consumer == CONSUMER))).all())
-        committed = dict((await conn.execute(sa.text("SELECT event_id, committed_at FROM bench_effect")))
-                         .all()) if commit_clock else began
+        began = dict(
+            (
+                await conn.execute(
+                    sa.select(ProcessedEventRow.event_id, ProcessedEventRow.processed_at).where(
+                        ProcessedEventRow.consumer == CONSUMER
+                    )
+                )
+            ).all()
+        )
+        committed = (
+            dict((await conn.execute(sa.text("SELECT event_id, committed_at FROM bench_effect"))).all())
+            if commit_clock
+            else began
+        )
     stages: dict[str, list[float]] = {"relay": [], "deliver": [], "apply": [], "total": [], "batch": []}
     # The consumer stamps every event of one partition's batch with the same processed_at: its batch sizes.
     stages["batch"] = [float(n) for n in Counter(began[e] for e in COMMITTED if e in began).values()]
@@ -263,18 +317,30 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--per-tx", type=int, nargs="+", default=[10, 1],
-                        help="events per writing transaction; one end-to-end run per value")
+    parser.add_argument(
+        "--per-tx",
+        type=int,
+        nargs="+",
+        default=[10, 1],
+        help="events per writing transaction; one end-to-end run per value",
+    )
     parser.add_argument("--skip-drain", action="store_true", help="only the end-to-end runs")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the workers, e.g. --env CONSUMER_FETCH_WAIT_MS=50 (repeatable)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the workers, e.g. --env CONSUMER_FETCH_WAIT_MS=50 (repeatable)",
+    )
     args = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in args.env)
     broker = TansuBroker().start()
     try:
         urls = bench_databases(("kyc", "traceability"))
-        print(f"database: {'PostgreSQL' if urls['kyc'].startswith('postgres') else 'SQLite'}; broker: Tansu (memory)"
-              + (f"; worker env: {' '.join(args.env)}" if args.env else ""))
+        print(
+            f"database: {'PostgreSQL' if urls['kyc'].startswith('postgres') else 'SQLite'}; broker: Tansu (memory)"
+            + (f"; worker env: {' '.join(args.env)}" if args.env else "")
+        )
         if not args.skip_drain:
             raw = asyncio.run(raw_produce(broker.bootstrap, args.backlog))
             print(f"raw aiokafka produce (acks=all, 1000 in flight): {raw:,.0f} msg/s", flush=True)
@@ -285,12 +351,15 @@ def main() -> None:
             broker.stop()
             broker = TansuBroker().start()  # an empty log: the consumer sees only this run's events
             COMMITTED.clear()
-            info = asyncio.run(end_to_end(urls, broker, rate=args.rate, seconds=args.seconds, per_tx=per_tx,
-                                        extra_env=extra_env))
+            info = asyncio.run(
+                end_to_end(urls, broker, rate=args.rate, seconds=args.seconds, per_tx=per_tx, extra_env=extra_env)
+            )
             stages, achieved = info["stages"], info["written"] / args.seconds
-            print(f"end to end, {per_tx} event(s) per transaction, {achieved:,.0f} events/s for {args.seconds:.0f}s "
-                  f"(commit → consumer's committed effect): {summary_ms(stages['total'])}; "
-                  f"delivered {len(stages['total'])}/{info['written']}")
+            print(
+                f"end to end, {per_tx} event(s) per transaction, {achieved:,.0f} events/s for {args.seconds:.0f}s "
+                f"(commit → consumer's committed effect): {summary_ms(stages['total'])}; "
+                f"delivered {len(stages['total'])}/{info['written']}"
+            )
             print(f"  relay    commit → published:       {summary_ms(stages['relay'])}")
             print(f"  deliver  published → apply begins: {summary_ms(stages['deliver'])}")
             if info["commit_clock"]:
@@ -299,14 +368,20 @@ def main() -> None:
                 print("  (SQLite: no commit clock; the effect time is when the consumer began applying)")
             batches = sorted(stages["batch"])
             if batches:
-                print(f"  consumer batches (one transaction per partition): {len(batches)}, events per batch "
-                      f"median {batches[len(batches) // 2]:.0f}, max {batches[-1]:.0f}")
-            print(f"  workers ready (probe applied) after {info['ready_after']:.1f}s; "
-                  f"last event applied {info['drained_after']:.2f}s after the writers stopped")
+                print(
+                    f"  consumer batches (one transaction per partition): {len(batches)}, events per batch "
+                    f"median {batches[len(batches) // 2]:.0f}, max {batches[-1]:.0f}"
+                )
+            print(
+                f"  workers ready (probe applied) after {info['ready_after']:.1f}s; "
+                f"last event applied {info['drained_after']:.2f}s after the writers stopped"
+            )
             print("  CPU during the run (writers' start → last event applied):")
             print(cpu_table(info["cpu"], info["wall"], shared={"postgres background"}))
-            print(f"  worker memory (RSS): {json.dumps({k: round(v) for k, v in info['rss_mib'].items()})} MiB",
-                  flush=True)
+            print(
+                f"  worker memory (RSS): {json.dumps({k: round(v) for k, v in info['rss_mib'].items()})} MiB",
+                flush=True,
+            )
     finally:
         broker.stop()
 

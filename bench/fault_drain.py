@@ -20,6 +20,7 @@ The drain time includes the restarted process's start-up and whatever retry back
 loop got stuck unless `--supervise` (which restarts a worker after FAILED_CHECKS failed /health checks, as `make run`
 does); a drain that does not finish prints each worker's /health, whose figures are seconds since each loop's last
 beat."""
+
 from __future__ import annotations
 
 import argparse
@@ -129,8 +130,9 @@ class Supervisor:
                 self.restarts.append(name)
 
 
-async def wait_applied(databases: Databases, platform: Platform, target: int, *, timeout: float,
-                       supervisor: Supervisor | None = None) -> float | None:
+async def wait_applied(
+    databases: Databases, platform: Platform, target: int, *, timeout: float, supervisor: Supervisor | None = None
+) -> float | None:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         dead = platform.dead()
@@ -151,10 +153,13 @@ async def losses(databases: Databases, writer: Writer) -> tuple[int, int]:
     kyc, trace = await databases.connect("kyc"), await databases.connect("traceability")
     try:
         sent = {r["event_id"] for r in await kyc.fetch("SELECT event_id FROM outbox_message")}
-        done = {r["event_id"] for r in await trace.fetch(
-            "SELECT event_id FROM processed_event WHERE consumer = $1", CONSUMER)}
-        copies: dict[UUID, int] = {r["actor_id"]: r["version"]
-                                   for r in await trace.fetch("SELECT actor_id, version FROM known_actor")}
+        done = {
+            r["event_id"]
+            for r in await trace.fetch("SELECT event_id FROM processed_event WHERE consumer = $1", CONSUMER)
+        }
+        copies: dict[UUID, int] = {
+            r["actor_id"]: r["version"] for r in await trace.fetch("SELECT actor_id, version FROM known_actor")
+        }
     finally:
         await kyc.close()
         await trace.close()
@@ -184,8 +189,9 @@ async def end(fault: str, platform: Platform, databases: Databases) -> None:
         await databases.allow_connections("traceability")
 
 
-async def run_fault(fault: str, *, admin_url: str, folder: Path, events: int, outage: float,
-                    timeout: float, supervise: bool) -> Result:
+async def run_fault(
+    fault: str, *, admin_url: str, folder: Path, events: int, outage: float, timeout: float, supervise: bool
+) -> Result:
     databases = Databases(admin_url)
     await databases.create()
     folder.mkdir(parents=True, exist_ok=True)
@@ -199,8 +205,10 @@ async def run_fault(fault: str, *, admin_url: str, folder: Path, events: int, ou
         started = time.monotonic()
         await writer.stage(events)
         if await wait_applied(databases, platform, events, timeout=timeout) is None:
-            raise SystemExit(f"{fault}: the {events} events before the fault were not applied within {timeout:.0f}s"
-                             f"\n{platform.logs()}")
+            raise SystemExit(
+                f"{fault}: the {events} events before the fault were not applied within {timeout:.0f}s"
+                f"\n{platform.logs()}"
+            )
         warmup = time.monotonic() - started
         fault_started = time.monotonic()
         await begin(fault, platform, databases)
@@ -219,8 +227,9 @@ async def run_fault(fault: str, *, admin_url: str, folder: Path, events: int, ou
             for name in WORKERS:
                 status, text = await health(platform.worker_health_url(name.split("-")[0]))
                 diagnosis.append(f"{name} /health {status}: {text[:300]}")
-        return Result(fault, events, staged, drain_seconds, warmup, lost, stale, recovered, supervisor.restarts,
-                      diagnosis)
+        return Result(
+            fault, events, staged, drain_seconds, warmup, lost, stale, recovered, supervisor.restarts, diagnosis
+        )
     finally:
         platform.stop_all()
         await writer.close()
@@ -232,23 +241,37 @@ def line(result: Result, outage: float) -> str:
         drain = "NOT drained within the timeout"
         rate = "-"
     else:
-        drain = (f"drained {result.drain_seconds:6.1f} s after the fault ended "
-                 f"({result.recovered_seconds:4.1f} s of it restarting)")
+        drain = (
+            f"drained {result.drain_seconds:6.1f} s after the fault ended "
+            f"({result.recovered_seconds:4.1f} s of it restarting)"
+        )
         rate = f"{result.events / result.drain_seconds:7,.0f} events/s"
-    return (f"{result.fault:<9} {result.events:,} events staged during a {outage:.0f}s fault "
-            f"(in {result.staged_seconds:.1f}s): {drain}, {rate}, lost {result.lost}, stale {result.stale}"
-            f"  [before the fault: {result.events:,} in {result.warmup_seconds:.1f}s]"
-            + (f"\n          restarted for failing /health: {', '.join(result.restarts)}" if result.restarts else "")
-            + "".join(f"\n          {d}" for d in result.diagnosis))
+    return (
+        f"{result.fault:<9} {result.events:,} events staged during a {outage:.0f}s fault "
+        f"(in {result.staged_seconds:.1f}s): {drain}, {rate}, lost {result.lost}, stale {result.stale}"
+        f"  [before the fault: {result.events:,} in {result.warmup_seconds:.1f}s]"
+        + (f"\n          restarted for failing /health: {', '.join(result.restarts)}" if result.restarts else "")
+        + "".join(f"\n          {d}" for d in result.diagnosis)
+    )
 
 
 async def run(args: argparse.Namespace, admin_url: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="assay-fault-drain-"))
-    print(f"PostgreSQL, Tansu (memory) broker, KYC + traceability workers as processes"
-          f"{' (supervised as by make run)' if args.supervise else ''}; logs in {folder}", flush=True)
+    print(
+        f"PostgreSQL, Tansu (memory) broker, KYC + traceability workers as processes"
+        f"{' (supervised as by make run)' if args.supervise else ''}; logs in {folder}",
+        flush=True,
+    )
     for fault in args.faults:
-        result = await run_fault(fault, admin_url=admin_url, folder=folder / fault, events=args.events,
-                                 outage=args.outage, timeout=args.timeout, supervise=args.supervise)
+        result = await run_fault(
+            fault,
+            admin_url=admin_url,
+            folder=folder / fault,
+            events=args.events,
+            outage=args.outage,
+            timeout=args.timeout,
+            supervise=args.supervise,
+        )
         print(line(result, args.outage), flush=True)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
@@ -260,8 +283,9 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=10.0, help="how long each fault lasts, in seconds")
     parser.add_argument("--timeout", type=float, default=180.0, help="give up on a drain after this long")
     parser.add_argument("--faults", nargs="+", choices=FAULTS, default=list(FAULTS))
-    parser.add_argument("--supervise", action="store_true",
-                        help="restart a worker whose /health keeps failing, as `make run` does")
+    parser.add_argument(
+        "--supervise", action="store_true", help="restart a worker whose /health keeps failing, as `make run` does"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the workers' logs")
     args = parser.parse_args()
     admin_url, container = servers.find_postgres()

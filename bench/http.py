@@ -2,6 +2,7 @@
 list of 20 and POST, for API_WORKERS=1 and 2, each server a uvicorn process of its own on PostgreSQL.
 
 Figures on a busy machine are noisy: compare the ratios to the bare endpoint measured in the same run."""
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,9 @@ def bare_app() -> FastAPI:
 
     @app.get("/items/{item_id}")
     async def read_item(item_id: UUID) -> ItemRead:
-        return ItemRead(id=item_id, name="Comptoir Minier du Kivu SARL", country="CD", minerals=["2609", "7108"],
-                        created_at=created)
+        return ItemRead(
+            id=item_id, name="Comptoir Minier du Kivu SARL", country="CD", minerals=["2609", "7108"], created_at=created
+        )
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -97,16 +99,20 @@ def get_script(path: str, token: str | None) -> str:
 
 def get_by_id_script(prefix: str, ids: list[str], token: str) -> str:
     listed = ",".join(f'"{i}"' for i in ids)
-    return (f'{bearer(token)}local ids = {{{listed}}}\nlocal i = 0\n'
-            f'function request()\n  i = i % #ids + 1\n  return wrk.format("GET", "{prefix}" .. ids[i])\nend\n{DONE}')
+    return (
+        f"{bearer(token)}local ids = {{{listed}}}\nlocal i = 0\n"
+        f'function request()\n  i = i % #ids + 1\n  return wrk.format("GET", "{prefix}" .. ids[i])\nend\n{DONE}'
+    )
 
 
 def post_script(path: str, token: str, run: str) -> str:
-    return (f'{bearer(token)}wrk.headers["Content-Type"] = "application/json"\n{THREADS}'
-            f'function request()\n  counter = counter + 1\n'
-            f'  local body = string.format(\'{{"actor_type": "trader", "legal_name": "Bench {run} %d-%d SARL", '
-            f'"country": "CD", "minerals": ["2609"]}}\', tid or 0, counter)\n'
-            f'  return wrk.format("POST", "{path}", nil, body)\nend\n{DONE}')
+    return (
+        f'{bearer(token)}wrk.headers["Content-Type"] = "application/json"\n{THREADS}'
+        f"function request()\n  counter = counter + 1\n"
+        f'  local body = string.format(\'{{"actor_type": "trader", "legal_name": "Bench {run} %d-%d SARL", '
+        f'"country": "CD", "minerals": ["2609"]}}\', tid or 0, counter)\n'
+        f'  return wrk.format("POST", "{path}", nil, body)\nend\n{DONE}'
+    )
 
 
 @dataclass
@@ -140,8 +146,12 @@ def ensure_wrk() -> str:
 def run_wrk(wrk: str, url: str, script: str, folder: Path, *, seconds: float, connections: int) -> dict:
     path = folder / f"script-{uuid4().hex[:8]}.lua"
     path.write_text(script)
-    out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(path),
-                          url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(path), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = next((line for line in out.splitlines() if line.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary:\n{out}")
@@ -208,8 +218,9 @@ class Server:
 
     def __enter__(self) -> Server:
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(self.cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            cwd=ROOT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -233,15 +244,35 @@ class Server:
 
 
 def bare_server(port: int, workers: int, folder: Path) -> Server:
-    cmd = [sys.executable, "-m", "uvicorn", "bench.http:bare_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.http:bare_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     return Server("bare", cmd, dict(os.environ), port, folder / f"bare-{workers}.log")
 
 
 def kyc_server(port: int, workers: int, url: str, folder: Path) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KYC_", "S3_", "JWT_"))}
-    env.update(KYC_DATABASE_URL=url, JWT_SECRET=JWT_SECRET, API_WORKERS=str(workers), LOG_LEVEL="WARNING",
-               STORAGE_DIR=str(folder / "objects"), KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    env.update(
+        KYC_DATABASE_URL=url,
+        JWT_SECRET=JWT_SECRET,
+        API_WORKERS=str(workers),
+        LOG_LEVEL="WARNING",
+        STORAGE_DIR=str(folder / "objects"),
+        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
+    )
     cmd = [sys.executable, "-m", "services.kyc", "api", "--port", str(port)]
     return Server("kyc", cmd, env, port, folder / f"kyc-{workers}.log")
 
@@ -268,8 +299,14 @@ async def seed(base: str, bearer_token: str, count: int) -> list[str]:
         semaphore = asyncio.Semaphore(8)
 
         async def one(n: int) -> str:
-            body = {"actor_type": "trader", "legal_name": f"Comptoir Minier {n:04d} SARL", "country": "CD",
-                    "region": "CD-NK", "minerals": ["2609"], "registration_number": f"CD/GOM/RCCM/{n}"}
+            body = {
+                "actor_type": "trader",
+                "legal_name": f"Comptoir Minier {n:04d} SARL",
+                "country": "CD",
+                "region": "CD-NK",
+                "minerals": ["2609"],
+                "registration_number": f"CD/GOM/RCCM/{n}",
+            }
             async with semaphore:
                 response = await client.post("/actors", json=body)
             response.raise_for_status()
@@ -281,16 +318,40 @@ async def seed(base: str, bearer_token: str, count: int) -> list[str]:
 # --- the run ------------------------------------------------------------------------------------------------------
 
 
-def measure(wrk: str, name: str, server: Server, url: str, script: str, folder: Path, args: argparse.Namespace,
-            profile: Path | None) -> Result:
+def measure(
+    wrk: str,
+    name: str,
+    server: Server,
+    url: str,
+    script: str,
+    folder: Path,
+    args: argparse.Namespace,
+    profile: Path | None,
+) -> Result:
     run_wrk(wrk, url, script, folder, seconds=args.warmup, connections=args.connections)
     spy = None
     assert server.process is not None
     if profile is not None:
-        spy = subprocess.Popen([py_spy(), "record", "--format", "raw", "--nonblocking", "-r", "200",
-                                "-d", str(int(args.seconds)), "-o", str(profile / (re.sub(r"\W+", "_", name) + ".txt")),
-                                "--subprocesses", "-p", str(server.process.pid)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen(
+            [
+                py_spy(),
+                "record",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-r",
+                "200",
+                "-d",
+                str(int(args.seconds)),
+                "-o",
+                str(profile / (re.sub(r"\W+", "_", name) + ".txt")),
+                "--subprocesses",
+                "-p",
+                str(server.process.pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     server_processes, database_processes = tree(server.process.pid), backends()
     cpu_before, db_before = cpu_seconds(server_processes), cpu_seconds(database_processes)
     figures = run_wrk(wrk, url, script, folder, seconds=args.seconds, connections=args.connections)
@@ -301,8 +362,17 @@ def measure(wrk: str, name: str, server: Server, url: str, script: str, folder: 
     sockets = sum(figures[k] for k in ("connect", "read", "write", "timeout"))
     rss = tree_rss_mb(server.process.pid)
     count = max(1, figures["requests"])
-    return Result(name, rps, figures["p50_us"] / 1000, figures["p99_us"] / 1000, figures["status_errors"],
-                  sockets, rss, 1e6 * cpu / count, 1e6 * db_cpu / count)
+    return Result(
+        name,
+        rps,
+        figures["p50_us"] / 1000,
+        figures["p99_us"] / 1000,
+        figures["status_errors"],
+        sockets,
+        rss,
+        1e6 * cpu / count,
+        1e6 * db_cpu / count,
+    )
 
 
 def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> list[Result]:
@@ -314,16 +384,18 @@ def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> l
     port = free_port()
     with bare_server(port, workers, folder) as bare:
         path = f"/items/{uuid4()}"
-        results.append(measure(wrk, "bare GET /items/{id}", bare, bare.base + path, get_script(path, None),
-                               folder, args, None))
+        results.append(
+            measure(wrk, "bare GET /items/{id}", bare, bare.base + path, get_script(path, None), folder, args, None)
+        )
     url = fresh_database()
     bearer_token = token()
     with kyc_server(free_port(), workers, url, folder) as kyc:
         ids = asyncio.run(seed(kyc.base, bearer_token, args.seed))
-        cases = [("GET /actors/{id}", kyc.base + "/actors/" + ids[0], get_by_id_script("/actors/", ids, bearer_token)),
-                 ("GET /actors?limit=20", kyc.base + "/actors?limit=20",
-                  get_script("/actors?limit=20", bearer_token)),
-                 ("POST /actors", kyc.base + "/actors", post_script("/actors", bearer_token, uuid4().hex[:6]))]
+        cases = [
+            ("GET /actors/{id}", kyc.base + "/actors/" + ids[0], get_by_id_script("/actors/", ids, bearer_token)),
+            ("GET /actors?limit=20", kyc.base + "/actors?limit=20", get_script("/actors?limit=20", bearer_token)),
+            ("POST /actors", kyc.base + "/actors", post_script("/actors", bearer_token, uuid4().hex[:6])),
+        ]
         for name, target, script in cases:
             results.append(measure(wrk, name, kyc, target, script, folder, args, profile))
     return results
@@ -331,12 +403,16 @@ def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> l
 
 def table(workers: int, results: list[Result]) -> str:
     bare = results[0].rps
-    header = (f"  {'endpoint':<22} {'rps':>8} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
-              f"{'sock err':>8} {'RSS MB':>7} {'CPU µs/req':>10} {'db µs/req':>9}")
+    header = (
+        f"  {'endpoint':<22} {'rps':>8} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+        f"{'sock err':>8} {'RSS MB':>7} {'CPU µs/req':>10} {'db µs/req':>9}"
+    )
     lines = [f"API_WORKERS={workers}", header]
     for r in results:
-        lines.append(f"  {r.name:<22} {r.rps:8.0f} {r.rps / bare:7.2f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} "
-                     f"{r.non_2xx:8d} {r.socket_errors:8d} {r.rss_mb:7.0f} {r.cpu_us:10.0f} {r.db_cpu_us:9.0f}")
+        lines.append(
+            f"  {r.name:<22} {r.rps:8.0f} {r.rps / bare:7.2f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} "
+            f"{r.non_2xx:8d} {r.socket_errors:8d} {r.rss_mb:7.0f} {r.cpu_us:10.0f} {r.db_cpu_us:9.0f}"
+        )
     return "\n".join(lines)
 
 
@@ -350,8 +426,11 @@ def main() -> None:
     parser.add_argument("--py-spy", metavar="DIR", help="also record py-spy profiles of the KYC API into DIR")
     args = parser.parse_args()
     wrk = ensure_wrk()
-    print(f"wrk -t2 -c{args.connections} -d{args.seconds:g}s; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios)", flush=True)
+    print(
+        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios)",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         folder = Path(tmp)
         for workers in (int(w) for w in args.workers.split(",")):

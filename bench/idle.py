@@ -4,6 +4,7 @@ APIs, four workers) over a quiet minute, as % of one core, in total and per proc
 
 Stopped with SIGINT (Ctrl-C) at the end; any process of the platform still running afterwards is reported and
 killed."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,14 @@ DROPPED = {"STORAGE_DIR", "SCHEDULER_INTERVAL_SECONDS", "ASSAY_VAR_DIR", "HOST"}
 
 
 def platform_env(var_dir: str) -> tuple[dict[str, str], dict[str, int]]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(DROPPED_PREFIXES) and k not in DROPPED and not k.endswith("_DATABASE_URL")
-           and not any(k.startswith(s.upper() + "_") for s in SERVICES)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(DROPPED_PREFIXES)
+        and k not in DROPPED
+        and not k.endswith("_DATABASE_URL")
+        and not any(k.startswith(s.upper() + "_") for s in SERVICES)
+    }
     ports = {"KAFKA_PORT": free_port()}
     for service in SERVICES:
         ports[f"{service.upper()}_PORT"] = free_port()
@@ -109,8 +115,9 @@ def main() -> None:
     log_path = Path(var_dir) / "launcher.log"
     seen: dict[tuple[int, float], psutil.Process] = {}
     with log_path.open("wb") as log:
-        launcher = subprocess.Popen([sys.executable, "-m", "deploy.local"], cwd=ROOT, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT)
+        launcher = subprocess.Popen(
+            [sys.executable, "-m", "deploy.local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     left: list[str] = []
     try:
         up_after = wait_until_up(launcher, ports, timeout=args.startup_timeout, log=log_path)
@@ -140,13 +147,17 @@ def main() -> None:
         left = stop(launcher, list(seen.values()))
     total = sum(totals.values())
     percent = 100 * total / meter.wall
-    print(f"idle platform, {len(seen)} processes, over {meter.wall:.0f}s: {total:.2f} CPU s = {percent:.1f} % of one "
-          f"core (target ≤ {TARGET_PERCENT:.0f} %: {'met' if percent <= TARGET_PERCENT else 'NOT met'})")
+    print(
+        f"idle platform, {len(seen)} processes, over {meter.wall:.0f}s: {total:.2f} CPU s = {percent:.1f} % of one "
+        f"core (target ≤ {TARGET_PERCENT:.0f} %: {'met' if percent <= TARGET_PERCENT else 'NOT met'})"
+    )
     print(cpu_table(totals, meter.wall))
     if restarted:
         print(f"  restarted during the window (several processes under one name): {', '.join(restarted)}")
-    print(f"stopped with SIGINT: launcher exit code {launcher.returncode}; "
-          + (f"STILL RUNNING afterwards (killed now): {', '.join(left)}" if left else "nothing left running"))
+    print(
+        f"stopped with SIGINT: launcher exit code {launcher.returncode}; "
+        + (f"STILL RUNNING afterwards (killed now): {', '.join(left)}" if left else "nothing left running")
+    )
     if args.keep:
         print(f"data and logs kept in {var_dir}")
     else:

@@ -1,4 +1,5 @@
 """Benchmark of the KYC screening engine on a synthetic list (default one million names)."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,13 @@ def write_ftm(path: Path, names: int, seed: int) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for entry in synthetic_entries(names, seed):
-            props = {"name": [entry.names[0]], "alias": list(entry.names[1:]),
-                     "birthDate": list(entry.birth_dates), "country": list(entry.countries),
-                     "topics": ["sanction"]}
+            props = {
+                "name": [entry.names[0]],
+                "alias": list(entry.names[1:]),
+                "birthDate": list(entry.birth_dates),
+                "country": list(entry.countries),
+                "topics": ["sanction"],
+            }
             record = {"id": entry.entry_id, "schema": _SCHEMAS[entry.kind], "properties": props}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
@@ -67,8 +72,10 @@ def run(names: int, queries: int, seed: int) -> None:
         path = Path(folder) / "list.jsonl"
         started = time.perf_counter()
         entities = write_ftm(path, names, seed)
-        print(f"generated {entities:,} entities / {names:,} names "
-              f"({path.stat().st_size / 2**20:.0f} MiB FtM JSONL) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {entities:,} entities / {names:,} names "
+            f"({path.stat().st_size / 2**20:.0f} MiB FtM JSONL) in {time.perf_counter() - started:.1f} s"
+        )
         gc.collect()
         base = _rss_mb()
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -82,8 +89,10 @@ def run(names: int, queries: int, seed: int) -> None:
     built = _rss_mb()
     print(f"import (parse_ftm_jsonl): {parse_s:.1f} s wall, {parse_cpu:.1f} s CPU  ({len(entries):,} entries)")
     print(f"index build:              {build_s:.1f} s wall, {build_cpu:.1f} s CPU  ({index.stats()})")
-    print(f"RSS: +{parsed - base:.0f} MiB for parsed entries, +{built - parsed:.0f} MiB for the index, "
-          f"+{built - base:.0f} MiB total (process {built:.0f} MiB)")
+    print(
+        f"RSS: +{parsed - base:.0f} MiB for parsed entries, +{built - parsed:.0f} MiB for the index, "
+        f"+{built - base:.0f} MiB total (process {built:.0f} MiB)"
+    )
     _screen(index, subjects(entries, queries, seed))
 
 
@@ -105,17 +114,23 @@ def _screen(index: ScreeningIndex, cases: list[tuple[Subject, str | None, str]])
         else:
             missed.append(f"{how}: {subject.name!r} (expected {expected})")
     perturbed = sum(1 for _, e, _ in cases if e is not None)
-    print(f"screened {len(cases)} subjects at threshold {DEFAULT_THRESHOLD}: "
-          f"p50 {statistics.median(latencies):.1f} ms, p95 {_pct(latencies, 0.95):.1f} ms, "
-          f"p99 {_pct(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms (wall clock)")
+    print(
+        f"screened {len(cases)} subjects at threshold {DEFAULT_THRESHOLD}: "
+        f"p50 {statistics.median(latencies):.1f} ms, p95 {_pct(latencies, 0.95):.1f} ms, "
+        f"p99 {_pct(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms (wall clock)"
+    )
     # CPU time is what the engine costs; wall clock also counts whatever else shares the machine.
-    print(f"  CPU time per subject: p50 {statistics.median(cpu):.1f} ms, p95 {_pct(cpu, 0.95):.1f} ms, "
-          f"p99 {_pct(cpu, 0.99):.1f} ms; machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"  CPU time per subject: p50 {statistics.median(cpu):.1f} ms, p95 {_pct(cpu, 0.95):.1f} ms, "
+        f"p99 {_pct(cpu, 0.99):.1f} ms; machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"recall on perturbed listed names: {found}/{perturbed} = {found / max(perturbed, 1):.3f}")
     # The syllable generator reuses given names and short surnames, so at a million names many
     # "random" people exist on the list under the same name: those hits are correct.
-    print(f"random subjects with any hit: {random_hits}/{len(cases) - perturbed} "
-          f"({exact_twins} of them hit a list name identical after normalisation)")
+    print(
+        f"random subjects with any hit: {random_hits}/{len(cases) - perturbed} "
+        f"({exact_twins} of them hit a list name identical after normalisation)"
+    )
     for line in missed[:10]:
         print("  missed", line)
 

@@ -1,4 +1,5 @@
 """Shared set-up for benchmarks: PostgreSQL databases, valid KYC events, percentiles, and CPU accounting per process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,10 @@ def summary_ms(values: list[float]) -> str:
     if not values:
         return "no samples"
     ms = [v * 1000 for v in values]
-    return (f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, "
-            f"mean {statistics.fmean(ms):.1f} ms (n={len(ms)})")
+    return (
+        f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, "
+        f"mean {statistics.fmean(ms):.1f} ms (n={len(ms)})"
+    )
 
 
 def bench_databases(services_: tuple[str, ...]) -> dict[str, str]:
@@ -57,6 +60,7 @@ def bench_databases(services_: tuple[str, ...]) -> dict[str, str]:
 
 # --- valid KYC events -----------------------------------------------------------------------------------------
 
+
 class Versions:
     """The next `aggregate_version` of each key: one higher for each event of that key, as KYC numbers them."""
 
@@ -68,18 +72,36 @@ class Versions:
         return self.last[str(key)]
 
 
-def suspension(actor_id: UUID, version: int, *, reason: str = "licence documents missing at the last site visit",
-               org_id: str = ORG) -> ActorSuspended:
+def suspension(
+    actor_id: UUID, version: int, *, reason: str = "licence documents missing at the last site visit", org_id: str = ORG
+) -> ActorSuspended:
     """An ActorSuspended as KYC writes it: the actor's whole public state after the event, and its version."""
-    actor = ActorState(actor_id=actor_id, org_id=org_id, actor_type="trader",
-                       legal_name=f"Comptoir Minier {str(actor_id)[:8]} SARL", registration_number="CD/GOM/RCCM/1",
-                       country="CD", region="CD-NK", minerals=["cassiterite"], kyc_status="suspended",
-                       risk_level="medium", risk_factors=[], shared_with=[])
-    return ActorSuspended(org_id=org_id, aggregate_version=version, actor_id=actor_id, actor=actor,
-                          suspended_by="bench-user", reason=reason)
+    actor = ActorState(
+        actor_id=actor_id,
+        org_id=org_id,
+        actor_type="trader",
+        legal_name=f"Comptoir Minier {str(actor_id)[:8]} SARL",
+        registration_number="CD/GOM/RCCM/1",
+        country="CD",
+        region="CD-NK",
+        minerals=["cassiterite"],
+        kyc_status="suspended",
+        risk_level="medium",
+        risk_factors=[],
+        shared_with=[],
+    )
+    return ActorSuspended(
+        org_id=org_id,
+        aggregate_version=version,
+        actor_id=actor_id,
+        actor=actor,
+        suspended_by="bench-user",
+        reason=reason,
+    )
 
 
 # --- CPU accounting ---------------------------------------------------------------------------------------------
+
 
 def cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
@@ -153,21 +175,25 @@ class CpuMeter:
                 seen.last = cpu
 
 
-def cpu_table(totals: dict[str, float], wall: float, *, indent: str = "    ",
-              shared: Iterable[str] = ()) -> str:
+def cpu_table(totals: dict[str, float], wall: float, *, indent: str = "    ", shared: Iterable[str] = ()) -> str:
     """One line per label, busiest first, as CPU seconds and % of one core; labels in `shared` are listed after
     the total and left out of it (processes other people's work also uses)."""
     shared = set(shared)
     own = {k: v for k, v in totals.items() if k not in shared}
     width = max((len(k) for k in totals), default=10)
-    lines = [f"{indent}{label:<{width}}  {secs:7.2f} s  {100 * secs / wall:6.1f} % of a core"
-             for label, secs in sorted(own.items(), key=lambda kv: -kv[1])]
+    lines = [
+        f"{indent}{label:<{width}}  {secs:7.2f} s  {100 * secs / wall:6.1f} % of a core"
+        for label, secs in sorted(own.items(), key=lambda kv: -kv[1])
+    ]
     total = sum(own.values())
-    lines.append(f"{indent}{'total':<{width}}  {total:7.2f} s  {100 * total / wall:6.1f} % of a core"
-                 f"  (over {wall:.1f} s)")
+    lines.append(
+        f"{indent}{'total':<{width}}  {total:7.2f} s  {100 * total / wall:6.1f} % of a core  (over {wall:.1f} s)"
+    )
     for label, secs in sorted(((k, v) for k, v in totals.items() if k in shared), key=lambda kv: -kv[1]):
-        lines.append(f"{indent}{label:<{width}}  {secs:7.2f} s  {100 * secs / wall:6.1f} % of a core"
-                     "  (shared with everyone using this server; not in the total)")
+        lines.append(
+            f"{indent}{label:<{width}}  {secs:7.2f} s  {100 * secs / wall:6.1f} % of a core"
+            "  (shared with everyone using this server; not in the total)"
+        )
     return "\n".join(lines)
 
 

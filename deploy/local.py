@@ -1,5 +1,6 @@
 """`make run`: the whole platform on this machine — broker, migrations, four APIs and four workers, each restarted
 when it dies (a worker also when its /health keeps failing); Ctrl-C stops it."""
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,9 @@ class Child:
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self.cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)  # Ctrl-C reaches only the launcher
+            self.process = subprocess.Popen(
+                self.cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )  # Ctrl-C reaches only the launcher
         self.restarts.started()
         self.failures, self.answered, self.kill_at = 0, False, None
 
@@ -190,8 +192,11 @@ def _keep_running(child: Child) -> None:
         code = child.process.returncode
         child.process = None
         wait = child.restarts.died()
-        print(f"{child.name} exited with code {code}; restarting in {wait:.0f}s (log: {child.log_path})",
-              file=sys.stderr, flush=True)
+        print(
+            f"{child.name} exited with code {code}; restarting in {wait:.0f}s (log: {child.log_path})",
+            file=sys.stderr,
+            flush=True,
+        )
     if child.process is None and child.restarts.is_due():
         child.start()
     if child.kill_at is not None and child.process is not None and time.monotonic() >= child.kill_at:
@@ -208,8 +213,11 @@ def _check(child: Child) -> None:
         return
     child.failures += 1
     if child.failures >= FAILED_CHECKS:
-        print(f"{child.name} failed {child.failures} health checks in a row ({child.health_url}); restarting",
-              file=sys.stderr, flush=True)
+        print(
+            f"{child.name} failed {child.failures} health checks in a row ({child.health_url}); restarting",
+            file=sys.stderr,
+            flush=True,
+        )
         child.process.terminate()
         child.kill_at = time.monotonic() + 10  # a hung worker may ignore SIGTERM
 
@@ -219,8 +227,11 @@ def _keep_broker(broker: TansuBroker, restarts: Restarts) -> None:
     if process is not None and process.poll() is not None:
         broker.process = None
         wait = restarts.died()
-        print(f"broker exited with code {process.returncode}; restarting on port {broker.port} in {wait:.0f}s",
-              file=sys.stderr, flush=True)
+        print(
+            f"broker exited with code {process.returncode}; restarting on port {broker.port} in {wait:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
     if broker.process is None and restarts.is_due():
         try:
             broker.start()

@@ -1,4 +1,5 @@
 """Fixtures: real PostgreSQL (or SQLite, with a notice), a real Kafka-protocol broker and a real S3 server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -97,8 +98,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-async def stack(database_urls: dict[str, str], broker: TansuBroker | ExternalBroker,
-                s3_endpoint: str) -> AsyncIterator[Stack]:
+async def stack(
+    database_urls: dict[str, str], broker: TansuBroker | ExternalBroker, s3_endpoint: str
+) -> AsyncIterator[Stack]:
     stack = Stack(database_urls, bootstrap=broker.bootstrap, s3_endpoint=s3_endpoint)
     yield stack
     await stack.close()

@@ -1,4 +1,5 @@
 """docker-compose.yml and deploy/ describe the stack the code expects: services, ports, settings, topics, buckets."""
+
 from __future__ import annotations
 
 import importlib
@@ -37,8 +38,11 @@ def default_port(service: str) -> int:
 
 def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"services.{service}.settings")
-    found = [v for v in vars(module).values()
-             if isinstance(v, type) and issubclass(v, ServiceSettings) and v.__module__ == module.__name__]
+    found = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, ServiceSettings) and v.__module__ == module.__name__
+    ]
     assert len(found) == 1, f"services/{service}/settings.py should define one ServiceSettings subclass"
     return found[0]
 
@@ -130,8 +134,16 @@ def test_our_services_are_given_only_variables_the_code_reads(service):
 def test_the_variables_our_services_need_are_given():
     for service in SERVICES:
         env = app(service, "api")["environment"]
-        for name in ("KAFKA_BOOTSTRAP_SERVERS", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "JWT_SECRET",
-                     "HOST", f"{service.upper()}_DATABASE_URL", f"{service.upper()}_PORT"):
+        for name in (
+            "KAFKA_BOOTSTRAP_SERVERS",
+            "S3_ENDPOINT",
+            "S3_ACCESS_KEY",
+            "S3_SECRET_KEY",
+            "JWT_SECRET",
+            "HOST",
+            f"{service.upper()}_DATABASE_URL",
+            f"{service.upper()}_PORT",
+        ):
             assert env.get(name) not in (None, ""), f"{service}: {name}"
         assert env["HOST"] == "0.0.0.0"
         assert str(env["KAFKA_ENABLE_IDEMPOTENCE"]).lower() == "true"

@@ -1,4 +1,5 @@
 """`make run` (python -m deploy.local) as a real process: what dies or hangs comes back, Ctrl-C stops everything."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,14 @@ class Launcher:
     """The launcher process, its output collected by a thread so its pipe never fills."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "deploy.local"], cwd=ROOT, env=env, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deploy.local"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._collect, daemon=True).start()
 
@@ -110,12 +117,24 @@ def test_make_run_restarts_what_dies_or_hangs_and_ctrl_c_stops_everything(tmp_pa
             new = launcher.child(service, kind)
             return new is not None and new.pid != old.pid and healthy(port)
 
-        wait_until(lambda: back("kyc", "worker", worker_ports["kyc"], killed_worker), timeout=90,
-                   what="the killed kyc worker is back", launcher=launcher)
-        wait_until(lambda: back("incidents", "api", api_ports["incidents"], killed_api), timeout=90,
-                   what="the killed incidents api is back", launcher=launcher)
-        wait_until(lambda: back("scoring", "worker", worker_ports["scoring"], hung_worker), timeout=120,
-                   what="the hung scoring worker is replaced", launcher=launcher)
+        wait_until(
+            lambda: back("kyc", "worker", worker_ports["kyc"], killed_worker),
+            timeout=90,
+            what="the killed kyc worker is back",
+            launcher=launcher,
+        )
+        wait_until(
+            lambda: back("incidents", "api", api_ports["incidents"], killed_api),
+            timeout=90,
+            what="the killed incidents api is back",
+            launcher=launcher,
+        )
+        wait_until(
+            lambda: back("scoring", "worker", worker_ports["scoring"], hung_worker),
+            timeout=120,
+            what="the hung scoring worker is replaced",
+            launcher=launcher,
+        )
         assert "kyc-worker exited with code -9" in launcher.output
         assert "incidents-api exited with code -9" in launcher.output
         assert "scoring-worker failed 3 health checks in a row" in launcher.output

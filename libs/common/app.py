@@ -1,4 +1,5 @@
 """The parts of every service's app besides its own routes: health/ready/metrics, offline docs, problem schemas."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,14 +47,20 @@ def platform_router(settings: ServiceSettings) -> APIRouter:
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": settings.service_name}
 
-    @router.get("/ready", summary="Readiness: the database and the broker are reachable",
-                responses={503: {"description": "a dependency is unreachable"}})
+    @router.get(
+        "/ready",
+        summary="Readiness: the database and the broker are reachable",
+        responses={503: {"description": "a dependency is unreachable"}},
+    )
     async def ready(request: Request) -> JSONResponse:
-        checks = {"database": await _database_ok(request.app.state.engine),
-                  "broker": await _broker_ok(settings.kafka_bootstrap_servers)}
+        checks = {
+            "database": await _database_ok(request.app.state.engine),
+            "broker": await _broker_ok(settings.kafka_bootstrap_servers),
+        }
         ok = all(checks.values())
-        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+        )
 
     @router.get("/metrics", summary="Prometheus metrics (bearer token required)", response_class=Response)
     async def prometheus(_: CurrentPrincipal) -> Response:
@@ -89,7 +96,10 @@ def offline_docs(app: FastAPI, title: str) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{title} — API",
-                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{title} — API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )

@@ -1,4 +1,5 @@
 """JWT bearer auth: who is calling, for which organisation, with which roles; validated alike by every service."""
+
 from __future__ import annotations
 
 import logging
@@ -38,7 +39,6 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
-
 # What a refused token is told, by kind: fixed words, never the library's message (which may quote the token's
 # claims or our expectations). Subclasses first: InvalidSignatureError is a DecodeError, the rest InvalidTokenErrors.
 _REFUSALS: list[tuple[type[Exception], str, str]] = [
@@ -63,12 +63,20 @@ def _refusal(exc: Exception) -> Unauthorized:
 def _verify(token: str, settings: ServiceSettings) -> tuple[Principal, float]:
     """The caller the token names and when it expires (Unix time), or Unauthorized with a fixed, safe detail."""
     try:
-        claims = jwt.decode(token, settings.jwt_verification_key(), algorithms=[settings.jwt_algorithm],
-                            issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                            options={"require": ["exp", "sub", "iss", "aud"]})
-        principal = Principal(user_id=str(claims["sub"]), org_id=str(claims["org"]),
-                              org_kind=OrgKind(claims["org_kind"]),
-                              roles=frozenset(str(r) for r in claims.get("roles", [])))
+        claims = jwt.decode(
+            token,
+            settings.jwt_verification_key(),
+            algorithms=[settings.jwt_algorithm],
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+        principal = Principal(
+            user_id=str(claims["sub"]),
+            org_id=str(claims["org"]),
+            org_kind=OrgKind(claims["org_kind"]),
+            roles=frozenset(str(r) for r in claims.get("roles", [])),
+        )
         return principal, float(claims["exp"])
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise _refusal(exc) from exc
@@ -120,8 +128,9 @@ class _BearerPrincipal(HTTPBearer):
         return tokens.principal(token.strip(), state.settings)
 
 
-current_principal = _BearerPrincipal(auto_error=False, scheme_name="HTTPBearer",
-                                     description="JWT with sub, org, org_kind and roles claims")
+current_principal = _BearerPrincipal(
+    auto_error=False, scheme_name="HTTPBearer", description="JWT with sub, org, org_kind and roles claims"
+)
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
@@ -136,10 +145,26 @@ def require_role(*roles: str) -> Callable[..., Any]:
     return check
 
 
-def issue_token(settings: ServiceSettings, *, user_id: str, org_id: str, org_kind: str, roles: list[str],
-                ttl: timedelta = timedelta(hours=12), signing_key: str | None = None) -> str:
+def issue_token(
+    settings: ServiceSettings,
+    *,
+    user_id: str,
+    org_id: str,
+    org_kind: str,
+    roles: list[str],
+    ttl: timedelta = timedelta(hours=12),
+    signing_key: str | None = None,
+) -> str:
     """For tests and `make token`; production tokens come from the operator's identity provider."""
     now = datetime.now(timezone.utc)
-    claims = {"sub": user_id, "org": org_id, "org_kind": org_kind, "roles": roles, "iss": settings.jwt_issuer,
-              "aud": settings.jwt_audience, "iat": now, "exp": now + ttl}
+    claims = {
+        "sub": user_id,
+        "org": org_id,
+        "org_kind": org_kind,
+        "roles": roles,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl,
+    }
     return jwt.encode(claims, signing_key or settings.jwt_verification_key(), algorithm=settings.jwt_algorithm)

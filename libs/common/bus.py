@@ -1,4 +1,5 @@
 """Kafka plumbing: producers, topics, the broker epoch, and the consumer loop (inbox dedupe, outages, dead letters)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,15 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import deadletters, health, inbox, metrics
-from libs.common.retry import (Backoff, Stopping, is_infrastructure_error, pause, sleep_unless_stopped,
-                               close_quietly, stray_cancellation)
+from libs.common.retry import (
+    Backoff,
+    Stopping,
+    is_infrastructure_error,
+    pause,
+    sleep_unless_stopped,
+    close_quietly,
+    stray_cancellation,
+)
 from libs.common.events import REGISTRY, Envelope, Event
 from libs.common.settings import ServiceSettings
 
@@ -28,15 +36,21 @@ log = logging.getLogger("assay.bus")
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 Handlers = Mapping[type[Event], Handler]
 IDLE_AFTER_SECONDS = 2.0  # no records for this long: fetch with the long (idle) wait
-CONSUMER_LAG = Gauge("assay_consumer_lag", "Records behind the partition's end after the last batch",
-                     ["consumer", "topic", "partition"])
+CONSUMER_LAG = Gauge(
+    "assay_consumer_lag", "Records behind the partition's end after the last batch", ["consumer", "topic", "partition"]
+)
 
 
 def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
     options: dict[str, Any] = dict(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence, linger_ms=2, max_batch_size=512 * 1024,
-        request_timeout_ms=30000, retry_backoff_ms=200)
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=2,
+        max_batch_size=512 * 1024,
+        request_timeout_ms=30000,
+        retry_backoff_ms=200,
+    )
     options.update(overrides)
     return AIOKafkaProducer(**options)
 
@@ -87,8 +101,9 @@ class BrokerEpoch:
 
     async def _epoch_topics(self) -> list[str]:
         if self.admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                                        request_timeout_ms=10000)
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers, request_timeout_ms=10000
+            )
             await admin.start()
             self.admin = admin
         return sorted(t for t in await self.admin.list_topics() if t.startswith(EPOCH_PREFIX))
@@ -112,8 +127,7 @@ class Delivery:
 
     @classmethod
     def of(cls, record: ConsumerRecord) -> "Delivery":
-        return cls(record.topic, record.partition, record.offset, record.key, record.value,
-                   tuple(record.headers or ()))
+        return cls(record.topic, record.partition, record.offset, record.key, record.value, tuple(record.headers or ()))
 
 
 Prepared = tuple[Delivery, Envelope, Event, Handler]
@@ -147,8 +161,15 @@ class Consumer:
     a handler that fails on a reachable database (a bug, an invalid payload) is retried a few times and then kept
     in the dead_letter table for a replay after the fix."""
 
-    def __init__(self, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], handlers: Handlers, *,
-                 name: str | None = None, from_beginning: bool = True) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: Handlers,
+        *,
+        name: str | None = None,
+        from_beginning: bool = True,
+    ) -> None:
         self.settings, self.sessions = settings, sessions
         self.handlers = {cls.event_type(): handler for cls, handler in handlers.items()}
         self.name = name or settings.service_name
@@ -172,8 +193,10 @@ class Consumer:
             except (Exception, asyncio.CancelledError) as exc:
                 if not (is_infrastructure_error(exc) or stray_cancellation(exc)):
                     raise  # a bug: the worker's supervisor logs it and restarts this task
-                log.warning("consumer lost the broker or its database; retrying",
-                            extra={"error": repr(exc), "consumer": self.name})
+                log.warning(
+                    "consumer lost the broker or its database; retrying",
+                    extra={"error": repr(exc), "consumer": self.name},
+                )
                 await sleep_unless_stopped(stop, backoff.next())
             finally:
                 await self._stop()
@@ -184,9 +207,13 @@ class Consumer:
             self.epoch = await self.epochs.read(create=False)
             self.next_epoch_check = time.monotonic() + self.settings.broker_epoch_check_seconds
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=self.name,
-            enable_auto_commit=False, auto_offset_reset=self.offset_reset, max_poll_records=2000,
-            fetch_max_wait_ms=self.settings.consumer_fetch_wait_ms)
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset=self.offset_reset,
+            max_poll_records=2000,
+            fetch_max_wait_ms=self.settings.consumer_fetch_wait_ms,
+        )
         await self.consumer.start()
         self.consumer.subscribe(self.topics, listener=_RestartFromCommitted(self))
 
@@ -210,14 +237,16 @@ class Consumer:
             last_records = time.monotonic()
             self._fetch_wait(self.settings.consumer_fetch_wait_ms)
             # Partitions hold disjoint keys, so they are applied side by side; each stays in order.
-            await asyncio.gather(*(self.process_batch([Delivery.of(r) for r in records])
-                                   for records in batches.values()))
+            await asyncio.gather(
+                *(self.process_batch([Delivery.of(r) for r in records]) for records in batches.values())
+            )
             await self._commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
             for tp, records in batches.items():
                 highwater = self.consumer.highwater(tp)
                 if highwater is not None:
                     CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(
-                        max(0, highwater - records[-1].offset - 1))
+                        max(0, highwater - records[-1].offset - 1)
+                    )
 
     def _fetch_wait(self, ms: int) -> None:
         """aiokafka fixes fetch_max_wait_ms at construction; its fetcher reads this attribute for every request
@@ -235,8 +264,10 @@ class Consumer:
         epoch = await self.epochs.read(create=False)
         if epoch == self.epoch:
             return
-        log.warning("the broker is a new incarnation; re-reading from the beginning",
-                    extra={"consumer": self.name, "old_epoch": self.epoch, "epoch": epoch})
+        log.warning(
+            "the broker is a new incarnation; re-reading from the beginning",
+            extra={"consumer": self.name, "old_epoch": self.epoch, "epoch": epoch},
+        )
         self.epoch = epoch
         assert self.consumer is not None
         assigned = self.consumer.assignment()
@@ -261,8 +292,10 @@ class Consumer:
             try:
                 async with self.sessions() as db, db.begin():
                     first = await inbox.first_deliveries(
-                        db, [(envelope.event_id, envelope.event_type) for _, envelope, _, _ in prepared],
-                        consumer=self.name)
+                        db,
+                        [(envelope.event_id, envelope.event_type) for _, envelope, _, _ in prepared],
+                        consumer=self.name,
+                    )
                     for _, envelope, event, handler in prepared:
                         if envelope.event_id in first:
                             first.discard(envelope.event_id)  # the same event twice in one batch is applied once
@@ -317,8 +350,15 @@ class Consumer:
                     await self._wait_out(exc, outage)
                     continue
                 attempts += 1
-                log.warning("handler failed", extra={"event_id": item[1].event_id, "attempt": attempts,
-                                                     "error": repr(exc)[:500], "consumer": self.name})
+                log.warning(
+                    "handler failed",
+                    extra={
+                        "event_id": item[1].event_id,
+                        "attempt": attempts,
+                        "error": repr(exc)[:500],
+                        "consumer": self.name,
+                    },
+                )
                 if attempts >= self.settings.consumer_max_attempts:
                     await self._dead_letter(item[0], item[1], f"{type(exc).__name__}: {exc}", attempts=attempts)
                     return
@@ -330,8 +370,10 @@ class Consumer:
 
     async def _wait_out(self, exc: BaseException, backoff: Backoff) -> None:
         delay = backoff.next()
-        log.warning("database or broker unavailable; pausing before a retry",
-                    extra={"consumer": self.name, "error": repr(exc)[:300], "retry_in_seconds": round(delay, 2)})
+        log.warning(
+            "database or broker unavailable; pausing before a retry",
+            extra={"consumer": self.name, "error": repr(exc)[:300], "retry_in_seconds": round(delay, 2)},
+        )
         health.beat("consumer")  # waiting out an outage is alive, not stuck
         await pause(self.stop, delay)
 
@@ -340,16 +382,19 @@ class Consumer:
         while True:
             try:
                 async with self.sessions() as db, db.begin():
-                    await deadletters.record(db, consumer=self.name, delivery=delivery, envelope=envelope,
-                                             error=error, attempts=attempts)
+                    await deadletters.record(
+                        db, consumer=self.name, delivery=delivery, envelope=envelope, error=error, attempts=attempts
+                    )
                 break
             except Exception as exc:
                 if not await self._is_outage(exc):
                     raise
                 await self._wait_out(exc, outage)
         metrics.EVENTS_DEAD_LETTERED.labels(self.name).inc()
-        log.error("event dead-lettered", extra={"topic": delivery.topic, "offset": delivery.offset,
-                                                "consumer": self.name, "error": error[:500]})
+        log.error(
+            "event dead-lettered",
+            extra={"topic": delivery.topic, "offset": delivery.offset, "consumer": self.name, "error": error[:500]},
+        )
 
 
 async def database_answers(sessions: async_sessionmaker[AsyncSession], *, timeout: float = 5.0) -> bool:

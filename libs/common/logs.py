@@ -1,4 +1,5 @@
 """JSON-lines logging for every process."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(), "level": record.levelname,
-                "service": self.service, "logger": record.name, "msg": record.getMessage()}
+        line = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         line.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)

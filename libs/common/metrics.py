@@ -1,4 +1,5 @@
 """Prometheus metrics shared by APIs and workers; every series carries the service label."""
+
 from __future__ import annotations
 
 import time
@@ -54,7 +55,8 @@ class HttpMetrics:
         requests = self._requests.get((method, template, status))
         if requests is None:
             requests = self._requests[(method, template, status)] = HTTP_REQUESTS.labels(
-                self.service, method, template, str(status))
+                self.service, method, template, str(status)
+            )
         requests.inc()
 
 

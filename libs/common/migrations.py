@@ -6,6 +6,7 @@ were when the step was written and never reads libs/common/tables.py, so a datab
 created today end up with the same schema. A change to the platform tables needs a new step here (and a revision
 calling it in every service); the migration tests compare each service's head with the models.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -57,8 +58,9 @@ def run_env(service_metadata: sa.MetaData) -> None:
     metadata = [PlatformTable.metadata, service_metadata]
 
     def _migrate(connection: sa.Connection) -> None:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=is_sqlite(url), **compare_options())
+        context.configure(
+            connection=connection, target_metadata=metadata, render_as_batch=is_sqlite(url), **compare_options()
+        )
         with context.begin_transaction():
             context.run_migrations()
 
@@ -74,6 +76,7 @@ def run_env(service_metadata: sa.MetaData) -> None:
 
 # --- platform 0001: the tables of the first commit (14b31d7) -------------------------------------------------
 
+
 def platform_0001(op: Any) -> None:
     """Outbox, outbox leases (16 buckets, seeded), inbox (processed_event) and scheduled job leases."""
     op.create_table(
@@ -88,8 +91,13 @@ def platform_0001(op: Any) -> None:
         sa.Column("occurred_at", UtcDateTime(), nullable=False),
         sa.Column("published_at", UtcDateTime(), nullable=True),
     )
-    op.create_index("ix_outbox_message_pending", "outbox_message", ["bucket", "id"],
-                    postgresql_where=sa.text(PUBLISHED_IS_NULL), sqlite_where=sa.text(PUBLISHED_IS_NULL))
+    op.create_index(
+        "ix_outbox_message_pending",
+        "outbox_message",
+        ["bucket", "id"],
+        postgresql_where=sa.text(PUBLISHED_IS_NULL),
+        sqlite_where=sa.text(PUBLISHED_IS_NULL),
+    )
     op.create_index("ix_outbox_message_published_at", "outbox_message", ["published_at"])
     lease = op.create_table(
         "outbox_lease",
@@ -119,6 +127,7 @@ def platform_0001_downgrade(op: Any) -> None:
 
 # --- platform 0002: outbox trace context and pending index in id order, epochs instead of markers, dead letters ---
 
+
 def platform_0002(op: Any) -> None:
     """From the first commit's platform tables to those of issue 7.
 
@@ -128,8 +137,13 @@ def platform_0002(op: Any) -> None:
     with op.batch_alter_table("outbox_message") as batch:
         batch.add_column(sa.Column("traceparent", sa.String(55), nullable=True))
     op.drop_index("ix_outbox_message_pending", table_name="outbox_message")
-    op.create_index("ix_outbox_message_pending", "outbox_message", ["id", "bucket"],
-                    postgresql_where=sa.text(PUBLISHED_IS_NULL), sqlite_where=sa.text(PUBLISHED_IS_NULL))
+    op.create_index(
+        "ix_outbox_message_pending",
+        "outbox_message",
+        ["id", "bucket"],
+        postgresql_where=sa.text(PUBLISHED_IS_NULL),
+        sqlite_where=sa.text(PUBLISHED_IS_NULL),
+    )
     if sa.inspect(op.get_bind()).has_table("outbox_marker"):
         op.drop_table("outbox_marker")
     op.create_table(
@@ -156,8 +170,13 @@ def platform_0002(op: Any) -> None:
         sa.Column("replayed_at", UtcDateTime(), nullable=True),
         sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letter_consumer_event"),
     )
-    op.create_index("ix_dead_letter_pending", "dead_letter", ["consumer", "id"],
-                    postgresql_where=sa.text(REPLAYED_IS_NULL), sqlite_where=sa.text(REPLAYED_IS_NULL))
+    op.create_index(
+        "ix_dead_letter_pending",
+        "dead_letter",
+        ["consumer", "id"],
+        postgresql_where=sa.text(REPLAYED_IS_NULL),
+        sqlite_where=sa.text(REPLAYED_IS_NULL),
+    )
 
 
 def platform_0002_downgrade(op: Any) -> None:
@@ -167,5 +186,10 @@ def platform_0002_downgrade(op: Any) -> None:
     op.drop_index("ix_outbox_message_pending", table_name="outbox_message")
     with op.batch_alter_table("outbox_message") as batch:
         batch.drop_column("traceparent")
-    op.create_index("ix_outbox_message_pending", "outbox_message", ["bucket", "id"],
-                    postgresql_where=sa.text(PUBLISHED_IS_NULL), sqlite_where=sa.text(PUBLISHED_IS_NULL))
+    op.create_index(
+        "ix_outbox_message_pending",
+        "outbox_message",
+        ["bucket", "id"],
+        postgresql_where=sa.text(PUBLISHED_IS_NULL),
+        sqlite_where=sa.text(PUBLISHED_IS_NULL),
+    )

@@ -1,4 +1,5 @@
 """Transactional outbox: events are rows committed with the state change; the relay publishes them in order per key."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,15 @@ def add(db: AsyncSession, event: Event, *, key: UUID | str, traceparent: str | N
     """Stage `event` in the caller's transaction; it is published only if that transaction commits."""
     key = str(key)
     row = OutboxMessageRow(
-        event_id=new_event_id(), topic=event.topic, key=key, event_type=event.event_type(),
-        payload=event.model_dump_json(), bucket=bucket_of(key), occurred_at=utcnow(), traceparent=traceparent)
+        event_id=new_event_id(),
+        topic=event.topic,
+        key=key,
+        event_type=event.event_type(),
+        payload=event.model_dump_json(),
+        bucket=bucket_of(key),
+        occurred_at=utcnow(),
+        traceparent=traceparent,
+    )
     db.add(row)
     db.info[_WAKE] = True
     return row
@@ -70,15 +78,21 @@ async def _claim_buckets(db: AsyncSession) -> list[int]:
     if db.bind.dialect.name == "sqlite":
         # BEGIN IMMEDIATE already serialises every writer on SQLite, relays included.
         return list(range(OUTBOX_BUCKETS))
-    query = (sa.select(Lease.c.bucket).order_by(sa.func.random()).limit(BUCKETS_PER_CLAIM)
-             .with_for_update(skip_locked=True))
+    query = (
+        sa.select(Lease.c.bucket).order_by(sa.func.random()).limit(BUCKETS_PER_CLAIM).with_for_update(skip_locked=True)
+    )
     return list((await db.execute(query)).scalars())
 
 
-async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOKafkaProducer, *,
-                      limit: int = 1000, ack_timeout: float = 5.0,
-                      after_send: Callable[[], None] | None = None,
-                      acked: Callable[[list[Any]], None] | None = None) -> int:
+async def relay_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    producer: AIOKafkaProducer,
+    *,
+    limit: int = 1000,
+    ack_timeout: float = 5.0,
+    after_send: Callable[[], None] | None = None,
+    acked: Callable[[list[Any]], None] | None = None,
+) -> int:
     """Publish up to `limit` pending events with acks=all, then mark them published; returns how many.
 
     The bucket locks are held until the marks commit, so no other relay sends a later event of the same key
@@ -87,11 +101,23 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
         buckets = await _claim_buckets(db)
         if not buckets:
             return 0
-        rows = (await db.execute(
-            sa.select(Outbox.c.id, Outbox.c.event_id, Outbox.c.topic, Outbox.c.key, Outbox.c.event_type,
-                      Outbox.c.payload, Outbox.c.occurred_at, Outbox.c.traceparent)
-            .where(Outbox.c.published_at.is_(None), Outbox.c.bucket.in_(buckets))
-            .order_by(Outbox.c.id).limit(limit))).all()
+        rows = (
+            await db.execute(
+                sa.select(
+                    Outbox.c.id,
+                    Outbox.c.event_id,
+                    Outbox.c.topic,
+                    Outbox.c.key,
+                    Outbox.c.event_type,
+                    Outbox.c.payload,
+                    Outbox.c.occurred_at,
+                    Outbox.c.traceparent,
+                )
+                .where(Outbox.c.published_at.is_(None), Outbox.c.bucket.in_(buckets))
+                .order_by(Outbox.c.id)
+                .limit(limit)
+            )
+        ).all()
         if not rows:
             return 0
         futures = [await _send(producer, row) for row in rows]
@@ -103,18 +129,25 @@ async def relay_batch(sessions: async_sessionmaker[AsyncSession], producer: AIOK
             acked(metadata)
         if after_send is not None:  # fault injection for tests: a crash between publishing and marking
             after_send()
-        await db.execute(sa.update(Outbox).where(Outbox.c.id.in_([r.id for r in rows]))
-                         .values(published_at=utcnow()))
+        await db.execute(sa.update(Outbox).where(Outbox.c.id.in_([r.id for r in rows])).values(published_at=utcnow()))
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     return len(rows)
 
 
 async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
-    envelope = Envelope(event_id=row.event_id, event_type=row.event_type, source="/assay/" + row.topic.split(".")[0],
-                        key=row.key, time=row.occurred_at, payload=row.payload.encode(), traceparent=row.traceparent)
+    envelope = Envelope(
+        event_id=row.event_id,
+        event_type=row.event_type,
+        source="/assay/" + row.topic.split(".")[0],
+        key=row.key,
+        time=row.occurred_at,
+        payload=row.payload.encode(),
+        traceparent=row.traceparent,
+    )
     message = envelope.to_kafka()
-    return await producer.send(row.topic, value=message.value, key=row.key.encode(),
-                               headers=[(k, v) for k, v in message.headers.items()])
+    return await producer.send(
+        row.topic, value=message.value, key=row.key.encode(), headers=[(k, v) for k, v in message.headers.items()]
+    )
 
 
 async def stored_epoch(sessions: async_sessionmaker[AsyncSession], topic: str) -> str | None:
@@ -131,16 +164,20 @@ async def requeue_for_epoch(sessions: async_sessionmaker[AsyncSession], topic: s
     async with sessions() as db, db.begin():
         if db.bind.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises every writer
             await db.execute(sa.select(Lease.c.bucket).with_for_update())
-        result = await db.execute(sa.update(Outbox).where(Outbox.c.topic == topic, Outbox.c.published_at.is_not(None))
-                                  .values(published_at=None))
+        result = await db.execute(
+            sa.update(Outbox)
+            .where(Outbox.c.topic == topic, Outbox.c.published_at.is_not(None))
+            .values(published_at=None)
+        )
         await upsert(db, Epochs, {"topic": topic, "epoch": epoch, "changed_at": utcnow()}, keys=["topic"])
     return result.rowcount or 0
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as db:
-        return (await db.execute(sa.select(sa.func.count()).select_from(Outbox)
-                                 .where(Outbox.c.published_at.is_(None)))).scalar_one()
+        return (
+            await db.execute(sa.select(sa.func.count()).select_from(Outbox).where(Outbox.c.published_at.is_(None)))
+        ).scalar_one()
 
 
 async def purge_published(db: AsyncSession, *, retention: timedelta) -> int:

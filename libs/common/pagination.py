@@ -1,4 +1,5 @@
 """One way to page a list: the query parameters (one set of bounds) and the count-plus-page query."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ class Pagination:
     offset: int = 0
 
 
-async def _pagination(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 100,
-                offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0) -> Pagination:
+async def _pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
+) -> Pagination:
     return Pagination(limit=limit, offset=offset)
 
 

@@ -1,4 +1,5 @@
 """The outbox relay loop: publish pending rows, wait out outages, refill a broker that forgot its log."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,10 @@ class Relay:
                     if not (is_infrastructure_error(exc) or stray_cancellation(exc)):
                         raise  # a bug: the worker's supervisor logs it and restarts this task
                     delay = backoff.next()
-                    log.warning("relay lost the broker or its database; retrying",
-                                extra={"error": repr(exc)[:300], "retry_in_seconds": round(delay, 2)})
+                    log.warning(
+                        "relay lost the broker or its database; retrying",
+                        extra={"error": repr(exc)[:300], "retry_in_seconds": round(delay, 2)},
+                    )
                     await self._disconnect(abandon=True)
                     await sleep_unless_stopped(stop, delay)
         finally:
@@ -87,8 +90,12 @@ class Relay:
                 await self._listen()
             await self.follow_epoch()
             self.wake.clear()
-            sent = await outbox.relay_batch(self.sessions, self.producer, limit=self.settings.relay_batch_size,
-                                            ack_timeout=self.settings.relay_ack_timeout_seconds)
+            sent = await outbox.relay_batch(
+                self.sessions,
+                self.producer,
+                limit=self.settings.relay_batch_size,
+                ack_timeout=self.settings.relay_ack_timeout_seconds,
+            )
             backoff.reset()
             now = time.monotonic()
             if sent:
@@ -113,8 +120,10 @@ class Relay:
             return 0
         await bus.ensure_topics(self.settings, [topic])
         requeued = await outbox.requeue_for_epoch(self.sessions, topic, epoch=epoch)
-        log.warning("the broker is a new incarnation; republishing every retained event",
-                    extra={"topic": topic, "epoch": epoch, "events": requeued})
+        log.warning(
+            "the broker is a new incarnation; republishing every retained event",
+            extra={"topic": topic, "epoch": epoch, "events": requeued},
+        )
         return requeued
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:

@@ -1,4 +1,5 @@
 """Telling an outage from a bug, and waiting out an outage with capped backoff."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,16 +36,33 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def is_infrastructure_error(exc: BaseException) -> bool:
     """True when `exc` says a server (database, broker) is unreachable or busy: retry later, never dead-letter."""
     for error in _chain(exc):
-        if isinstance(error, (OSError, asyncio.TimeoutError, TimeoutError, KafkaError, sa_exc.OperationalError,
-                              sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        if isinstance(
+            error,
+            (
+                OSError,
+                asyncio.TimeoutError,
+                TimeoutError,
+                KafkaError,
+                sa_exc.OperationalError,
+                sa_exc.InterfaceError,
+                sa_exc.DisconnectionError,
+                sa_exc.TimeoutError,
+            ),
+        ):
             return True
         if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
             return True
         sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-        if isinstance(sqlstate, str) and (sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES or sqlstate in TRANSIENT_SQLSTATES):
+        if isinstance(sqlstate, str) and (
+            sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES or sqlstate in TRANSIENT_SQLSTATES
+        ):
             return True
         if type(error).__module__.startswith("asyncpg") and type(error).__name__ in {
-                "ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError", "TooManyConnectionsError"}:
+            "ConnectionDoesNotExistError",
+            "InterfaceError",
+            "CannotConnectNowError",
+            "TooManyConnectionsError",
+        }:
             return True
     return False
 
@@ -75,7 +93,7 @@ class Backoff:
         self.first, self.cap, self.failures = first, cap, 0
 
     def next(self) -> float:
-        delay = min(self.cap, self.first * 2 ** self.failures)
+        delay = min(self.cap, self.first * 2**self.failures)
         self.failures += 1
         return delay * random.uniform(0.8, 1.0)
 

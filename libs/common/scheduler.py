@@ -1,4 +1,5 @@
 """Scheduled work in the worker: each job runs under its row lock, so two workers never run it at once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,9 @@ class Job:
     run: Callable[[AsyncSession, datetime], Awaitable[int]]
 
 
-async def run_due(sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job], *,
-                  now: datetime | None = None, force: bool = False) -> dict[str, int]:
+async def run_due(
+    sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job], *, now: datetime | None = None, force: bool = False
+) -> dict[str, int]:
     """Run every job that is due (or all with force=True); returns effects per job that ran.
 
     One plain read of every job's last run comes first, so a tick with nothing due opens no write transaction (an
@@ -74,13 +76,15 @@ async def _run_one(sessions: async_sessionmaker[AsyncSession], job: Job, now: da
         if not force and row.last_finished_at is not None and row.last_finished_at + job.every > now:
             return None
         effects = await job.run(db, now)
-        await db.execute(sa.update(Jobs).where(Jobs.c.name == job.name)
-                         .values(last_started_at=now, last_finished_at=utcnow()))
+        await db.execute(
+            sa.update(Jobs).where(Jobs.c.name == job.name).values(last_started_at=now, last_finished_at=utcnow())
+        )
         return effects
 
 
-async def run_forever(sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job], stop: asyncio.Event, *,
-                      tick_seconds: float) -> None:
+async def run_forever(
+    sessions: async_sessionmaker[AsyncSession], jobs: Sequence[Job], stop: asyncio.Event, *, tick_seconds: float
+) -> None:
     while not stop.is_set():
         health.beat("scheduler")
         await run_due(sessions, jobs)

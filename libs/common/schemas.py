@@ -1,4 +1,5 @@
 """Response shapes every service shares."""
+
 from __future__ import annotations
 
 from typing import Generic, TypeVar

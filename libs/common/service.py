@@ -2,6 +2,7 @@
 
 Each service declares `SERVICE = Service(...)` in services/<name>/main.py, next to the `create_app` the tests and
 uvicorn's API workers call; `python -m services.<name> ...` hands it to libs/common/entry.py."""
+
 from __future__ import annotations
 
 import gc
@@ -55,8 +56,9 @@ class Service:
         return [PlatformTable.metadata, self.metadata]
 
 
-def create_app(service: Service, settings: ServiceSettings | None = None, *,
-               engine: AsyncEngine | None = None) -> FastAPI:
+def create_app(
+    service: Service, settings: ServiceSettings | None = None, *, engine: AsyncEngine | None = None
+) -> FastAPI:
     """The service's FastAPI app: errors as problem+json, bearer auth, /health /ready /metrics, offline docs, its
     routes. `engine` (tests pass theirs) else one sized by the settings; it is disposed of when the app stops."""
     settings = settings or service.settings()
@@ -71,8 +73,15 @@ def create_app(service: Service, settings: ServiceSettings | None = None, *,
         await engine.dispose()
 
     # FastAPI's own OpenTelemetry hooks look for configured providers on every request; we export Prometheus.
-    app = FastAPI(title=service.title, description=service.description, version="1.0.0", lifespan=lifespan,
-                  docs_url=None, redoc_url=None, telemetry={"tracing": False, "metrics": False, "logs": False})
+    app = FastAPI(
+        title=service.title,
+        description=service.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)

@@ -1,4 +1,5 @@
 """Settings every service shares, read from the environment (pydantic-settings)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Object storage addressed by sha256: MinIO/S3 through the minio client, or a local folder for embedded mode."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,10 @@ def check_content(data: bytes, content_type: str, *, max_bytes: int, allowed: se
     base_type = content_type.split(";")[0].strip().lower()
     permitted = allowed if allowed is not None else set(SIGNATURES)
     if base_type not in permitted or base_type not in SIGNATURES:
-        raise UnsupportedMediaType(f"content type {base_type!r} is not accepted; use one of {sorted(permitted)}",
-                                   code="unsupported_content_type")
+        raise UnsupportedMediaType(
+            f"content type {base_type!r} is not accepted; use one of {sorted(permitted)}",
+            code="unsupported_content_type",
+        )
     if not data:
         raise Invalid("the file is empty", code="empty_file")
     if len(data) > max_bytes:
@@ -117,8 +120,15 @@ class S3ObjectStore:
         await self._ensure_bucket()
         digest = hashlib.sha256(data).hexdigest()
         key = object_key(digest)
-        await asyncio.to_thread(self.client.put_object, self.bucket, key, io.BytesIO(data), len(data),
-                                content_type=content_type, metadata={"sha256": digest})
+        await asyncio.to_thread(
+            self.client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type=content_type,
+            metadata={"sha256": digest},
+        )
         return StoredObject(key=key, sha256=digest, size=len(data), content_type=content_type)
 
     async def get(self, key: str) -> bytes:
@@ -150,6 +160,11 @@ def make_store(settings: ServiceSettings) -> ObjectStore:
         return LocalObjectStore(settings.storage_dir / settings.service_name)
     endpoint = settings.s3_endpoint.removeprefix("http://").removeprefix("https://")
     secure = settings.s3_secure or settings.s3_endpoint.startswith("https://")
-    client = Minio(endpoint, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
-                   secure=secure, region=settings.s3_region)
+    client = Minio(
+        endpoint,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        secure=secure,
+        region=settings.s3_region,
+    )
     return S3ObjectStore(client, settings.s3_bucket_prefix + settings.service_name)

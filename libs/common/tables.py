@@ -1,4 +1,5 @@
 """Platform tables every service database has: outbox, inbox, relay leases and epochs, dead letters, job leases."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,13 @@ class PlatformTable(SQLModel):
 class OutboxMessageRow(PlatformTable, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (
-        sa.Index("ix_outbox_message_pending", "id", "bucket",
-                 postgresql_where=sa.text("published_at IS NULL"), sqlite_where=sa.text("published_at IS NULL")),
+        sa.Index(
+            "ix_outbox_message_pending",
+            "id",
+            "bucket",
+            postgresql_where=sa.text("published_at IS NULL"),
+            sqlite_where=sa.text("published_at IS NULL"),
+        ),
         sa.Index("ix_outbox_message_published_at", "published_at"),
     )
 
@@ -64,10 +70,16 @@ class DeadLetterRow(PlatformTable, table=True):
     `event_id` is the CloudEvent id, or `<topic>:<partition>:<offset>` for a record that is not a CloudEvent."""
 
     __tablename__ = "dead_letter"
-    __table_args__ = (sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letter_consumer_event"),
-                      sa.Index("ix_dead_letter_pending", "consumer", "id",
-                               postgresql_where=sa.text("replayed_at IS NULL"),
-                               sqlite_where=sa.text("replayed_at IS NULL")))
+    __table_args__ = (
+        sa.UniqueConstraint("consumer", "event_id", name="uq_dead_letter_consumer_event"),
+        sa.Index(
+            "ix_dead_letter_pending",
+            "consumer",
+            "id",
+            postgresql_where=sa.text("replayed_at IS NULL"),
+            sqlite_where=sa.text("replayed_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
     consumer: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))

@@ -1,4 +1,5 @@
 """`make token`: print a development token signed with this checkout's key (var/jwt-secret or JWT_SECRET)."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,5 +17,13 @@ parser.add_argument("--hours", type=float, default=12)
 
 if __name__ == "__main__":
     args = parser.parse_args()
-    print(issue_token(ServiceSettings(), user_id=args.user, org_id=args.org, org_kind=args.kind,
-                      roles=[r.strip() for r in args.roles.split(",") if r.strip()], ttl=timedelta(hours=args.hours)))
+    print(
+        issue_token(
+            ServiceSettings(),
+            user_id=args.user,
+            org_id=args.org,
+            org_kind=args.kind,
+            roles=[r.strip() for r in args.roles.split(",") if r.strip()],
+            ttl=timedelta(hours=args.hours),
+        )
+    )

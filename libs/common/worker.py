@@ -1,4 +1,5 @@
 """The second process of every service: outbox relay, event consumer, scheduled jobs, gauges, each supervised."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,13 +46,20 @@ def housekeeping_job(settings: ServiceSettings) -> scheduler.Job:
     return scheduler.Job("housekeeping", timedelta(hours=1), purge)
 
 
-async def run_worker(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], *,
-                     handlers: bus.Handlers, jobs: Sequence[scheduler.Job] = (),
-                     stop: asyncio.Event | None = None) -> None:
+async def run_worker(
+    settings: ServiceSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    handlers: bus.Handlers,
+    jobs: Sequence[scheduler.Job] = (),
+    stop: asyncio.Event | None = None,
+) -> None:
     stop = stop or asyncio.Event()
     loops = _loops(settings, sessions, handlers=handlers, jobs=jobs)
-    tasks = [asyncio.create_task(supervise(name, run, stop, within=within), name=name)
-             for name, (run, within) in loops.items()]
+    tasks = [
+        asyncio.create_task(supervise(name, run, stop, within=within), name=name)
+        for name, (run, within) in loops.items()
+    ]
     tasks.append(asyncio.create_task(supervise("health", _health_server(settings, sessions), stop), name="health"))
     log.info("worker started", extra={"tasks": list(loops), "port": settings.worker_port})
     try:
@@ -67,16 +75,23 @@ async def run_worker(settings: ServiceSettings, sessions: async_sessionmaker[Asy
     log.info("worker stopped")
 
 
-def _loops(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], *, handlers: bus.Handlers,
-           jobs: Sequence[scheduler.Job]) -> dict[str, tuple[Loop, float]]:
+def _loops(
+    settings: ServiceSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    handlers: bus.Handlers,
+    jobs: Sequence[scheduler.Job],
+) -> dict[str, tuple[Loop, float]]:
     """Each task's loop (built afresh on every restart) and how long it may go without a beat."""
     limit = settings.worker_liveness_seconds
     tick = settings.scheduler_interval_seconds
     all_jobs = [*jobs, housekeeping_job(settings)]
     loops: dict[str, tuple[Loop, float]] = {
         "relay": (lambda stop: Relay(settings, sessions).run(stop), limit),
-        "scheduler": (lambda stop: scheduler.run_forever(sessions, all_jobs, stop, tick_seconds=tick),
-                      max(limit, 3 * tick)),  # it beats once per tick and before each job
+        "scheduler": (
+            lambda stop: scheduler.run_forever(sessions, all_jobs, stop, tick_seconds=tick),
+            max(limit, 3 * tick),
+        ),  # it beats once per tick and before each job
         "gauges": (lambda stop: publish_gauges(sessions, stop), max(limit, 3 * GAUGES_EVERY_SECONDS)),
     }
     if handlers:
@@ -129,8 +144,9 @@ def _health_server(settings: ServiceSettings, sessions: async_sessionmaker[Async
     return serve
 
 
-async def publish_gauges(sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event, *,
-                         every: float = GAUGES_EVERY_SECONDS) -> None:
+async def publish_gauges(
+    sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event, *, every: float = GAUGES_EVERY_SECONDS
+) -> None:
     """What an operator alerts on: the outbox backlog, dead letters, when each job last succeeded."""
     outage = False
     while not stop.is_set():
@@ -151,10 +167,10 @@ async def update_gauges(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as db:
         count = await db.scalar(sa.select(sa.func.count()).select_from(outbox_table).where(pending))
         # The oldest by id walks the pending index to one row, however long the backlog.
-        oldest = await db.scalar(sa.select(outbox_table.c.occurred_at).where(pending)
-                                 .order_by(outbox_table.c.id).limit(1))
-        dead_letters = await db.scalar(sa.select(sa.func.count()).select_from(dead)
-                                       .where(dead.c.replayed_at.is_(None)))
+        oldest = await db.scalar(
+            sa.select(outbox_table.c.occurred_at).where(pending).order_by(outbox_table.c.id).limit(1)
+        )
+        dead_letters = await db.scalar(sa.select(sa.func.count()).select_from(dead).where(dead.c.replayed_at.is_(None)))
         finished = (await db.execute(sa.select(jobs.c.name, jobs.c.last_finished_at))).all()
     OUTBOX_PENDING.set(count or 0)
     OUTBOX_OLDEST_PENDING.set((utcnow() - oldest).total_seconds() if oldest else 0)

@@ -1,4 +1,5 @@
 """python -m services.incidents api|worker|migrate|deadletters|replay-deadletters"""
+
 from libs.common import entry
 from services.incidents.main import SERVICE
 

@@ -1,4 +1,5 @@
 """The incidents service as the platform runs it (SERVICE), and create_app for tests and the API processes."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -10,9 +11,12 @@ from services.incidents.tables import IncidentsTable
 
 # A skeleton so far: routers, handlers and jobs join the descriptor as api.py, handlers.py and jobs.py appear.
 SERVICE = service.Service(
-    name="incidents", settings=IncidentsSettings, title="Assay Incidents",
+    name="incidents",
+    settings=IncidentsSettings,
+    title="Assay Incidents",
     description="Incident intake, OECD Annex II taxonomy, mitigation lifecycle and partner alerts.",
-    metadata=IncidentsTable.metadata)
+    metadata=IncidentsTable.metadata,
+)
 
 
 def create_app(settings: IncidentsSettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:

@@ -1,4 +1,5 @@
 """python -m services.kyc api|worker|migrate|deadletters|replay-deadletters"""
+
 from libs.common import entry
 from services.kyc.main import SERVICE
 

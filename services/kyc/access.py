@@ -1,4 +1,5 @@
 """Who may do what in the KYC service: roles, and the dependencies routes declare."""
+
 # No `from __future__ import annotations`: FastAPI must see require_writer's inner dependency as an object.
 from collections.abc import Callable
 from typing import Annotated, Any

@@ -1,4 +1,5 @@
 """Reactions of the kyc service to other services' events."""
+
 from __future__ import annotations
 
 from libs.common.bus import Handlers

@@ -1,4 +1,5 @@
 """Scheduled work of the kyc service, run by its worker."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from services.kyc.use_cases.screening_index import ScreeningIndexes
 
 def licence_expiry_job(settings: KycSettings) -> Job:
     """LicenceExpiring once when a licence's end is within the lead time, LicenceExpired once after it."""
+
     async def run(db: AsyncSession, now: datetime) -> int:
         return await licences.announce_expiries(db, now, lead_days=settings.kyc_licence_expiry_lead_days)
 
@@ -23,6 +25,7 @@ def licence_expiry_job(settings: KycSettings) -> Job:
 
 def overdue_reviews_job(settings: KycSettings) -> Job:
     """ReviewOverdue once per actor and review date, after that date has passed."""
+
     async def run(db: AsyncSession, now: datetime) -> int:
         return await reviews.announce_overdue_reviews(db, now)
 
@@ -31,6 +34,7 @@ def overdue_reviews_job(settings: KycSettings) -> Job:
 
 def site_status_job(settings: KycSettings) -> Job:
     """Mine-site lapses due by today (green → blue → red), one MineSiteStatusChanged per change."""
+
     async def run(db: AsyncSession, now: datetime) -> int:
         return await sites.apply_due_lapses(db, now, batch=settings.kyc_site_status_batch_size)
 
@@ -41,9 +45,11 @@ def screening_requests_job(settings: KycSettings) -> Job:
     """Pending screenings of actors, persons and new list snapshots; the engine index lives in this closure,
     i.e. in the worker process, and catches up with new snapshots from the database on every pass."""
     indexes = ScreeningIndexes()
-    tuning = screening_job.Tuning(batch_size=settings.kyc_screening_batch_size,
-                                  threshold=settings.kyc_screening_threshold or DEFAULT_THRESHOLD,
-                                  delta_index_max=settings.kyc_screening_delta_index_max)
+    tuning = screening_job.Tuning(
+        batch_size=settings.kyc_screening_batch_size,
+        threshold=settings.kyc_screening_threshold or DEFAULT_THRESHOLD,
+        delta_index_max=settings.kyc_screening_delta_index_max,
+    )
 
     async def run(db: AsyncSession, now: datetime) -> int:
         return await screening_job.run_pending(db, now, indexes=indexes, tuning=tuning)
@@ -52,5 +58,9 @@ def screening_requests_job(settings: KycSettings) -> Job:
 
 
 def jobs(settings: KycSettings) -> Sequence[Job]:
-    return [licence_expiry_job(settings), overdue_reviews_job(settings), site_status_job(settings),
-            screening_requests_job(settings)]
+    return [
+        licence_expiry_job(settings),
+        overdue_reviews_job(settings),
+        site_status_job(settings),
+        screening_requests_job(settings),
+    ]

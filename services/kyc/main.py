@@ -1,4 +1,5 @@
 """The KYC service as the platform runs it (SERVICE), and create_app: where its settings, storage and routers meet."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -13,12 +14,19 @@ from services.kyc.settings import KycSettings
 from services.kyc.tables import KycTable
 
 SERVICE = service.Service(
-    name="kyc", settings=KycSettings, title="Assay KYC",
-    description=("Register of upstream actors, their owners, licences and mine sites; watchlist screening; "
-                 "four-eyes review."),
-    routers=api.routers, handlers=HANDLERS, jobs=jobs, metadata=KycTable.metadata,
+    name="kyc",
+    settings=KycSettings,
+    title="Assay KYC",
+    description=(
+        "Register of upstream actors, their owners, licences and mine sites; watchlist screening; four-eyes review."
+    ),
+    routers=api.routers,
+    handlers=HANDLERS,
+    jobs=jobs,
+    metadata=KycTable.metadata,
     unique_codes={"uq_actor_registration": "duplicate_registration", "uq_licence_number": "duplicate_licence"},
-    state=lambda settings: {"store": make_store(settings)})
+    state=lambda settings: {"store": make_store(settings)},
+)
 
 
 def create_app(settings: KycSettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:

@@ -1,4 +1,5 @@
 """KycSettings: typed, read from the environment, built in main.py and in tests."""
+
 from __future__ import annotations
 
 from pydantic import Field

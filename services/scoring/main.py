@@ -1,4 +1,5 @@
 """The scoring service as the platform runs it (SERVICE), and create_app for tests and the API processes."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -10,9 +11,12 @@ from services.scoring.tables import ScoringTable
 
 # A skeleton so far: routers, handlers and jobs join the descriptor as api.py, handlers.py and jobs.py appear.
 SERVICE = service.Service(
-    name="scoring", settings=ScoringSettings, title="Assay Scoring",
+    name="scoring",
+    settings=ScoringSettings,
+    title="Assay Scoring",
     description="Frameworks as data, assessments and explainable risk scores.",
-    metadata=ScoringTable.metadata)
+    metadata=ScoringTable.metadata,
+)
 
 
 def create_app(settings: ScoringSettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:

@@ -1,4 +1,5 @@
 """Scheduled work of the traceability service, run by its worker."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

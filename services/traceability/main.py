@@ -1,4 +1,5 @@
 """The traceability service as the platform runs it (SERVICE), and create_app for tests and the API processes."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -12,9 +13,15 @@ from services.traceability.settings import TraceabilitySettings
 from services.traceability.tables import TraceabilityTable
 
 SERVICE = service.Service(
-    name="traceability", settings=TraceabilitySettings, title="Assay Traceability",
+    name="traceability",
+    settings=TraceabilitySettings,
+    title="Assay Traceability",
     description="Lots, custody, transformations, lineage and proofs for smelters.",
-    routers=[api.router], handlers=HANDLERS, jobs=jobs, metadata=TraceabilityTable.metadata)
+    routers=[api.router],
+    handlers=HANDLERS,
+    jobs=jobs,
+    metadata=TraceabilityTable.metadata,
+)
 
 
 def create_app(settings: TraceabilitySettings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:

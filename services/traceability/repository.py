@@ -1,4 +1,5 @@
 """Every query of the traceability service; every read is scoped to the caller's organisation."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -14,8 +15,16 @@ from libs.common.errors import NotFound
 from services.traceability.tables import KnownActorRow
 
 # What an event about an actor sets in our copy (actor_id and org_id never change).
-KNOWN_ACTOR_FIELDS = ("legal_name", "actor_type", "country", "region", "kyc_status", "risk_level", "version",
-                      "updated_at")
+KNOWN_ACTOR_FIELDS = (
+    "legal_name",
+    "actor_type",
+    "country",
+    "region",
+    "kyc_status",
+    "risk_level",
+    "version",
+    "updated_at",
+)
 
 
 async def get_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str) -> KnownActorRow:
@@ -25,8 +34,9 @@ async def get_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str) -> K
     return row
 
 
-async def list_known_actors(db: AsyncSession, *, org_id: str, status: str | None = None,
-                            limit: int = 100, offset: int = 0) -> list[KnownActorRow]:
+async def list_known_actors(
+    db: AsyncSession, *, org_id: str, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[KnownActorRow]:
     query = sa.select(KnownActorRow).where(KnownActorRow.org_id == org_id)
     if status:
         query = query.where(KnownActorRow.kyc_status == status)
@@ -34,20 +44,22 @@ async def list_known_actors(db: AsyncSession, *, org_id: str, status: str | None
     return list((await db.execute(query)).scalars())
 
 
-async def save_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, version: int,
-                           **state: Any) -> None:
+async def save_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, version: int, **state: Any) -> None:
     """Insert, or overwrite a copy older than `version`; a copy at `version` or newer stays as it is. One statement,
     built once per dialect: read models are fed at event rate."""
-    await db.execute(_upsert_statement(db.bind.dialect.name),
-                     {"actor_id": actor_id, "org_id": org_id, "version": version, "updated_at": utcnow(), **state})
+    await db.execute(
+        _upsert_statement(db.bind.dialect.name),
+        {"actor_id": actor_id, "org_id": org_id, "version": version, "updated_at": utcnow(), **state},
+    )
 
 
 @lru_cache(maxsize=2)
 def _upsert_statement(dialect: str) -> sa.Executable:
     table = KnownActorRow.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(
-        {name: sa.bindparam(name) for name in ("actor_id", "org_id", *KNOWN_ACTOR_FIELDS)})
+    statement = insert(table).values({name: sa.bindparam(name) for name in ("actor_id", "org_id", *KNOWN_ACTOR_FIELDS)})
     return statement.on_conflict_do_update(
-        index_elements=["actor_id"], set_={name: statement.excluded[name] for name in KNOWN_ACTOR_FIELDS},
-        where=table.c.version < statement.excluded.version)
+        index_elements=["actor_id"],
+        set_={name: statement.excluded[name] for name in KNOWN_ACTOR_FIELDS},
+        where=table.c.version < statement.excluded.version,
+    )

@@ -1,4 +1,5 @@
 """What the traceability HTTP API accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import datetime

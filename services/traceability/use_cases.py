@@ -1,4 +1,5 @@
 """One async function per thing a user or another service can ask of traceability."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,14 @@ async def record_actor(db: AsyncSession, actor: ActorState, *, version: int) -> 
     """Keep our copy of KYC's actor as of `version`: every event carries the whole state, so the newest one wins
     whatever order they arrive in, and an older or repeated one changes nothing."""
     await repository.save_known_actor(
-        db, actor.actor_id, org_id=actor.org_id, version=version, legal_name=actor.legal_name,
-        actor_type=actor.actor_type, country=actor.country, region=actor.region, kyc_status=actor.kyc_status,
-        risk_level=actor.risk_level)
+        db,
+        actor.actor_id,
+        org_id=actor.org_id,
+        version=version,
+        legal_name=actor.legal_name,
+        actor_type=actor.actor_type,
+        country=actor.country,
+        region=actor.region,
+        kyc_status=actor.kyc_status,
+        risk_level=actor.risk_level,
+    )

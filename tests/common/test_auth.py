@@ -1,4 +1,5 @@
 """Bearer tokens: a refused one is told why in fixed words, never the library's; verified ones are remembered briefly."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,15 @@ from tests.support.stack import TEST_JWT_SECRET
 
 def claims(**changes: object) -> dict:
     now = datetime.now(timezone.utc)
-    values = {"sub": "u", "org": "org-a", "org_kind": "operator", "roles": ["admin"], "iss": "assay", "aud": "assay",
-              "exp": now + timedelta(hours=1)}
+    values = {
+        "sub": "u",
+        "org": "org-a",
+        "org_kind": "operator",
+        "roles": ["admin"],
+        "iss": "assay",
+        "aud": "assay",
+        "exp": now + timedelta(hours=1),
+    }
     values.update(changes)
     return {k: v for k, v in values.items() if v is not None}
 
@@ -28,8 +36,11 @@ REFUSED = [
     (lambda: signed(exp=datetime.now(timezone.utc) - timedelta(seconds=5)), "expired", "Signature has expired"),
     (lambda: signed(aud="someone-else"), "wrong_audience", "someone-else"),
     (lambda: signed(iss="someone-else"), "wrong_issuer", "someone-else"),
-    (lambda: jwt.encode(claims(), "not-the-key-the-services-trust-0123456789", algorithm="HS256"), "bad_signature",
-     "Signature verification failed"),
+    (
+        lambda: jwt.encode(claims(), "not-the-key-the-services-trust-0123456789", algorithm="HS256"),
+        "bad_signature",
+        "Signature verification failed",
+    ),
     (lambda: "garbage", "malformed", "Not enough segments"),
     (lambda: signed(exp=None), "missing_claim", '"exp"'),
     (lambda: signed(org=None), "bad_claims", "'org'"),
@@ -38,8 +49,9 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("make_token", "reason", "library_text"), REFUSED, ids=[r[1] for r in REFUSED])
-async def test_a_refused_token_gets_a_fixed_detail_per_kind_and_no_library_text(stack, make_token, reason,
-                                                                                library_text):
+async def test_a_refused_token_gets_a_fixed_detail_per_kind_and_no_library_text(
+    stack, make_token, reason, library_text
+):
     response = await stack.client("traceability", make_token()).get("/known-actors")
 
     assert response.status_code == 401
@@ -59,8 +71,9 @@ async def test_every_kind_of_refusal_has_its_own_detail(stack):
 
 async def test_a_remembered_token_is_still_refused_once_it_expires(stack):
     settings = stack.settings("traceability")
-    token = issue_token(settings, user_id="u", org_id="org-a", org_kind="operator", roles=["admin"],
-                        ttl=timedelta(seconds=1.5))
+    token = issue_token(
+        settings, user_id="u", org_id="org-a", org_kind="operator", roles=["admin"], ttl=timedelta(seconds=1.5)
+    )
     client = stack.client("traceability", token)
 
     before = await client.get("/known-actors")

@@ -1,4 +1,5 @@
 """The event bus keeps its promises: nothing lost, order per key, applied once, poison set aside."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,10 +23,22 @@ Applied = dict[UUID, list[int]]
 
 
 def suspension(actor_id: UUID, seq: int) -> ActorSuspended:
-    state = ActorState(actor_id=actor_id, org_id="org-a", actor_type="trader", legal_name=f"Trader {seq}",
-                       country="CD", kyc_status="suspended")
-    return ActorSuspended(org_id="org-a", actor_id=actor_id, actor=state, aggregate_version=seq + 1,
-                          suspended_by="bob", reason=f"seq-{seq}")
+    state = ActorState(
+        actor_id=actor_id,
+        org_id="org-a",
+        actor_type="trader",
+        legal_name=f"Trader {seq}",
+        country="CD",
+        kyc_status="suspended",
+    )
+    return ActorSuspended(
+        org_id="org-a",
+        actor_id=actor_id,
+        actor=state,
+        aggregate_version=seq + 1,
+        suspended_by="bob",
+        reason=f"seq-{seq}",
+    )
 
 
 def recording_handlers(applied: Applied, *, fail_for: set[UUID] = frozenset()):  # type: ignore[no-untyped-def]
@@ -50,8 +63,9 @@ async def applied_all(applied: Applied, keys: list[UUID], count: int) -> bool:
 
 async def test_events_written_while_the_broker_is_down_arrive_in_order_after_it_returns(stack, broker):
     keys, applied = [uuid4() for _ in range(5)], defaultdict(list)
-    consumer = bus.Consumer(stack.settings("traceability"), stack.sessions("traceability"),
-                            recording_handlers(applied), name="test-order")
+    consumer = bus.Consumer(
+        stack.settings("traceability"), stack.sessions("traceability"), recording_handlers(applied), name="test-order"
+    )
     relay = Relay(stack.settings("kyc", relay_ack_timeout_seconds=1.0), stack.sessions("kyc"))
     async with running(relay.run, consumer.run):
         await write_events(stack, keys, range(0, 10))
@@ -90,15 +104,19 @@ async def test_a_relay_killed_between_publishing_and_marking_resends_and_the_con
     keys, applied = [uuid4() for _ in range(3)], defaultdict(list)
     await write_events(stack, keys, range(0, 5))
 
-    crashed = subprocess.run([sys.executable, "-m", "tests.support.crashing_relay", stack.database_urls["kyc"],
-                              broker.bootstrap], capture_output=True, timeout=60)
+    crashed = subprocess.run(
+        [sys.executable, "-m", "tests.support.crashing_relay", stack.database_urls["kyc"], broker.bootstrap],
+        capture_output=True,
+        timeout=60,
+    )
 
     assert crashed.returncode == -9
     sent_before_the_kill = len(await read_topic(broker.bootstrap, "kyc.events", expect=5))
     assert sent_before_the_kill >= 5  # published (one claim covers some buckets)...
     assert await outbox.pending_count(stack.sessions("kyc")) == 15  # ...but never marked
-    consumer = bus.Consumer(stack.settings("traceability"), stack.sessions("traceability"),
-                            recording_handlers(applied), name="test-resend")
+    consumer = bus.Consumer(
+        stack.settings("traceability"), stack.sessions("traceability"), recording_handlers(applied), name="test-resend"
+    )
     async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, consumer.run):
         await eventually(lambda: _pending_is_zero(stack))
         await eventually(lambda: _processed(stack, "test-resend", 15))
@@ -119,8 +137,9 @@ async def test_a_poison_message_is_kept_as_a_dead_letter_and_the_events_behind_i
     finally:
         await producer.stop()
     await write_events(stack, [poisoned, healthy], range(0, 3))
-    consumer = bus.Consumer(settings, stack.sessions("traceability"),
-                            recording_handlers(applied, fail_for={poisoned}), name="test-poison")
+    consumer = bus.Consumer(
+        settings, stack.sessions("traceability"), recording_handlers(applied, fail_for={poisoned}), name="test-poison"
+    )
 
     async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, consumer.run):
         await eventually(lambda: applied_all(applied, [healthy], 3))
@@ -137,8 +156,9 @@ async def test_dead_letters_are_replayed_in_order_once_after_the_fix(stack, brok
     poisoned, applied = uuid4(), defaultdict(list)
     settings = stack.settings("traceability", consumer_max_attempts=2)
     await write_events(stack, [poisoned], range(0, 3))
-    broken = bus.Consumer(settings, stack.sessions("traceability"),
-                          recording_handlers(applied, fail_for={poisoned}), name="test-replay")
+    broken = bus.Consumer(
+        settings, stack.sessions("traceability"), recording_handlers(applied, fail_for={poisoned}), name="test-replay"
+    )
     async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, broken.run):
         await eventually(lambda: _dead_letters(stack, "test-replay", 3))
     fixed = bus.Consumer(settings, stack.sessions("traceability"), recording_handlers(applied), name="test-replay")
@@ -173,22 +193,36 @@ async def test_a_database_outage_is_waited_out_and_nothing_is_dead_lettered(stac
 
 async def test_an_unknown_event_type_or_version_is_skipped_and_counted(stack, broker):
     actor, applied = uuid4(), defaultdict(list)
-    known = Envelope(event_id=str(uuid4()), event_type="ActorSuspended.v1", source="/assay/kyc", key=str(actor),
-                     time=None, payload=suspension(actor, 0).model_dump(mode="json"))  # type: ignore[arg-type]
-    from_the_future = Envelope(event_id=str(uuid4()), event_type="ActorSuspended.v9", source="/assay/kyc",
-                               key=str(actor), time=known.time, payload={"whatever": 1})
+    known = Envelope(
+        event_id=str(uuid4()),
+        event_type="ActorSuspended.v1",
+        source="/assay/kyc",
+        key=str(actor),
+        time=None,
+        payload=suspension(actor, 0).model_dump(mode="json"),
+    )  # type: ignore[arg-type]
+    from_the_future = Envelope(
+        event_id=str(uuid4()),
+        event_type="ActorSuspended.v9",
+        source="/assay/kyc",
+        key=str(actor),
+        time=known.time,
+        payload={"whatever": 1},
+    )
     producer = bus.make_producer(stack.settings("kyc"))
     await producer.start()
     try:
         for envelope in (_timed(from_the_future), _timed(known)):
             message = envelope.to_kafka()
-            await producer.send_and_wait("kyc.events", value=message.value, key=message.key.encode(),
-                                         headers=list(message.headers.items()))
+            await producer.send_and_wait(
+                "kyc.events", value=message.value, key=message.key.encode(), headers=list(message.headers.items())
+            )
     finally:
         await producer.stop()
     before = skipped("test-unknown", "unknown_type")
-    consumer = bus.Consumer(stack.settings("traceability"), stack.sessions("traceability"),
-                            recording_handlers(applied), name="test-unknown")
+    consumer = bus.Consumer(
+        stack.settings("traceability"), stack.sessions("traceability"), recording_handlers(applied), name="test-unknown"
+    )
 
     async with running(consumer.run):
         await eventually(lambda: applied_all(applied, [actor], 1))
@@ -246,8 +280,11 @@ async def _pending_is_zero(stack) -> bool:  # type: ignore[no-untyped-def]
 
 async def _processed(stack, consumer: str, count: int) -> bool:  # type: ignore[no-untyped-def]
     async with stack.sessions("traceability")() as db:
-        found = (await db.execute(sa.select(sa.func.count()).select_from(ProcessedEventRow)
-                                  .where(ProcessedEventRow.consumer == consumer))).scalar_one()
+        found = (
+            await db.execute(
+                sa.select(sa.func.count()).select_from(ProcessedEventRow).where(ProcessedEventRow.consumer == consumer)
+            )
+        ).scalar_one()
     return found >= count
 
 

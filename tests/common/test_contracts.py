@@ -1,4 +1,5 @@
 """Event contracts: CloudEvents on the wire, JSON Schemas and the AsyncAPI document kept current and valid."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,16 @@ def test_the_asyncapi_document_is_valid_against_the_official_asyncapi_3_schema()
 
 def test_every_event_type_is_versioned_and_has_a_json_schema_its_payload_satisfies():
     actor_id = uuid4()
-    state = ActorState(actor_id=actor_id, org_id="org-a", actor_type="trader", legal_name="X", country="CD",
-                       kyc_status="approved", risk_level="high", next_review_date=date(2027, 1, 1))
+    state = ActorState(
+        actor_id=actor_id,
+        org_id="org-a",
+        actor_type="trader",
+        legal_name="X",
+        country="CD",
+        kyc_status="approved",
+        risk_level="high",
+        next_review_date=date(2027, 1, 1),
+    )
     event = ActorApproved(org_id="org-a", actor_id=actor_id, actor=state, aggregate_version=4, approved_by="bob")
     schema = json.loads((asyncapi.SCHEMA_DIR / "ActorApproved.v1.json").read_text())
     jsonschema.validate(json.loads(event.model_dump_json()), schema)
@@ -42,8 +51,14 @@ def test_every_event_type_is_versioned_and_has_a_json_schema_its_payload_satisfi
 def test_an_envelope_is_a_cloudevent_any_sdk_reads_in_kafka_binary_mode():
     actor_id = uuid4()
     payload = {"org_id": "org-a", "actor_id": str(actor_id)}
-    envelope = Envelope(event_id=str(uuid4()), event_type="ActorUpdated.v1", source="/assay/kyc",
-                        key=str(actor_id), time=utcnow(), payload=payload)
+    envelope = Envelope(
+        event_id=str(uuid4()),
+        event_type="ActorUpdated.v1",
+        source="/assay/kyc",
+        key=str(actor_id),
+        time=utcnow(),
+        payload=payload,
+    )
     message = envelope.to_kafka()
 
     parsed = ce_kafka.from_binary(message, JSONFormat())

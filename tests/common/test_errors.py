@@ -1,4 +1,5 @@
 """Database errors a route lets through: a unique violation is the caller's conflict, anything else our bug."""
+
 from __future__ import annotations
 
 import logging
@@ -30,18 +31,30 @@ async def insert_known_actor(body: dict, db: DbTransaction) -> dict:
 
 
 def known_actor(values: dict) -> dict:
-    return {"org_id": "org-a", "legal_name": "Coopérative Minière de Kamituga", "actor_type": "cooperative",
-            "country": "CD", "kyc_status": "approved", "version": 1, "updated_at": datetime.now(timezone.utc),
-            **values}
+    return {
+        "org_id": "org-a",
+        "legal_name": "Coopérative Minière de Kamituga",
+        "actor_type": "cooperative",
+        "country": "CD",
+        "kyc_status": "approved",
+        "version": 1,
+        "updated_at": datetime.now(timezone.utc),
+        **values,
+    }
 
 
 def client(stack) -> httpx.AsyncClient:
-    service = Service(name="traceability", settings=TraceabilitySettings, title="Assay Traceability", description="",
-                      metadata=TraceabilityTable.metadata, routers=[router],
-                      unique_codes={"known_actor_pkey": "actor_already_known"})
+    service = Service(
+        name="traceability",
+        settings=TraceabilitySettings,
+        title="Assay Traceability",
+        description="",
+        metadata=TraceabilityTable.metadata,
+        routers=[router],
+        unique_codes={"known_actor_pkey": "actor_already_known"},
+    )
     app = create_app(service, stack.settings("traceability"), engine=stack.engine("traceability"))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                             base_url="http://test")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test")
 
 
 async def test_a_unique_violation_answers_409_with_the_code_the_service_declares(stack):
@@ -71,9 +84,19 @@ async def test_any_other_integrity_error_is_a_logged_500_that_tells_nothing_of_t
 
 
 async def dead_letter_twice(engine) -> sa.exc.IntegrityError:
-    row = {"consumer": "traceability", "event_id": str(uuid4()), "event_type": "ActorApproved.v1",
-           "topic": "kyc.events", "partition": 0, "offset": 1, "headers": "[]", "value": "{}", "error": "boom",
-           "attempts": 1, "failed_at": datetime.now(timezone.utc)}
+    row = {
+        "consumer": "traceability",
+        "event_id": str(uuid4()),
+        "event_type": "ActorApproved.v1",
+        "topic": "kyc.events",
+        "partition": 0,
+        "offset": 1,
+        "headers": "[]",
+        "value": "{}",
+        "error": "boom",
+        "attempts": 1,
+        "failed_at": datetime.now(timezone.utc),
+    }
     async with engine.begin() as conn:
         await conn.execute(sa.insert(DeadLetterRow.__table__).values(**row))
     with pytest.raises(sa.exc.IntegrityError) as caught:
@@ -103,8 +126,7 @@ async def test_unique_violation_names_sqlite_constraints_as_postgresql_does(tmp_
                 await conn.execute(sa.insert(KNOWN_ACTORS), [known_actor({"actor_id": actor_id})] * 2)
         with pytest.raises(sa.exc.IntegrityError) as not_null:
             async with engine.begin() as conn:
-                await conn.execute(sa.insert(KNOWN_ACTORS).values(**known_actor({"actor_id": uuid4(),
-                                                                                  "org_id": None})))
+                await conn.execute(sa.insert(KNOWN_ACTORS).values(**known_actor({"actor_id": uuid4(), "org_id": None})))
     finally:
         await engine.dispose()
 

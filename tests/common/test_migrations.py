@@ -3,6 +3,7 @@
 Each test makes fresh databases of its own: SQLite files always, and PostgreSQL databases (`assay_mig_*`) on the
 server tests/support/servers.find_postgres() finds (skipped when there is none, or with TEST_DATABASE_URL=sqlite).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,12 @@ from services.scoring.tables import ScoringTable
 from services.traceability.tables import TraceabilityTable
 from tests.support import servers
 
-SERVICE_METADATA = {"kyc": KycTable.metadata, "incidents": IncidentsTable.metadata,
-                    "traceability": TraceabilityTable.metadata, "scoring": ScoringTable.metadata}
+SERVICE_METADATA = {
+    "kyc": KycTable.metadata,
+    "incidents": IncidentsTable.metadata,
+    "traceability": TraceabilityTable.metadata,
+    "scoring": ScoringTable.metadata,
+}
 # The head each service had before the platform bus revision (what a database migrated at f824f0f reports).
 BEFORE_BUS = {"kyc": "0004", "incidents": "0001", "traceability": "0002", "scoring": "0001"}
 BUS = {"kyc": "0005", "incidents": "0002", "traceability": "0003", "scoring": "0002"}
@@ -45,6 +50,7 @@ services = pytest.mark.parametrize("service", list(SERVICE_METADATA))
 
 
 # --- fresh databases -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def postgres_admin() -> Iterator[str | None]:
@@ -77,6 +83,7 @@ def new_database(backend: str, tmp_path: Any, request: pytest.FixtureRequest) ->
 
 def on(url: str, fn: Callable[[sa.Connection], Any]) -> Any:
     """Run `fn` with a sync connection to `url` in one committed transaction."""
+
     async def run() -> Any:
         engine = make_engine(url)
         try:
@@ -101,6 +108,7 @@ def current_revision(url: str) -> str | None:
 
 
 # --- the comparison with the models ----------------------------------------------------------------------------
+
 
 def _where(index: Any) -> str | None:
     """An index's partial WHERE clause, normalised so the model's text and either server's reflection compare."""
@@ -139,6 +147,7 @@ def schema_diff(url: str, metadata: list[sa.MetaData]) -> list[Any]:
 
 
 # --- per service: head equals the models, downgrade to base and back -------------------------------------------
+
 
 @backends
 @services
@@ -180,44 +189,113 @@ def test_revision_chains_are_the_agreed_ones() -> None:
 
 # --- rows written at 0001 survive the way to head --------------------------------------------------------------
 
-outbox_v1 = sa.table("outbox_message", sa.column("event_id"), sa.column("topic"), sa.column("key"),
-                     sa.column("event_type"), sa.column("payload"), sa.column("bucket"),
-                     sa.column("occurred_at", UtcDateTime()), sa.column("published_at", UtcDateTime()))
-processed_v1 = sa.table("processed_event", sa.column("consumer"), sa.column("event_id"), sa.column("event_type"),
-                        sa.column("processed_at", UtcDateTime()))
+outbox_v1 = sa.table(
+    "outbox_message",
+    sa.column("event_id"),
+    sa.column("topic"),
+    sa.column("key"),
+    sa.column("event_type"),
+    sa.column("payload"),
+    sa.column("bucket"),
+    sa.column("occurred_at", UtcDateTime()),
+    sa.column("published_at", UtcDateTime()),
+)
+processed_v1 = sa.table(
+    "processed_event",
+    sa.column("consumer"),
+    sa.column("event_id"),
+    sa.column("event_type"),
+    sa.column("processed_at", UtcDateTime()),
+)
 job_v1 = sa.table("scheduled_job", sa.column("name"), sa.column("last_started_at", UtcDateTime()))
-actor_v2 = sa.table("actor", *(sa.column(n) for n in (
-    "org_id", "actor_type", "legal_name", "country", "kyc_status", "created_by", "version")),
-    sa.column("id", sa.Uuid()), sa.column("next_review_date", sa.Date()),
+actor_v2 = sa.table(
+    "actor",
+    *(sa.column(n) for n in ("org_id", "actor_type", "legal_name", "country", "kyc_status", "created_by", "version")),
+    sa.column("id", sa.Uuid()),
+    sa.column("next_review_date", sa.Date()),
     *(sa.column(n, sa.JSON()) for n in ("aliases", "addresses", "contacts", "minerals", "risk_factors")),
-    *(sa.column(n, UtcDateTime()) for n in ("created_at", "updated_at")))
-known_actor_v2 = sa.table("known_actor", sa.column("actor_id", sa.Uuid()), sa.column("org_id"),
-                          sa.column("legal_name"), sa.column("actor_type"), sa.column("kyc_status"),
-                          sa.column("updated_at", UtcDateTime()))
+    *(sa.column(n, UtcDateTime()) for n in ("created_at", "updated_at")),
+)
+known_actor_v2 = sa.table(
+    "known_actor",
+    sa.column("actor_id", sa.Uuid()),
+    sa.column("org_id"),
+    sa.column("legal_name"),
+    sa.column("actor_type"),
+    sa.column("kyc_status"),
+    sa.column("updated_at", UtcDateTime()),
+)
 EVENT_ID = str(uuid.UUID(int=1))
 ACTOR_ID = uuid.UUID(int=2)
 
 
 def _platform_rows(conn: sa.Connection) -> None:
-    conn.execute(sa.insert(outbox_v1), [
-        dict(event_id=EVENT_ID, topic="kyc.events", key="a", event_type="ActorApproved", payload="{}", bucket=3,
-             occurred_at=NOW, published_at=None),
-        dict(event_id=str(uuid.UUID(int=3)), topic="kyc.events", key="b", event_type="ActorApproved", payload="{}",
-             bucket=5, occurred_at=NOW, published_at=NOW)])
-    conn.execute(sa.insert(processed_v1).values(consumer="scoring", event_id=EVENT_ID, event_type="ActorApproved",
-                                                processed_at=NOW))
+    conn.execute(
+        sa.insert(outbox_v1),
+        [
+            dict(
+                event_id=EVENT_ID,
+                topic="kyc.events",
+                key="a",
+                event_type="ActorApproved",
+                payload="{}",
+                bucket=3,
+                occurred_at=NOW,
+                published_at=None,
+            ),
+            dict(
+                event_id=str(uuid.UUID(int=3)),
+                topic="kyc.events",
+                key="b",
+                event_type="ActorApproved",
+                payload="{}",
+                bucket=5,
+                occurred_at=NOW,
+                published_at=NOW,
+            ),
+        ],
+    )
+    conn.execute(
+        sa.insert(processed_v1).values(
+            consumer="scoring", event_id=EVENT_ID, event_type="ActorApproved", processed_at=NOW
+        )
+    )
     conn.execute(sa.insert(job_v1).values(name="licence-expiry", last_started_at=NOW))
 
 
 def _service_rows(service: str, conn: sa.Connection) -> None:
     if service == "kyc":
-        conn.execute(sa.insert(actor_v2).values(
-            id=ACTOR_ID, org_id="org-1", actor_type="trader", legal_name="Kivu Traders", country="CD",
-            kyc_status="approved", created_by="u1", version=1, next_review_date=date(2027, 1, 1), aliases=["KT"],
-            addresses=[], contacts=[], minerals=["tin"], risk_factors=[], created_at=NOW, updated_at=NOW))
+        conn.execute(
+            sa.insert(actor_v2).values(
+                id=ACTOR_ID,
+                org_id="org-1",
+                actor_type="trader",
+                legal_name="Kivu Traders",
+                country="CD",
+                kyc_status="approved",
+                created_by="u1",
+                version=1,
+                next_review_date=date(2027, 1, 1),
+                aliases=["KT"],
+                addresses=[],
+                contacts=[],
+                minerals=["tin"],
+                risk_factors=[],
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
     elif service == "traceability":
-        conn.execute(sa.insert(known_actor_v2).values(actor_id=ACTOR_ID, org_id="org-1", legal_name="Kivu Traders",
-                                                      actor_type="trader", kyc_status="approved", updated_at=NOW))
+        conn.execute(
+            sa.insert(known_actor_v2).values(
+                actor_id=ACTOR_ID,
+                org_id="org-1",
+                legal_name="Kivu Traders",
+                actor_type="trader",
+                kyc_status="approved",
+                updated_at=NOW,
+            )
+        )
 
 
 def _assert_rows_kept(service: str, url: str) -> None:
@@ -225,10 +303,17 @@ def _assert_rows_kept(service: str, url: str) -> None:
 
     def read(conn: sa.Connection) -> dict[str, Any]:
         return {
-            "outbox": conn.execute(sa.select(outbox.c.event_id, outbox.c.bucket, outbox.c.occurred_at,
-                                             outbox.c.published_at, outbox.c.traceparent)
-                                   .order_by(outbox.c.id)).all(),
-            "pending": conn.execute(sa.select(outbox.c.event_id).where(outbox.c.published_at.is_(None))).scalars()
+            "outbox": conn.execute(
+                sa.select(
+                    outbox.c.event_id,
+                    outbox.c.bucket,
+                    outbox.c.occurred_at,
+                    outbox.c.published_at,
+                    outbox.c.traceparent,
+                ).order_by(outbox.c.id)
+            ).all(),
+            "pending": conn.execute(sa.select(outbox.c.event_id).where(outbox.c.published_at.is_(None)))
+            .scalars()
             .all(),
             "processed": conn.execute(sa.select(processed.c.consumer, processed.c.event_id)).all(),
             "jobs": conn.execute(sa.select(job_v1.c.name)).scalars().all(),
@@ -236,7 +321,9 @@ def _assert_rows_kept(service: str, url: str) -> None:
 
     rows = on(url, read)
     assert [(r.event_id, r.bucket, r.occurred_at, r.traceparent) for r in rows["outbox"]] == [
-        (EVENT_ID, 3, NOW, None), (str(uuid.UUID(int=3)), 5, NOW, None)]
+        (EVENT_ID, 3, NOW, None),
+        (str(uuid.UUID(int=3)), 5, NOW, None),
+    ]
     assert rows["outbox"][1].published_at == NOW
     assert rows["pending"] == [EVENT_ID]
     assert rows["processed"] == [("scoring", EVENT_ID)]
@@ -245,8 +332,12 @@ def _assert_rows_kept(service: str, url: str) -> None:
         from services.kyc.tables.register import ActorRow
 
         actor = on(url, lambda conn: conn.execute(sa.select(ActorRow.__table__)).one())
-        assert (actor.id, actor.legal_name, actor.minerals, actor.created_at) == (ACTOR_ID, "Kivu Traders", ["tin"],
-                                                                                 NOW)
+        assert (actor.id, actor.legal_name, actor.minerals, actor.created_at) == (
+            ACTOR_ID,
+            "Kivu Traders",
+            ["tin"],
+            NOW,
+        )
     elif service == "traceability":
         from services.traceability.tables import KnownActorRow
 
@@ -256,20 +347,57 @@ def _assert_rows_kept(service: str, url: str) -> None:
 
 def _new_tables_work(url: str) -> None:
     """The tables and column head added take rows through today's models."""
+
     def write(conn: sa.Connection) -> None:
-        conn.execute(sa.insert(OutboxMessageRow.__table__).values(
-            event_id=str(uuid.UUID(int=9)), topic="t", key="k", event_type="E", payload="{}", bucket=0,
-            occurred_at=NOW, traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01"))
+        conn.execute(
+            sa.insert(OutboxMessageRow.__table__).values(
+                event_id=str(uuid.UUID(int=9)),
+                topic="t",
+                key="k",
+                event_type="E",
+                payload="{}",
+                bucket=0,
+                occurred_at=NOW,
+                traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+            )
+        )
         conn.execute(sa.insert(OutboxEpochRow.__table__).values(topic="t", epoch="e1", changed_at=NOW))
-        conn.execute(sa.insert(DeadLetterRow.__table__).values(
-            consumer="c", event_id="t:0:1", event_type="E", topic="t", partition=0, offset=1, headers="[]",
-            value="", error="boom", attempts=3, failed_at=NOW))
+        conn.execute(
+            sa.insert(DeadLetterRow.__table__).values(
+                consumer="c",
+                event_id="t:0:1",
+                event_type="E",
+                topic="t",
+                partition=0,
+                offset=1,
+                headers="[]",
+                value="",
+                error="boom",
+                attempts=3,
+                failed_at=NOW,
+            )
+        )
 
     on(url, write)
     with pytest.raises(sa.exc.IntegrityError):  # uq_dead_letter_consumer_event
-        on(url, lambda conn: conn.execute(sa.insert(DeadLetterRow.__table__).values(
-            consumer="c", event_id="t:0:1", event_type="E", topic="t", partition=0, offset=2, headers="[]",
-            value="", error="again", attempts=1, failed_at=NOW)))
+        on(
+            url,
+            lambda conn: conn.execute(
+                sa.insert(DeadLetterRow.__table__).values(
+                    consumer="c",
+                    event_id="t:0:1",
+                    event_type="E",
+                    topic="t",
+                    partition=0,
+                    offset=2,
+                    headers="[]",
+                    value="",
+                    error="again",
+                    attempts=1,
+                    failed_at=NOW,
+                )
+            ),
+        )
 
 
 @backends
@@ -291,42 +419,59 @@ def test_rows_written_at_0001_survive_the_upgrade(service: str, new_database: Ca
 
 # --- databases the old 0001 (create_all of the then-current models) made ---------------------------------------
 
+
 def old_platform(shape: str) -> sa.MetaData:
     """The platform tables `create_all` made at a past commit: 14b31d7 (the first), 7de848f (pending index in id
     order) and a227071 .. f824f0f (also outbox_marker)."""
     big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     pending = ["bucket", "id"] if shape == "14b31d7" else ["id", "bucket"]
     md = sa.MetaData()
-    sa.Table("outbox_message", md,
-             sa.Column("id", big_id, primary_key=True, autoincrement=True),
-             sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-             sa.Column("topic", sa.String(200), nullable=False),
-             sa.Column("key", sa.String(200), nullable=False),
-             sa.Column("event_type", sa.String(200), nullable=False),
-             sa.Column("payload", sa.Text, nullable=False),
-             sa.Column("bucket", sa.SmallInteger, nullable=False),
-             sa.Column("occurred_at", UtcDateTime, nullable=False),
-             sa.Column("published_at", UtcDateTime, nullable=True),
-             sa.Index("ix_outbox_message_pending", *pending, postgresql_where=sa.text("published_at IS NULL"),
-                      sqlite_where=sa.text("published_at IS NULL")),
-             sa.Index("ix_outbox_message_published_at", "published_at"))
+    sa.Table(
+        "outbox_message",
+        md,
+        sa.Column("id", big_id, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("bucket", sa.SmallInteger, nullable=False),
+        sa.Column("occurred_at", UtcDateTime, nullable=False),
+        sa.Column("published_at", UtcDateTime, nullable=True),
+        sa.Index(
+            "ix_outbox_message_pending",
+            *pending,
+            postgresql_where=sa.text("published_at IS NULL"),
+            sqlite_where=sa.text("published_at IS NULL"),
+        ),
+        sa.Index("ix_outbox_message_published_at", "published_at"),
+    )
     sa.Table("outbox_lease", md, sa.Column("bucket", sa.SmallInteger, primary_key=True, autoincrement=False))
     if shape == "f824f0f":
-        sa.Table("outbox_marker", md,
-                 sa.Column("topic", sa.String(200), primary_key=True),
-                 sa.Column("partition", sa.Integer, nullable=False),
-                 sa.Column("offset", sa.BigInteger, nullable=False),
-                 sa.Column("event_id", sa.String(36), nullable=False))
-    sa.Table("processed_event", md,
-             sa.Column("consumer", sa.String(100), primary_key=True),
-             sa.Column("event_id", sa.String(36), primary_key=True),
-             sa.Column("event_type", sa.String(200), nullable=False),
-             sa.Column("processed_at", UtcDateTime, nullable=False),
-             sa.Index("ix_processed_event_processed_at", "processed_at"))
-    sa.Table("scheduled_job", md,
-             sa.Column("name", sa.String(100), primary_key=True),
-             sa.Column("last_started_at", UtcDateTime, nullable=True),
-             sa.Column("last_finished_at", UtcDateTime, nullable=True))
+        sa.Table(
+            "outbox_marker",
+            md,
+            sa.Column("topic", sa.String(200), primary_key=True),
+            sa.Column("partition", sa.Integer, nullable=False),
+            sa.Column("offset", sa.BigInteger, nullable=False),
+            sa.Column("event_id", sa.String(36), nullable=False),
+        )
+    sa.Table(
+        "processed_event",
+        md,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("processed_at", UtcDateTime, nullable=False),
+        sa.Index("ix_processed_event_processed_at", "processed_at"),
+    )
+    sa.Table(
+        "scheduled_job",
+        md,
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("last_started_at", UtcDateTime, nullable=True),
+        sa.Column("last_finished_at", UtcDateTime, nullable=True),
+    )
     return md
 
 
@@ -335,15 +480,15 @@ def _old_0001(shape: str, conn: sa.Connection) -> None:
     md.create_all(conn)
     conn.execute(sa.insert(md.tables["outbox_lease"]), [{"bucket": b} for b in range(16)])
     if shape == "f824f0f":
-        conn.execute(sa.insert(md.tables["outbox_marker"]).values(topic="kyc.events", partition=0, offset=41,
-                                                                   event_id=EVENT_ID))
+        conn.execute(
+            sa.insert(md.tables["outbox_marker"]).values(topic="kyc.events", partition=0, offset=41, event_id=EVENT_ID)
+        )
 
 
 @backends
 @services
 @pytest.mark.parametrize("shape", ["f824f0f", "7de848f", "14b31d7"])
-def test_database_made_by_the_old_0001_reaches_head(service: str, shape: str,
-                                                    new_database: Callable[[], str]) -> None:
+def test_database_made_by_the_old_0001_reaches_head(service: str, shape: str, new_database: Callable[[], str]) -> None:
     url = new_database()
     on(url, lambda conn: _old_0001(shape, conn))
     command.stamp(migrations.alembic_config(service, url), "0001")

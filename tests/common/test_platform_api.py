@@ -1,4 +1,5 @@
 """What every service answers the same way: health, readiness, metrics, docs, auth and problem+json errors."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -48,14 +49,31 @@ async def test_metrics_need_a_token_and_docs_work_offline(stack, service):
 
 async def test_requests_without_a_valid_token_are_refused_with_problem_json(stack):
     settings = stack.settings("traceability")
-    expired = issue_token(settings, user_id="u", org_id="org-a", org_kind="operator", roles=["admin"],
-                          ttl=timedelta(seconds=-5))
-    foreign_issuer = issue_token(settings.model_copy(update={"jwt_issuer": "someone-else"}), user_id="u",
-                                 org_id="org-a", org_kind="operator", roles=["admin"])
-    wrong_key = issue_token(settings, user_id="u", org_id="org-a", org_kind="operator", roles=["admin"],
-                            signing_key="not-the-key-the-services-trust-0123456789")
-    for token, code in [(None, "missing_token"), ("garbage", "invalid_token"), (expired, "invalid_token"),
-                        (foreign_issuer, "invalid_token"), (wrong_key, "invalid_token")]:
+    expired = issue_token(
+        settings, user_id="u", org_id="org-a", org_kind="operator", roles=["admin"], ttl=timedelta(seconds=-5)
+    )
+    foreign_issuer = issue_token(
+        settings.model_copy(update={"jwt_issuer": "someone-else"}),
+        user_id="u",
+        org_id="org-a",
+        org_kind="operator",
+        roles=["admin"],
+    )
+    wrong_key = issue_token(
+        settings,
+        user_id="u",
+        org_id="org-a",
+        org_kind="operator",
+        roles=["admin"],
+        signing_key="not-the-key-the-services-trust-0123456789",
+    )
+    for token, code in [
+        (None, "missing_token"),
+        ("garbage", "invalid_token"),
+        (expired, "invalid_token"),
+        (foreign_issuer, "invalid_token"),
+        (wrong_key, "invalid_token"),
+    ]:
         response = await stack.client("traceability", token).get("/known-actors")
 
         assert response.status_code == 401, token
@@ -66,9 +84,18 @@ async def test_requests_without_a_valid_token_are_refused_with_problem_json(stac
 async def test_another_organisations_record_answers_404(stack):
     actor_id = uuid4()
     async with stack.sessions("traceability")() as db, db.begin():
-        await use_cases.record_actor(db, ActorState(
-            actor_id=actor_id, org_id="org-a", kyc_status="approved", legal_name="Coopérative Minière de Kamituga",
-            actor_type="cooperative", country="CD"), version=1)
+        await use_cases.record_actor(
+            db,
+            ActorState(
+                actor_id=actor_id,
+                org_id="org-a",
+                kyc_status="approved",
+                legal_name="Coopérative Minière de Kamituga",
+                actor_type="cooperative",
+                country="CD",
+            ),
+            version=1,
+        )
 
     own = await stack.client("traceability", stack.token(org="org-a")).get(f"/known-actors/{actor_id}")
     foreign = await stack.client("traceability", stack.token(org="org-b")).get(f"/known-actors/{actor_id}")

@@ -1,4 +1,5 @@
 """Scheduled jobs: due ones run, two workers at once run a job once."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Each service is one descriptor: the app, the command line and the database pool are built from it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,12 @@ async def test_http_metrics_count_by_route_template_and_status(stack):
 
     def count(route: str, status: str) -> float:
         for line in metrics.splitlines():
-            if line.startswith("assay_http_requests_total{") and f'route="{route}"' in line \
-                    and f'status="{status}"' in line and 'service="traceability"' in line:
+            if (
+                line.startswith("assay_http_requests_total{")
+                and f'route="{route}"' in line
+                and f'status="{status}"' in line
+                and 'service="traceability"' in line
+            ):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
@@ -71,7 +76,9 @@ async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(stac
             pid = await conn.scalar(sa.text("SELECT pg_backend_pid()"))
         async with stack.engine("traceability").connect() as admin:
             await admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await asyncio.sleep(0.3)  # idle longer than ping_idle_seconds: the next checkout pings, finds it gone, reconnects
+        await asyncio.sleep(
+            0.3
+        )  # idle longer than ping_idle_seconds: the next checkout pings, finds it gone, reconnects
 
         async with engine.connect() as conn:
             again = await conn.scalar(sa.text("SELECT pg_backend_pid()"))
@@ -83,15 +90,28 @@ async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(stac
 
 def test_api_workers_processes_answer_on_one_port(stack, tmp_path):
     port = free_port()
-    env = {**os.environ, "API_WORKERS": "2", "SCORING_DATABASE_URL": stack.database_urls["scoring"],
-           "SCORING_PORT": str(port), "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "API_WORKERS": "2",
+        "SCORING_DATABASE_URL": stack.database_urls["scoring"],
+        "SCORING_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
     with open(tmp_path / "api.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "services.scoring", "api"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.scoring", "api"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         answered = wait_for_health(port, process)
-        servers = [p for p in psutil.Process(process.pid).children(recursive=True)
-                   if re.search(r"multiprocessing\.spawn", " ".join(p.cmdline()))]
+        servers = [
+            p
+            for p in psutil.Process(process.pid).children(recursive=True)
+            if re.search(r"multiprocessing\.spawn", " ".join(p.cmdline()))
+        ]
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -1,4 +1,5 @@
 """Object storage by sha256 on a real S3 server (moto or MinIO) and on local disk, with size and type checks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,11 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 def store(request, stack, tmp_path):  # type: ignore[no-untyped-def]
     if request.param == "local":
         return LocalObjectStore(tmp_path)
-    return make_store(stack.settings("kyc", s3_bucket_prefix=f"test-{request.node.name[-6:].lower()}-"
-                                     .replace("[", "").replace("]", "")))
+    return make_store(
+        stack.settings(
+            "kyc", s3_bucket_prefix=f"test-{request.node.name[-6:].lower()}-".replace("[", "").replace("]", "")
+        )
+    )
 
 
 async def test_objects_are_stored_by_content_hash_and_read_back(store):

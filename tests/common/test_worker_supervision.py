@@ -1,4 +1,5 @@
 """Supervised worker tasks: a task that dies is logged and restarted; /health, /ready and /metrics tell the truth."""
+
 from __future__ import annotations
 
 import asyncio
@@ -164,15 +165,18 @@ async def test_unknown_paths_are_404_and_other_methods_405_as_problem_json():
     assert posted.status_code == 405 and posted.headers["allow"] == "GET"
 
 
-@pytest.mark.parametrize("garbage", [
-    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(256)),  # a TLS hello
-    b"GET\r\n\r\n",
-    b"GET /health HTTP/9\r\n\r\n",
-    b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\n\r\n",
-    b"GET /health HTTP/1.1\r\nContent-Length: banana\r\n\r\n",
-    b"GET /health HTTP/1.1\r\n" + b"X-Filler: y\r\n" * 500 + b"\r\n",
-    b"",
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(256)),  # a TLS hello
+        b"GET\r\n\r\n",
+        b"GET /health HTTP/9\r\n\r\n",
+        b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nContent-Length: banana\r\n\r\n",
+        b"GET /health HTTP/1.1\r\n" + b"X-Filler: y\r\n" * 500 + b"\r\n",
+        b"",
+    ],
+)
 async def test_garbage_gets_a_400_or_a_closed_connection_and_the_server_keeps_answering(garbage):
     async with health_server() as base:
         answer = await raw(base, garbage)
@@ -208,8 +212,9 @@ async def test_the_gauges_show_the_outbox_backlog_dead_letters_and_job_successes
     assert REGISTRY.get_sample_value("assay_outbox_pending") == 3
     assert 0 <= REGISTRY.get_sample_value("assay_outbox_oldest_pending_seconds") < 60
     assert REGISTRY.get_sample_value("assay_dead_letters") == 1
-    assert REGISTRY.get_sample_value("assay_job_last_success_timestamp",
-                                     {"job": "gauge-test-job"}) == pytest.approx(finished.timestamp())
+    assert REGISTRY.get_sample_value("assay_job_last_success_timestamp", {"job": "gauge-test-job"}) == pytest.approx(
+        finished.timestamp()
+    )
 
 
 async def test_run_worker_serves_its_tasks_health_readiness_and_metrics_then_stops(stack):
@@ -235,14 +240,33 @@ async def test_run_worker_serves_its_tasks_health_readiness_and_metrics_then_sto
 
 def pending_message() -> OutboxMessageRow:
     key = str(uuid4())
-    return OutboxMessageRow(event_id=str(uuid4()), topic="kyc.events", key=key, event_type="ActorSuspended.v1",
-                            payload="{}", bucket=outbox.bucket_of(key), occurred_at=utcnow())
+    return OutboxMessageRow(
+        event_id=str(uuid4()),
+        topic="kyc.events",
+        key=key,
+        event_type="ActorSuspended.v1",
+        payload="{}",
+        bucket=outbox.bucket_of(key),
+        occurred_at=utcnow(),
+    )
 
 
 def dead_letter(*, replayed: bool) -> DeadLetterRow:
-    return DeadLetterRow(consumer="kyc", event_id=str(uuid4()), event_type="ActorSuspended.v1",
-                         topic="kyc.events", partition=0, offset=0, key=None, headers="[]", value="", error="boom",
-                         attempts=5, failed_at=utcnow(), replayed_at=utcnow() if replayed else None)
+    return DeadLetterRow(
+        consumer="kyc",
+        event_id=str(uuid4()),
+        event_type="ActorSuspended.v1",
+        topic="kyc.events",
+        partition=0,
+        offset=0,
+        key=None,
+        headers="[]",
+        value="",
+        error="boom",
+        attempts=5,
+        failed_at=utcnow(),
+        replayed_at=utcnow() if replayed else None,
+    )
 
 
 async def _health_if(base: str, status: int) -> dict | None:

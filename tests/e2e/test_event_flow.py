@@ -1,4 +1,5 @@
 """One event across services: kyc's outbox → relay → broker → traceability's consumer → its read model."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,18 +17,37 @@ from tests.support.bus import eventually, read_topic, running
 
 
 def state(actor_id: UUID, status: str, org: str = "org-a") -> ActorState:
-    return ActorState(actor_id=actor_id, org_id=org, actor_type="trader", legal_name="Comptoir Minier de Goma",
-                      country="CD", kyc_status=status, risk_level="medium", next_review_date=date(2027, 11, 1))
+    return ActorState(
+        actor_id=actor_id,
+        org_id=org,
+        actor_type="trader",
+        legal_name="Comptoir Minier de Goma",
+        country="CD",
+        kyc_status=status,
+        risk_level="medium",
+        next_review_date=date(2027, 11, 1),
+    )
 
 
 def approved(actor_id: UUID, org: str = "org-a", *, version: int = 1) -> ActorApproved:
-    return ActorApproved(org_id=org, actor_id=actor_id, actor=state(actor_id, "approved", org),
-                         aggregate_version=version, approved_by="bob")
+    return ActorApproved(
+        org_id=org,
+        actor_id=actor_id,
+        actor=state(actor_id, "approved", org),
+        aggregate_version=version,
+        approved_by="bob",
+    )
 
 
 def suspended(actor_id: UUID, *, version: int, reason: str = "audit") -> ActorSuspended:
-    return ActorSuspended(org_id="org-a", actor_id=actor_id, actor=state(actor_id, "suspended"),
-                          aggregate_version=version, suspended_by="bob", reason=reason)
+    return ActorSuspended(
+        org_id="org-a",
+        actor_id=actor_id,
+        actor=state(actor_id, "suspended"),
+        aggregate_version=version,
+        suspended_by="bob",
+        reason=reason,
+    )
 
 
 async def stage(stack, *events_with_keys) -> None:  # type: ignore[no-untyped-def]
@@ -70,8 +90,9 @@ async def test_a_duplicate_and_a_stale_resend_change_nothing(stack, broker):
     producer = bus.make_producer(kyc)
     await producer.start()
     try:
-        await producer.send_and_wait(records[0].topic, value=records[0].value, key=records[0].key,
-                                     headers=list(records[0].headers))
+        await producer.send_and_wait(
+            records[0].topic, value=records[0].value, key=records[0].key, headers=list(records[0].headers)
+        )
     finally:
         await producer.stop()
     await stage(stack, (suspended(actor_id, version=3, reason="marker"), actor_id))

@@ -1,5 +1,6 @@
 """Actors worked on through the KYC API reach traceability: KYC outbox → relay → broker → consumer → read model,
 and the read model rebuilt from the topic by a new consumer group ends in the same state."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ from tests.kyc.register_support import actor_body, client, licence_body, person_
 from tests.support.bus import envelopes, eventually, read_topic, running
 
 FOLLOWED = {event_class.event_type() for event_class in TRACEABILITY_HANDLERS}
-COPIED = ("actor_id", "org_id", "legal_name", "actor_type", "country", "region", "kyc_status", "risk_level",
-          "version")
+COPIED = ("actor_id", "org_id", "legal_name", "actor_type", "country", "region", "kyc_status", "risk_level", "version")
 
 
 async def known_actor(stack, actor_id: str) -> KnownActorRow | None:  # type: ignore[no-untyped-def]
@@ -29,8 +29,9 @@ async def known_actor(stack, actor_id: str) -> KnownActorRow | None:  # type: ig
 
 
 def consumer(stack, name: str = "traceability") -> bus.Consumer:  # type: ignore[no-untyped-def]
-    return bus.Consumer(stack.settings("traceability"), stack.sessions("traceability"), TRACEABILITY_HANDLERS,
-                        name=name)
+    return bus.Consumer(
+        stack.settings("traceability"), stack.sessions("traceability"), TRACEABILITY_HANDLERS, name=name
+    )
 
 
 async def test_an_actor_approved_in_kyc_is_known_as_approved_in_traceability(stack, broker):
@@ -48,11 +49,19 @@ async def test_an_actor_approved_in_kyc_is_known_as_approved_in_traceability(sta
         row = await eventually(lambda: _approved(stack, actor["id"]))
 
     assert (row.legal_name, row.actor_type, row.risk_level, row.country, row.region) == (
-        "Comptoir Minier de Goma SARL", "trader", "medium", "CD", "CD-NK")
+        "Comptoir Minier de Goma SARL",
+        "trader",
+        "medium",
+        "CD",
+        "CD-NK",
+    )
     records = await read_topic(broker.bootstrap, "kyc.events")
     of_actor = [e for e in envelopes(records) if e.key == actor["id"]]
-    lifecycle = [e.event_type for e in of_actor
-                 if e.event_type in ("ActorRegistered.v1", "ActorSubmitted.v1", "ActorApproved.v1")]
+    lifecycle = [
+        e.event_type
+        for e in of_actor
+        if e.event_type in ("ActorRegistered.v1", "ActorSubmitted.v1", "ActorApproved.v1")
+    ]
     assert lifecycle == ["ActorRegistered.v1", "ActorSubmitted.v1", "ActorApproved.v1"]
     assert row.version == max(e.payload["aggregate_version"] for e in of_actor if e.event_type in FOLLOWED)
 
@@ -76,11 +85,20 @@ async def test_the_read_model_rebuilt_from_the_topic_by_a_new_consumer_group_is_
 
     assert rebuilt == first == expected
     lifecycle = first[actor_ids[0]]
-    assert (lifecycle["legal_name"], lifecycle["actor_type"], lifecycle["country"], lifecycle["region"],
-            lifecycle["kyc_status"]) == ("Comptoir Minier du Kivu SA", "exporter", "RW", None, "approved")
+    assert (
+        lifecycle["legal_name"],
+        lifecycle["actor_type"],
+        lifecycle["country"],
+        lifecycle["region"],
+        lifecycle["kyc_status"],
+    ) == ("Comptoir Minier du Kivu SA", "exporter", "RW", None, "approved")
     read = await stack.client("traceability", stack.token(org="org-a")).get(f"/known-actors/{actor_ids[0]}")
     assert {k: read.json()[k] for k in ("country", "region", "kyc_status", "version")} == {
-        "country": "RW", "region": None, "kyc_status": "approved", "version": lifecycle["version"]}
+        "country": "RW",
+        "region": None,
+        "kyc_status": "approved",
+        "version": lifecycle["version"],
+    }
 
 
 async def work_on_actors(stack) -> list[str]:  # type: ignore[no-untyped-def]
@@ -90,8 +108,9 @@ async def work_on_actors(stack) -> list[str]:  # type: ignore[no-untyped-def]
     reviewer, admin = client(stack, "analyst", user="bob"), client(stack, "admin", user="carol")
     actor = (await agent.post("/actors", json=actor_body())).json()
     path = f"/actors/{actor['id']}"
-    renamed = await editor.patch(path, json={"version": 1, "legal_name": "Comptoir Minier du Kivu SA",
-                                             "actor_type": "exporter"})
+    renamed = await editor.patch(
+        path, json={"version": 1, "legal_name": "Comptoir Minier du Kivu SA", "actor_type": "exporter"}
+    )
     assert renamed.status_code == 200, renamed.text
     await agent.post(f"{path}/persons", json=person_body())
     await agent.post(f"{path}/licences", json=licence_body())
@@ -106,8 +125,11 @@ async def work_on_actors(stack) -> list[str]:  # type: ignore[no-untyped-def]
         response = await reviewer.post(f"{path}/{step}", json=body)
         assert response.status_code == 200, response.text
     assert (await admin.post(f"{path}/shares", json={"org_id": "smelter-1"})).status_code == 200
-    waiting = (await agent.post("/actors", json=actor_body(legal_name="Coopérative Minière de Walikale",
-                                                            registration_number="CD/WAL/1"))).json()
+    waiting = (
+        await agent.post(
+            "/actors", json=actor_body(legal_name="Coopérative Minière de Walikale", registration_number="CD/WAL/1")
+        )
+    ).json()
     assert (await agent.post(f"/actors/{waiting['id']}/submit")).status_code == 200
     elsewhere = (await client(stack, "field_agent", org="org-b").post("/actors", json=actor_body())).json()
     return [actor["id"], waiting["id"], elsewhere["id"]]
@@ -122,8 +144,17 @@ async def _submitted_and_screened(stack, agent, reviewer, path: str) -> None:  #
 async def copies_kyc_expects(stack) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Per actor, the state and version of the last event traceability follows, read from KYC's outbox."""
     async with stack.sessions("kyc")() as db:
-        rows = (await db.execute(sa.select(OutboxMessageRow).where(OutboxMessageRow.event_type.in_(FOLLOWED))
-                                 .order_by(OutboxMessageRow.id))).scalars().all()
+        rows = (
+            (
+                await db.execute(
+                    sa.select(OutboxMessageRow)
+                    .where(OutboxMessageRow.event_type.in_(FOLLOWED))
+                    .order_by(OutboxMessageRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     expected: dict[str, dict[str, Any]] = {}
     for row in rows:
         payload = json.loads(row.payload)
@@ -134,8 +165,9 @@ async def copies_kyc_expects(stack) -> dict[str, dict[str, Any]]:  # type: ignor
 async def read_model(stack) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
     async with stack.sessions("traceability")() as db:
         rows = (await db.execute(sa.select(KnownActorRow))).scalars().all()
-    return {str(r.actor_id): {f: str(r.actor_id) if f == "actor_id" else getattr(r, f) for f in COPIED}
-            for r in rows}  # updated_at is when our copy changed: a rebuild has its own
+    return {
+        str(r.actor_id): {f: str(r.actor_id) if f == "actor_id" else getattr(r, f) for f in COPIED} for r in rows
+    }  # updated_at is when our copy changed: a rebuild has its own
 
 
 async def _once_equal(stack, expected: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]] | None:  # type: ignore[no-untyped-def]
@@ -145,14 +177,18 @@ async def _once_equal(stack, expected: dict[str, dict[str, Any]]) -> dict[str, d
 
 async def resend_as_new(stack, broker, key: str, event_type: str) -> None:  # type: ignore[no-untyped-def]
     """Publish the first `event_type` of `key` again at the end of the topic, under a new event id."""
-    old = next(e for e in envelopes(await read_topic(broker.bootstrap, "kyc.events"))
-               if e.key == key and e.event_type == event_type)
+    old = next(
+        e
+        for e in envelopes(await read_topic(broker.bootstrap, "kyc.events"))
+        if e.key == key and e.event_type == event_type
+    )
     message = replace(old, event_id=new_event_id()).to_kafka()
     producer = bus.make_producer(stack.settings("kyc"))
     await producer.start()
     try:
-        await producer.send_and_wait("kyc.events", value=message.value, key=key.encode(),
-                                     headers=list(message.headers.items()))
+        await producer.send_and_wait(
+            "kyc.events", value=message.value, key=key.encode(), headers=list(message.headers.items())
+        )
     finally:
         await producer.stop()
 

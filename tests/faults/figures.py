@@ -7,6 +7,7 @@ committed change to known_actor, both with the transaction id. The inbox's prima
 second inbox row for an event impossible, so "applied twice" shows up as a change to an actor in a transaction
 that took no new event of that actor. Not seen by that bound: an old event re-applied in the same transaction as a
 new event of the same actor."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,12 @@ from tests.support.processes import Databases, Platform
 CONSUMER = "traceability"
 HANDLED_TYPES = frozenset(cls.event_type() for cls in HANDLERS)
 # What an acknowledged write of each kind must have left in KYC's outbox.
-EVENT_OF_WRITE = {"create": "ActorRegistered.v1", "approve": "ActorApproved.v1", "suspend": "ActorSuspended.v1",
-                  "reinstate": "ActorReinstated.v1"}
+EVENT_OF_WRITE = {
+    "create": "ActorRegistered.v1",
+    "approve": "ActorApproved.v1",
+    "suspend": "ActorSuspended.v1",
+    "reinstate": "ActorReinstated.v1",
+}
 
 AUDIT_SQL = """
 CREATE SCHEMA fault_audit;
@@ -94,12 +99,14 @@ class Figures:
 
     def line(self, seed: int | str) -> str:
         regressions = "n/a(no version column)" if self.regressions is None else self.regressions
-        return (f"FAULT FIGURES seed={seed} acknowledged={self.writes.acknowledged_total} "
-                f"unacknowledged={self.writes.unacknowledged} refused={sum(self.writes.refused.values())} "
-                f"expected={self.expected} applied={self.applied} lost={self.lost} "
-                f"(events={len(self.lost_events)} actors={len(self.differing)}) duplicated={self.duplicated} "
-                f"out_of_order={self.out_of_order} regressions={regressions} dead_lettered={self.dead_lettered} "
-                f"pending={self.pending} unrecorded={self.unrecorded}")
+        return (
+            f"FAULT FIGURES seed={seed} acknowledged={self.writes.acknowledged_total} "
+            f"unacknowledged={self.writes.unacknowledged} refused={sum(self.writes.refused.values())} "
+            f"expected={self.expected} applied={self.applied} lost={self.lost} "
+            f"(events={len(self.lost_events)} actors={len(self.differing)}) duplicated={self.duplicated} "
+            f"out_of_order={self.out_of_order} regressions={regressions} dead_lettered={self.dead_lettered} "
+            f"pending={self.pending} unrecorded={self.unrecorded}"
+        )
 
     def details(self, limit: int = 5) -> str:
         lines = [f"actor {a}: kyc={src} read_model={rm}" for a, src, rm in self.differing[:limit]]
@@ -115,47 +122,71 @@ class Figures:
 async def measure(databases: Databases, writes: Writes) -> Figures:
     kyc = await databases.connect("kyc")
     try:
-        outbox = await kyc.fetch("SELECT id, event_id, key, event_type, published_at IS NULL AS pending, "
-                                 "(payload::jsonb ->> 'aggregate_version')::int AS aggregate_version "
-                                 "FROM outbox_message WHERE topic = 'kyc.events' ORDER BY id")
+        outbox = await kyc.fetch(
+            "SELECT id, event_id, key, event_type, published_at IS NULL AS pending, "
+            "(payload::jsonb ->> 'aggregate_version')::int AS aggregate_version "
+            "FROM outbox_message WHERE topic = 'kyc.events' ORDER BY id"
+        )
         source = await _source(kyc, [r for r in outbox if r["event_type"] in HANDLED_TYPES])
     finally:
         await kyc.close()
     trace = await databases.connect("traceability")
     try:
         read_model, versioned = await _read_model(trace)
-        inbox = {r["event_id"] for r in await trace.fetch(
-            "SELECT event_id FROM processed_event WHERE consumer = $1", CONSUMER)}
-        dead = await trace.fetchval("SELECT count(*) FROM dead_letter") \
-            if await trace.fetchval("SELECT to_regclass('public.dead_letter') IS NOT NULL") else 0
-        deliveries = await trace.fetch("SELECT seq, event_id, tx FROM fault_audit.delivery "
-                                       "WHERE consumer = $1 ORDER BY seq", CONSUMER)
-        effects = await trace.fetch("SELECT seq, tx, actor_id::text AS actor_id, row->>'version' AS version "
-                                    "FROM fault_audit.effect ORDER BY seq")
+        inbox = {
+            r["event_id"]
+            for r in await trace.fetch("SELECT event_id FROM processed_event WHERE consumer = $1", CONSUMER)
+        }
+        dead = (
+            await trace.fetchval("SELECT count(*) FROM dead_letter")
+            if await trace.fetchval("SELECT to_regclass('public.dead_letter') IS NOT NULL")
+            else 0
+        )
+        deliveries = await trace.fetch(
+            "SELECT seq, event_id, tx FROM fault_audit.delivery WHERE consumer = $1 ORDER BY seq", CONSUMER
+        )
+        effects = await trace.fetch(
+            "SELECT seq, tx, actor_id::text AS actor_id, row->>'version' AS version "
+            "FROM fault_audit.effect ORDER BY seq"
+        )
     finally:
         await trace.close()
     handled = [r for r in outbox if r["event_type"] in HANDLED_TYPES]
     position = {r["event_id"]: (r["key"], r["id"]) for r in handled}
-    differing = [(actor, state, read_model.get(actor)) for actor, state in sorted(source.items())
-                 if read_model.get(actor) != state]
+    differing = [
+        (actor, state, read_model.get(actor))
+        for actor, state in sorted(source.items())
+        if read_model.get(actor) != state
+    ]
     made = Counter(r["event_type"] for r in outbox)
     return Figures(
-        writes=writes, expected=len(handled), applied=sum(1 for r in handled if r["event_id"] in inbox),
-        lost_events=[r["event_id"] for r in handled if r["event_id"] not in inbox], differing=differing,
-        duplicated=_duplicated(deliveries, effects, position), out_of_order=_out_of_order(deliveries, position),
-        regressions=_regressions(effects) if versioned else None, dead_lettered=dead,
+        writes=writes,
+        expected=len(handled),
+        applied=sum(1 for r in handled if r["event_id"] in inbox),
+        lost_events=[r["event_id"] for r in handled if r["event_id"] not in inbox],
+        differing=differing,
+        duplicated=_duplicated(deliveries, effects, position),
+        out_of_order=_out_of_order(deliveries, position),
+        regressions=_regressions(effects) if versioned else None,
+        dead_lettered=dead,
         pending=sum(1 for r in outbox if r["pending"]),
-        unrecorded=sum(max(0, n - made[EVENT_OF_WRITE[kind]]) for kind, n in writes.acknowledged.items()
-                       if kind in EVENT_OF_WRITE),
-        read_model_versioned=versioned)
+        unrecorded=sum(
+            max(0, n - made[EVENT_OF_WRITE[kind]]) for kind, n in writes.acknowledged.items() if kind in EVENT_OF_WRITE
+        ),
+        read_model_versioned=versioned,
+    )
 
 
 async def _source(kyc: asyncpg.Connection, handled: list) -> dict[str, tuple]:
     """Each actor's (kyc_status, legal_name, version) as KYC's database has it. The version a read model should
     hold is that of the newest event it handles (KYC also numbers events it does not handle, e.g. screenings);
     without versions in the events, the actor's own counter (`event_seq`, else `version`)."""
-    columns = {r["column_name"] for r in await kyc.fetch(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'actor'")}
+    columns = {
+        r["column_name"]
+        for r in await kyc.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'actor'"
+        )
+    }
     counter = "event_seq" if "event_seq" in columns else "version"
     newest: dict[str, int] = {}
     for r in handled:
@@ -166,9 +197,13 @@ async def _source(kyc: asyncpg.Connection, handled: list) -> dict[str, tuple]:
 
 
 async def _read_model(trace: asyncpg.Connection) -> tuple[dict[str, tuple], bool]:
-    columns = {r["column_name"] for r in await trace.fetch(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
-        "AND table_name = 'known_actor'")}
+    columns = {
+        r["column_name"]
+        for r in await trace.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND table_name = 'known_actor'"
+        )
+    }
     versioned = "version" in columns
     version = "version" if versioned else "NULL::int"
     rows = await trace.fetch(f"SELECT actor_id, kyc_status, legal_name, {version} AS version FROM known_actor")

@@ -1,4 +1,5 @@
 """Writes through the real KYC API over HTTP: actors taken to approved (four eyes), then suspend / reinstate."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,13 @@ class KycWriter:
 
     def __init__(self, base_url: str, *, writes: Writes | None = None) -> None:
         settings = ServiceSettings(jwt_secret=TEST_JWT_SECRET)
-        self.headers = {user: {"Authorization": "Bearer " + issue_token(
-            settings, user_id=user, org_id=ORG, org_kind="operator", roles=["analyst"])} for user in ("alice", "bob")}
+        self.headers = {
+            user: {
+                "Authorization": "Bearer "
+                + issue_token(settings, user_id=user, org_id=ORG, org_kind="operator", roles=["analyst"])
+            }
+            for user in ("alice", "bob")
+        }
         self.http = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=2.0))
         self.writes = writes or Writes()
         self.status: dict[str, str | None] = {}  # what the API last told us; None once an answer went missing
@@ -49,8 +55,12 @@ class KycWriter:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 
     async def approved_actor(self, tag: str) -> str:
-        body = actor_body(legal_name=f"Comptoir Minier {tag} SARL", registration_number=f"CD/GOM/RCCM/{tag}",
-                          aliases=[], tax_number=f"T-{tag}")
+        body = actor_body(
+            legal_name=f"Comptoir Minier {tag} SARL",
+            registration_number=f"CD/GOM/RCCM/{tag}",
+            aliases=[],
+            tax_number=f"T-{tag}",
+        )
         created = await self._post("alice", "/actors", body)
         assert created is not None and created.status_code == 201, _text(created)
         actor = created.json()["id"]
@@ -63,8 +73,9 @@ class KycWriter:
             answer = await self._post("bob", f"/actors/{actor}/approve")
             if answer is not None and answer.status_code == 200:
                 break
-            waiting = answer is not None and answer.status_code == 409 and \
-                answer.json().get("code") == "screening_pending"
+            waiting = (
+                answer is not None and answer.status_code == 409 and answer.json().get("code") == "screening_pending"
+            )
             assert waiting and time.monotonic() < deadline, f"approve {actor}: {_text(answer)}"
             await asyncio.sleep(0.2)  # the KYC worker's screening job runs every 0.5 s
         self.writes.acknowledged["approve"] += 1
@@ -105,8 +116,7 @@ class KycWriter:
         self.status[actor] = answer.json()["kyc_status"]
         return self.status[actor]
 
-    async def stream(self, actors: list[str], stop: asyncio.Event, *, rng: random.Random,
-                     pause: float = 0.05) -> None:
+    async def stream(self, actors: list[str], stop: asyncio.Event, *, rng: random.Random, pause: float = 0.05) -> None:
         """Suspend / reinstate random actors of `actors` until `stop`; `pause` paces the stream (not a wait)."""
         while not stop.is_set():
             if not await self.toggle(rng.choice(actors)):

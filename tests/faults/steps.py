@@ -1,4 +1,5 @@
 """Steps the fault tests share: a running platform with approved actors, waits on the relay, the final assertions."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,9 @@ async def approved_platform(platform: Platform, count: int) -> tuple[KycWriter, 
     platform.cleanups.append(writer.close)
     actors = await writer.approved_actors(count)
     result = await figures.converge(platform, writer.writes, timeout=BASELINE_TIMEOUT)
-    assert result is not None and result.converged, \
-        "baseline, before any fault: " + figures.report(result, platform, "baseline", logs=LOGS)
+    assert result is not None and result.converged, "baseline, before any fault: " + figures.report(
+        result, platform, "baseline", logs=LOGS
+    )
     return writer, actors
 
 
@@ -34,11 +36,16 @@ async def pending_count(platform: Platform) -> int:
 
 async def all_published(platform: Platform, *, timeout: float = 30.0) -> None:
     """The KYC relay handed every outbox row to the broker (acks=all)."""
+
     async def none_pending() -> bool:
         return await pending_count(platform) == 0
 
-    await wait_until(none_pending, timeout=timeout, what="the KYC relay publishes every outbox row",
-                     diagnostics=lambda: platform.logs("kyc-worker", "broker"))
+    await wait_until(
+        none_pending,
+        timeout=timeout,
+        what="the KYC relay publishes every outbox row",
+        diagnostics=lambda: platform.logs("kyc-worker", "broker"),
+    )
 
 
 def assert_promise_kept(result: figures.Figures | None, platform: Platform, seed: int | str) -> None:

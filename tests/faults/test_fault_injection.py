@@ -4,6 +4,7 @@ the read model must equal the source, each event applied once, nothing dead-lett
 
 FAULT_SEED picks the schedule (printed, with the figures, so a failure can be replayed); FAULT_SECONDS its length
 (`make soak` runs it for 300 s)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,13 @@ SECONDS = float(os.environ.get("FAULT_SECONDS", "40"))
 ACTORS, WRITERS = 24, 3
 CONVERGENCE_TIMEOUT = 150.0
 # How long each kind of fault lasts (seconds, drawn uniformly): processes are down, the database refuses.
-LENGTHS = {"kyc-worker": (0.3, 5.0), "traceability-worker": (0.3, 5.0), "kyc-api": (0.3, 3.0),
-           "broker": (0.5, 8.0), "traceability-db": (2.0, 6.0)}
+LENGTHS = {
+    "kyc-worker": (0.3, 5.0),
+    "traceability-worker": (0.3, 5.0),
+    "kyc-api": (0.3, 3.0),
+    "broker": (0.5, 8.0),
+    "traceability-db": (2.0, 6.0),
+}
 GAP = (0.3, 3.0)  # between the starts of two faults: shorter than most faults, so they overlap
 
 
@@ -95,8 +101,10 @@ async def test_committed_events_reach_the_read_model_once_under_random_kills_and
     faults = fault_schedule(random.Random(SEED), SECONDS)
     print(f"\nFAULT_SEED={SEED} FAULT_SECONDS={SECONDS:.0f}: {len(faults)} faults\n" + "\n".join(map(str, faults)))
     stop, restarts = asyncio.Event(), []
-    streams = [asyncio.create_task(writer.stream(actors[i::WRITERS], stop, rng=random.Random(SEED + i)))
-               for i in range(WRITERS)]
+    streams = [
+        asyncio.create_task(writer.stream(actors[i::WRITERS], stop, rng=random.Random(SEED + i)))
+        for i in range(WRITERS)
+    ]
 
     await run_schedule(platform, faults, restarts)
     stop.set()
@@ -108,5 +116,6 @@ async def test_committed_events_reach_the_read_model_once_under_random_kills_and
 
     print(f"crashed by themselves: {crashed or 'none'}; restarts that failed: {restarts or 'none'}")
     assert_promise_kept(result, platform, SEED)
-    assert writer.writes.acknowledged["suspend"] + writer.writes.acknowledged["reinstate"] > 0, \
+    assert writer.writes.acknowledged["suspend"] + writer.writes.acknowledged["reinstate"] > 0, (
         "no write was acknowledged while faulting: the test exercised nothing"
+    )

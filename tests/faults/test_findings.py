@@ -1,4 +1,5 @@
 """The bus's past failures (issue 7), each replayed with real processes, kill -9 and real outages."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,11 +79,15 @@ async def test_the_relay_resumes_by_itself_after_the_kyc_database_refused_connec
     assert platform.kyc_worker.alive, "the KYC worker exited by itself\n" + platform.logs("kyc-worker")
     assert_promise_kept(result, platform, "finding-4")
     log = platform.kyc_worker.log_since(log_offset)
-    assert warned_about(log, "relay"), "no WARNING/ERROR line about the relay after the outage began\n" + \
-        platform.logs("kyc-worker")
-    await wait_until(lambda: _answers_200(platform.worker_health_url("kyc")), timeout=HEALTHY_AGAIN_TIMEOUT,
-                     what="the KYC worker's GET /health (KYC_WORKER_PORT) answers 200 again after the outage",
-                     diagnostics=lambda: platform.logs("kyc-worker"))
+    assert warned_about(log, "relay"), "no WARNING/ERROR line about the relay after the outage began\n" + platform.logs(
+        "kyc-worker"
+    )
+    await wait_until(
+        lambda: _answers_200(platform.worker_health_url("kyc")),
+        timeout=HEALTHY_AGAIN_TIMEOUT,
+        what="the KYC worker's GET /health (KYC_WORKER_PORT) answers 200 again after the outage",
+        diagnostics=lambda: platform.logs("kyc-worker"),
+    )
 
 
 async def _answers_200(url: str) -> bool:

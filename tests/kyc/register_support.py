@@ -1,4 +1,5 @@
 """Helpers for the register and workflow tests: tokens by role, request bodies, outbox and table reads, jobs."""
+
 from __future__ import annotations
 
 import json
@@ -18,23 +19,42 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 
 
-def token(stack, role: str = "admin", *, user: str = "alice", org: str = "org-a",  # type: ignore[no-untyped-def]
-          kind: str = "operator") -> str:
+def token(
+    stack,
+    role: str = "admin",
+    *,
+    user: str = "alice",
+    org: str = "org-a",  # type: ignore[no-untyped-def]
+    kind: str = "operator",
+) -> str:
     return stack.token(org=org, kind=kind, roles=(role,), user=user)
 
 
-def client(stack, role: str = "admin", *, user: str = "alice", org: str = "org-a",  # type: ignore[no-untyped-def]
-           kind: str = "operator", **settings: Any):
+def client(
+    stack,
+    role: str = "admin",
+    *,
+    user: str = "alice",
+    org: str = "org-a",  # type: ignore[no-untyped-def]
+    kind: str = "operator",
+    **settings: Any,
+):
     return stack.client("kyc", token(stack, role, user=user, org=org, kind=kind), **settings)
 
 
 def actor_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "actor_type": "trader", "legal_name": "Comptoir Minier de Goma SARL", "aliases": ["CMG"],
-        "registration_number": "CD/GOM/RCCM/14-B-1234", "tax_number": "A1234567X", "country": "CD",
-        "region": "CD-NK", "minerals": ["7108", "2616"],
-        "addresses": [{"kind": "registered", "street": "Avenue du Lac 12", "city": "Goma", "country": "CD",
-                       "region": "CD-NK"}],
+        "actor_type": "trader",
+        "legal_name": "Comptoir Minier de Goma SARL",
+        "aliases": ["CMG"],
+        "registration_number": "CD/GOM/RCCM/14-B-1234",
+        "tax_number": "A1234567X",
+        "country": "CD",
+        "region": "CD-NK",
+        "minerals": ["7108", "2616"],
+        "addresses": [
+            {"kind": "registered", "street": "Avenue du Lac 12", "city": "Goma", "country": "CD", "region": "CD-NK"}
+        ],
         "contacts": [{"name": "Jean Mukendi", "role": "manager", "email": "jean@cmg.example", "phone": "+243 81 000"}],
     }
     body.update(overrides)
@@ -42,15 +62,26 @@ def actor_body(**overrides: Any) -> dict[str, Any]:
 
 
 def person_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"person_type": "natural", "full_name": "Jean-Pierre Mukendi", "role": "beneficial_owner",
-                            "birth_date": "1975-04-02", "nationality": "CD", "ownership_pct": 60}
+    body: dict[str, Any] = {
+        "person_type": "natural",
+        "full_name": "Jean-Pierre Mukendi",
+        "role": "beneficial_owner",
+        "birth_date": "1975-04-02",
+        "nationality": "CD",
+        "ownership_pct": 60,
+    }
     body.update(overrides)
     return body
 
 
 def licence_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"licence_type": "trader_card", "issuer": "Division des Mines Nord-Kivu",
-                            "number": "NK-TC-2024-001", "valid_from": "2024-01-01", "valid_to": "2030-12-31"}
+    body: dict[str, Any] = {
+        "licence_type": "trader_card",
+        "issuer": "Division des Mines Nord-Kivu",
+        "number": "NK-TC-2024-001",
+        "valid_from": "2024-01-01",
+        "valid_to": "2030-12-31",
+    }
     body.update(overrides)
     return body
 
@@ -79,20 +110,27 @@ async def stored(stack, table: type, row_id: UUID | str):  # type: ignore[no-unt
 
 
 async def history_actions(stack, actor_id: str) -> list[str]:  # type: ignore[no-untyped-def]
-    query = (sa.select(AuditEntryRow.action).where(AuditEntryRow.actor_id == UUID(actor_id))
-             .order_by(AuditEntryRow.at))
+    query = sa.select(AuditEntryRow.action).where(AuditEntryRow.actor_id == UUID(actor_id)).order_by(AuditEntryRow.at)
     async with stack.sessions("kyc")() as db:
         return list((await db.execute(query)).scalars())
 
 
-async def run_jobs(stack, now: datetime | None = None,  # type: ignore[no-untyped-def]
-                   **settings: Any) -> dict[str, int]:
+async def run_jobs(
+    stack,
+    now: datetime | None = None,  # type: ignore[no-untyped-def]
+    **settings: Any,
+) -> dict[str, int]:
     """Every KYC job once (screening included), as the worker would run them."""
     return await run_due(stack.sessions("kyc"), jobs(stack.settings("kyc", **settings)), now=now, force=True)
 
 
-async def approved_actor(stack, *, submitter: str = "alice", reviewer: str = "bob",  # type: ignore[no-untyped-def]
-                         **overrides: Any) -> dict[str, Any]:
+async def approved_actor(
+    stack,
+    *,
+    submitter: str = "alice",
+    reviewer: str = "bob",  # type: ignore[no-untyped-def]
+    **overrides: Any,
+) -> dict[str, Any]:
     """An actor taken through the whole workflow: registered, submitted, screened, reviewed, approved."""
     creator = client(stack, "analyst", user=submitter)
     approver = client(stack, "analyst", user=reviewer)

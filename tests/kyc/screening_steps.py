@@ -1,5 +1,6 @@
 """Steps the watchlist and screening tests share: lists imported, actors and persons registered through the API,
 the screening job run as the worker runs it, and what landed in the outbox."""
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,11 @@ async def hits(client, **params: Any) -> list[dict]:  # type: ignore[no-untyped-
 
 async def events(stack, event_type: str) -> list[dict]:  # type: ignore[no-untyped-def]
     async with stack.sessions("kyc")() as db:
-        query = (sa.select(OutboxMessageRow.payload).where(OutboxMessageRow.event_type == event_type)
-                 .order_by(OutboxMessageRow.id))
+        query = (
+            sa.select(OutboxMessageRow.payload)
+            .where(OutboxMessageRow.event_type == event_type)
+            .order_by(OutboxMessageRow.id)
+        )
         return [json.loads(p) for p in (await db.execute(query)).scalars()]
 
 
@@ -69,5 +73,3 @@ async def rows(stack, table, **where: Any) -> list:  # type: ignore[no-untyped-d
     async with stack.sessions("kyc")() as db:
         query = sa.select(table).where(*(getattr(table, k) == v for k, v in where.items()))
         return list((await db.execute(query)).scalars())
-
-

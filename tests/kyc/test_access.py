@@ -1,11 +1,20 @@
 """Who may do what: roles, operator-only writes, organisation scoping and sharing an actor."""
+
 from __future__ import annotations
 
 from uuid import uuid4
 
 from services.kyc.tables.register import ActorRow, ActorShareRow
-from tests.kyc.register_support import (actor_body, client, count, create_actor, licence_body, outbox_types,
-                                        person_body, token)
+from tests.kyc.register_support import (
+    actor_body,
+    client,
+    count,
+    create_actor,
+    licence_body,
+    outbox_types,
+    person_body,
+    token,
+)
 
 
 async def test_every_route_needs_a_token(stack):
@@ -21,12 +30,14 @@ async def test_an_auditor_reads_but_never_writes(stack):
 
     assert (await auditor.get(f"/actors/{actor['id']}")).status_code == 200
     assert (await auditor.get(f"/actors/{actor['id']}/history")).status_code == 200
-    writes = [auditor.post("/actors", json=actor_body(registration_number="9")),
-              auditor.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
-              auditor.post(f"/actors/{actor['id']}/persons", json=person_body()),
-              auditor.post(f"/actors/{actor['id']}/licences", json=licence_body()),
-              auditor.post(f"/actors/{actor['id']}/submit"),
-              auditor.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"})]
+    writes = [
+        auditor.post("/actors", json=actor_body(registration_number="9")),
+        auditor.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
+        auditor.post(f"/actors/{actor['id']}/persons", json=person_body()),
+        auditor.post(f"/actors/{actor['id']}/licences", json=licence_body()),
+        auditor.post(f"/actors/{actor['id']}/submit"),
+        auditor.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"}),
+    ]
     for write in writes:
         response = await write
         assert response.status_code == 403 and response.json()["code"] == "missing_role"
@@ -40,9 +51,11 @@ async def test_a_field_agent_creates_and_submits_only(stack):
     assert person.status_code == 201
     assert (await agent.post(f"/actors/{actor['id']}/licences", json=licence_body())).status_code == 201
 
-    for response in [await agent.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
-                     await agent.delete(f"/actors/{actor['id']}/persons/{person.json()['id']}"),
-                     await agent.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"})]:
+    for response in [
+        await agent.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
+        await agent.delete(f"/actors/{actor['id']}/persons/{person.json()['id']}"),
+        await agent.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"}),
+    ]:
         assert response.status_code == 403 and response.json()["code"] == "missing_role"
     assert (await agent.post(f"/actors/{actor['id']}/submit")).status_code == 200
 
@@ -63,15 +76,23 @@ async def test_another_organisation_sees_nothing(stack):
     licence = (await http.post(f"/actors/{actor['id']}/licences", json=licence_body())).json()
     other = client(stack, "admin", org="org-b", user="mallory")
 
-    for path in (f"/actors/{actor['id']}", f"/actors/{actor['id']}/history", f"/actors/{actor['id']}/persons",
-                 f"/actors/{actor['id']}/persons/{person['id']}", f"/actors/{actor['id']}/licences",
-                 f"/licences/{licence['id']}", f"/actors/{actor['id']}/shares"):
+    for path in (
+        f"/actors/{actor['id']}",
+        f"/actors/{actor['id']}/history",
+        f"/actors/{actor['id']}/persons",
+        f"/actors/{actor['id']}/persons/{person['id']}",
+        f"/actors/{actor['id']}/licences",
+        f"/licences/{licence['id']}",
+        f"/actors/{actor['id']}/shares",
+    ):
         assert (await other.get(path)).status_code == 404, path
-    for response in [await other.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
-                     await other.post(f"/actors/{actor['id']}/submit"),
-                     await other.post(f"/actors/{actor['id']}/persons", json=person_body()),
-                     await other.patch(f"/licences/{licence['id']}", json={"issuer": "x"}),
-                     await other.post(f"/actors/{actor['id']}/shares", json={"org_id": "org-b"})]:
+    for response in [
+        await other.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
+        await other.post(f"/actors/{actor['id']}/submit"),
+        await other.post(f"/actors/{actor['id']}/persons", json=person_body()),
+        await other.patch(f"/licences/{licence['id']}", json={"issuer": "x"}),
+        await other.post(f"/actors/{actor['id']}/shares", json={"org_id": "org-b"}),
+    ]:
         assert response.status_code == 404
     assert (await other.get("/actors")).json()["total"] == 0
     assert (await other.get("/licences")).json()["total"] == 0
@@ -92,8 +113,12 @@ async def test_a_shared_actor_and_its_licences_are_readable_by_the_grantee_only(
     assert [l["id"] for l in (await smelter.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
     assert (await smelter.get(f"/licences/{licence['id']}")).json()["document_ids"] == []
     assert [a["id"] for a in (await smelter.get("/actors")).json()["items"]] == [actor["id"]]
-    for path in (f"/actors/{hidden['id']}", f"/actors/{actor['id']}/persons", f"/actors/{actor['id']}/history",
-                 f"/actors/{actor['id']}/shares"):
+    for path in (
+        f"/actors/{hidden['id']}",
+        f"/actors/{actor['id']}/persons",
+        f"/actors/{actor['id']}/history",
+        f"/actors/{actor['id']}/shares",
+    ):
         assert (await smelter.get(path)).status_code == 404, path
     write = await smelter.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"})
     assert write.status_code == 403 and write.json()["code"] == "operator_only"

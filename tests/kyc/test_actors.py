@@ -1,4 +1,5 @@
 """Actors over HTTP: registered, read, listed, corrected; rows, history and outbox messages out."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,18 @@ from libs.common.auth import OrgKind, Principal
 from services.kyc.repository import screening as screening_repository
 from services.kyc.tables.register import ActorRow, AuditEntryRow
 from services.kyc.use_cases import actors
-from tests.kyc.register_support import (actor_body, client, count, create_actor, licence_body, outbox_rows,
-                                        outbox_types, payloads, run_jobs, stored)
+from tests.kyc.register_support import (
+    actor_body,
+    client,
+    count,
+    create_actor,
+    licence_body,
+    outbox_rows,
+    outbox_types,
+    payloads,
+    run_jobs,
+    stored,
+)
 
 
 async def pending_screenings(stack, actor_id: str) -> int:  # type: ignore[no-untyped-def]
@@ -32,29 +43,52 @@ async def test_registering_an_actor_keeps_it_as_draft_announces_it_and_requests_
     registered = (await payloads(stack, "ActorRegistered"))[0]
     assert registered["aggregate_version"] == 1
     assert registered["actor"] == {
-        "actor_id": actor["id"], "org_id": "org-a", "actor_type": "trader", "legal_name": "Comptoir Minier de Goma SARL",
-        "registration_number": "CD/GOM/RCCM/14-B-1234", "country": "CD", "region": "CD-NK", "minerals": ["7108", "2616"],
-        "smelter_facility_id": None, "kyc_status": "draft", "risk_level": None, "risk_factors": [],
-        "next_review_date": None, "shared_with": []}
+        "actor_id": actor["id"],
+        "org_id": "org-a",
+        "actor_type": "trader",
+        "legal_name": "Comptoir Minier de Goma SARL",
+        "registration_number": "CD/GOM/RCCM/14-B-1234",
+        "country": "CD",
+        "region": "CD-NK",
+        "minerals": ["7108", "2616"],
+        "smelter_facility_id": None,
+        "kyc_status": "draft",
+        "risk_level": None,
+        "risk_factors": [],
+        "next_review_date": None,
+        "shared_with": [],
+    }
     assert await count(stack, AuditEntryRow, entity_id=actor["id"], action="registered") == 1
     assert await pending_screenings(stack, actor["id"]) == 1
 
 
 async def test_a_smelter_keeps_its_facility_id(stack):
-    actor = await create_actor(client(stack), actor_type="smelter_refiner", smelter_facility_id="cid002345",
-                               country="CN", region=None, addresses=[], registration_number=None)
+    actor = await create_actor(
+        client(stack),
+        actor_type="smelter_refiner",
+        smelter_facility_id="cid002345",
+        country="CN",
+        region=None,
+        addresses=[],
+        registration_number=None,
+    )
     assert actor["smelter_facility_id"] == "CID002345"
 
 
 async def test_bad_input_is_a_problem_with_a_code_and_writes_nothing(stack):
     http = client(stack)
-    cases = [({"country": "ZZ"}, "unknown_country"), ({"region": "RW-02"}, "region_country_mismatch"),
-             ({"region": "CD-XX"}, "unknown_region"), ({"minerals": ["71"]}, "invalid_hs_code"),
-             ({"smelter_facility_id": "CID001234"}, "facility_id_not_allowed"),
-             ({"actor_type": "smelter_refiner", "smelter_facility_id": "X1"}, "invalid_facility_id"),
-             ({"addresses": [{"street": "x", "country": "XX"}]}, "unknown_country"),
-             ({"legal_name": "   "}, "empty_legal_name"), ({"actor_type": "wizard"}, "validation_error"),
-             ({"contacts": [{"name": "no way to reach"}]}, "validation_error")]
+    cases = [
+        ({"country": "ZZ"}, "unknown_country"),
+        ({"region": "RW-02"}, "region_country_mismatch"),
+        ({"region": "CD-XX"}, "unknown_region"),
+        ({"minerals": ["71"]}, "invalid_hs_code"),
+        ({"smelter_facility_id": "CID001234"}, "facility_id_not_allowed"),
+        ({"actor_type": "smelter_refiner", "smelter_facility_id": "X1"}, "invalid_facility_id"),
+        ({"addresses": [{"street": "x", "country": "XX"}]}, "unknown_country"),
+        ({"legal_name": "   "}, "empty_legal_name"),
+        ({"actor_type": "wizard"}, "validation_error"),
+        ({"contacts": [{"name": "no way to reach"}]}, "validation_error"),
+    ]
     for overrides, code in cases:
         response = await http.post("/actors", json=actor_body(**overrides))
         assert response.status_code == 422, (overrides, response.text)
@@ -89,8 +123,9 @@ async def test_a_correction_needs_the_current_version_and_keeps_before_and_after
     http = client(stack, "analyst", user="ana")
     actor = await create_actor(http)
 
-    response = await http.patch(f"/actors/{actor['id']}", json={"version": 1, "legal_name": "CMG Goma SARL",
-                                                                  "minerals": ["7108"]})
+    response = await http.patch(
+        f"/actors/{actor['id']}", json={"version": 1, "legal_name": "CMG Goma SARL", "minerals": ["7108"]}
+    )
 
     assert response.status_code == 200
     assert response.json()["version"] == 2
@@ -100,17 +135,21 @@ async def test_a_correction_needs_the_current_version_and_keeps_before_and_after
     update = (await payloads(stack, "ActorUpdated"))[0]
     assert update["changed_fields"] == ["legal_name", "minerals"] and update["updated_by"] == "ana"
     assert (update["actor"]["legal_name"], update["actor"]["minerals"], update["aggregate_version"]) == (
-        "CMG Goma SARL", ["7108"], 2)  # the state after the change, one version after the registration
+        "CMG Goma SARL",
+        ["7108"],
+        2,
+    )  # the state after the change, one version after the registration
     history = (await http.get(f"/actors/{actor['id']}/history")).json()["items"]
-    assert history[-1]["changes"]["legal_name"] == {"before": "Comptoir Minier de Goma SARL",
-                                                    "after": "CMG Goma SARL"}
+    assert history[-1]["changes"]["legal_name"] == {"before": "Comptoir Minier de Goma SARL", "after": "CMG Goma SARL"}
     assert history[-1]["user_id"] == "ana"
 
 
 async def test_two_writers_with_the_same_version_one_wins(stack):
     actor = await create_actor(client(stack))
-    writes = [client(stack, user=u).patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": u})
-              for u in ("alice", "bob")]
+    writes = [
+        client(stack, user=u).patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": u})
+        for u in ("alice", "bob")
+    ]
 
     responses = await asyncio.gather(*writes)
 
@@ -190,20 +229,30 @@ async def test_listing_filters_and_pages(stack):
     http = client(stack)
     await create_actor(http, legal_name="Alpha Gold", aliases=["Société Aurifère"], registration_number="1")
     await create_actor(http, legal_name="Beta Tin", minerals=["2609"], registration_number="2")
-    await create_actor(http, legal_name="Gamma Cobalt", country="ZM", region=None, addresses=[], minerals=["2605"],
-                       registration_number="3")
+    await create_actor(
+        http,
+        legal_name="Gamma Cobalt",
+        country="ZM",
+        region=None,
+        addresses=[],
+        minerals=["2605"],
+        registration_number="3",
+    )
     await create_actor(client(stack, org="org-b"), legal_name="Other Org Gold")
 
     everything = (await http.get("/actors", params={"limit": 2})).json()
     assert everything["total"] == 3 and [a["legal_name"] for a in everything["items"]] == ["Alpha Gold", "Beta Tin"]
     second = (await http.get("/actors", params={"limit": 2, "offset": 2})).json()
     assert [a["legal_name"] for a in second["items"]] == ["Gamma Cobalt"]
-    assert [a["legal_name"] for a in (await http.get("/actors", params={"country": "zm"})).json()["items"]] == \
-        ["Gamma Cobalt"]
-    assert [a["legal_name"] for a in (await http.get("/actors", params={"mineral": "2609"})).json()["items"]] == \
-        ["Beta Tin"]
-    assert [a["legal_name"] for a in (await http.get("/actors", params={"q": "aurif"})).json()["items"]] == \
-        ["Alpha Gold"]
+    assert [a["legal_name"] for a in (await http.get("/actors", params={"country": "zm"})).json()["items"]] == [
+        "Gamma Cobalt"
+    ]
+    assert [a["legal_name"] for a in (await http.get("/actors", params={"mineral": "2609"})).json()["items"]] == [
+        "Beta Tin"
+    ]
+    assert [a["legal_name"] for a in (await http.get("/actors", params={"q": "aurif"})).json()["items"]] == [
+        "Alpha Gold"
+    ]
     assert (await http.get("/actors", params={"kyc_status": "approved"})).json()["total"] == 0
     assert (await http.get("/actors", params={"mineral": "gold"})).status_code == 422
 

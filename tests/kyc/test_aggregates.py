@@ -1,5 +1,6 @@
 """The actor and the mine site as domain objects: each method changes the aggregate and returns the event that tells
 it, with the state after the change; no fixtures, no I/O."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
@@ -26,8 +27,12 @@ MONTHS = {"high": 12, "medium": 24, "low": 36}
 
 
 def registered(**values: object) -> Actor:
-    actor, _ = Actor.register({"actor_type": "trader", "legal_name": "Comptoir Minier", "country": "CD", **values},
-                              org_id="org-a", by="fiona", now=NOW)
+    actor, _ = Actor.register(
+        {"actor_type": "trader", "legal_name": "Comptoir Minier", "country": "CD", **values},
+        org_id="org-a",
+        by="fiona",
+        now=NOW,
+    )
     return actor
 
 
@@ -39,8 +44,12 @@ def under_review() -> Actor:
 
 
 def test_registering_tells_the_new_draft_with_its_state():
-    actor, event = Actor.register({"actor_type": "trader", "legal_name": "  Comptoir   Minier ", "country": "cd"},
-                                  org_id="org-a", by="fiona", now=NOW)
+    actor, event = Actor.register(
+        {"actor_type": "trader", "legal_name": "  Comptoir   Minier ", "country": "cd"},
+        org_id="org-a",
+        by="fiona",
+        now=NOW,
+    )
 
     assert (actor.kyc_status, actor.version, actor.legal_name) == ("draft", 1, "Comptoir Minier")
     assert (event.actor_id, event.aggregate_version) == (actor.id, UNNUMBERED)  # numbered when saved
@@ -50,12 +59,20 @@ def test_registering_tells_the_new_draft_with_its_state():
 def test_approving_returns_actor_approved_with_the_state_it_decided():
     actor = under_review()
 
-    event = actor.approve(by="bob", assessment=RiskAssessment("medium", ("aggregating_actor_type",), 3),
-                          screening=CLEAR, review_months=MONTHS, now=NOW)
+    event = actor.approve(
+        by="bob",
+        assessment=RiskAssessment("medium", ("aggregating_actor_type",), 3),
+        screening=CLEAR,
+        review_months=MONTHS,
+        now=NOW,
+    )
 
     assert isinstance(event, ActorApproved) and event.approved_by == "bob" and event.risk_table_version == 3
     assert (event.actor.kyc_status, event.actor.risk_level, event.actor.next_review_date) == (
-        "approved", "medium", date(2027, 3, 14))
+        "approved",
+        "medium",
+        date(2027, 3, 14),
+    )
     assert actor.version == 4  # registered 1, submitted 2, review started 3, approved 4
 
 
@@ -66,8 +83,13 @@ def test_the_approval_rules_refuse_before_anything_changes():
     with pytest.raises(Forbidden) as four_eyes:
         actor.approve(by="fiona", assessment=assessment, screening=CLEAR, review_months=MONTHS, now=NOW)
     with pytest.raises(Conflict) as open_hits:
-        actor.approve(by="bob", assessment=assessment, screening=ScreeningGate(blocking_hits=1, pending_screenings=0),
-                      review_months=MONTHS, now=NOW)
+        actor.approve(
+            by="bob",
+            assessment=assessment,
+            screening=ScreeningGate(blocking_hits=1, pending_screenings=0),
+            review_months=MONTHS,
+            now=NOW,
+        )
 
     assert (four_eyes.value.code, open_hits.value.code) == ("four_eyes", "open_hits")
     assert (actor.kyc_status, actor.version) == ("under_review", 3)
@@ -75,9 +97,19 @@ def test_the_approval_rules_refuse_before_anything_changes():
 
 def test_a_stale_version_is_one_conflict_for_every_aggregate():
     actor = registered()
-    site, _ = MineSite.register({"name": "Kamituga", "location": {"type": "Point", "coordinates": [28.1, -3.0]},
-                                 "country": "CD", "region": None, "minerals": ["7108"]},
-                                org_id="org-a", area=AreaRisk("standard", None), by="ana", now=NOW)
+    site, _ = MineSite.register(
+        {
+            "name": "Kamituga",
+            "location": {"type": "Point", "coordinates": [28.1, -3.0]},
+            "country": "CD",
+            "region": None,
+            "minerals": ["7108"],
+        },
+        org_id="org-a",
+        area=AreaRisk("standard", None),
+        by="ana",
+        now=NOW,
+    )
 
     for aggregate in (actor, site):
         aggregate.check_version(1)
@@ -111,18 +143,31 @@ def test_sharing_is_told_once_and_the_state_lists_the_grantees():
 
 
 def test_an_inspection_tells_the_site_before_it_then_each_status_step_it_makes():
-    site, _ = MineSite.register({"name": "Kamituga", "location": {"type": "Point", "coordinates": [28.1, -3.0]},
-                                 "country": "CD", "region": None, "minerals": ["7108"]},
-                                org_id="org-a", area=AreaRisk("standard", None), by="ana", now=NOW)
+    site, _ = MineSite.register(
+        {
+            "name": "Kamituga",
+            "location": {"type": "Point", "coordinates": [28.1, -3.0]},
+            "country": "CD",
+            "region": None,
+            "minerals": ["7108"],
+        },
+        org_id="org-a",
+        area=AreaRisk("standard", None),
+        by="ana",
+        now=NOW,
+    )
     site.new_decisions.clear()  # as the save leaves it
     inspected_on = NOW.date() - timedelta(days=400)  # green then, lapsed to blue a year later
 
-    events = site.record_inspection(Inspection(uuid4(), inspected_on, SiteStatus.GREEN), by="bob", now=NOW,
-                                    area=AreaRisk("high", 2))
+    events = site.record_inspection(
+        Inspection(uuid4(), inspected_on, SiteStatus.GREEN), by="bob", now=NOW, area=AreaRisk("high", 2)
+    )
 
     assert [type(e) for e in events] == [InspectionRecorded, MineSiteStatusChanged, MineSiteStatusChanged]
     assert [e.site.status for e in events] == ["blue", "green", "blue"]
     assert events[0].site.area_risk == "standard" and events[1].site.area_risk == "high"
     assert [(d.previous, d.status, d.changed_by) for d in site.new_decisions] == [
-        (SiteStatus.BLUE, SiteStatus.GREEN, "bob"), (SiteStatus.GREEN, SiteStatus.BLUE, "bob")]
+        (SiteStatus.BLUE, SiteStatus.GREEN, "bob"),
+        (SiteStatus.GREEN, SiteStatus.BLUE, "bob"),
+    ]
     assert site.version == 2  # one decision, however many steps

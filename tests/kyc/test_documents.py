@@ -1,4 +1,5 @@
 """Documents over HTTP: checked, stored by sha256, linked within the organisation, nothing half-written."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,10 +9,16 @@ from services.kyc.tables.register import DocumentRow
 from tests.kyc.register_support import PDF, PNG, client, count, create_actor, outbox_rows, payloads, person_body
 
 
-def upload(http, data: bytes = PDF, content_type: str = "application/pdf", *,  # type: ignore[no-untyped-def]
-           filename: str = "permit.pdf", doc_type: str = "licence", **links: str):
-    return http.post("/documents", data={"doc_type": doc_type, **links},
-                     files={"file": (filename, data, content_type)})
+def upload(
+    http,
+    data: bytes = PDF,
+    content_type: str = "application/pdf",
+    *,  # type: ignore[no-untyped-def]
+    filename: str = "permit.pdf",
+    doc_type: str = "licence",
+    **links: str,
+):
+    return http.post("/documents", data={"doc_type": doc_type, **links}, files={"file": (filename, data, content_type)})
 
 
 async def object_exists(stack, data: bytes) -> bool:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
 """History: every change of an actor and its parts keeps who, when and what (field-level before/after)."""
+
 from __future__ import annotations
 
 from tests.kyc.register_support import PDF, client, create_actor, licence_body, person_body, run_jobs
@@ -9,8 +10,13 @@ async def test_the_history_covers_the_actor_its_persons_licences_and_documents(s
     actor = await create_actor(agent)
     person = (await agent.post(f"/actors/{actor['id']}/persons", json=person_body())).json()
     licence = (await agent.post(f"/actors/{actor['id']}/licences", json=licence_body())).json()
-    document = (await agent.post("/documents", data={"doc_type": "licence", "licence_id": licence["id"]},
-                                 files={"file": ("card.pdf", PDF, "application/pdf")})).json()
+    document = (
+        await agent.post(
+            "/documents",
+            data={"doc_type": "licence", "licence_id": licence["id"]},
+            files={"file": ("card.pdf", PDF, "application/pdf")},
+        )
+    ).json()
     await analyst.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"ownership_pct": 75})
     await analyst.patch(f"/licences/{licence['id']}", json={"valid_to": "2031-06-30"})
     await analyst.patch(f"/actors/{actor['id']}", json={"version": 1, "legal_name": "CMG SARL"})
@@ -21,9 +27,15 @@ async def test_the_history_covers_the_actor_its_persons_licences_and_documents(s
     assert response.status_code == 200
     entries = response.json()["items"]
     assert [(e["entity_type"], e["action"], e["user_id"]) for e in entries] == [
-        ("actor", "registered", "fiona"), ("person", "person_added", "fiona"), ("licence", "licence_added", "fiona"),
-        ("document", "uploaded", "fiona"), ("person", "person_updated", "ana"), ("licence", "licence_updated", "ana"),
-        ("actor", "updated", "ana"), ("actor", "submitted", "fiona")]
+        ("actor", "registered", "fiona"),
+        ("person", "person_added", "fiona"),
+        ("licence", "licence_added", "fiona"),
+        ("document", "uploaded", "fiona"),
+        ("person", "person_updated", "ana"),
+        ("licence", "licence_updated", "ana"),
+        ("actor", "updated", "ana"),
+        ("actor", "submitted", "fiona"),
+    ]
     assert entries[3]["entity_id"] == document["id"] and entries[3]["changes"]["sha256"]["after"] == document["sha256"]
     assert entries[4]["changes"] == {"ownership_pct": {"before": 60.0, "after": 75.0}}
     assert entries[5]["changes"] == {"valid_to": {"before": "2030-12-31", "after": "2031-06-30"}}
@@ -35,8 +47,9 @@ async def test_the_history_covers_the_actor_its_persons_licences_and_documents(s
 async def test_scheduled_changes_are_recorded_as_the_system(stack):
     http = client(stack)
     actor = await create_actor(http)
-    await http.post(f"/actors/{actor['id']}/licences", json=licence_body(valid_from="2020-01-01",
-                                                                         valid_to="2021-01-01"))
+    await http.post(
+        f"/actors/{actor['id']}/licences", json=licence_body(valid_from="2020-01-01", valid_to="2021-01-01")
+    )
     await run_jobs(stack)
 
     entries = (await http.get(f"/actors/{actor['id']}/history")).json()["items"]

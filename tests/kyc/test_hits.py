@@ -1,5 +1,6 @@
 """The review queue: analysts confirm or dismiss hits with a reason, once; a false positive is not raised again
 unless the list entry or the subject changes; other organisations see nothing."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -46,8 +47,9 @@ async def screened_namesake(stack, client):  # type: ignore[no-untyped-def]
 async def screen_again(stack, actor: dict, person: dict) -> None:  # type: ignore[no-untyped-def]
     """What part A does when a subject is saved again: queue it (here with nothing changed)."""
     async with stack.sessions("kyc")() as db, db.begin():
-        await screening.request_screening(db, org_id="org-a", actor_id=UUID(actor["id"]), subject_type="person",
-                                          subject_id=UUID(person["id"]))
+        await screening.request_screening(
+            db, org_id="org-a", actor_id=UUID(actor["id"]), subject_type="person", subject_id=UUID(person["id"])
+        )
     await run_screening(stack)
 
 
@@ -178,8 +180,9 @@ async def test_screening_and_decisions_reach_the_kyc_topic(stack, broker):
 
     async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run):
         await eventually(lambda: _all_published(stack))
-    published = [e for e in envelopes(await read_topic(broker.bootstrap, "kyc.events", expect=1))
-                 if e.key == actor["id"]]
+    published = [
+        e for e in envelopes(await read_topic(broker.bootstrap, "kyc.events", expect=1)) if e.key == actor["id"]
+    ]
 
     types = [e.event_type for e in published]
     assert "ScreeningCompleted.v1" in types and types[-1] == "HitDismissed.v1"

@@ -1,4 +1,5 @@
 """Licences over HTTP and the expiry job: dates in order, one LicenceExpiring and one LicenceExpired each."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +9,17 @@ from datetime import date, datetime, time, timedelta, timezone
 from libs.common.scheduler import run_due
 from services.kyc.jobs import licence_expiry_job
 from services.kyc.tables.register import LicenceRow
-from tests.kyc.register_support import (PDF, client, count, create_actor, licence_body, outbox_rows, payloads,
-                                        run_jobs, stored)
+from tests.kyc.register_support import (
+    PDF,
+    client,
+    count,
+    create_actor,
+    licence_body,
+    outbox_rows,
+    payloads,
+    run_jobs,
+    stored,
+)
 
 
 def at(day: date) -> datetime:
@@ -39,8 +49,9 @@ async def test_a_licence_ending_before_it_starts_is_refused(stack):
     http = client(stack)
     actor = await create_actor(http)
 
-    response = await http.post(f"/actors/{actor['id']}/licences",
-                               json=licence_body(valid_from="2025-06-01", valid_to="2025-05-31"))
+    response = await http.post(
+        f"/actors/{actor['id']}/licences", json=licence_body(valid_from="2025-06-01", valid_to="2025-05-31")
+    )
 
     assert response.status_code == 422 and response.json()["code"] == "dates_out_of_order"
     assert await count(stack, LicenceRow) == 0
@@ -66,8 +77,11 @@ async def test_the_same_licence_number_twice_for_one_actor_is_a_conflict(stack):
 async def test_a_licence_can_attach_an_uploaded_document(stack):
     http = client(stack)
     actor = await create_actor(http)
-    document = (await http.post("/documents", data={"doc_type": "licence"},
-                                files={"file": ("card.pdf", PDF, "application/pdf")})).json()
+    document = (
+        await http.post(
+            "/documents", data={"doc_type": "licence"}, files={"file": ("card.pdf", PDF, "application/pdf")}
+        )
+    ).json()
 
     response = await http.post(f"/actors/{actor['id']}/licences", json=licence_body(document_id=document["id"]))
 
@@ -92,11 +106,17 @@ async def test_expiring_and_expired_are_each_announced_once_over_repeated_runs(s
     assert {r.key for r in expiring + expired} == {actor["id"]}  # keyed by the actor: its events stay in order
     event = (await payloads(stack, "LicenceExpired"))[0]
     assert {k: v for k, v in event.items() if k not in ("actor", "aggregate_version")} == {
-        "org_id": "org-a", "licence_id": licence["id"], "actor_id": actor["id"], "licence_type": "trader_card",
-        "number": "NK-TC-2024-001", "valid_to": "2026-03-31"}
+        "org_id": "org-a",
+        "licence_id": licence["id"],
+        "actor_id": actor["id"],
+        "licence_type": "trader_card",
+        "number": "NK-TC-2024-001",
+        "valid_to": "2026-03-31",
+    }
     assert event["actor"]["actor_id"] == actor["id"]
-    assert event["aggregate_version"] == max(json.loads(r.payload)["aggregate_version"]
-                                             for r in await outbox_rows(stack) if r.key == actor["id"])
+    assert event["aggregate_version"] == max(
+        json.loads(r.payload)["aggregate_version"] for r in await outbox_rows(stack) if r.key == actor["id"]
+    )
     row = await stored(stack, LicenceRow, licence["id"])
     assert row.expiring_notified_at is not None and row.expired_notified_at is not None
 

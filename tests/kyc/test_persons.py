@@ -1,4 +1,5 @@
 """Beneficial owners and key persons over HTTP: shares, dates, nationality, screening, history."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,21 +34,32 @@ async def test_owners_shares_cannot_pass_100(stack):
     actor = await create_actor(http)
     await http.post(f"/actors/{actor['id']}/persons", json=person_body(ownership_pct=60))
 
-    response = await http.post(f"/actors/{actor['id']}/persons",
-                               json=person_body(full_name="Marie Kahindo", ownership_pct=40.5))
+    response = await http.post(
+        f"/actors/{actor['id']}/persons", json=person_body(full_name="Marie Kahindo", ownership_pct=40.5)
+    )
 
     assert response.status_code == 422 and response.json()["code"] == "ownership_exceeds_100"
     assert await count(stack, PersonRow) == 1
-    holding = await http.post(f"/actors/{actor['id']}/persons",
-                              json=person_body(person_type="legal", full_name="Kivu Holdings Ltd", birth_date=None,
-                                               role="shareholder", ownership_pct=100, nationality="MU"))
+    holding = await http.post(
+        f"/actors/{actor['id']}/persons",
+        json=person_body(
+            person_type="legal",
+            full_name="Kivu Holdings Ltd",
+            birth_date=None,
+            role="shareholder",
+            ownership_pct=100,
+            nationality="MU",
+        ),
+    )
     assert holding.status_code == 201  # direct shareholders add up apart from ultimate owners
 
 
 async def test_two_owners_added_at_once_cannot_both_pass_the_check(stack):
     actor = await create_actor(client(stack))
-    adds = [client(stack).post(f"/actors/{actor['id']}/persons", json=person_body(full_name=n, ownership_pct=60))
-            for n in ("Owner One", "Owner Two")]
+    adds = [
+        client(stack).post(f"/actors/{actor['id']}/persons", json=person_body(full_name=n, ownership_pct=60))
+        for n in ("Owner One", "Owner Two")
+    ]
 
     responses = await asyncio.gather(*adds)
 
@@ -59,8 +71,9 @@ async def test_a_correction_past_100_is_refused(stack):
     http = client(stack)
     actor = await create_actor(http)
     await http.post(f"/actors/{actor['id']}/persons", json=person_body(ownership_pct=50))
-    other = (await http.post(f"/actors/{actor['id']}/persons",
-                             json=person_body(full_name="Marie Kahindo", ownership_pct=30))).json()
+    other = (
+        await http.post(f"/actors/{actor['id']}/persons", json=person_body(full_name="Marie Kahindo", ownership_pct=30))
+    ).json()
 
     response = await http.patch(f"/actors/{actor['id']}/persons/{other['id']}", json={"ownership_pct": 51})
 
@@ -70,9 +83,14 @@ async def test_a_correction_past_100_is_refused(stack):
 async def test_person_bad_input(stack):
     http = client(stack)
     actor = await create_actor(http)
-    cases = [({"birth_date": "2999-01-01"}, "birth_date_in_future"), ({"nationality": "QQ"}, "unknown_country"),
-             ({"ownership_pct": 101}, "validation_error"), ({"ownership_pct": -1}, "validation_error"),
-             ({"person_type": "legal"}, "birth_date_not_applicable"), ({"full_name": " "}, "empty_name")]
+    cases = [
+        ({"birth_date": "2999-01-01"}, "birth_date_in_future"),
+        ({"nationality": "QQ"}, "unknown_country"),
+        ({"ownership_pct": 101}, "validation_error"),
+        ({"ownership_pct": -1}, "validation_error"),
+        ({"person_type": "legal"}, "birth_date_not_applicable"),
+        ({"full_name": " "}, "empty_name"),
+    ]
     for overrides, code in cases:
         response = await http.post(f"/actors/{actor['id']}/persons", json=person_body(**overrides))
         assert response.status_code == 422 and response.json()["code"] == code, overrides
@@ -112,5 +130,6 @@ async def test_a_person_of_another_actor_is_not_found_under_this_one(stack):
     person = (await http.post(f"/actors/{first['id']}/persons", json=person_body())).json()
 
     assert (await http.get(f"/actors/{second['id']}/persons/{person['id']}")).status_code == 404
-    assert (await http.patch(f"/actors/{second['id']}/persons/{person['id']}", json={"role": "manager"})
-            ).status_code == 404
+    assert (
+        await http.patch(f"/actors/{second['id']}/persons/{person['id']}", json={"role": "manager"})
+    ).status_code == 404

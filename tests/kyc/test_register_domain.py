@@ -1,4 +1,5 @@
 """Rules of the register and the workflow, without I/O."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,10 +12,19 @@ from services.kyc.domain.history import diff
 
 
 def actor_values(**overrides):  # type: ignore[no-untyped-def]
-    values = {"actor_type": "trader", "legal_name": "  Comptoir   Minier ",
-              "aliases": ["CMG", "cmg", " ", "Comptoir Minier"],
-              "registration_number": " rccm  14-b ", "tax_number": None, "country": "cd", "region": "cd-nk",
-              "addresses": [], "contacts": [], "minerals": ["7108", "2616.00", "7108"], "smelter_facility_id": None}
+    values = {
+        "actor_type": "trader",
+        "legal_name": "  Comptoir   Minier ",
+        "aliases": ["CMG", "cmg", " ", "Comptoir Minier"],
+        "registration_number": " rccm  14-b ",
+        "tax_number": None,
+        "country": "cd",
+        "region": "cd-nk",
+        "addresses": [],
+        "contacts": [],
+        "minerals": ["7108", "2616.00", "7108"],
+        "smelter_facility_id": None,
+    }
     values.update(overrides)
     return values
 
@@ -35,8 +45,10 @@ def test_hs_codes_must_have_4_6_8_or_10_digits(code):
     assert error.value.code == "invalid_hs_code"
 
 
-@pytest.mark.parametrize("country, region, code", [("ZZ", None, "unknown_country"), ("CD", "CD-XX", "unknown_region"),
-                                                   ("CD", "RW-02", "region_country_mismatch")])
+@pytest.mark.parametrize(
+    "country, region, code",
+    [("ZZ", None, "unknown_country"), ("CD", "CD-XX", "unknown_region"), ("CD", "RW-02", "region_country_mismatch")],
+)
 def test_places_are_iso_3166(country, region, code):
     with pytest.raises(Invalid) as error:
         actors.normalise(actor_values(country=country, region=region))
@@ -87,8 +99,13 @@ def test_moves_follow_the_workflow():
     assert workflow.next_status("draft", "submit") == "submitted"
     assert workflow.next_status("suspended", "reinstate") == "approved"
     assert workflow.next_status("rejected", "reopen") == "draft"
-    for status, action in [("draft", "approve"), ("submitted", "approve"), ("approved", "submit"),
-                           ("rejected", "approve"), ("suspended", "suspend")]:
+    for status, action in [
+        ("draft", "approve"),
+        ("submitted", "approve"),
+        ("approved", "submit"),
+        ("rejected", "approve"),
+        ("suspended", "suspend"),
+    ]:
         with pytest.raises(Conflict) as error:
             workflow.next_status(status, action)
         assert error.value.code == "invalid_transition"
@@ -101,17 +118,21 @@ def test_the_submitter_never_approves():
     workflow.check_four_eyes(submitted_by="alice", decided_by="bob")
 
 
-@pytest.mark.parametrize("area, actor_type, owner, licence, level", [
-    ("high", "smelter_refiner", True, True, "high"),
-    ("standard", "smelter_refiner", True, True, "low"),
-    ("standard", "trader", True, True, "medium"),
-    ("standard", "mine_operator", False, True, "medium"),
-    ("standard", "trader", False, True, "high"),
-    ("standard", "processor", False, False, "high"),
-])
+@pytest.mark.parametrize(
+    "area, actor_type, owner, licence, level",
+    [
+        ("high", "smelter_refiner", True, True, "high"),
+        ("standard", "smelter_refiner", True, True, "low"),
+        ("standard", "trader", True, True, "medium"),
+        ("standard", "mine_operator", False, True, "medium"),
+        ("standard", "trader", False, True, "high"),
+        ("standard", "processor", False, False, "high"),
+    ],
+)
 def test_risk_level_rule(area, actor_type, owner, licence, level):
-    assessment = review.assess(area_risk=area, actor_type=actor_type, has_beneficial_owner=owner,
-                               has_valid_licence=licence)
+    assessment = review.assess(
+        area_risk=area, actor_type=actor_type, has_beneficial_owner=owner, has_valid_licence=licence
+    )
     assert assessment.level == level
 
 

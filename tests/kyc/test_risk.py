@@ -1,4 +1,5 @@
 """The country/region risk table: versions, no-op replacements, validation, org scoping, and area_risk."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from services.kyc.repository import risk
 from services.kyc.tables.register import AuditEntryRow
 from services.kyc.tables.sites import RiskTableRow
 
-NORTH_KIVU = {"area": "CD-NK", "level": "conflict_affected", "reason": "armed groups control mining areas",
-              "source": "EU indicative CAHRA list, 2025"}
+NORTH_KIVU = {
+    "area": "CD-NK",
+    "level": "conflict_affected",
+    "reason": "armed groups control mining areas",
+    "source": "EU indicative CAHRA list, 2025",
+}
 CAR = {"area": "CF", "level": "high_risk", "reason": "sanctions regime", "source": "UN SC 2127"}
 
 
@@ -23,8 +28,17 @@ def client(stack, *, org: str = "org-a", roles: tuple[str, ...] = ("analyst",)):
 
 async def risk_events(stack) -> list[tuple[str, dict[str, Any]]]:  # type: ignore[no-untyped-def]
     async with stack.sessions("kyc")() as db:
-        rows = (await db.execute(sa.select(OutboxMessageRow).where(OutboxMessageRow.event_type == "RiskTableChanged.v1")
-                                 .order_by(OutboxMessageRow.id))).scalars().all()
+        rows = (
+            (
+                await db.execute(
+                    sa.select(OutboxMessageRow)
+                    .where(OutboxMessageRow.event_type == "RiskTableChanged.v1")
+                    .order_by(OutboxMessageRow.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     return [(r.key, json.loads(r.payload)) for r in rows]
 
 
@@ -47,14 +61,24 @@ async def test_replacing_the_table_creates_the_next_version_and_publishes_risk_t
     assert second.json()["version"] == 2
     assert await risk_events(stack) == [
         ("org-a", {"org_id": "org-a", "aggregate_version": 1, "table_version": 1, "areas": ["CD-NK", "CF"]}),
-        ("org-a", {"org_id": "org-a", "aggregate_version": 2, "table_version": 2, "areas": ["CF"]})]
+        ("org-a", {"org_id": "org-a", "aggregate_version": 2, "table_version": 2, "areas": ["CF"]}),
+    ]
     in_force = (await analyst.get("/risk-areas")).json()
     assert in_force["version"] == 2 and in_force["created_by"] == "ana" and in_force["areas"] == [CAR]
     assert [v["version"] for v in (await analyst.get("/risk-areas/versions")).json()] == [2, 1]
     assert (await analyst.get("/risk-areas/versions/1")).json()["areas"] == [NORTH_KIVU, CAR]
     async with stack.sessions("kyc")() as db:
-        audit = (await db.execute(sa.select(AuditEntryRow.changes).where(AuditEntryRow.entity_type == "risk_table")
-                                  .order_by(AuditEntryRow.at))).scalars().all()
+        audit = (
+            (
+                await db.execute(
+                    sa.select(AuditEntryRow.changes)
+                    .where(AuditEntryRow.entity_type == "risk_table")
+                    .order_by(AuditEntryRow.at)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert audit[-1] == {"added": [], "removed": ["CD-NK"], "changed": []}
 
 
@@ -62,8 +86,7 @@ async def test_an_unchanged_table_does_not_create_a_version(stack):
     analyst = client(stack)
     await analyst.put("/risk-areas", json=[NORTH_KIVU, CAR])
 
-    again = await analyst.put("/risk-areas", json=[{**CAR, "area": "cf", "reason": f"  {CAR['reason']} "},
-                                                   NORTH_KIVU])
+    again = await analyst.put("/risk-areas", json=[{**CAR, "area": "cf", "reason": f"  {CAR['reason']} "}, NORTH_KIVU])
 
     assert again.status_code == 200 and again.headers["X-Risk-Table-Changed"] == "false"
     assert again.json()["version"] == 1
@@ -80,14 +103,17 @@ async def test_a_changed_reason_is_a_new_version(stack):
     assert changed.json()["version"] == 2
 
 
-@pytest.mark.parametrize("entry, code", [
-    ({**CAR, "area": "XX"}, "unknown_country"),
-    ({**CAR, "area": "CD-XX"}, "unknown_region"),
-    ({**CAR, "area": "RW-NK"}, "unknown_region"),
-    ({**CAR, "level": "medium"}, "validation_error"),
-    ({**CAR, "reason": "  "}, "validation_error"),
-    ({**CAR, "source": "bad\x00byte"}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "entry, code",
+    [
+        ({**CAR, "area": "XX"}, "unknown_country"),
+        ({**CAR, "area": "CD-XX"}, "unknown_region"),
+        ({**CAR, "area": "RW-NK"}, "unknown_region"),
+        ({**CAR, "level": "medium"}, "validation_error"),
+        ({**CAR, "reason": "  "}, "validation_error"),
+        ({**CAR, "source": "bad\x00byte"}, "validation_error"),
+    ],
+)
 async def test_bad_entries_are_problems_and_keep_the_version_in_force(stack, entry, code):  # type: ignore[no-untyped-def]
     analyst = client(stack)
     await analyst.put("/risk-areas", json=[NORTH_KIVU])

@@ -1,4 +1,5 @@
 """A schemathesis run over the KYC OpenAPI: no operation answers a server error or a response its schema forbids."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -50,8 +51,13 @@ def _run(schema, headers: dict[str, str], known: dict[str, str]) -> Iterator[tup
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def check(case) -> None:  # type: ignore[no-untyped-def]
             for name in set(case.path_parameters or {}) & set(known):

@@ -1,5 +1,6 @@
 """Screening end to end: lists imported through the API, actors and persons registered through the API, the
 worker's job screening them; transliterated and re-ordered names found; new snapshots re-screen only what changed."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -52,8 +53,14 @@ async def test_transliterated_and_reordered_names_of_listed_people_are_found_in_
     client = stack.client("kyc", stack.token())
     await imported(client, UN_LIST)
     actor = await register_actor(client, "Great Lakes Mining Co Ltd")
-    cyrillic = await add_person(client, actor["id"], "Казанцев Виктор Андреевич", birth_date="1968-04-12",
-                                nationality="RU", identifiers=["P-7734521"])
+    cyrillic = await add_person(
+        client,
+        actor["id"],
+        "Казанцев Виктор Андреевич",
+        birth_date="1968-04-12",
+        nationality="RU",
+        identifiers=["P-7734521"],
+    )
     arabic = await add_person(client, actor["id"], "خالد حسن الزبيدي")
     reordered = await add_person(client, actor["id"], "Kabeya Mulumba Jean Pierre", role="director")
     await add_person(client, actor["id"], "Marie Uwimana", role="manager")
@@ -62,8 +69,12 @@ async def test_transliterated_and_reordered_names_of_listed_people_are_found_in_
     assert await run_screening(stack) == 6
 
     found = {(h["subject_id"], h["entry_id"]): h for h in await hits(client, status="pending")}
-    assert set(found) == {(actor["id"], GLMC.reference), (cyrillic["id"], KAZANTSEV.reference),
-                          (arabic["id"], ZUBAIDI.reference), (reordered["id"], MULUMBA.reference)}
+    assert set(found) == {
+        (actor["id"], GLMC.reference),
+        (cyrillic["id"], KAZANTSEV.reference),
+        (arabic["id"], ZUBAIDI.reference),
+        (reordered["id"], MULUMBA.reference),
+    }
     kazantsev = found[(cyrillic["id"], KAZANTSEV.reference)]["explanation"]
     assert says(kazantsev, "transliterated from Cyrillic script") and says(kazantsev, "word order differs")
     assert says(found[(arabic["id"], ZUBAIDI.reference)]["explanation"], "transliterated from Arabic script")
@@ -77,8 +88,15 @@ async def test_secondary_identifiers_show_in_the_explanation_and_raise_the_score
     await imported(client, UN_LIST)
     actor = await register_actor(client, "Comptoir Lumière")
     bare = await add_person(client, actor["id"], "Viktor Kazantsov")
-    known = await add_person(client, actor["id"], "Viktor Kazantsov", birth_date="1968-04-12", nationality="RU",
-                             identifiers=["P 7734521"], role="director")
+    known = await add_person(
+        client,
+        actor["id"],
+        "Viktor Kazantsov",
+        birth_date="1968-04-12",
+        nationality="RU",
+        identifiers=["P 7734521"],
+        role="director",
+    )
 
     await run_screening(stack)
 
@@ -123,7 +141,8 @@ async def test_screening_completed_tells_the_hit_count_keyed_by_the_actor(stack)
 
 @pytest.mark.parametrize("delta_index_max", [20_000, 0], ids=["own index of the delta", "whole index, filtered"])
 async def test_a_new_snapshot_rescreens_every_subject_against_only_the_entries_it_added_or_changed(
-        stack, delta_index_max):
+    stack, delta_index_max
+):
     client = stack.client("kyc", stack.token())
     watchlist = await imported(client, UN_LIST)
     actor = await register_actor(client, "Comptoir Lumière")
@@ -219,8 +238,15 @@ async def test_a_legal_person_is_screened_as_an_organisation(stack):
     client = stack.client("kyc", stack.token())
     await imported(client, UN_LIST)
     actor = await register_actor(client, "Comptoir Lumière")
-    holding = await add_person(client, actor["id"], "Great Lakes Mining Co", person_type="legal",
-                               role="shareholder", ownership_pct=60, nationality="CD")
+    holding = await add_person(
+        client,
+        actor["id"],
+        "Great Lakes Mining Co",
+        person_type="legal",
+        role="shareholder",
+        ownership_pct=60,
+        nationality="CD",
+    )
 
     await run_screening(stack)
 

@@ -1,4 +1,5 @@
 """ICGLR-style site status rules, computed from dates: no fixtures, no I/O."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,16 @@ BLUE, GREEN, YELLOW, RED = SiteStatus.BLUE, SiteStatus.GREEN, SiteStatus.YELLOW,
 
 
 def site(registered_on: date = date(2020, 3, 1), **fields) -> MineSite:  # type: ignore[no-untyped-def]
-    return MineSite(id=uuid4(), org_id="org-a", name="Kamituga", location={"type": "Point", "coordinates": [28, -3]},
-                    country="CD", region="CD-SK", registered_on=registered_on, **fields)
+    return MineSite(
+        id=uuid4(),
+        org_id="org-a",
+        name="Kamituga",
+        location={"type": "Point", "coordinates": [28, -3]},
+        country="CD",
+        region="CD-SK",
+        registered_on=registered_on,
+        **fields,
+    )
 
 
 def inspected(a_site: MineSite, on: date, result: SiteStatus, today: date) -> list[sites.StatusChange]:
@@ -70,7 +79,8 @@ def test_next_transition_after_a_day_skips_lapses_already_due():
 
     assert sites.next_transition(a_site).status is BLUE
     assert sites.next_transition(a_site, after=date(2021, 1, 1)) == sites.Transition(
-        date(2024, 1, 1), RED, StatusReason.BLUE_EXPIRED)
+        date(2024, 1, 1), RED, StatusReason.BLUE_EXPIRED
+    )
     assert sites.next_transition(a_site, after=date(2024, 1, 1)) is None
 
 
@@ -83,7 +93,8 @@ def test_applying_due_lapses_moves_one_step_per_change_and_only_once():
     later = sites.apply_due_lapses(a_site, date(2030, 1, 1))
 
     assert [(c.previous, c.status, c.on, c.reason) for c in first] == [
-        (GREEN, BLUE, date(2021, 1, 1), StatusReason.GREEN_LAPSED)]
+        (GREEN, BLUE, date(2021, 1, 1), StatusReason.GREEN_LAPSED)
+    ]
     assert again == []
     assert [(c.previous, c.status, c.on) for c in later] == [(BLUE, RED, date(2024, 1, 1))]
 
@@ -143,8 +154,10 @@ def test_an_inspection_recorded_late_applies_its_result_then_the_lapses_since():
 
     changes = inspected(a_site, date(2020, 2, 1), GREEN, today=date(2021, 4, 1))
 
-    assert [(c.previous, c.status, c.on) for c in changes] == [(BLUE, GREEN, date(2020, 2, 1)),
-                                                                (GREEN, BLUE, date(2021, 2, 1))]
+    assert [(c.previous, c.status, c.on) for c in changes] == [
+        (BLUE, GREEN, date(2020, 2, 1)),
+        (GREEN, BLUE, date(2021, 2, 1)),
+    ]
 
 
 def test_an_inspection_dated_in_the_future_is_refused():

@@ -1,4 +1,5 @@
 """Mine sites over HTTP: registration, edits, inspections, status lapses by the job, events and org scoping."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,10 @@ from services.kyc.repository import sites as site_repository
 from services.kyc.tables.sites import MineSiteRow, SiteStatusChangeRow
 from tests.support.bus import eventually, read_topic, running
 
-KIVU_POLYGON = {"type": "Polygon", "coordinates": [[[28.0, -3.0], [28.1, -3.0], [28.1, -2.9], [28.0, -2.9],
-                                                    [28.0, -3.0]]]}
+KIVU_POLYGON = {
+    "type": "Polygon",
+    "coordinates": [[[28.0, -3.0], [28.1, -3.0], [28.1, -2.9], [28.0, -2.9], [28.0, -3.0]]],
+}
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -33,13 +36,25 @@ def broker(fresh_broker):  # type: ignore[no-untyped-def]
 
 
 def new_site(**fields: Any) -> dict[str, Any]:
-    return {"name": "Kamituga Mwenga", "location": {"type": "Point", "coordinates": [28.18, -3.06]},
-            "country": "CD", "region": "CD-SK", "minerals": ["7108"], "capacity_kg_per_month": 12.5, **fields}
+    return {
+        "name": "Kamituga Mwenga",
+        "location": {"type": "Point", "coordinates": [28.18, -3.06]},
+        "country": "CD",
+        "region": "CD-SK",
+        "minerals": ["7108"],
+        "capacity_kg_per_month": 12.5,
+        **fields,
+    }
 
 
 def inspection(**fields: Any) -> dict[str, Any]:
-    return {"inspection_date": utcnow().date().isoformat(), "inspector": "J. Mukendi", "agency": "SAEMAPE",
-            "result": "green", **fields}
+    return {
+        "inspection_date": utcnow().date().isoformat(),
+        "inspector": "J. Mukendi",
+        "agency": "SAEMAPE",
+        "result": "green",
+        **fields,
+    }
 
 
 def client(stack, *, org: str = "org-a", roles: tuple[str, ...] = ("admin",), kind: str = "operator"):  # type: ignore[no-untyped-def]
@@ -68,8 +83,11 @@ async def test_a_registered_site_starts_blue_and_publishes_mine_site_registered(
 
     today = utcnow().date()
     assert site["status"] == "blue" and site["status_since"] == today.isoformat()
-    assert site["next_transition"] == {"date": add_years(today, 3).isoformat(), "status": "red",
-                                       "reason": "blue_expired"}
+    assert site["next_transition"] == {
+        "date": add_years(today, 3).isoformat(),
+        "status": "red",
+        "reason": "blue_expired",
+    }
     assert site["capacity_kg_per_month"] == 12.5 and site["minerals"] == ["7108"]
     [(event_type, key, payload)] = await outbox(stack)
     assert (event_type, key) == ("MineSiteRegistered.v1", site["id"])
@@ -89,14 +107,17 @@ async def test_a_polygon_location_is_kept_normalised(stack):
     assert site["location"] == KIVU_POLYGON
 
 
-@pytest.mark.parametrize("location, reason", [
-    ({"type": "Point", "coordinates": [200, 0]}, "longitude"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "not closed"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, "Self-intersection"),
-    ({"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, "type must be one of"),
-    ({"type": "MultiPolygon", "coordinates": []}, "empty"),
-    ("28.1,-3.0", "geometry object"),
-])
+@pytest.mark.parametrize(
+    "location, reason",
+    [
+        ({"type": "Point", "coordinates": [200, 0]}, "longitude"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "not closed"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, "Self-intersection"),
+        ({"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, "type must be one of"),
+        ({"type": "MultiPolygon", "coordinates": []}, "empty"),
+        ("28.1,-3.0", "geometry object"),
+    ],
+)
 async def test_invalid_geojson_is_a_problem_and_writes_nothing(stack, location, reason):  # type: ignore[no-untyped-def]
     response = await client(stack).post("/sites", json=new_site(location=location))
 
@@ -106,13 +127,16 @@ async def test_invalid_geojson_is_a_problem_and_writes_nothing(stack, location, 
     assert await count(stack, MineSiteRow) == 0 and await outbox(stack) == []
 
 
-@pytest.mark.parametrize("fields, code", [
-    ({"country": "XX"}, "unknown_country"),
-    ({"country": "CD", "region": "CD-ZZ"}, "unknown_region"),
-    ({"country": "RW", "region": "CD-SK"}, "region_country_mismatch"),
-    ({"minerals": ["gold"]}, "invalid_hs_code"),
-    ({"operator_actor_id": str(uuid4())}, "unknown_actor"),
-])
+@pytest.mark.parametrize(
+    "fields, code",
+    [
+        ({"country": "XX"}, "unknown_country"),
+        ({"country": "CD", "region": "CD-ZZ"}, "unknown_region"),
+        ({"country": "RW", "region": "CD-SK"}, "region_country_mismatch"),
+        ({"minerals": ["gold"]}, "invalid_hs_code"),
+        ({"operator_actor_id": str(uuid4())}, "unknown_actor"),
+    ],
+)
 async def test_bad_site_fields_are_clear_problems(stack, fields, code):  # type: ignore[no-untyped-def]
     response = await client(stack).post("/sites", json=new_site(**fields))
 
@@ -127,11 +151,13 @@ async def test_a_capacity_of_zero_is_refused(stack):
 
 
 async def test_the_operator_must_be_an_actor_of_the_callers_organisation(stack):
-    actor = await client(stack, org="org-b").post("/actors", json={
-        "actor_type": "cooperative", "legal_name": "Coopérative Minière de Kamituga", "country": "CD"})
+    actor = await client(stack, org="org-b").post(
+        "/actors", json={"actor_type": "cooperative", "legal_name": "Coopérative Minière de Kamituga", "country": "CD"}
+    )
     assert actor.status_code == 201, actor.text
-    own = await client(stack).post("/actors", json={
-        "actor_type": "cooperative", "legal_name": "COMIKA", "country": "CD"})
+    own = await client(stack).post(
+        "/actors", json={"actor_type": "cooperative", "legal_name": "COMIKA", "country": "CD"}
+    )
 
     foreign = await client(stack).post("/sites", json=new_site(operator_actor_id=actor.json()["id"]))
     mine = await client(stack).post("/sites", json=new_site(operator_actor_id=own.json()["id"]))
@@ -144,12 +170,14 @@ async def test_another_organisations_site_is_not_found(stack):
     site = await register(stack, org="org-b")
     other = client(stack)
 
-    for response in (await other.get(f"/sites/{site['id']}"),
-                     await other.patch(f"/sites/{site['id']}", json={"name": "taken"}),
-                     await other.post(f"/sites/{site['id']}/inspections", json=inspection()),
-                     await other.get(f"/sites/{site['id']}/inspections"),
-                     await other.get(f"/sites/{site['id']}/status-history"),
-                     await other.get(f"/sites/{site['id']}/history")):
+    for response in (
+        await other.get(f"/sites/{site['id']}"),
+        await other.patch(f"/sites/{site['id']}", json={"name": "taken"}),
+        await other.post(f"/sites/{site['id']}/inspections", json=inspection()),
+        await other.get(f"/sites/{site['id']}/inspections"),
+        await other.get(f"/sites/{site['id']}/status-history"),
+        await other.get(f"/sites/{site['id']}/history"),
+    ):
         assert response.status_code == 404, response.text
     assert (await other.get("/sites")).json()["total"] == 0
 
@@ -160,8 +188,9 @@ async def test_roles_and_organisation_kinds(stack):
     assert (await client(stack, roles=("auditor",)).get(f"/sites/{site['id']}")).status_code == 200
     assert (await client(stack, roles=("auditor",)).post("/sites", json=new_site())).status_code == 403
     assert (await client(stack, roles=("field_agent",)).post("/sites", json=new_site())).status_code == 201
-    assert (await client(stack, roles=("field_agent",)).post(
-        f"/sites/{site['id']}/inspections", json=inspection())).status_code == 403
+    assert (
+        await client(stack, roles=("field_agent",)).post(f"/sites/{site['id']}/inspections", json=inspection())
+    ).status_code == 403
     partner = await client(stack, kind="partner").post("/sites", json=new_site())
     assert (partner.status_code, partner.json()["code"]) == (403, "operator_only")
 
@@ -195,8 +224,9 @@ async def test_editing_a_site_publishes_mine_site_updated_once(stack):
     site = await register(stack)
     sites = client(stack)
 
-    edited = await sites.patch(f"/sites/{site['id']}", json={"name": "Kamituga II", "capacity_kg_per_month": 30,
-                                                             "region": None, "version": 1})
+    edited = await sites.patch(
+        f"/sites/{site['id']}", json={"name": "Kamituga II", "capacity_kg_per_month": 30, "region": None, "version": 1}
+    )
     unchanged = await sites.patch(f"/sites/{site['id']}", json={"name": "Kamituga II"})
     stale = await sites.patch(f"/sites/{site['id']}", json={"name": "Kamituga III", "version": 1})
     cleared = await sites.patch(f"/sites/{site['id']}", json={"name": None})
@@ -209,7 +239,10 @@ async def test_editing_a_site_publishes_mine_site_updated_once(stack):
     assert key == site["id"]
     assert payload["changed_fields"] == ["capacity_kg_per_month", "name", "region"]
     assert (payload["site"]["name"], payload["site"]["capacity_kg_per_month"], payload["site"]["region"]) == (
-        "Kamituga II", 30, None)
+        "Kamituga II",
+        30,
+        None,
+    )
     assert payload["aggregate_version"] == 2
     audit = (await sites.get(f"/sites/{site['id']}/history")).json()["items"]
     assert [e["action"] for e in audit] == ["registered", "updated"]
@@ -236,8 +269,10 @@ async def test_an_inspection_sets_the_status_and_publishes_both_events(stack):
     assert read["status"] == "green" and read["last_inspection_date"] == today.isoformat()
     assert read["next_transition"]["date"] == add_years(today, 1).isoformat()
     events = await outbox(stack, "InspectionRecorded.v1", "MineSiteStatusChanged.v1")
-    assert [(t, k) for t, k, _ in events] == [("InspectionRecorded.v1", site["id"]),
-                                              ("MineSiteStatusChanged.v1", site["id"])]
+    assert [(t, k) for t, k, _ in events] == [
+        ("InspectionRecorded.v1", site["id"]),
+        ("MineSiteStatusChanged.v1", site["id"]),
+    ]
     changed = events[1][2]
     assert (changed["previous_status"], changed["status"], changed["reason"]) == ("blue", "green", "inspection")
     assert changed["inspection_id"] == inspection_id
@@ -249,16 +284,22 @@ async def test_each_site_event_carries_the_next_version_and_the_status_its_step_
     site = await register(stack)
     inspected_on = utcnow().date() - timedelta(days=400)  # green then, lapsed to blue a year later
 
-    await client(stack).post(f"/sites/{site['id']}/inspections",
-                             json=inspection(inspection_date=inspected_on.isoformat()))
+    await client(stack).post(
+        f"/sites/{site['id']}/inspections", json=inspection(inspection_date=inspected_on.isoformat())
+    )
 
     events = await outbox(stack)
     assert [(t, p["aggregate_version"]) for t, _, p in events] == [
-        ("MineSiteRegistered.v1", 1), ("InspectionRecorded.v1", 2), ("MineSiteStatusChanged.v1", 3),
-        ("MineSiteStatusChanged.v1", 4)]
+        ("MineSiteRegistered.v1", 1),
+        ("InspectionRecorded.v1", 2),
+        ("MineSiteStatusChanged.v1", 3),
+        ("MineSiteStatusChanged.v1", 4),
+    ]
     assert [(p["site"]["status"], p["site"]["status_since_date"]) for _, _, p in events[1:]] == [
-        ("blue", site["status_since"]), ("green", inspected_on.isoformat()),
-        ("blue", add_years(inspected_on, 1).isoformat())]
+        ("blue", site["status_since"]),
+        ("green", inspected_on.isoformat()),
+        ("blue", add_years(inspected_on, 1).isoformat()),
+    ]
 
 
 async def test_an_older_inspection_is_history_only(stack):
@@ -267,8 +308,10 @@ async def test_an_older_inspection_is_history_only(stack):
     inspections = client(stack)
     await inspections.post(f"/sites/{site['id']}/inspections", json=inspection(result="red"))
 
-    older = await inspections.post(f"/sites/{site['id']}/inspections", json=inspection(
-        inspection_date=(today - timedelta(days=30)).isoformat(), result="green"))
+    older = await inspections.post(
+        f"/sites/{site['id']}/inspections",
+        json=inspection(inspection_date=(today - timedelta(days=30)).isoformat(), result="green"),
+    )
 
     assert older.status_code == 201
     assert (await inspections.get(f"/sites/{site['id']}")).json()["status"] == "red"
@@ -282,8 +325,9 @@ async def test_an_inspection_dated_in_the_future_is_refused_and_writes_nothing(s
     site = await register(stack)
     tomorrow = utcnow().date() + timedelta(days=1)
 
-    response = await client(stack).post(f"/sites/{site['id']}/inspections",
-                                        json=inspection(inspection_date=tomorrow.isoformat()))
+    response = await client(stack).post(
+        f"/sites/{site['id']}/inspections", json=inspection(inspection_date=tomorrow.isoformat())
+    )
 
     assert (response.status_code, response.json()["code"]) == (422, "date_in_future")
     assert [t for t, _, _ in await outbox(stack)] == ["MineSiteRegistered.v1"]
@@ -292,17 +336,20 @@ async def test_an_inspection_dated_in_the_future_is_refused_and_writes_nothing(s
 async def test_the_report_must_be_a_document_of_the_organisation(stack):
     site = await register(stack)
     foreign = await client(stack, org="org-b").post(
-        "/documents", data={"doc_type": "inspection_report"},
-        files={"file": ("report.pdf", PDF, "application/pdf")})
+        "/documents", data={"doc_type": "inspection_report"}, files={"file": ("report.pdf", PDF, "application/pdf")}
+    )
     assert foreign.status_code == 201, foreign.text
     own = await client(stack).post(
-        "/documents", data={"doc_type": "inspection_report"}, files={"file": ("report.pdf", PDF, "application/pdf")})
+        "/documents", data={"doc_type": "inspection_report"}, files={"file": ("report.pdf", PDF, "application/pdf")}
+    )
     reviewer = client(stack)
 
-    refused = await reviewer.post(f"/sites/{site['id']}/inspections",
-                                  json=inspection(report_document_id=foreign.json()["id"]))
-    accepted = await reviewer.post(f"/sites/{site['id']}/inspections",
-                                   json=inspection(report_document_id=own.json()["id"]))
+    refused = await reviewer.post(
+        f"/sites/{site['id']}/inspections", json=inspection(report_document_id=foreign.json()["id"])
+    )
+    accepted = await reviewer.post(
+        f"/sites/{site['id']}/inspections", json=inspection(report_document_id=own.json()["id"])
+    )
 
     assert (refused.status_code, refused.json()["code"]) == (422, "unknown_document")
     assert accepted.status_code == 201 and accepted.json()["report_document_id"] == own.json()["id"]
@@ -346,17 +393,26 @@ async def test_the_job_lapses_green_to_blue_then_red_once_each(stack):
     assert first == [{"kyc.site_status_lapses": 1}, {"kyc.site_status_lapses": 0}]
     assert second == [{"kyc.site_status_lapses": 1}, {"kyc.site_status_lapses": 0}]
     assert [(p["previous_status"], p["status"], p["reason"], p["effective_at"][:10]) for _, _, p in blue[1:]] == [
-        ("green", "blue", "green_lapsed", a_year_later.isoformat())]
+        ("green", "blue", "green_lapsed", a_year_later.isoformat())
+    ]
     assert [(p["previous_status"], p["status"], p["reason"], p["effective_at"][:10]) for _, _, p in red[2:]] == [
-        ("blue", "red", "blue_expired", add_years(a_year_later, 3).isoformat())]
+        ("blue", "red", "blue_expired", add_years(a_year_later, 3).isoformat())
+    ]
     assert all(key == site["id"] for _, key, _ in red)
     async with stack.sessions("kyc")() as db:
         row = await db.get(MineSiteRow, UUID(site["id"]))
-        changes = (await db.execute(sa.select(SiteStatusChangeRow.changed_by, SiteStatusChangeRow.reason)
-                                    .order_by(SiteStatusChangeRow.id))).all()
+        changes = (
+            await db.execute(
+                sa.select(SiteStatusChangeRow.changed_by, SiteStatusChangeRow.reason).order_by(SiteStatusChangeRow.id)
+            )
+        ).all()
     assert row.status == "red" and (row.turns_blue_date, row.turns_red_date) == (None, None)
-    assert [tuple(c) for c in changes] == [("user-admin", "registered"), ("user-admin", "inspection"),
-                                           ("system", "green_lapsed"), ("system", "blue_expired")]
+    assert [tuple(c) for c in changes] == [
+        ("user-admin", "registered"),
+        ("user-admin", "inspection"),
+        ("system", "green_lapsed"),
+        ("system", "blue_expired"),
+    ]
 
 
 async def test_the_job_leaves_sites_without_a_due_lapse_alone(stack):
@@ -409,14 +465,18 @@ async def test_site_events_reach_the_topic_through_the_relay(stack, broker):
     records = await read_topic(broker.bootstrap, "kyc.events", expect=3)
 
     envelopes = [Envelope.from_kafka(r.headers, r.key, r.value) for r in records]
-    assert [e.event_type for e in envelopes] == ["MineSiteRegistered.v1", "InspectionRecorded.v1",
-                                                 "MineSiteStatusChanged.v1"]
+    assert [e.event_type for e in envelopes] == [
+        "MineSiteRegistered.v1",
+        "InspectionRecorded.v1",
+        "MineSiteStatusChanged.v1",
+    ]
     assert {r.key.decode() for r in records} == {site["id"]}
     assert envelopes[2].payload["status"] == "red"
 
 
 async def _all_published(stack) -> bool:  # type: ignore[no-untyped-def]
     async with stack.sessions("kyc")() as db:
-        pending = await db.execute(sa.select(sa.func.count()).select_from(OutboxMessageRow)
-                                   .where(OutboxMessageRow.published_at.is_(None)))
+        pending = await db.execute(
+            sa.select(sa.func.count()).select_from(OutboxMessageRow).where(OutboxMessageRow.published_at.is_(None))
+        )
         return pending.scalar_one() == 0

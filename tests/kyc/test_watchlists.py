@@ -1,5 +1,6 @@
 """Watchlists through the API: imports become versioned snapshots; unchanged files change nothing; malformed files
 are refused with their location and leave the snapshot in force."""
+
 from __future__ import annotations
 
 from typing import get_args
@@ -91,8 +92,10 @@ async def test_a_malformed_file_is_refused_with_its_location_and_the_snapshot_in
 async def test_xml_that_is_not_well_formed_or_declares_entities_is_refused(stack):
     client = stack.client("kyc", stack.token())
     watchlist = await new_watchlist(client)
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-            b"<CONSOLIDATED_LIST><INDIVIDUALS/>&b;</CONSOLIDATED_LIST>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        b"<CONSOLIDATED_LIST><INDIVIDUALS/>&b;</CONSOLIDATED_LIST>"
+    )
 
     truncated = await upload(client, watchlist["id"], UN_LIST[:-40])
     entities = await upload(client, watchlist["id"], bomb)

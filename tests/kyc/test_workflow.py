@@ -1,4 +1,5 @@
 """The review workflow over HTTP: four eyes, screening gates, risk level, review dates, overdue reviews."""
+
 from __future__ import annotations
 
 import json
@@ -6,15 +7,33 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from services.kyc.domain.review import add_months
 from services.kyc.tables.register import ActorRow
-from tests.kyc.register_support import (approved_actor, client, create_actor, history_actions, licence_body,
-                                        outbox_rows, outbox_types, payloads, person_body, run_jobs, stored)
+from tests.kyc.register_support import (
+    approved_actor,
+    client,
+    create_actor,
+    history_actions,
+    licence_body,
+    outbox_rows,
+    outbox_types,
+    payloads,
+    person_body,
+    run_jobs,
+    stored,
+)
 
-WATCHLIST_CSV = b"id,name,kind,aliases,birth_date,country,identifiers,program\n" \
-                b"X-1,Comptoir Minier de Goma,organization,,,CD,,sanctions\n"
+WATCHLIST_CSV = (
+    b"id,name,kind,aliases,birth_date,country,identifiers,program\n"
+    b"X-1,Comptoir Minier de Goma,organization,,,CD,,sanctions\n"
+)
 
 
-async def submitted_for_review(stack, *, submitter: str = "alice",  # type: ignore[no-untyped-def]
-                               reviewer: str = "bob", **overrides):
+async def submitted_for_review(
+    stack,
+    *,
+    submitter: str = "alice",  # type: ignore[no-untyped-def]
+    reviewer: str = "bob",
+    **overrides,
+):
     creator, approver = client(stack, "analyst", user=submitter), client(stack, "analyst", user=reviewer)
     actor = await create_actor(creator, **overrides)
     assert (await creator.post(f"/actors/{actor['id']}/submit")).status_code == 200
@@ -44,15 +63,29 @@ async def test_an_actor_goes_from_draft_to_approved_with_a_risk_level_and_a_revi
     assert approved["next_review_date"] == add_months(date.today(), 24).isoformat()
     types = await outbox_types(stack, key=actor["id"])
     assert [t for t in types if t.startswith("Actor") and t != "ActorUpdated.v1"] == [
-        "ActorRegistered.v1", "ActorSubmitted.v1", "ActorReviewStarted.v1", "ActorApproved.v1"]
+        "ActorRegistered.v1",
+        "ActorSubmitted.v1",
+        "ActorReviewStarted.v1",
+        "ActorApproved.v1",
+    ]
     event = (await payloads(stack, "ActorApproved"))[0]
     assert (event["approved_by"], event["risk_table_version"]) == ("bob", None)
     assert {k: event["actor"][k] for k in ("kyc_status", "risk_level", "next_review_date", "legal_name")} == {
-        "kyc_status": "approved", "risk_level": "medium", "next_review_date": approved["next_review_date"],
-        "legal_name": "Comptoir Minier de Goma SARL"}
+        "kyc_status": "approved",
+        "risk_level": "medium",
+        "next_review_date": approved["next_review_date"],
+        "legal_name": "Comptoir Minier de Goma SARL",
+    }
     assert await history_actions(stack, actor["id"]) == [
-        "registered", "person_added", "licence_added", "submitted", "review_started", "screened", "screened",
-        "approved"]
+        "registered",
+        "person_added",
+        "licence_added",
+        "submitted",
+        "review_started",
+        "screened",
+        "screened",
+        "approved",
+    ]
 
 
 async def test_every_event_of_an_actor_carries_its_next_version_and_its_state_after_the_event(stack):
@@ -67,15 +100,24 @@ async def test_every_event_of_an_actor_carries_its_next_version_and_its_state_af
     await agent.post(f"/actors/{actor['id']}/reopen")
     await client(stack, "admin").post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"})
 
-    events = [(r.event_type.removesuffix(".v1"), json.loads(r.payload)) for r in await outbox_rows(stack)
-              if r.key == actor["id"]]
+    events = [
+        (r.event_type.removesuffix(".v1"), json.loads(r.payload))
+        for r in await outbox_rows(stack)
+        if r.key == actor["id"]
+    ]
 
     assert [p["aggregate_version"] for _, p in events] == list(range(1, len(events) + 1))
     statuses = [(t, p["actor"]["kyc_status"]) for t, p in events if t.startswith("Actor")]
     assert statuses == [
-        ("ActorRegistered", "draft"), ("ActorUpdated", "draft"), ("ActorUpdated", "draft"),
-        ("ActorSubmitted", "submitted"), ("ActorReviewStarted", "under_review"), ("ActorRejected", "rejected"),
-        ("ActorReopened", "draft"), ("ActorShared", "draft")]
+        ("ActorRegistered", "draft"),
+        ("ActorUpdated", "draft"),
+        ("ActorUpdated", "draft"),
+        ("ActorSubmitted", "submitted"),
+        ("ActorReviewStarted", "under_review"),
+        ("ActorRejected", "rejected"),
+        ("ActorReopened", "draft"),
+        ("ActorShared", "draft"),
+    ]
     assert {t for t, _ in events} - {t for t, _ in statuses} == {"ScreeningCompleted"}
     licence_added = next(p for t, p in events if t == "ActorUpdated" and p["part"] == "licence")
     assert licence_added["licence"]["number"] == "NK-TC-2024-001"
@@ -129,8 +171,9 @@ async def test_approval_waits_for_screening_to_run(stack):
 async def test_an_open_hit_blocks_approval_until_it_is_dismissed(stack):
     admin = client(stack, "admin", user="carol")
     watchlist = (await admin.post("/watchlists", json={"name": "Own list", "format": "csv"})).json()
-    imported = await admin.post(f"/watchlists/{watchlist['id']}/imports",
-                                files={"file": ("list.csv", WATCHLIST_CSV, "text/csv")})
+    imported = await admin.post(
+        f"/watchlists/{watchlist['id']}/imports", files={"file": ("list.csv", WATCHLIST_CSV, "text/csv")}
+    )
     assert imported.status_code == 201, imported.text
     actor, _, approver = await submitted_for_review(stack)
     await run_jobs(stack)
@@ -170,8 +213,9 @@ async def test_a_rejected_actor_is_reopened_corrected_and_resubmitted_by_someone
     assert (await approver.post(f"/actors/{actor['id']}/reject", json={})).status_code == 422  # a reason is needed
     rejected = await approver.post(f"/actors/{actor['id']}/reject", json={"reason": "tax number missing"})
     assert rejected.json()["kyc_status"] == "rejected"
-    locked = await creator.patch(f"/actors/{actor['id']}", json={"version": rejected.json()["version"],
-                                                                  "tax_number": "T-1"})
+    locked = await creator.patch(
+        f"/actors/{actor['id']}", json={"version": rejected.json()["version"], "tax_number": "T-1"}
+    )
     assert locked.status_code == 409 and locked.json()["code"] == "actor_locked"
 
     reopened = await creator.post(f"/actors/{actor['id']}/reopen")
@@ -199,8 +243,10 @@ async def test_an_approved_actor_is_suspended_and_reinstated(stack):
 
 async def test_an_actor_in_a_listed_area_is_high_risk_and_the_table_version_is_recorded(stack):
     admin = client(stack, "admin", user="carol")
-    table = await admin.put("/risk-areas", json=[{"area": "CD-NK", "level": "conflict_affected",
-                                                  "reason": "armed conflict", "source": "test fixture"}])
+    table = await admin.put(
+        "/risk-areas",
+        json=[{"area": "CD-NK", "level": "conflict_affected", "reason": "armed conflict", "source": "test fixture"}],
+    )
     assert table.status_code == 200, table.text
     version = table.json()["version"]
 
@@ -211,12 +257,17 @@ async def test_an_actor_in_a_listed_area_is_high_risk_and_the_table_version_is_r
     assert actor["next_review_date"] == add_months(date.today(), 12).isoformat()
     event = (await payloads(stack, "ActorApproved"))[0]
     assert (event["actor"]["risk_level"], event["actor"]["risk_factors"], event["risk_table_version"]) == (
-        "high", ["high_risk_area"], version)
+        "high",
+        ["high_risk_area"],
+        version,
+    )
 
 
 async def test_review_months_come_from_the_settings(stack):
-    creator, approver = client(stack, "analyst", user="alice"), client(stack, "analyst", user="bob",
-                                                                         kyc_review_months_low=6)
+    creator, approver = (
+        client(stack, "analyst", user="alice"),
+        client(stack, "analyst", user="bob", kyc_review_months_low=6),
+    )
     actor = await create_actor(creator, actor_type="mine_operator", registration_number=None)
     await creator.post(f"/actors/{actor['id']}/persons", json=person_body())
     await creator.post(f"/actors/{actor['id']}/licences", json=licence_body(licence_type="mining_title"))
@@ -240,7 +291,7 @@ async def test_an_overdue_review_is_listed_and_announced_once_per_review_date(st
     assert "ReviewOverdue.v1" not in await outbox_types(stack)
     for _ in range(3):
         await run_jobs(stack, now=at(due + timedelta(days=1)))
-    overdue = (await http.get("/actors/reviews/overdue", params={"as_of": (due + timedelta(days=1)).isoformat()}))
+    overdue = await http.get("/actors/reviews/overdue", params={"as_of": (due + timedelta(days=1)).isoformat()})
     assert [a["id"] for a in overdue.json()["items"]] == [actor["id"]]
     [overdue_event] = await payloads(stack, "ReviewOverdue")
     assert (overdue_event["actor_id"], overdue_event["next_review_date"]) == (actor["id"], due.isoformat())
@@ -259,8 +310,9 @@ async def test_a_material_change_to_an_approved_actor_makes_its_review_due(stack
     actor = await approved_actor(stack)
     http = client(stack, "analyst", user="bob")
 
-    response = await http.patch(f"/actors/{actor['id']}", json={"version": actor["version"], "region": "CD-SK",
-                                                                 "addresses": []})
+    response = await http.patch(
+        f"/actors/{actor['id']}", json={"version": actor["version"], "region": "CD-SK", "addresses": []}
+    )
 
     assert response.json()["next_review_date"] == date.today().isoformat()
     assert response.json()["kyc_status"] == "approved"

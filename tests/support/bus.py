@@ -1,4 +1,5 @@
 """Helpers for tests that go through the broker: background workers, polling, reading topics."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,9 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30
 
 async def read_topic(bootstrap: str, topic: str, *, expect: int = 0, timeout: float = 10.0) -> list[ConsumerRecord]:
     """Every record on `topic` (waits until at least `expect` are there)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     records: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
 """A relay process that publishes one batch and is killed (SIGKILL) before it marks the rows published."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """What a service's transactions staged for the bus: its outbox rows, in the order they were written."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """Real OS processes for fault tests: the broker, the KYC API, the KYC and traceability workers, killed -9 and
 restarted, and PostgreSQL databases that refuse connections for a while."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,14 @@ class Killable(Protocol):
     def tail(self, lines: int = 40) -> str: ...
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], *, timeout: float, what: str,
-                     interval: float = 0.2, diagnostics: Callable[[], str] = lambda: "") -> Any:
+async def wait_until(
+    check: Callable[[], Awaitable[Any]],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+    diagnostics: Callable[[], str] = lambda: "",
+) -> Any:
     """Poll `check` until it returns something truthy; an exception from it counts as "not yet"."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -71,8 +78,16 @@ def tail_of(path: Path, lines: int = 40) -> str:
 class ServiceProcess:
     """`python -m services.<service> api|worker` in its own session, so kill -9 takes its whole process group."""
 
-    def __init__(self, name: str, argv: list[str], *, env: dict[str, str], log_path: Path,
-                 health_url: str | None = None, started_line: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        log_path: Path,
+        health_url: str | None = None,
+        started_line: str | None = None,
+    ) -> None:
         self.name, self.argv, self.env, self.log_path = name, argv, env, log_path
         self.health_url, self.started_line = health_url, started_line
         self.process: subprocess.Popen | None = None
@@ -89,8 +104,9 @@ class ServiceProcess:
         with self.log_path.open("ab") as log:
             log.write(f"=== harness: start #{self.starts} of {self.name} ===\n".encode())
             log.flush()
-            self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while not await self._ready(offset):
             if not self.alive:
@@ -213,9 +229,11 @@ class Databases:
         """A database outage: new connections are refused and every open one is cut."""
         name = self.names[service]
         self.refusing.add(service)
-        await self._admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
-                          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+        await self._admin(
+            f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+        )
 
     async def allow_connections(self, service: str) -> None:
         await self._admin(f'ALTER DATABASE "{self.names[service]}" ALLOW_CONNECTIONS true')
@@ -253,15 +271,28 @@ class Platform:
         env = self._env(extra_env or {})
         python = sys.executable
         self.kyc_api = ServiceProcess(
-            "kyc-api", [python, "-m", "services.kyc", "api", "--port", str(self.api_port)], env=env,
-            log_path=folder / "kyc-api.log", health_url=f"{self.api_url}/health")
+            "kyc-api",
+            [python, "-m", "services.kyc", "api", "--port", str(self.api_port)],
+            env=env,
+            log_path=folder / "kyc-api.log",
+            health_url=f"{self.api_url}/health",
+        )
         self.kyc_worker = ServiceProcess(
-            "kyc-worker", [python, "-m", "services.kyc", "worker"], env=env, log_path=folder / "kyc-worker.log",
-            health_url=self.worker_health_url("kyc"), started_line="worker started")
+            "kyc-worker",
+            [python, "-m", "services.kyc", "worker"],
+            env=env,
+            log_path=folder / "kyc-worker.log",
+            health_url=self.worker_health_url("kyc"),
+            started_line="worker started",
+        )
         self.traceability_worker = ServiceProcess(
-            "traceability-worker", [python, "-m", "services.traceability", "worker"], env=env,
-            log_path=folder / "traceability-worker.log", health_url=self.worker_health_url("traceability"),
-            started_line="worker started")
+            "traceability-worker",
+            [python, "-m", "services.traceability", "worker"],
+            env=env,
+            log_path=folder / "traceability-worker.log",
+            health_url=self.worker_health_url("traceability"),
+            started_line="worker started",
+        )
         self.cleanups: list[Callable[[], Awaitable[None]]] = []  # e.g. HTTP clients of the test, closed at the end
         atexit.register(self.stop_all)  # they run in their own sessions: Ctrl-C on pytest would not reach them
 
@@ -279,30 +310,39 @@ class Platform:
         return f"http://127.0.0.1:{self.worker_ports[service]}/health"
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items()
-                     if not k.startswith(("KYC_", "TRACEABILITY_", "KAFKA_", "RELAY_", "CONSUMER_", "S3_"))}
-        return {**inherited,
-                "PYTHONUNBUFFERED": "1",
-                "KYC_DATABASE_URL": self.databases.url("kyc"),
-                "TRACEABILITY_DATABASE_URL": self.databases.url("traceability"),
-                "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
-                "KAFKA_BROKER_FORGETS": "true",
-                "JWT_SECRET": TEST_JWT_SECRET,
-                "KYC_WORKER_PORT": str(self.worker_ports["kyc"]),
-                "TRACEABILITY_WORKER_PORT": str(self.worker_ports["traceability"]),
-                "RELAY_IDLE_SECONDS": "0.01",
-                # Approval waits for screening, which the KYC worker runs: keep set-up short.
-                "KYC_SCREENING_INTERVAL_SECONDS": "0.5",
-                "SCHEDULER_INTERVAL_SECONDS": "0.5",
-                "STORAGE_DIR": str(self.folder / "objects"),
-                "S3_ENDPOINT": "",
-                "LOG_LEVEL": "INFO",
-                **extra}
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("KYC_", "TRACEABILITY_", "KAFKA_", "RELAY_", "CONSUMER_", "S3_"))
+        }
+        return {
+            **inherited,
+            "PYTHONUNBUFFERED": "1",
+            "KYC_DATABASE_URL": self.databases.url("kyc"),
+            "TRACEABILITY_DATABASE_URL": self.databases.url("traceability"),
+            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
+            "KAFKA_BROKER_FORGETS": "true",
+            "JWT_SECRET": TEST_JWT_SECRET,
+            "KYC_WORKER_PORT": str(self.worker_ports["kyc"]),
+            "TRACEABILITY_WORKER_PORT": str(self.worker_ports["traceability"]),
+            "RELAY_IDLE_SECONDS": "0.01",
+            # Approval waits for screening, which the KYC worker runs: keep set-up short.
+            "KYC_SCREENING_INTERVAL_SECONDS": "0.5",
+            "SCHEDULER_INTERVAL_SECONDS": "0.5",
+            "STORAGE_DIR": str(self.folder / "objects"),
+            "S3_ENDPOINT": "",
+            "LOG_LEVEL": "INFO",
+            **extra,
+        }
 
     @property
     def processes(self) -> dict[str, Killable]:
-        return {"broker": self.broker, "kyc-api": self.kyc_api, "kyc-worker": self.kyc_worker,
-                "traceability-worker": self.traceability_worker}
+        return {
+            "broker": self.broker,
+            "kyc-api": self.kyc_api,
+            "kyc-worker": self.kyc_worker,
+            "traceability-worker": self.traceability_worker,
+        }
 
     async def start(self, *names: str) -> None:
         """Start the named processes (all by default) that are not running, broker first."""
@@ -325,8 +365,11 @@ class Platform:
 
     def dead(self) -> list[str]:
         """Processes that exited although nobody killed them (a crash)."""
-        return [name for name, p in self.processes.items()
-                if isinstance(p, ServiceProcess) and p.process is not None and p.process.poll() is not None]
+        return [
+            name
+            for name, p in self.processes.items()
+            if isinstance(p, ServiceProcess) and p.process is not None and p.process.poll() is not None
+        ]
 
     def logs(self, *names: str, lines: int = 30) -> str:
         chosen = [p for n, p in self.processes.items() if not names or n in names]

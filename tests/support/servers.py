@@ -1,4 +1,5 @@
 """Finds or starts the real servers the suite talks to: PostgreSQL, a Kafka-protocol broker, an S3 server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,14 @@ def find_postgres() -> tuple[str | None, object | None]:
         container = PostgresContainer("postgres:16-alpine", driver=None).start()
         return container.get_connection_url(), container
     if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError("CI=true but no PostgreSQL was found (TEST_DATABASE_URL, 127.0.0.1:5432, Docker): "
-                           "under CI a missing PostgreSQL is a failure, not a fallback to SQLite")
-    print("\nNOTICE: no PostgreSQL found (TEST_DATABASE_URL, 127.0.0.1:5432, Docker); "
-          "the suite runs on SQLite instead.", file=sys.stderr)
+        raise RuntimeError(
+            "CI=true but no PostgreSQL was found (TEST_DATABASE_URL, 127.0.0.1:5432, Docker): "
+            "under CI a missing PostgreSQL is a failure, not a fallback to SQLite"
+        )
+    print(
+        "\nNOTICE: no PostgreSQL found (TEST_DATABASE_URL, 127.0.0.1:5432, Docker); the suite runs on SQLite instead.",
+        file=sys.stderr,
+    )
     return None, None
 
 

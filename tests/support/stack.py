@@ -1,4 +1,5 @@
 """Per-test access to the services under test: settings, engines, sessions, HTTP clients, tokens."""
+
 from __future__ import annotations
 
 import importlib
@@ -31,14 +32,21 @@ class Stack:
 
     def settings(self, service: str, **overrides: Any) -> ServiceSettings:
         values: dict[str, Any] = dict(
-            database_url=self.database_urls[service], kafka_bootstrap_servers=self.bootstrap,
-            s3_endpoint=self.s3_endpoint, s3_access_key=os.environ.get("S3_ACCESS_KEY", "testing"),
+            database_url=self.database_urls[service],
+            kafka_bootstrap_servers=self.bootstrap,
+            s3_endpoint=self.s3_endpoint,
+            s3_access_key=os.environ.get("S3_ACCESS_KEY", "testing"),
             s3_secret_key=os.environ.get("S3_SECRET_KEY", "testing"),
-            jwt_secret=TEST_JWT_SECRET, consumer_retry_backoff_seconds=0.01, relay_idle_seconds=0.01,
+            jwt_secret=TEST_JWT_SECRET,
+            consumer_retry_backoff_seconds=0.01,
+            relay_idle_seconds=0.01,
             # The suite's own Tansu runs in memory and forgets its log on restart; an external broker does not.
-            kafka_broker_forgets=not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), broker_epoch_check_seconds=0.5,
-            outage_backoff_max_seconds=2.0, worker_port=0,
-            scheduler_interval_seconds=0.2)
+            kafka_broker_forgets=not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+            broker_epoch_check_seconds=0.5,
+            outage_backoff_max_seconds=2.0,
+            worker_port=0,
+            scheduler_interval_seconds=0.2,
+        )
         values.update(overrides)
         return settings_class(service)(**values)
 
@@ -56,13 +64,15 @@ class Stack:
 
     def client(self, service: str, token: str | None = None, **overrides: Any) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app(service, **overrides)),
-                                   base_url="http://test", headers=headers)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app(service, **overrides)), base_url="http://test", headers=headers
+        )
         self.clients.append(client)
         return client
 
-    def token(self, *, org: str = "org-a", kind: str = "operator", roles: tuple[str, ...] = ("admin",),
-              user: str = "alice") -> str:
+    def token(
+        self, *, org: str = "org-a", kind: str = "operator", roles: tuple[str, ...] = ("admin",), user: str = "alice"
+    ) -> str:
         return issue_token(self.settings("kyc"), user_id=user, org_id=org, org_kind=kind, roles=list(roles))
 
     async def close(self) -> None:
@@ -76,8 +86,9 @@ class Stack:
 async def truncate_all(engine: AsyncEngine, service: str) -> None:
     tables_module = importlib.import_module(f"services.{service}.tables")
     service_meta = getattr(tables_module, f"{service.capitalize()}Table").metadata
-    names = [t.name for meta in (PlatformTable.metadata, service_meta) for t in meta.sorted_tables
-             if t.name not in KEEP]
+    names = [
+        t.name for meta in (PlatformTable.metadata, service_meta) for t in meta.sorted_tables if t.name not in KEEP
+    ]
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             await conn.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))

@@ -1,4 +1,5 @@
 """KYC's actors land in traceability's read model: an event in (twice, or late), state out (once, the newest)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,22 +25,34 @@ from services.traceability.tables import KnownActorRow
 
 
 def state(actor_id: UUID, **overrides: Any) -> ActorState:
-    values: dict[str, Any] = dict(actor_id=actor_id, org_id="org-a", actor_type="exporter",
-                                  legal_name="Comptoir Kivu", country="CD", region="CD-NK", kyc_status="draft")
+    values: dict[str, Any] = dict(
+        actor_id=actor_id,
+        org_id="org-a",
+        actor_type="exporter",
+        legal_name="Comptoir Kivu",
+        country="CD",
+        region="CD-NK",
+        kyc_status="draft",
+    )
     return ActorState(**{**values, **overrides})
 
 
 def event(event_class: type[KycEvent], actor_id: UUID, version: int, **state_overrides: Any) -> KycEvent:
     """An event as KYC publishes it: the actor's state after the event, at `version`."""
     facts: dict[str, Any] = {
-        ActorRegistered: {}, ActorSubmitted: {"submitted_by": "alice"}, ActorReviewStarted: {"reviewer": "bob"},
-        ActorApproved: {"approved_by": "bob"}, ActorRejected: {"rejected_by": "bob", "reason": "tax number missing"},
+        ActorRegistered: {},
+        ActorSubmitted: {"submitted_by": "alice"},
+        ActorReviewStarted: {"reviewer": "bob"},
+        ActorApproved: {"approved_by": "bob"},
+        ActorRejected: {"rejected_by": "bob", "reason": "tax number missing"},
         ActorSuspended: {"suspended_by": "bob", "reason": "sanctions hit"},
         ActorReinstated: {"reinstated_by": "bob", "reason": "hit dismissed"},
-        ActorReopened: {"reopened_by": "alice"}, ActorUpdated: {"changed_fields": ["legal_name"]},
+        ActorReopened: {"reopened_by": "alice"},
+        ActorUpdated: {"changed_fields": ["legal_name"]},
     }[event_class]
-    return event_class(org_id="org-a", actor_id=actor_id, aggregate_version=version,
-                       actor=state(actor_id, **state_overrides), **facts)
+    return event_class(
+        org_id="org-a", actor_id=actor_id, aggregate_version=version, actor=state(actor_id, **state_overrides), **facts
+    )
 
 
 async def deliver(stack, *events: KycEvent) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +80,11 @@ async def test_an_older_event_delivered_after_a_newer_one_changes_nothing(stack)
 
     after = await known(stack, actor_id)
     assert (after.kyc_status, after.legal_name, after.risk_level, after.version) == (
-        "suspended", "Comptoir Kivu", "high", 6)
+        "suspended",
+        "Comptoir Kivu",
+        "high",
+        6,
+    )
     assert after.updated_at == before.updated_at  # not even rewritten with the same values
 
 
@@ -78,13 +95,24 @@ async def test_a_first_event_that_is_not_the_registration_creates_the_copy(stack
 
     row = await known(stack, actor_id)
     assert (row.kyc_status, row.risk_level, row.version, row.country, row.region) == (
-        "approved", "medium", 7, "CD", "CD-NK")
+        "approved",
+        "medium",
+        7,
+        "CD",
+        "CD-NK",
+    )
 
 
 LIFECYCLE = [
-    (ActorRegistered, "draft"), (ActorSubmitted, "submitted"), (ActorReviewStarted, "under_review"),
-    (ActorRejected, "rejected"), (ActorReopened, "draft"), (ActorSubmitted, "submitted"),
-    (ActorReviewStarted, "under_review"), (ActorApproved, "approved"), (ActorSuspended, "suspended"),
+    (ActorRegistered, "draft"),
+    (ActorSubmitted, "submitted"),
+    (ActorReviewStarted, "under_review"),
+    (ActorRejected, "rejected"),
+    (ActorReopened, "draft"),
+    (ActorSubmitted, "submitted"),
+    (ActorReviewStarted, "under_review"),
+    (ActorApproved, "approved"),
+    (ActorSuspended, "suspended"),
     (ActorReinstated, "approved"),
 ]
 
@@ -100,9 +128,15 @@ async def test_each_status_event_is_followed_reopen_included(stack):
     assert followed == [(c.__name__, s, v) for v, (c, s) in enumerate(LIFECYCLE, start=1)]
 
 
-@pytest.mark.parametrize("change", [
-    {"legal_name": "Comptoir Minier du Kivu SA"}, {"actor_type": "trader"},
-    {"country": "RW", "region": None}, {"region": "CD-SK"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"legal_name": "Comptoir Minier du Kivu SA"},
+        {"actor_type": "trader"},
+        {"country": "RW", "region": None},
+        {"region": "CD-SK"},
+    ],
+)
 async def test_a_change_of_name_type_or_place_is_followed(stack, change):
     actor_id = uuid4()
     await deliver(stack, event(ActorRegistered, actor_id, 1))

@@ -1,4 +1,5 @@
 """Every event type on the bus, by its versioned type name."""
+
 from __future__ import annotations
 
 from libs.common.events import incidents, kyc, scoring, traceability
@@ -12,8 +13,13 @@ def _concrete_events() -> list[type[Event]]:
     found = []
     for module in _MODULES:
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Event) and value not in _ABSTRACT \
-                    and value is not Event and value.__module__ == module.__name__:
+            if (
+                isinstance(value, type)
+                and issubclass(value, Event)
+                and value not in _ABSTRACT
+                and value is not Event
+                and value.__module__ == module.__name__
+            ):
                 found.append(value)
     return found
 

@@ -1,6 +1,7 @@
 """Generates deploy/asyncapi.yaml (AsyncAPI 3.0) and deploy/schemas/events/*.json from the event classes.
 
 `make asyncapi` writes them; a test fails when the committed files differ from what the code generates."""
+
 from __future__ import annotations
 
 import argparse
@@ -60,33 +61,56 @@ def document() -> dict[str, Any]:
             schemas[name] = definition
         schemas[event_type] = schema
         messages[event_type] = {
-            "name": event_type, "title": cls.__name__, "summary": schema["description"],
-            "contentType": "application/json", "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
+            "name": event_type,
+            "title": cls.__name__,
+            "summary": schema["description"],
+            "contentType": "application/json",
+            "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
             "payload": {"$ref": f"#/components/schemas/{event_type}"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id"}}}}
-        channel = channels.setdefault(_channel_id(cls.topic), {
-            "address": cls.topic, "title": cls.topic,
-            "description": f"Events of the {cls.topic.split('.')[0]} service, keyed by the aggregate id",
-            "messages": {}})
+            "bindings": {"kafka": {"key": {"type": "string", "description": "aggregate id"}}},
+        }
+        channel = channels.setdefault(
+            _channel_id(cls.topic),
+            {
+                "address": cls.topic,
+                "title": cls.topic,
+                "description": f"Events of the {cls.topic.split('.')[0]} service, keyed by the aggregate id",
+                "messages": {},
+            },
+        )
         channel["messages"][event_type] = {"$ref": f"#/components/messages/{event_type}"}
     schemas["CloudEventHeaders"] = CE_HEADERS
     for channel_id, channel in sorted(channels.items()):
         operations[f"publish{channel_id[0].upper()}{channel_id[1:]}"] = {
-            "action": "send", "channel": {"$ref": f"#/channels/{channel_id}"},
-            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{m}"} for m in sorted(channel["messages"])]}
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "messages": [{"$ref": f"#/channels/{channel_id}/messages/{m}"} for m in sorted(channel["messages"])],
+        }
     text = json.dumps({"schemas": schemas})  # pydantic refs point at #/$defs/...; AsyncAPI keeps them in components
     schemas = json.loads(text.replace('"#/$defs/', '"#/components/schemas/'))["schemas"]
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Assay events", "version": "1.0.0",
-                 "description": "Every event Assay's services publish. Each Kafka message is a CloudEvents 1.0 "
-                                "event in binary content mode, keyed by the id of the aggregate it is about."},
+        "info": {
+            "title": "Assay events",
+            "version": "1.0.0",
+            "description": "Every event Assay's services publish. Each Kafka message is a CloudEvents 1.0 "
+            "event in binary content mode, keyed by the id of the aggregate it is about.",
+        },
         "defaultContentType": "application/json",
-        "servers": {"embedded": {"host": "127.0.0.1:9092", "protocol": "kafka",
-                                 "description": "make run: the local Tansu broker"},
-                    "compose": {"host": "kafka:9092", "protocol": "kafka",
-                                "description": "docker-compose: Apache Kafka (KRaft)"}},
-        "channels": dict(sorted(channels.items())), "operations": operations,
+        "servers": {
+            "embedded": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "make run: the local Tansu broker",
+            },
+            "compose": {
+                "host": "kafka:9092",
+                "protocol": "kafka",
+                "description": "docker-compose: Apache Kafka (KRaft)",
+            },
+        },
+        "channels": dict(sorted(channels.items())),
+        "operations": operations,
         "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }
 

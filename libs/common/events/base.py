@@ -1,4 +1,5 @@
 """Event payloads and their CloudEvents 1.0 envelope on Kafka (binary content mode)."""
+
 from __future__ import annotations
 
 import json
@@ -48,17 +49,25 @@ class Envelope:
 
     def to_kafka(self) -> ce_kafka.KafkaMessage:
         attributes: dict[str, Any] = {
-            "id": self.event_id, "source": self.source, "type": self.event_type, "specversion": "1.0",
-            "time": self.time, "subject": self.key, "datacontenttype": "application/json",
-            "dataschema": SCHEMA_BASE + self.event_type + ".json", "partitionkey": self.key}
+            "id": self.event_id,
+            "source": self.source,
+            "type": self.event_type,
+            "specversion": "1.0",
+            "time": self.time,
+            "subject": self.key,
+            "datacontenttype": "application/json",
+            "dataschema": SCHEMA_BASE + self.event_type + ".json",
+            "partitionkey": self.key,
+        }
         if self.traceparent:
             attributes["traceparent"] = self.traceparent
         event = CloudEvent(attributes=attributes, data=self.payload)
         return ce_kafka.to_binary(event, JSONFormat())
 
     @classmethod
-    def from_kafka(cls, headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None,
-                   value: bytes | None) -> "Envelope":
+    def from_kafka(
+        cls, headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None, value: bytes | None
+    ) -> "Envelope":
         """Raises ValueError when the message is not a CloudEvent with a JSON object payload."""
         message = ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b"")
         try:
@@ -71,9 +80,15 @@ class Envelope:
         if not isinstance(data, dict):
             raise ValueError("CloudEvent data is not a JSON object")
         attrs = event.get_attributes()
-        return cls(event_id=str(attrs["id"]), event_type=str(attrs["type"]), source=str(attrs["source"]),
-                   key=str(attrs.get("subject") or (key or b"").decode()), time=attrs.get("time"), payload=data,
-                   traceparent=attrs.get("traceparent"))
+        return cls(
+            event_id=str(attrs["id"]),
+            event_type=str(attrs["type"]),
+            source=str(attrs["source"]),
+            key=str(attrs.get("subject") or (key or b"").decode()),
+            time=attrs.get("time"),
+            payload=data,
+            traceparent=attrs.get("traceparent"),
+        )
 
 
 def new_event_id() -> str:

@@ -1,4 +1,5 @@
 """Events the incidents service publishes on `incidents.events`, keyed by the incident id."""
+
 from __future__ import annotations
 
 from typing import ClassVar

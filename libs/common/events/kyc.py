@@ -3,6 +3,7 @@
 Every event carries `aggregate_version`: the version of the aggregate it is keyed by, one higher for each event of
 that key, so a consumer's copy keeps the highest it applied and ignores anything older. Events keyed by an actor
 carry `actor`, the actor's public state after the event; site events carry `site`. A copy needs nothing else."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Events the scoring service publishes on `scoring.events`, keyed by the scored subject's id."""
+
 from __future__ import annotations
 
 from typing import ClassVar

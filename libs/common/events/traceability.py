@@ -1,4 +1,5 @@
 """Events the traceability service publishes on `traceability.events`, keyed by the lot id."""
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -1,4 +1,5 @@
 """Alembic environment of the incidents database: platform tables plus this service's own."""
+
 from libs.common.migrations import run_env
 from services.incidents import tables
 

@@ -1,4 +1,5 @@
 """HTTP routes of the KYC service, one module per area."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -17,7 +18,14 @@ from services.kyc.api import (
     workflow,
 )
 
-routers: list[APIRouter] = [actors.router, persons.router, licences.router, documents.router, workflow.router,
-                            history.router, sharing.router]
+routers: list[APIRouter] = [
+    actors.router,
+    persons.router,
+    licences.router,
+    documents.router,
+    workflow.router,
+    history.router,
+    sharing.router,
+]
 routers += [sites.router, risk.router]
 routers += [watchlists.router, screening.router]

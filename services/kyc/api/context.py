@@ -1,4 +1,5 @@
 """What routes need besides the caller and the transaction: the service's settings and its object store."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -22,5 +23,8 @@ Store = Annotated[ObjectStore, Depends(_store)]
 
 
 def review_months(settings: KycSettings) -> dict[str, int]:
-    return {"high": settings.kyc_review_months_high, "medium": settings.kyc_review_months_medium,
-            "low": settings.kyc_review_months_low}
+    return {
+        "high": settings.kyc_review_months_high,
+        "medium": settings.kyc_review_months_medium,
+        "low": settings.kyc_review_months_low,
+    }

@@ -1,4 +1,5 @@
 """HTTP routes of licences and permits."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,30 +23,50 @@ router = APIRouter(tags=["licences"])
 NOT_FOUND = {404: {"description": "no such actor or licence visible to the caller's organisation"}}
 
 
-@router.post("/actors/{actor_id}/licences", status_code=201, summary="Record a licence or permit of an actor",
-             responses={**NOT_FOUND, 409: {"description": "duplicate_licence, document_already_linked"},
-                        422: {"description": "dates_out_of_order"}})
+@router.post(
+    "/actors/{actor_id}/licences",
+    status_code=201,
+    summary="Record a licence or permit of an actor",
+    responses={
+        **NOT_FOUND,
+        409: {"description": "duplicate_licence, document_already_linked"},
+        422: {"description": "dates_out_of_order"},
+    },
+)
 async def add_licence(actor_id: UUID, body: AddLicence, principal: Creator, db: DbTransaction) -> LicenceRead:
-    licence = await use_cases.add_licence(db, principal, actor_id, values=body.model_dump(exclude={"document_id"}),
-                                          document_id=body.document_id)
+    licence = await use_cases.add_licence(
+        db, principal, actor_id, values=body.model_dump(exclude={"document_id"}), document_id=body.document_id
+    )
     return LicenceRead.from_domain(licence, today=utcnow().date())
 
 
 @router.get("/actors/{actor_id}/licences", summary="An actor's licences and permits", responses=NOT_FOUND)
 async def list_actor_licences(actor_id: UUID, principal: Reader, db: DbRead) -> list[LicenceRead]:
     today = utcnow().date()
-    return [LicenceRead.from_domain(licence, today=today)
-            for licence in await use_cases.list_actor_licences(db, principal, actor_id)]
+    return [
+        LicenceRead.from_domain(licence, today=today)
+        for licence in await use_cases.list_actor_licences(db, principal, actor_id)
+    ]
 
 
 @router.get("/licences", summary="The organisation's licences, e.g. those ending before a date")
-async def list_licences(principal: Reader, db: DbRead, page: PageQuery, licence_type: LicenceType | None = None,
-                        valid_to_before: date | None = None) -> LicencePage:
-    licences, total = await use_cases.list_licences(db, principal, licence_type=licence_type,
-                                                    valid_to_before=valid_to_before, page=page)
+async def list_licences(
+    principal: Reader,
+    db: DbRead,
+    page: PageQuery,
+    licence_type: LicenceType | None = None,
+    valid_to_before: date | None = None,
+) -> LicencePage:
+    licences, total = await use_cases.list_licences(
+        db, principal, licence_type=licence_type, valid_to_before=valid_to_before, page=page
+    )
     today = utcnow().date()
-    return LicencePage(items=[LicenceRead.from_domain(licence, today=today) for licence in licences], total=total,
-                       limit=page.limit, offset=page.offset)
+    return LicencePage(
+        items=[LicenceRead.from_domain(licence, today=today) for licence in licences],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/licences/{licence_id}", summary="One licence", responses=NOT_FOUND)
@@ -53,9 +74,11 @@ async def get_licence(licence_id: UUID, principal: Reader, db: DbRead) -> Licenc
     return LicenceRead.from_domain(await use_cases.get_licence(db, principal, licence_id), today=utcnow().date())
 
 
-@router.patch("/licences/{licence_id}", summary="Correct or renew a licence (a new valid_to is announced again)",
-              responses={**NOT_FOUND, 409: {"description": "duplicate_licence"},
-                         422: {"description": "dates_out_of_order"}})
+@router.patch(
+    "/licences/{licence_id}",
+    summary="Correct or renew a licence (a new valid_to is announced again)",
+    responses={**NOT_FOUND, 409: {"description": "duplicate_licence"}, 422: {"description": "dates_out_of_order"}},
+)
 async def update_licence(licence_id: UUID, body: UpdateLicence, principal: Editor, db: DbTransaction) -> LicenceRead:
     licence = await use_cases.update_licence(db, principal, licence_id, changes=body.changes())
     return LicenceRead.from_domain(licence, today=utcnow().date())

@@ -1,4 +1,5 @@
 """HTTP routes of an actor's beneficial owners and key persons."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -12,12 +13,18 @@ from services.kyc.use_cases import persons as use_cases
 
 router = APIRouter(prefix="/actors/{actor_id}/persons", tags=["persons"])
 NOT_FOUND = {404: {"description": "no such actor or person in the caller's organisation"}}
-CONFLICTS = {409: {"description": "actor_locked (the actor is under review or rejected)"},
-             422: {"description": "ownership_exceeds_100, birth_date_in_future, unknown_country..."}}
+CONFLICTS = {
+    409: {"description": "actor_locked (the actor is under review or rejected)"},
+    422: {"description": "ownership_exceeds_100, birth_date_in_future, unknown_country..."},
+}
 
 
-@router.post("", status_code=201, summary="Add a beneficial owner or key person; screening is requested",
-             responses={**NOT_FOUND, **CONFLICTS})
+@router.post(
+    "",
+    status_code=201,
+    summary="Add a beneficial owner or key person; screening is requested",
+    responses={**NOT_FOUND, **CONFLICTS},
+)
 async def add_person(actor_id: UUID, body: AddPerson, principal: Creator, db: DbTransaction) -> PersonRead:
     return PersonRead.from_domain(await use_cases.add_person(db, principal, actor_id, values=body.model_dump()))
 
@@ -32,16 +39,24 @@ async def get_person(actor_id: UUID, person_id: UUID, principal: Reader, db: DbR
     return PersonRead.from_domain(await use_cases.get_person(db, principal, actor_id, person_id))
 
 
-@router.patch("/{person_id}", summary="Correct a person; screened fields changed are screened again",
-              responses={**NOT_FOUND, **CONFLICTS})
-async def update_person(actor_id: UUID, person_id: UUID, body: UpdatePerson, principal: Editor,
-                        db: DbTransaction) -> PersonRead:
+@router.patch(
+    "/{person_id}",
+    summary="Correct a person; screened fields changed are screened again",
+    responses={**NOT_FOUND, **CONFLICTS},
+)
+async def update_person(
+    actor_id: UUID, person_id: UUID, body: UpdatePerson, principal: Editor, db: DbTransaction
+) -> PersonRead:
     person = await use_cases.update_person(db, principal, actor_id, person_id, changes=body.changes())
     return PersonRead.from_domain(person)
 
 
-@router.delete("/{person_id}", status_code=204, summary="Remove a person (kept in the history)",
-               responses={**NOT_FOUND, **CONFLICTS})
+@router.delete(
+    "/{person_id}",
+    status_code=204,
+    summary="Remove a person (kept in the history)",
+    responses={**NOT_FOUND, **CONFLICTS},
+)
 async def remove_person(actor_id: UUID, person_id: UUID, principal: Editor, db: DbTransaction) -> Response:
     await use_cases.remove_person(db, principal, actor_id, person_id)
     return Response(status_code=204)

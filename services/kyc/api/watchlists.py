@@ -1,4 +1,5 @@
 """HTTP routes of watchlists: create a list, import a file as a new snapshot, read lists and their snapshots."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -24,13 +25,19 @@ NOT_FOUND = {404: {"description": "no such watchlist in the caller's organisatio
 IMPORT_ERRORS = {
     200: {"description": "the file changes nothing: the snapshot in force is answered, no new version"},
     413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES)"},
-    422: {"description": "malformed_list, with `location` (line or record) and `reason`; the snapshot in force "
-                         "stays; or empty_file"},
+    422: {
+        "description": "malformed_list, with `location` (line or record) and `reason`; the snapshot in force "
+        "stays; or empty_file"
+    },
 }
 
 
-@router.post("", status_code=201, summary="Create a watchlist (its files are imported as snapshots)",
-             responses={409: {"description": "duplicate_watchlist: the name is taken"}})
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a watchlist (its files are imported as snapshots)",
+    responses={409: {"description": "duplicate_watchlist: the name is taken"}},
+)
 async def create_watchlist(body: CreateWatchlist, principal: Admin, db: DbTransaction) -> WatchlistRead:
     watchlist = await use_cases.create_watchlist(db, principal, name=body.name, fmt=body.format, source=body.source)
     return WatchlistRead.from_domain(watchlist)
@@ -49,15 +56,26 @@ async def get_watchlist(watchlist_id: UUID, principal: Reader, db: DbRead) -> Wa
 @router.get("/{watchlist_id}/snapshots", summary="Imported snapshots, newest first", responses=NOT_FOUND)
 async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbRead, page: PageQuery) -> SnapshotPage:
     snapshots, total = await use_cases.list_snapshots(db, principal, watchlist_id, page=page)
-    return SnapshotPage(items=[SnapshotRead.from_domain(s) for s in snapshots], total=total, limit=page.limit,
-                        offset=page.offset)
+    return SnapshotPage(
+        items=[SnapshotRead.from_domain(s) for s in snapshots], total=total, limit=page.limit, offset=page.offset
+    )
 
 
-@router.post("/{watchlist_id}/imports", status_code=201, responses={**NOT_FOUND, **IMPORT_ERRORS},
-             summary="Import a list file: a new snapshot when entries were added, changed or removed")
-async def import_snapshot(watchlist_id: UUID, file: Annotated[UploadFile, File(description="the list file")],
-                          response: Response, principal: Admin, db: DbTransaction, settings: Settings,
-                          store: Store) -> SnapshotRead:
+@router.post(
+    "/{watchlist_id}/imports",
+    status_code=201,
+    responses={**NOT_FOUND, **IMPORT_ERRORS},
+    summary="Import a list file: a new snapshot when entries were added, changed or removed",
+)
+async def import_snapshot(
+    watchlist_id: UUID,
+    file: Annotated[UploadFile, File(description="the list file")],
+    response: Response,
+    principal: Admin,
+    db: DbTransaction,
+    settings: Settings,
+    store: Store,
+) -> SnapshotRead:
     data = await _read_limited(file, settings.kyc_watchlist_max_bytes)
     result = await use_cases.import_snapshot(db, principal, watchlist_id, data=data, store=store)
     if not result.created:

@@ -1,4 +1,5 @@
 """HTTP routes of the review workflow: one POST per move of an actor's KYC status."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -13,10 +14,15 @@ from services.kyc.schemas.workflow import Decision, Transition
 from services.kyc.use_cases import workflow as use_cases
 
 router = APIRouter(prefix="/actors/{actor_id}", tags=["review workflow"])
-MOVE = {404: {"description": "no such actor in the caller's organisation"},
-        409: {"description": "invalid_transition, stale_version"}}
-APPROVAL = {**MOVE, 403: {"description": "four_eyes (the submitter cannot approve), missing_role, operator_only"},
-            409: {"description": "invalid_transition, stale_version, open_hits, screening_pending"}}
+MOVE = {
+    404: {"description": "no such actor in the caller's organisation"},
+    409: {"description": "invalid_transition, stale_version"},
+}
+APPROVAL = {
+    **MOVE,
+    403: {"description": "four_eyes (the submitter cannot approve), missing_role, operator_only"},
+    409: {"description": "invalid_transition, stale_version, open_hits, screening_pending"},
+}
 NoBody = Body(default_factory=Transition)
 
 
@@ -27,18 +33,22 @@ async def submit(actor_id: UUID, principal: Creator, db: DbTransaction, body: Tr
 
 
 @router.post("/start-review", summary="submitted → under_review", responses=MOVE)
-async def start_review(actor_id: UUID, principal: Reviewer, db: DbTransaction,
-                       body: Transition = NoBody) -> ActorRead:
+async def start_review(actor_id: UUID, principal: Reviewer, db: DbTransaction, body: Transition = NoBody) -> ActorRead:
     actor = await use_cases.start_review(db, principal, actor_id, version=body.version, reason=body.reason)
     return ActorRead.from_domain(actor)
 
 
-@router.post("/approve", summary="under_review → approved: four eyes, clear screening, risk level, review date",
-             responses=APPROVAL)
-async def approve(actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings,
-                  body: Transition = NoBody) -> ActorRead:
-    actor = await use_cases.approve_actor(db, principal, actor_id, review_months=review_months(settings),
-                                          version=body.version, reason=body.reason)
+@router.post(
+    "/approve",
+    summary="under_review → approved: four eyes, clear screening, risk level, review date",
+    responses=APPROVAL,
+)
+async def approve(
+    actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings, body: Transition = NoBody
+) -> ActorRead:
+    actor = await use_cases.approve_actor(
+        db, principal, actor_id, review_months=review_months(settings), version=body.version, reason=body.reason
+    )
     return ActorRead.from_domain(actor)
 
 
@@ -54,9 +64,11 @@ async def suspend(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTra
     return ActorRead.from_domain(actor)
 
 
-@router.post("/reinstate", summary="suspended → approved (screening must be clear)",
-             responses={**MOVE, 409: {"description": "invalid_transition, stale_version, open_hits, "
-                                                     "screening_pending"}})
+@router.post(
+    "/reinstate",
+    summary="suspended → approved (screening must be clear)",
+    responses={**MOVE, 409: {"description": "invalid_transition, stale_version, open_hits, screening_pending"}},
+)
 async def reinstate(actor_id: UUID, body: Decision, principal: Reviewer, db: DbTransaction) -> ActorRead:
     actor = await use_cases.reinstate_actor(db, principal, actor_id, reason=body.reason, version=body.version)
     return ActorRead.from_domain(actor)
@@ -68,10 +80,15 @@ async def reopen(actor_id: UUID, principal: Creator, db: DbTransaction, body: Tr
     return ActorRead.from_domain(actor)
 
 
-@router.post("/complete-review", summary="Periodic review of an approved actor: approval checks again, new risk "
-             "level and next review date", responses=APPROVAL)
-async def complete_review(actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings,
-                          body: Transition = NoBody) -> ActorRead:
-    actor = await use_cases.complete_review(db, principal, actor_id, review_months=review_months(settings),
-                                            version=body.version, reason=body.reason)
+@router.post(
+    "/complete-review",
+    summary="Periodic review of an approved actor: approval checks again, new risk level and next review date",
+    responses=APPROVAL,
+)
+async def complete_review(
+    actor_id: UUID, principal: Reviewer, db: DbTransaction, settings: Settings, body: Transition = NoBody
+) -> ActorRead:
+    actor = await use_cases.complete_review(
+        db, principal, actor_id, review_months=review_months(settings), version=body.version, reason=body.reason
+    )
     return ActorRead.from_domain(actor)

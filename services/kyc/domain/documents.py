@@ -1,4 +1,5 @@
 """Documents: the kinds the register keeps, the file types it accepts, and what a document is filed under."""
+
 from __future__ import annotations
 
 import re
@@ -16,11 +17,26 @@ from services.kyc.domain.versioned import UNNUMBERED
 if TYPE_CHECKING:
     from services.kyc.domain.licences import Licence
 
-DOC_TYPES = ("registration_certificate", "tax_certificate", "licence", "identity_document", "ownership_declaration",
-             "inspection_report", "site_photo", "contract", "other")
+DOC_TYPES = (
+    "registration_certificate",
+    "tax_certificate",
+    "licence",
+    "identity_document",
+    "ownership_declaration",
+    "inspection_report",
+    "site_photo",
+    "contract",
+    "other",
+)
 ALLOWED_CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/tiff"})
-_BY_EXTENSION = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                 ".tif": "image/tiff", ".tiff": "image/tiff"}
+_BY_EXTENSION = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
 GENERIC = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
@@ -89,24 +105,59 @@ class Document:
     inspection_id: UUID | None = None
 
     @classmethod
-    def upload(cls, upload: Upload, *, content_type: str, org_id: str, size: int, sha256: str, object_key: str,
-               links: Links, by: str, now: datetime) -> tuple[Document, DocumentUploaded]:
+    def upload(
+        cls,
+        upload: Upload,
+        *,
+        content_type: str,
+        org_id: str,
+        size: int,
+        sha256: str,
+        object_key: str,
+        links: Links,
+        by: str,
+        now: datetime,
+    ) -> tuple[Document, DocumentUploaded]:
         """A stored file described and filed under its (checked) links."""
-        document = cls(id=uuid4(), org_id=org_id, doc_type=upload.doc_type, filename=safe_filename(upload.filename),
-                       content_type=content_type, size=size, sha256=sha256, object_key=object_key, uploaded_by=by,
-                       uploaded_at=now, **asdict(links))
+        document = cls(
+            id=uuid4(),
+            org_id=org_id,
+            doc_type=upload.doc_type,
+            filename=safe_filename(upload.filename),
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            object_key=object_key,
+            uploaded_by=by,
+            uploaded_at=now,
+            **asdict(links),
+        )
         return document, DocumentUploaded(
-            org_id=org_id, aggregate_version=UNNUMBERED, document_id=document.id, doc_type=document.doc_type,
-            sha256=sha256, size=size, content_type=content_type, uploaded_by=by, **asdict(links))
+            org_id=org_id,
+            aggregate_version=UNNUMBERED,
+            document_id=document.id,
+            doc_type=document.doc_type,
+            sha256=sha256,
+            size=size,
+            content_type=content_type,
+            uploaded_by=by,
+            **asdict(links),
+        )
 
     @property
     def links(self) -> Links:
-        return Links(actor_id=self.actor_id, person_id=self.person_id, licence_id=self.licence_id,
-                     site_id=self.site_id, inspection_id=self.inspection_id)
+        return Links(
+            actor_id=self.actor_id,
+            person_id=self.person_id,
+            licence_id=self.licence_id,
+            site_id=self.site_id,
+            inspection_id=self.inspection_id,
+        )
 
     def file_under_licence(self, licence: Licence) -> None:
         """A document uploaded on its own (or for the licence's actor) attached to a new licence."""
         if self.actor_id not in (None, licence.actor_id) or self.licence_id is not None:
-            raise Conflict(f"document {self.id} already belongs to another actor or licence",
-                           code="document_already_linked")
+            raise Conflict(
+                f"document {self.id} already belongs to another actor or licence", code="document_already_linked"
+            )
         self.actor_id, self.licence_id = licence.actor_id, licence.id

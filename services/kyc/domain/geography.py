@@ -1,4 +1,5 @@
 """ISO 3166-1 countries and ISO 3166-2 regions, checked against pycountry's tables."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,4 +1,5 @@
 """GeoJSON geometry of a mine site (Point, Polygon, MultiPolygon): shape, ranges, closed rings, validity."""
+
 from __future__ import annotations
 
 import math

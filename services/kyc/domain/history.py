@@ -1,4 +1,5 @@
 """The audit trail's entries, and the field-level before/after of a change in a form that stores as JSON."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,5 @@
 """Licences and permits: their types, the order of their dates, and when they count as expiring or expired."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,8 +13,15 @@ from libs.common.events.kyc import LicenceState
 from services.kyc.domain.history import diff
 from services.kyc.domain.text import clean_text
 
-LICENCE_TYPES = ("mining_title", "environmental_licence", "trader_card", "export_licence", "processing_licence",
-                 "transport_permit", "other")
+LICENCE_TYPES = (
+    "mining_title",
+    "environmental_licence",
+    "trader_card",
+    "export_licence",
+    "processing_licence",
+    "transport_permit",
+    "other",
+)
 
 
 def check_dates(valid_from: date, valid_to: date | None) -> None:
@@ -67,8 +75,14 @@ class Licence:
     @classmethod
     def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, now: datetime) -> Licence:
         clean = normalise(dict(values))
-        return cls(id=uuid4(), org_id=org_id, actor_id=actor_id, created_at=now, updated_at=now,
-                   **{name: clean.get(name) for name in EDITABLE_FIELDS})
+        return cls(
+            id=uuid4(),
+            org_id=org_id,
+            actor_id=actor_id,
+            created_at=now,
+            updated_at=now,
+            **{name: clean.get(name) for name in EDITABLE_FIELDS},
+        )
 
     def editable(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in EDITABLE_FIELDS}
@@ -92,5 +106,11 @@ class Licence:
 
     def state(self) -> LicenceState:
         """The licence as events tell it."""
-        return LicenceState(licence_id=self.id, licence_type=self.licence_type, issuer=self.issuer,
-                            number=self.number, valid_from=self.valid_from, valid_to=self.valid_to)
+        return LicenceState(
+            licence_id=self.id,
+            licence_type=self.licence_type,
+            issuer=self.issuer,
+            number=self.number,
+            valid_from=self.valid_from,
+            valid_to=self.valid_to,
+        )

@@ -1,4 +1,5 @@
 """Beneficial owners and key persons of an actor: natural or legal persons, with role and ownership share."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -31,10 +32,14 @@ def normalise(values: dict[str, Any], *, today: date) -> dict[str, Any]:
         if birth_date > today:
             raise Invalid(f"birth date {birth_date} is in the future", code="birth_date_in_future")
     nationality = values.get("nationality")
-    return {**values, "full_name": full_name, "birth_date": birth_date,
-            "aliases": [a for a in names(values.get("aliases") or []) if a.casefold() != full_name.casefold()],
-            "nationality": geography.country(nationality) if nationality else None,
-            "identifiers": names(values.get("identifiers") or [])}
+    return {
+        **values,
+        "full_name": full_name,
+        "birth_date": birth_date,
+        "aliases": [a for a in names(values.get("aliases") or []) if a.casefold() != full_name.casefold()],
+        "nationality": geography.country(nationality) if nationality else None,
+        "identifiers": names(values.get("identifiers") or []),
+    }
 
 
 def check_ownership(shares: Iterable[tuple[str, float | None]]) -> None:
@@ -48,16 +53,27 @@ def check_ownership(shares: Iterable[tuple[str, float | None]]) -> None:
     beneficial = sum(pct for role, pct in shares_list(shares, shareholders=False))
     for label, total in (("shareholders", direct), ("beneficial owners", beneficial)):
         if total > 100 + 1e-9:
-            raise Invalid(f"the {label}' shares add up to {total:g} %, more than 100 %",
-                          code="ownership_exceeds_100", total=round(total, 6))
+            raise Invalid(
+                f"the {label}' shares add up to {total:g} %, more than 100 %",
+                code="ownership_exceeds_100",
+                total=round(total, 6),
+            )
 
 
 def shares_list(shares: Iterable[tuple[str, float | None]], *, shareholders: bool) -> list[tuple[str, float]]:
     return [(role, pct) for role, pct in shares if pct is not None and (role == SHAREHOLDER) == shareholders]
 
 
-EDITABLE_FIELDS = ("person_type", "full_name", "aliases", "birth_date", "nationality", "identifiers", "role",
-                   "ownership_pct")
+EDITABLE_FIELDS = (
+    "person_type",
+    "full_name",
+    "aliases",
+    "birth_date",
+    "nationality",
+    "identifiers",
+    "role",
+    "ownership_pct",
+)
 
 
 @dataclass
@@ -79,13 +95,20 @@ class Person:
     ownership_pct: float | None = None
 
     @classmethod
-    def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, others: list[Person],
-            now: datetime) -> Person:
+    def new(
+        cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, others: list[Person], now: datetime
+    ) -> Person:
         """A person checked against the actor's other persons (shares past 100 % are refused)."""
         clean = normalise(dict(values), today=now.date())
         check_ownership([*_shares(others), (clean["role"], clean.get("ownership_pct"))])
-        return cls(id=uuid4(), org_id=org_id, actor_id=actor_id, created_at=now, updated_at=now,
-                   **{name: clean.get(name) for name in EDITABLE_FIELDS})
+        return cls(
+            id=uuid4(),
+            org_id=org_id,
+            actor_id=actor_id,
+            created_at=now,
+            updated_at=now,
+            **{name: clean.get(name) for name in EDITABLE_FIELDS},
+        )
 
     def editable(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in EDITABLE_FIELDS}

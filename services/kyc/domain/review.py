@@ -1,4 +1,5 @@
 """Risk level of an approved actor and the date of its next review."""
+
 from __future__ import annotations
 
 import calendar
@@ -19,8 +20,14 @@ class RiskAssessment:
     table_version: int | None = None  # of the risk table the area risk was read from (None: no table yet)
 
 
-def assess(*, area_risk: str, actor_type: str, has_beneficial_owner: bool, has_valid_licence: bool,
-           table_version: int | None = None) -> RiskAssessment:
+def assess(
+    *,
+    area_risk: str,
+    actor_type: str,
+    has_beneficial_owner: bool,
+    has_valid_licence: bool,
+    table_version: int | None = None,
+) -> RiskAssessment:
     """The rule, applied at approval:
 
     1. An actor in a conflict-affected or high-risk area (its country or region is listed in the risk table in

@@ -1,4 +1,5 @@
 """The country/region risk table: conflict-affected and high-risk areas, replaced whole, one version per change."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,16 +52,21 @@ class RiskTable:
     created_at: datetime | None = None
     created_by: str | None = None
 
-    def replace(self, entries: list[RiskArea], *, org_id: str, by: str,
-                now: datetime) -> tuple[RiskTable, RiskTableChanged] | None:
+    def replace(
+        self, entries: list[RiskArea], *, org_id: str, by: str, now: datetime
+    ) -> tuple[RiskTable, RiskTableChanged] | None:
         """The next version holding exactly `entries`, or None when this version already holds them."""
         proposed = risk_table(entries)
         if is_unchanged(self.areas, proposed):
             return None
         table = RiskTable(version=(self.version or 0) + 1, areas=proposed, created_at=now, created_by=by)
         # Keyed by the organisation, whose table versions only grow.
-        return table, RiskTableChanged(org_id=org_id, aggregate_version=table.version, table_version=table.version,
-                                       areas=[a.area for a in proposed])
+        return table, RiskTableChanged(
+            org_id=org_id,
+            aggregate_version=table.version,
+            table_version=table.version,
+            areas=[a.area for a in proposed],
+        )
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,15 @@ def is_unchanged(current: list[RiskArea], proposed: list[RiskArea]) -> bool:
 
 
 def risk_of(listed: set[str], *, country: str, region: str | None) -> str:
-    """"high" when the country, or the region if any, is among the listed areas; else "standard"."""
+    """ "high" when the country, or the region if any, is among the listed areas; else "standard"."""
     return HIGH if country in listed or (region is not None and region in listed) else STANDARD
 
 
 def diff(current: list[RiskArea], proposed: list[RiskArea]) -> dict[str, list[str]]:
     """What a replacement does, by area code: for the audit entry."""
     before, after = {e.area: e for e in current}, {e.area: e for e in proposed}
-    return {"added": sorted(after.keys() - before.keys()), "removed": sorted(before.keys() - after.keys()),
-            "changed": sorted(a for a in before.keys() & after.keys() if before[a] != after[a])}
+    return {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": sorted(a for a in before.keys() & after.keys() if before[a] != after[a]),
+    }

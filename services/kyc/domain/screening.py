@@ -1,4 +1,5 @@
 """Screening rules: which subject the engine sees, when a match becomes a hit, and analysts' decisions on hits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,9 +30,9 @@ class HitStatus(StrEnum):
 class Triage(StrEnum):
     """What a match does given the earlier hits on the same (subject, entry) pair."""
 
-    RAISE = "raise"          # a new pending hit
-    REFRESH = "refresh"      # the pending hit gets the new score and explanation
-    KNOWN = "known"          # already confirmed as a true match
+    RAISE = "raise"  # a new pending hit
+    REFRESH = "refresh"  # the pending hit gets the new score and explanation
+    KNOWN = "known"  # already confirmed as a true match
     SUPPRESSED = "suppressed"  # dismissed as a false positive, and neither side changed since
 
 
@@ -59,19 +60,32 @@ class HitState(Protocol):
     reason: str | None
 
 
-def actor_subject(*, legal_name: str, aliases: list[str], country: str, registration_number: str | None,
-                  tax_number: str | None) -> Subject:
+def actor_subject(
+    *, legal_name: str, aliases: list[str], country: str, registration_number: str | None, tax_number: str | None
+) -> Subject:
     identifiers = tuple(i for i in (registration_number, tax_number) if i)
-    return Subject(name=legal_name, aliases=tuple(aliases), kind="organization", countries=(country,),
-                   identifiers=identifiers)
+    return Subject(
+        name=legal_name, aliases=tuple(aliases), kind="organization", countries=(country,), identifiers=identifiers
+    )
 
 
-def person_subject(*, person_type: str, full_name: str, aliases: list[str], birth_date: date | None,
-                   nationality: str | None, identifiers: list[str]) -> Subject:
-    return Subject(name=full_name, aliases=tuple(aliases),
-                   kind="person" if person_type == "natural" else "organization",
-                   birth_date=birth_date.isoformat() if birth_date else None,
-                   countries=(nationality,) if nationality else (), identifiers=tuple(identifiers))
+def person_subject(
+    *,
+    person_type: str,
+    full_name: str,
+    aliases: list[str],
+    birth_date: date | None,
+    nationality: str | None,
+    identifiers: list[str],
+) -> Subject:
+    return Subject(
+        name=full_name,
+        aliases=tuple(aliases),
+        kind="person" if person_type == "natural" else "organization",
+        birth_date=birth_date.isoformat() if birth_date else None,
+        countries=(nationality,) if nationality else (),
+        identifiers=tuple(identifiers),
+    )
 
 
 def subject_fingerprint(subject: Subject) -> str:
@@ -90,8 +104,7 @@ def triage(earlier: list[HitState], *, entry_fingerprint: str, subject_fingerpri
         return Triage.REFRESH
     if HitStatus.CONFIRMED in statuses:
         return Triage.KNOWN
-    if any(h.entry_fingerprint == entry_fingerprint and h.subject_fingerprint == subject_fingerprint
-           for h in earlier):
+    if any(h.entry_fingerprint == entry_fingerprint and h.subject_fingerprint == subject_fingerprint for h in earlier):
         return Triage.SUPPRESSED
     return Triage.RAISE
 
@@ -115,11 +128,17 @@ class ScreeningGate:
 
     def check_clear(self) -> None:
         if self.blocking_hits > 0:
-            raise Conflict(f"{self.blocking_hits} screening hit(s) of this actor or its persons are open or confirmed",
-                           code="open_hits", hits=self.blocking_hits)
+            raise Conflict(
+                f"{self.blocking_hits} screening hit(s) of this actor or its persons are open or confirmed",
+                code="open_hits",
+                hits=self.blocking_hits,
+            )
         if self.pending_screenings > 0:
-            raise Conflict(f"{self.pending_screenings} screening(s) of this actor or its persons have not run yet",
-                           code="screening_pending", pending=self.pending_screenings)
+            raise Conflict(
+                f"{self.pending_screenings} screening(s) of this actor or its persons have not run yet",
+                code="screening_pending",
+                pending=self.pending_screenings,
+            )
 
 
 @dataclass
@@ -138,12 +157,12 @@ class ScreeningRequest:
     id: UUID = field(default_factory=uuid4)
 
     @classmethod
-    def of_subject(cls, *, org_id: str, actor_id: UUID, subject_type: str, subject_id: UUID,
-                   now: datetime) -> ScreeningRequest:
+    def of_subject(
+        cls, *, org_id: str, actor_id: UUID, subject_type: str, subject_id: UUID, now: datetime
+    ) -> ScreeningRequest:
         if subject_type not in SUBJECT_TYPES:
             raise ValueError(f"subject_type must be one of {SUBJECT_TYPES}, not {subject_type!r}")
-        return cls(org_id=org_id, actor_id=actor_id, subject_type=subject_type, subject_id=subject_id,
-                   requested_at=now)
+        return cls(org_id=org_id, actor_id=actor_id, subject_type=subject_type, subject_id=subject_id, requested_at=now)
 
     def complete(self, *, hit_count: int, now: datetime) -> None:
         self.status, self.completed_at, self.hit_count = "done", now, hit_count
@@ -175,20 +194,34 @@ class Hit:
     id: UUID = field(default_factory=uuid4)
 
     @classmethod
-    def new(cls, subject: ScreenedSubject, key: tuple[UUID, str], match: Match, now: datetime, *,
-            entry_fingerprint: str) -> Hit:
+    def new(
+        cls, subject: ScreenedSubject, key: tuple[UUID, str], match: Match, now: datetime, *, entry_fingerprint: str
+    ) -> Hit:
         """A hit raised by a match of `subject` with the entry `key` (watchlist id, entry id), pending review."""
-        hit = cls(org_id=subject.org_id, actor_id=subject.actor_id, subject_type=subject.subject_type,
-                  subject_id=subject.subject_id, subject_name="", watchlist_id=key[0], entry_id=key[1],
-                  entry_fingerprint=entry_fingerprint, subject_fingerprint=subject.fingerprint, score=0.0,
-                  matched_name="", created_at=now)
+        hit = cls(
+            org_id=subject.org_id,
+            actor_id=subject.actor_id,
+            subject_type=subject.subject_type,
+            subject_id=subject.subject_id,
+            subject_name="",
+            watchlist_id=key[0],
+            entry_id=key[1],
+            entry_fingerprint=entry_fingerprint,
+            subject_fingerprint=subject.fingerprint,
+            score=0.0,
+            matched_name="",
+            created_at=now,
+        )
         hit.refresh(match, entry_fingerprint=entry_fingerprint, subject_fingerprint=subject.fingerprint)
         return hit
 
     def refresh(self, match: Match, *, entry_fingerprint: str, subject_fingerprint: str) -> None:
         """A pending hit found again takes the new score and explanation."""
-        self.score, self.matched_name, self.subject_name = match.score, match.matched_name[:500], \
-            match.subject_name[:300]
+        self.score, self.matched_name, self.subject_name = (
+            match.score,
+            match.matched_name[:500],
+            match.subject_name[:300],
+        )
         self.explanation, self.entry_removed = list(match.explanation), False
         self.entry_fingerprint, self.subject_fingerprint = entry_fingerprint, subject_fingerprint
 
@@ -203,6 +236,12 @@ class Hit:
         return HitDismissed(**self._told(actor), list_name=self.watchlist_name)
 
     def _told(self, actor: Actor) -> dict[str, object]:
-        return {**actor.event_fields(), "hit_id": self.id, "subject_type": self.subject_type,
-                "subject_id": self.subject_id, "entry_id": self.entry_id, "decided_by": self.decided_by,
-                "reason": self.reason or ""}
+        return {
+            **actor.event_fields(),
+            "hit_id": self.id,
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "entry_id": self.entry_id,
+            "decided_by": self.decided_by,
+            "reason": self.reason or "",
+        }

@@ -1,4 +1,5 @@
 """Text as the register keeps it: whitespace collapsed, lists of names without blanks or duplicates."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
 """What the register's aggregates (actors, mine sites) share: the edit token clients send back, and its bump."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,8 +26,11 @@ class Versioned:
     def check_version(self, expected: int | None) -> None:
         """Refuse a change made on an older copy (None: the client did not say which copy it read)."""
         if expected is not None and expected != self.version:
-            raise Conflict(f"{self.noun} {self.id} is at version {self.version}, not {expected}; read it again "
-                           "and retry", code="stale_version", current_version=self.version)
+            raise Conflict(
+                f"{self.noun} {self.id} is at version {self.version}, not {expected}; read it again and retry",
+                code="stale_version",
+                current_version=self.version,
+            )
 
     def touch(self, now: datetime) -> None:
         """A change clients must see before they edit again: the one place the version moves."""

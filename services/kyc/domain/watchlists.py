@@ -1,4 +1,5 @@
 """Watchlists: list formats, entries as stored JSON, and what a new snapshot changes against the current one."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,12 @@ def parse(fmt: str, data: bytes) -> list[ListEntry]:
     try:
         return parse_list(fmt, data)
     except MalformedList as exc:
-        raise Invalid(f"the list file is malformed at {exc.location}: {exc.reason}", code="malformed_list",
-                      location=exc.location, reason=exc.reason) from None
+        raise Invalid(
+            f"the list file is malformed at {exc.location}: {exc.reason}",
+            code="malformed_list",
+            location=exc.location,
+            reason=exc.reason,
+        ) from None
 
 
 def sha256(data: bytes) -> str:
@@ -66,8 +71,12 @@ def entry_data(entry: ListEntry) -> dict[str, Any]:
 
 def entry_from_data(data: dict[str, Any], *, entry_id: str | None = None) -> ListEntry:
     """The stored entry, optionally under another id (its index key)."""
-    return ListEntry(entry_id=entry_id or data["entry_id"], kind=data["kind"], remarks=data.get("remarks", ""),
-                     **{name: tuple(data.get(name, ())) for name in _TUPLE_FIELDS})
+    return ListEntry(
+        entry_id=entry_id or data["entry_id"],
+        kind=data["kind"],
+        remarks=data.get("remarks", ""),
+        **{name: tuple(data.get(name, ())) for name in _TUPLE_FIELDS},
+    )
 
 
 def index_key(watchlist_id: UUID, entry_id: str) -> str:
@@ -127,24 +136,45 @@ class Watchlist:
     current: Snapshot | None = None  # the snapshot in force, when read with it
 
     @classmethod
-    def create(cls, *, org_id: str, name: str, fmt: str, source: str | None, by: str,
-               now: datetime) -> tuple[Watchlist, WatchlistCreated]:
-        watchlist = cls(id=uuid4(), org_id=org_id, name=name, format=fmt, source=source, created_by=by,
-                        created_at=now)
-        return watchlist, WatchlistCreated(org_id=org_id, aggregate_version=watchlist.version,
-                                           watchlist_id=watchlist.id, name=name, format=fmt)
+    def create(
+        cls, *, org_id: str, name: str, fmt: str, source: str | None, by: str, now: datetime
+    ) -> tuple[Watchlist, WatchlistCreated]:
+        watchlist = cls(id=uuid4(), org_id=org_id, name=name, format=fmt, source=source, created_by=by, created_at=now)
+        return watchlist, WatchlistCreated(
+            org_id=org_id, aggregate_version=watchlist.version, watchlist_id=watchlist.id, name=name, format=fmt
+        )
 
-    def import_snapshot(self, change: SnapshotDiff, *, sha256: str, object_key: str, entry_count: int, by: str,
-                        now: datetime) -> tuple[Snapshot, WatchlistImported]:
+    def import_snapshot(
+        self, change: SnapshotDiff, *, sha256: str, object_key: str, entry_count: int, by: str, now: datetime
+    ) -> tuple[Snapshot, WatchlistImported]:
         """The next snapshot is in force (the caller holds the list's lock, so versions only grow)."""
         self.version += 1
-        snapshot = Snapshot(id=uuid4(), org_id=self.org_id, watchlist_id=self.id, version=self.version,
-                            sha256=sha256, object_key=object_key, entry_count=entry_count,
-                            added_count=len(change.added), changed_count=len(change.changed),
-                            removed_count=len(change.removed), imported_by=by, imported_at=now)
+        snapshot = Snapshot(
+            id=uuid4(),
+            org_id=self.org_id,
+            watchlist_id=self.id,
+            version=self.version,
+            sha256=sha256,
+            object_key=object_key,
+            entry_count=entry_count,
+            added_count=len(change.added),
+            changed_count=len(change.changed),
+            removed_count=len(change.removed),
+            imported_by=by,
+            imported_at=now,
+        )
         self.current = snapshot
         return snapshot, WatchlistImported(
-            org_id=self.org_id, aggregate_version=self.version, watchlist_id=self.id, name=self.name,
-            format=self.format, snapshot_id=snapshot.id, snapshot_version=self.version, sha256=sha256,
-            entry_count=entry_count, added_count=snapshot.added_count, changed_count=snapshot.changed_count,
-            removed_count=snapshot.removed_count)
+            org_id=self.org_id,
+            aggregate_version=self.version,
+            watchlist_id=self.id,
+            name=self.name,
+            format=self.format,
+            snapshot_id=snapshot.id,
+            snapshot_version=self.version,
+            sha256=sha256,
+            entry_count=entry_count,
+            added_count=snapshot.added_count,
+            changed_count=snapshot.changed_count,
+            removed_count=snapshot.removed_count,
+        )

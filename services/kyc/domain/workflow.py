@@ -1,9 +1,10 @@
 """The KYC status of an actor and the moves between statuses, with the four-eyes rule of approval.
 
-    draft → submitted (submit) → under_review (start_review) → approved (approve) | rejected (reject)
-    approved → suspended (suspend) → approved (reinstate);  rejected → draft (reopen)
-    approved → approved (complete_review: the periodic review, same checks as approval)
+draft → submitted (submit) → under_review (start_review) → approved (approve) | rejected (reject)
+approved → suspended (suspend) → approved (reinstate);  rejected → draft (reopen)
+approved → approved (complete_review: the periodic review, same checks as approval)
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -39,8 +40,12 @@ REVIEWED = frozenset({Status.APPROVED, Status.SUSPENDED})
 def next_status(current: str, action: str) -> Status:
     allowed, target = MOVES[action]
     if Status(current) not in allowed:
-        raise Conflict(f"cannot {action.replace('_', ' ')} an actor that is {current}", code="invalid_transition",
-                       kyc_status=current, action=action)
+        raise Conflict(
+            f"cannot {action.replace('_', ' ')} an actor that is {current}",
+            code="invalid_transition",
+            kyc_status=current,
+            action=action,
+        )
     return target
 
 
@@ -52,6 +57,9 @@ def check_four_eyes(*, submitted_by: str | None, decided_by: str) -> None:
 
 def check_editable(current: str) -> None:
     if Status(current) not in EDITABLE:
-        raise Conflict(f"the actor is {current}; its file cannot change now"
-                       + (" (reopen it first)" if current == Status.REJECTED else " (it is being reviewed)"),
-                       code="actor_locked", kyc_status=current)
+        raise Conflict(
+            f"the actor is {current}; its file cannot change now"
+            + (" (reopen it first)" if current == Status.REJECTED else " (it is being reviewed)"),
+            code="actor_locked",
+            kyc_status=current,
+        )

@@ -1,5 +1,6 @@
 """Actors as the register stores them: owners read their register, grantees only what was shared with them; a save
 writes the actor and takes the numbers of its next events."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -70,26 +71,38 @@ async def get_visible_actor(db: AsyncSession, actor_id: UUID, *, org_id: str) ->
     return (await _actors(db, [row]))[0]
 
 
-async def list_actors(db: AsyncSession, *, org_id: str, where: ActorFilter,
-                      page: Pagination) -> tuple[list[Actor], int]:
-    query = (sa.select(Actors).where(_visible_to(org_id), *_conditions(where, dialect=db.bind.dialect.name))
-             .order_by(Actors.c.legal_name, Actors.c.id))
+async def list_actors(
+    db: AsyncSession, *, org_id: str, where: ActorFilter, page: Pagination
+) -> tuple[list[Actor], int]:
+    query = (
+        sa.select(Actors)
+        .where(_visible_to(org_id), *_conditions(where, dialect=db.bind.dialect.name))
+        .order_by(Actors.c.legal_name, Actors.c.id)
+    )
     rows, total = await fetch_page(db, query, page)
     return await _actors(db, rows), total
 
 
 def _conditions(where: ActorFilter, *, dialect: str) -> list[sa.ColumnElement[bool]]:
-    conditions = [column == value for column, value in (
-        (Actors.c.kyc_status, where.kyc_status), (Actors.c.actor_type, where.actor_type),
-        (Actors.c.country, where.country), (Actors.c.region, where.region),
-        (Actors.c.risk_level, where.risk_level)) if value is not None]
+    conditions = [
+        column == value
+        for column, value in (
+            (Actors.c.kyc_status, where.kyc_status),
+            (Actors.c.actor_type, where.actor_type),
+            (Actors.c.country, where.country),
+            (Actors.c.region, where.region),
+            (Actors.c.risk_level, where.risk_level),
+        )
+        if value is not None
+    ]
     if where.mineral:
         # HS codes are digits only, so the quoted code matches one whole list element.
         conditions.append(sa.cast(Actors.c.minerals, sa.Text).contains(f'"{where.mineral}"'))
     if where.name:
         pattern = "%" + where.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(sa.or_(Actors.c.legal_name.ilike(pattern, escape="\\"),
-                                 _any_alias_like(pattern, dialect=dialect)))
+        conditions.append(
+            sa.or_(Actors.c.legal_name.ilike(pattern, escape="\\"), _any_alias_like(pattern, dialect=dialect))
+        )
     return conditions
 
 
@@ -99,33 +112,45 @@ def _any_alias_like(pattern: str, *, dialect: str) -> sa.ColumnElement[bool]:
     return sa.select(1).select_from(aliases).where(aliases.c.value.ilike(pattern, escape="\\")).exists()
 
 
-async def list_overdue(db: AsyncSession, *, org_id: str, statuses: frozenset[str], today: date,
-                       page: Pagination) -> tuple[list[Actor], int]:
-    query = (sa.select(Actors).where(Actors.c.org_id == org_id, Actors.c.kyc_status.in_(statuses),
-                                     Actors.c.next_review_date < today)
-             .order_by(Actors.c.next_review_date, Actors.c.id))
+async def list_overdue(
+    db: AsyncSession, *, org_id: str, statuses: frozenset[str], today: date, page: Pagination
+) -> tuple[list[Actor], int]:
+    query = (
+        sa.select(Actors)
+        .where(Actors.c.org_id == org_id, Actors.c.kyc_status.in_(statuses), Actors.c.next_review_date < today)
+        .order_by(Actors.c.next_review_date, Actors.c.id)
+    )
     rows, total = await fetch_page(db, query, page)
     return await _actors(db, rows), total
 
 
-async def claim_overdue_unannounced(db: AsyncSession, *, statuses: frozenset[str], today: date,
-                                    limit: int) -> list[Actor]:
+async def claim_overdue_unannounced(
+    db: AsyncSession, *, statuses: frozenset[str], today: date, limit: int
+) -> list[Actor]:
     """Overdue actors (every organisation) not yet announced for their current review date, locked; those another
     transaction holds are left for the next run."""
-    query = (sa.select(Actors)
-             .where(Actors.c.kyc_status.in_(statuses), Actors.c.next_review_date < today,
-                    sa.or_(Actors.c.overdue_notified_for.is_(None),
-                           Actors.c.overdue_notified_for != Actors.c.next_review_date))
-             .order_by(Actors.c.next_review_date, Actors.c.id).limit(limit)
-             .with_for_update(skip_locked=True, key_share=True))
+    query = (
+        sa.select(Actors)
+        .where(
+            Actors.c.kyc_status.in_(statuses),
+            Actors.c.next_review_date < today,
+            sa.or_(Actors.c.overdue_notified_for.is_(None), Actors.c.overdue_notified_for != Actors.c.next_review_date),
+        )
+        .order_by(Actors.c.next_review_date, Actors.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    )
     return await _actors(db, list((await db.execute(query)).all()))
 
 
 async def _actors(db: AsyncSession, rows: Sequence[sa.Row[Any]]) -> list[Actor]:
     grantees: dict[UUID, list[str]] = {}
     if rows:
-        query = (sa.select(Shares.c.actor_id, Shares.c.grantee_org_id)
-                 .where(Shares.c.actor_id.in_([r.id for r in rows])).order_by(Shares.c.grantee_org_id))
+        query = (
+            sa.select(Shares.c.actor_id, Shares.c.grantee_org_id)
+            .where(Shares.c.actor_id.in_([r.id for r in rows]))
+            .order_by(Shares.c.grantee_org_id)
+        )
         for actor_id, grantee in (await db.execute(query)).all():
             grantees.setdefault(actor_id, []).append(grantee)
     return [from_row(Actor, r, kyc_status=Status(r.kyc_status), shared_with=grantees.get(r.id, [])) for r in rows]
@@ -136,20 +161,30 @@ async def save_actor(db: AsyncSession, actor: Actor, *, events: int) -> int:
     the row lock to the end of the transaction, so numbers only grow in commit order."""
     values = column_values(actor, Actors)
     statement = insert(db.bind.dialect.name, Actors).values(**values, event_seq=events)
-    statement = statement.on_conflict_do_update(index_elements=[Actors.c.id], set_={
-        **{name: statement.excluded[name] for name in values if name not in KEPT_ON_SAVE},
-        "event_seq": Actors.c.event_seq + events})
+    statement = statement.on_conflict_do_update(
+        index_elements=[Actors.c.id],
+        set_={
+            **{name: statement.excluded[name] for name in values if name not in KEPT_ON_SAVE},
+            "event_seq": Actors.c.event_seq + events,
+        },
+    )
     try:
         return (await db.execute(statement.returning(Actors.c.event_seq))).scalar_one()
     except IntegrityError as exc:
         if unique_violation(exc) == "uq_actor_registration":
-            raise Conflict(f"registration number {actor.registration_number} is already registered in "
-                           f"{actor.country}", code="duplicate_registration") from exc
+            raise Conflict(
+                f"registration number {actor.registration_number} is already registered in {actor.country}",
+                code="duplicate_registration",
+            ) from exc
         raise
 
 
 async def take_event_numbers(db: AsyncSession, actor_id: UUID, *, events: int = 1) -> int:
     """Only the numbers, for events that tell nothing of the actor's state (a document filed under it)."""
-    query = (sa.update(Actors).where(Actors.c.id == actor_id).values(event_seq=Actors.c.event_seq + events)
-             .returning(Actors.c.event_seq))
+    query = (
+        sa.update(Actors)
+        .where(Actors.c.id == actor_id)
+        .values(event_seq=Actors.c.event_seq + events)
+        .returning(Actors.c.event_seq)
+    )
     return (await db.execute(query)).scalar_one()

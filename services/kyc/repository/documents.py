@@ -1,4 +1,5 @@
 """Document metadata as stored; every read is scoped to the caller's organisation."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -25,12 +26,16 @@ async def get_document(db: AsyncSession, document_id: UUID, *, org_id: str) -> D
     return from_row(Document, row)
 
 
-async def list_documents(db: AsyncSession, *, org_id: str, linked_to: Links,
-                         page: Pagination) -> tuple[list[Document], int]:
+async def list_documents(
+    db: AsyncSession, *, org_id: str, linked_to: Links, page: Pagination
+) -> tuple[list[Document], int]:
     """The organisation's documents filed under what `linked_to` names (its actor, licence and site links)."""
     query = sa.select(Documents).where(Documents.c.org_id == org_id)
-    for column, value in ((Documents.c.actor_id, linked_to.actor_id), (Documents.c.licence_id, linked_to.licence_id),
-                          (Documents.c.site_id, linked_to.site_id)):
+    for column, value in (
+        (Documents.c.actor_id, linked_to.actor_id),
+        (Documents.c.licence_id, linked_to.licence_id),
+        (Documents.c.site_id, linked_to.site_id),
+    ):
         if value is not None:
             query = query.where(column == value)
     rows, total = await fetch_page(db, query.order_by(Documents.c.uploaded_at, Documents.c.id), page)
@@ -45,8 +50,11 @@ async def document_ids_by_licence(db: AsyncSession, licence_ids: list[UUID]) -> 
     found: dict[UUID, list[UUID]] = {}
     if not licence_ids:
         return found
-    query = (sa.select(Documents.c.licence_id, Documents.c.id).where(Documents.c.licence_id.in_(licence_ids))
-             .order_by(Documents.c.uploaded_at, Documents.c.id))
+    query = (
+        sa.select(Documents.c.licence_id, Documents.c.id)
+        .where(Documents.c.licence_id.in_(licence_ids))
+        .order_by(Documents.c.uploaded_at, Documents.c.id)
+    )
     for licence_id, document_id in (await db.execute(query)).all():
         found.setdefault(licence_id, []).append(document_id)
     return found

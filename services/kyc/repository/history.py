@@ -1,4 +1,5 @@
 """The audit trail as stored."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,18 +21,22 @@ def save_entry(db: AsyncSession, entry: AuditEntry) -> None:
     db.add(AuditEntryRow(**vars(entry)))
 
 
-async def list_actor_entries(db: AsyncSession, *, org_id: str, actor_id: UUID, entity_ids: Sequence[str],
-                             page: Pagination) -> tuple[list[AuditEntry], int]:
+async def list_actor_entries(
+    db: AsyncSession, *, org_id: str, actor_id: UUID, entity_ids: Sequence[str], page: Pagination
+) -> tuple[list[AuditEntry], int]:
     """Entries filed under the actor, plus those of its parts recorded without an actor id."""
-    query = sa.select(Entries).where(Entries.c.org_id == org_id, sa.or_(
-        Entries.c.actor_id == actor_id, Entries.c.entity_id.in_(list(entity_ids))))
+    query = sa.select(Entries).where(
+        Entries.c.org_id == org_id, sa.or_(Entries.c.actor_id == actor_id, Entries.c.entity_id.in_(list(entity_ids)))
+    )
     return await _page(db, query, page)
 
 
-async def list_entity_entries(db: AsyncSession, *, org_id: str, entity_type: str, entity_id: UUID,
-                              page: Pagination) -> tuple[list[AuditEntry], int]:
-    query = sa.select(Entries).where(Entries.c.org_id == org_id, Entries.c.entity_type == entity_type,
-                                     Entries.c.entity_id == str(entity_id))
+async def list_entity_entries(
+    db: AsyncSession, *, org_id: str, entity_type: str, entity_id: UUID, page: Pagination
+) -> tuple[list[AuditEntry], int]:
+    query = sa.select(Entries).where(
+        Entries.c.org_id == org_id, Entries.c.entity_type == entity_type, Entries.c.entity_id == str(entity_id)
+    )
     return await _page(db, query, page)
 
 

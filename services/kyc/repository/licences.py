@@ -1,4 +1,5 @@
 """Licences and permits as stored, including the expiry scans of the scheduled job."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,13 +37,13 @@ async def find_licence(db: AsyncSession, licence_id: UUID) -> Licence | None:
 
 
 async def list_licences(db: AsyncSession, *, actor_id: UUID) -> list[Licence]:
-    query = (sa.select(Licences).where(Licences.c.actor_id == actor_id)
-             .order_by(Licences.c.valid_to, Licences.c.id))
+    query = sa.select(Licences).where(Licences.c.actor_id == actor_id).order_by(Licences.c.valid_to, Licences.c.id)
     return [from_row(Licence, r) for r in (await db.execute(query)).all()]
 
 
-async def list_org_licences(db: AsyncSession, *, org_id: str, licence_type: str | None, valid_to_before: date | None,
-                            page: Pagination) -> tuple[list[Licence], int]:
+async def list_org_licences(
+    db: AsyncSession, *, org_id: str, licence_type: str | None, valid_to_before: date | None, page: Pagination
+) -> tuple[list[Licence], int]:
     query = sa.select(Licences).where(Licences.c.org_id == org_id)
     if licence_type:
         query = query.where(Licences.c.licence_type == licence_type)
@@ -61,21 +62,26 @@ async def save_licence(db: AsyncSession, licence: Licence) -> None:
         await upsert(db, Licences, column_values(licence, Licences), keys=["id"])
     except IntegrityError as exc:
         if unique_violation(exc) == "uq_licence_number":
-            raise Conflict(f"this actor already has a {licence.licence_type} numbered {licence.number}",
-                           code="duplicate_licence") from exc
+            raise Conflict(
+                f"this actor already has a {licence.licence_type} numbered {licence.number}", code="duplicate_licence"
+            ) from exc
         raise
 
 
 def _claim(query: sa.Select, limit: int) -> sa.Select:
     # Rows another transaction holds are left for the next run; each row is marked when it is announced.
-    return query.order_by(Licences.c.valid_to, Licences.c.id).limit(limit).with_for_update(skip_locked=True,
-                                                                                            key_share=True)
+    return (
+        query.order_by(Licences.c.valid_to, Licences.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    )
 
 
 async def claim_expiring(db: AsyncSession, *, today: date, cutoff: date, limit: int) -> list[Licence]:
     """Licences whose last valid day is between today and `cutoff`, not yet announced as expiring."""
-    query = sa.select(Licences).where(Licences.c.valid_to >= today, Licences.c.valid_to <= cutoff,
-                                      Licences.c.expiring_notified_at.is_(None))
+    query = sa.select(Licences).where(
+        Licences.c.valid_to >= today, Licences.c.valid_to <= cutoff, Licences.c.expiring_notified_at.is_(None)
+    )
     return [from_row(Licence, r) for r in (await db.execute(_claim(query, limit))).all()]
 
 
@@ -86,7 +92,13 @@ async def claim_expired(db: AsyncSession, *, today: date, limit: int) -> list[Li
 
 
 async def valid_licence_exists(db: AsyncSession, *, actor_id: UUID, on: date) -> bool:
-    query = sa.select(Licences.c.id).where(
-        Licences.c.actor_id == actor_id, Licences.c.valid_from <= on,
-        sa.or_(Licences.c.valid_to.is_(None), Licences.c.valid_to >= on)).limit(1)
+    query = (
+        sa.select(Licences.c.id)
+        .where(
+            Licences.c.actor_id == actor_id,
+            Licences.c.valid_from <= on,
+            sa.or_(Licences.c.valid_to.is_(None), Licences.c.valid_to >= on),
+        )
+        .limit(1)
+    )
     return (await db.execute(query)).first() is not None

@@ -1,4 +1,5 @@
 """An actor's beneficial owners and key persons as stored; read within the caller's organisation."""
+
 from __future__ import annotations
 
 from uuid import UUID

@@ -1,4 +1,5 @@
 """The country/region risk table as stored; `area_risk` is what approvals and site decisions read."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -27,8 +28,13 @@ async def area_risk(db: AsyncSession, *, org_id: str, country: str, region: str 
     if version is None:
         return AreaRisk(risk_of(set(), country=country, region=region), None)
     candidates = [a for a in (country, region) if a]
-    listed = (await db.execute(sa.select(Areas.c.area).where(
-        Areas.c.org_id == org_id, Areas.c.version == version, Areas.c.area.in_(candidates)))).scalars()
+    listed = (
+        await db.execute(
+            sa.select(Areas.c.area).where(
+                Areas.c.org_id == org_id, Areas.c.version == version, Areas.c.area.in_(candidates)
+            )
+        )
+    ).scalars()
     return AreaRisk(risk_of(set(listed), country=country, region=region), version)
 
 
@@ -42,10 +48,17 @@ async def get_table(db: AsyncSession, *, org_id: str, version: int) -> RiskTable
     row = (await db.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"risk table version {version} does not exist", code="unknown_risk_table_version")
-    areas = (await db.execute(sa.select(Areas).where(Areas.c.org_id == org_id, Areas.c.version == version)
-                              .order_by(Areas.c.area))).all()
-    return RiskTable(version=row.version, created_at=row.created_at, created_by=row.created_by,
-                     areas=[RiskArea(a.area, AreaLevel(a.level), a.reason, a.source) for a in areas])
+    areas = (
+        await db.execute(
+            sa.select(Areas).where(Areas.c.org_id == org_id, Areas.c.version == version).order_by(Areas.c.area)
+        )
+    ).all()
+    return RiskTable(
+        version=row.version,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        areas=[RiskArea(a.area, AreaLevel(a.level), a.reason, a.source) for a in areas],
+    )
 
 
 async def find_current_table(db: AsyncSession, *, org_id: str) -> RiskTable:
@@ -67,9 +80,27 @@ async def lock_tables(db: AsyncSession, *, org_id: str) -> None:
 
 async def save_table(db: AsyncSession, table: RiskTable, *, org_id: str) -> None:
     """A new version: its row first, since the areas reference it."""
-    await db.execute(sa.insert(Tables).values(org_id=org_id, version=table.version, area_count=len(table.areas),
-                                              created_by=table.created_by, created_at=table.created_at))
+    await db.execute(
+        sa.insert(Tables).values(
+            org_id=org_id,
+            version=table.version,
+            area_count=len(table.areas),
+            created_by=table.created_by,
+            created_at=table.created_at,
+        )
+    )
     if table.areas:
-        await db.execute(sa.insert(Areas), [{"org_id": org_id, "version": table.version, "area": a.area,
-                                             "level": a.level.value, "reason": a.reason, "source": a.source}
-                                            for a in table.areas])
+        await db.execute(
+            sa.insert(Areas),
+            [
+                {
+                    "org_id": org_id,
+                    "version": table.version,
+                    "area": a.area,
+                    "level": a.level.value,
+                    "reason": a.reason,
+                    "source": a.source,
+                }
+                for a in table.areas
+            ],
+        )

@@ -1,5 +1,6 @@
 """What the KYC repositories share: domain objects to column values and back, and which unique index a failed
 write violated (libs.common.errors.unique_violation, told our tables so SQLite's answer names it too)."""
+
 from __future__ import annotations
 
 import dataclasses

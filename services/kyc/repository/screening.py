@@ -1,4 +1,5 @@
 """Screening requests and hits as stored, and the subjects the screening job reads from the register."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,27 +35,41 @@ OPEN = (HitStatus.PENDING.value, HitStatus.CONFIRMED.value)
 
 
 async def screening_gate(db: AsyncSession, *, actor_id: UUID) -> ScreeningGate:
-    return ScreeningGate(blocking_hits=await count_blocking_hits(db, actor_id=actor_id),
-                         pending_screenings=await count_pending_screenings(db, actor_id=actor_id))
+    return ScreeningGate(
+        blocking_hits=await count_blocking_hits(db, actor_id=actor_id),
+        pending_screenings=await count_pending_screenings(db, actor_id=actor_id),
+    )
 
 
 async def count_blocking_hits(db: AsyncSession, *, actor_id: UUID) -> int:
     """Hits of the actor or its persons that are pending review or confirmed as true matches; hits of a person
     since removed from the actor no longer count."""
     persons = sa.select(Persons.c.id).where(Persons.c.actor_id == actor_id)
-    query = sa.select(sa.func.count()).select_from(Hits).where(
-        Hits.c.actor_id == actor_id, Hits.c.status.in_(OPEN),
-        sa.or_(Hits.c.subject_type == "actor", Hits.c.subject_id.in_(persons)))
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Hits)
+        .where(
+            Hits.c.actor_id == actor_id,
+            Hits.c.status.in_(OPEN),
+            sa.or_(Hits.c.subject_type == "actor", Hits.c.subject_id.in_(persons)),
+        )
+    )
     return (await db.execute(query)).scalar_one()
 
 
 async def count_pending_screenings(db: AsyncSession, *, actor_id: UUID) -> int:
     """Screenings not yet run for the actor or its persons, including re-screens of a newly imported list."""
     org = sa.select(Actors.c.org_id).where(Actors.c.id == actor_id).scalar_subquery()
-    query = sa.select(sa.func.count()).select_from(Requests).where(
-        Requests.c.status == "pending",
-        sa.or_(Requests.c.actor_id == actor_id,
-               sa.and_(Requests.c.subject_type == SNAPSHOT, Requests.c.org_id == org)))
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Requests)
+        .where(
+            Requests.c.status == "pending",
+            sa.or_(
+                Requests.c.actor_id == actor_id, sa.and_(Requests.c.subject_type == SNAPSHOT, Requests.c.org_id == org)
+            ),
+        )
+    )
     return (await db.execute(query)).scalar_one()
 
 
@@ -64,8 +79,13 @@ async def save_request(db: AsyncSession, request: ScreeningRequest) -> None:
 
 async def claim_pending_requests(db: AsyncSession, *, limit: int) -> list[ScreeningRequest]:
     """The oldest pending requests, locked until the caller's transaction ends; other workers skip them."""
-    query = (sa.select(Requests).where(Requests.c.status == "pending")
-             .order_by(Requests.c.requested_at, Requests.c.id).limit(limit).with_for_update(skip_locked=True))
+    query = (
+        sa.select(Requests)
+        .where(Requests.c.status == "pending")
+        .order_by(Requests.c.requested_at, Requests.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return [from_row(ScreeningRequest, r) for r in (await db.execute(query)).all()]
 
 
@@ -86,21 +106,32 @@ async def list_subjects(db: AsyncSession, *, org_id: str) -> list[ScreenedSubjec
 
 
 def _actor_subject(row: sa.Row[Any]) -> ScreenedSubject:
-    subject = rules.actor_subject(legal_name=row.legal_name, aliases=row.aliases, country=row.country,
-                                  registration_number=row.registration_number, tax_number=row.tax_number)
+    subject = rules.actor_subject(
+        legal_name=row.legal_name,
+        aliases=row.aliases,
+        country=row.country,
+        registration_number=row.registration_number,
+        tax_number=row.tax_number,
+    )
     return ScreenedSubject("actor", row.id, row.id, row.org_id, subject)
 
 
 def _person_subject(row: sa.Row[Any]) -> ScreenedSubject:
-    subject = rules.person_subject(person_type=row.person_type, full_name=row.full_name, aliases=row.aliases,
-                                   birth_date=row.birth_date, nationality=row.nationality,
-                                   identifiers=row.identifiers)
+    subject = rules.person_subject(
+        person_type=row.person_type,
+        full_name=row.full_name,
+        aliases=row.aliases,
+        birth_date=row.birth_date,
+        nationality=row.nationality,
+        identifiers=row.identifiers,
+    )
     return ScreenedSubject("person", row.id, row.actor_id, row.org_id, subject)
 
 
 def _with_list_name() -> sa.Select:
     return sa.select(Hits, Watchlists.c.name.label("watchlist_name")).join(
-        Watchlists, Watchlists.c.id == Hits.c.watchlist_id)
+        Watchlists, Watchlists.c.id == Hits.c.watchlist_id
+    )
 
 
 async def list_subject_hits(db: AsyncSession, subject_id: UUID) -> list[Hit]:
@@ -109,8 +140,7 @@ async def list_subject_hits(db: AsyncSession, subject_id: UUID) -> list[Hit]:
 
 
 async def count_open_hits(db: AsyncSession, subject_id: UUID) -> int:
-    query = sa.select(sa.func.count()).select_from(Hits).where(Hits.c.subject_id == subject_id,
-                                                              Hits.c.status.in_(OPEN))
+    query = sa.select(sa.func.count()).select_from(Hits).where(Hits.c.subject_id == subject_id, Hits.c.status.in_(OPEN))
     return (await db.execute(query)).scalar_one()
 
 
@@ -129,8 +159,9 @@ async def get_hit(db: AsyncSession, hit_id: UUID, *, org_id: str, for_update: bo
     return from_row(Hit, row)
 
 
-async def list_hits(db: AsyncSession, *, org_id: str, status: str | None, actor_id: UUID | None,
-                    page: Pagination) -> tuple[list[Hit], int]:
+async def list_hits(
+    db: AsyncSession, *, org_id: str, status: str | None, actor_id: UUID | None, page: Pagination
+) -> tuple[list[Hit], int]:
     query = _with_list_name().where(Hits.c.org_id == org_id)
     if status:
         query = query.where(Hits.c.status == status)
@@ -148,6 +179,5 @@ async def last_screened_at(db: AsyncSession, actor_id: UUID) -> datetime | None:
 
 async def count_actor_hits(db: AsyncSession, actor_id: UUID) -> dict[str, int]:
     """{status: hits} of the actor and its persons."""
-    query = (sa.select(Hits.c.status, sa.func.count()).where(Hits.c.actor_id == actor_id)
-             .group_by(Hits.c.status))
+    query = sa.select(Hits.c.status, sa.func.count()).where(Hits.c.actor_id == actor_id).group_by(Hits.c.status)
     return {status: n for status, n in (await db.execute(query)).all()}

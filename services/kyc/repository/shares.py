@@ -1,4 +1,5 @@
 """Actor shares as stored: which other organisations may read which actor."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -21,8 +22,9 @@ async def find_share(db: AsyncSession, *, actor_id: UUID, grantee_org_id: str) -
 
 
 async def list_shares(db: AsyncSession, *, actor_id: UUID) -> list[Share]:
-    query = (sa.select(Shares).where(Shares.c.actor_id == actor_id)
-             .order_by(Shares.c.granted_at, Shares.c.grantee_org_id))
+    query = (
+        sa.select(Shares).where(Shares.c.actor_id == actor_id).order_by(Shares.c.granted_at, Shares.c.grantee_org_id)
+    )
     return [from_row(Share, r) for r in (await db.execute(query)).all()]
 
 

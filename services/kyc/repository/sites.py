@@ -1,4 +1,5 @@
 """Mine sites, their inspections and status decisions as stored; every read is scoped to the caller's organisation."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,14 +35,24 @@ FIRST_PAGE = Pagination()
 
 
 def _site(row: sa.Row[Any]) -> MineSite:
-    return from_row(MineSite, row, status=SiteStatus(row.status), status_since=row.status_since_date,
-                    registered_on=row.registered_date)
+    return from_row(
+        MineSite,
+        row,
+        status=SiteStatus(row.status),
+        status_since=row.status_since_date,
+        registered_on=row.registered_date,
+    )
 
 
 def _site_values(site: MineSite) -> dict[str, Any]:
     turns_blue, turns_red = lapse_dates(site)
-    return {**column_values(site, Sites), "status_since_date": site.status_since,
-            "registered_date": site.registered_on, "turns_blue_date": turns_blue, "turns_red_date": turns_red}
+    return {
+        **column_values(site, Sites),
+        "status_since_date": site.status_since,
+        "registered_date": site.registered_on,
+        "turns_blue_date": turns_blue,
+        "turns_red_date": turns_red,
+    }
 
 
 async def get_site(db: AsyncSession, site_id: UUID, *, org_id: str, for_update: bool = False) -> MineSite:
@@ -61,9 +72,13 @@ async def save_site(db: AsyncSession, site: MineSite, *, events: int) -> int:
     `events` events; returns the last one taken (the row lock is held to the end of the transaction)."""
     values = _site_values(site)
     statement = insert(db.bind.dialect.name, Sites).values(**values, event_seq=events)
-    statement = statement.on_conflict_do_update(index_elements=[Sites.c.id], set_={
-        **{name: statement.excluded[name] for name in values if name not in KEPT_ON_SAVE},
-        "event_seq": Sites.c.event_seq + events})
+    statement = statement.on_conflict_do_update(
+        index_elements=[Sites.c.id],
+        set_={
+            **{name: statement.excluded[name] for name in values if name not in KEPT_ON_SAVE},
+            "event_seq": Sites.c.event_seq + events,
+        },
+    )
     last = (await db.execute(statement.returning(Sites.c.event_seq))).scalar_one()
     if site.new_decisions:
         await db.execute(sa.insert(StatusChanges), [_decision_values(site, d) for d in site.new_decisions])
@@ -72,17 +87,29 @@ async def save_site(db: AsyncSession, site: MineSite, *, events: int) -> int:
 
 
 def _decision_values(site: MineSite, decision: StatusChange) -> dict[str, Any]:
-    return {"org_id": site.org_id, "site_id": site.id, "status": decision.status.value,
-            "previous_status": decision.previous.value if decision.previous else None,
-            "reason": decision.reason.value, "effective_date": decision.on, "inspection_id": decision.inspection_id,
-            "area_risk": decision.area_risk, "risk_table_version": decision.risk_table_version,
-            "changed_by": decision.changed_by, "recorded_at": decision.recorded_at}
+    return {
+        "org_id": site.org_id,
+        "site_id": site.id,
+        "status": decision.status.value,
+        "previous_status": decision.previous.value if decision.previous else None,
+        "reason": decision.reason.value,
+        "effective_date": decision.on,
+        "inspection_id": decision.inspection_id,
+        "area_risk": decision.area_risk,
+        "risk_table_version": decision.risk_table_version,
+        "changed_by": decision.changed_by,
+        "recorded_at": decision.recorded_at,
+    }
 
 
 async def take_event_numbers(db: AsyncSession, site_id: UUID, *, events: int = 1) -> int:
     """Only the numbers, for events that tell nothing of the site's state (a document filed under it)."""
-    query = (sa.update(Sites).where(Sites.c.id == site_id).values(event_seq=Sites.c.event_seq + events)
-             .returning(Sites.c.event_seq))
+    query = (
+        sa.update(Sites)
+        .where(Sites.c.id == site_id)
+        .values(event_seq=Sites.c.event_seq + events)
+        .returning(Sites.c.event_seq)
+    )
     return (await db.execute(query)).scalar_one()
 
 
@@ -100,9 +127,17 @@ def _effective_status_is(status: SiteStatus, today: date) -> sa.ColumnElement[bo
     return recorded == status.value
 
 
-async def list_sites(db: AsyncSession, *, org_id: str, today: date, status: SiteStatus | None = None,
-                     country: str | None = None, mineral: str | None = None, operator_actor_id: UUID | None = None,
-                     page: Pagination = FIRST_PAGE) -> tuple[list[MineSite], int]:
+async def list_sites(
+    db: AsyncSession,
+    *,
+    org_id: str,
+    today: date,
+    status: SiteStatus | None = None,
+    country: str | None = None,
+    mineral: str | None = None,
+    operator_actor_id: UUID | None = None,
+    page: Pagination = FIRST_PAGE,
+) -> tuple[list[MineSite], int]:
     query = sa.select(Sites).where(Sites.c.org_id == org_id)
     if status is not None:
         query = query.where(_effective_status_is(status, today))
@@ -120,8 +155,9 @@ async def list_sites(db: AsyncSession, *, org_id: str, today: date, status: Site
 async def list_due_sites(db: AsyncSession, *, today: date, limit: int) -> list[MineSite]:
     """Sites of every organisation with a lapse due by `today`, locked; rows a writer holds are left for next run."""
     due = sa.or_(Sites.c.turns_blue_date <= today, Sites.c.turns_red_date <= today)
-    query = (sa.select(Sites).where(due).order_by(Sites.c.id).limit(limit)
-             .with_for_update(skip_locked=True, key_share=True))
+    query = (
+        sa.select(Sites).where(due).order_by(Sites.c.id).limit(limit).with_for_update(skip_locked=True, key_share=True)
+    )
     return [_site(r) for r in (await db.execute(query)).all()]
 
 
@@ -143,16 +179,31 @@ async def save_inspection(db: AsyncSession, inspection: Inspection) -> None:
 
 
 async def list_inspections(db: AsyncSession, site_id: UUID, *, org_id: str) -> list[Inspection]:
-    query = (sa.select(Inspections).where(Inspections.c.site_id == site_id, Inspections.c.org_id == org_id)
-             .order_by(Inspections.c.inspection_date.desc(), Inspections.c.recorded_at.desc()))
+    query = (
+        sa.select(Inspections)
+        .where(Inspections.c.site_id == site_id, Inspections.c.org_id == org_id)
+        .order_by(Inspections.c.inspection_date.desc(), Inspections.c.recorded_at.desc())
+    )
     return [_inspection(r) for r in (await db.execute(query)).all()]
 
 
 async def list_status_changes(db: AsyncSession, site_id: UUID, *, org_id: str) -> list[StatusChange]:
-    query = (sa.select(StatusChanges).where(StatusChanges.c.site_id == site_id, StatusChanges.c.org_id == org_id)
-             .order_by(StatusChanges.c.id))
-    return [StatusChange(previous=SiteStatus(r.previous_status) if r.previous_status else None,
-                         status=SiteStatus(r.status), on=r.effective_date, reason=StatusReason(r.reason),
-                         inspection_id=r.inspection_id, area_risk=r.area_risk, risk_table_version=r.risk_table_version,
-                         changed_by=r.changed_by, recorded_at=r.recorded_at)
-            for r in (await db.execute(query)).all()]
+    query = (
+        sa.select(StatusChanges)
+        .where(StatusChanges.c.site_id == site_id, StatusChanges.c.org_id == org_id)
+        .order_by(StatusChanges.c.id)
+    )
+    return [
+        StatusChange(
+            previous=SiteStatus(r.previous_status) if r.previous_status else None,
+            status=SiteStatus(r.status),
+            on=r.effective_date,
+            reason=StatusReason(r.reason),
+            inspection_id=r.inspection_id,
+            area_risk=r.area_risk,
+            risk_table_version=r.risk_table_version,
+            changed_by=r.changed_by,
+            recorded_at=r.recorded_at,
+        )
+        for r in (await db.execute(query)).all()
+    ]

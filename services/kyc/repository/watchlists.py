@@ -1,4 +1,5 @@
 """Watchlists, their snapshots and current entries as stored; reads are scoped to the caller's organisation."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,9 @@ CHUNK = 5000  # rows per statement: bounded parameter counts on every backend
 UPDATED = ("fingerprint", "data", "changed_version", "removed")
 
 
-async def get_watchlist(db: AsyncSession, watchlist_id: UUID, *, org_id: str, for_update: bool = False,
-                        with_current: bool = False) -> Watchlist:
+async def get_watchlist(
+    db: AsyncSession, watchlist_id: UUID, *, org_id: str, for_update: bool = False, with_current: bool = False
+) -> Watchlist:
     """A list of the caller's organisation; `for_update` serialises imports into the same list, `with_current`
     reads the snapshot in force with it."""
     query = sa.select(Watchlists).where(Watchlists.c.id == watchlist_id, Watchlists.c.org_id == org_id)
@@ -83,17 +85,22 @@ async def find_snapshot_by_id(db: AsyncSession, snapshot_id: UUID) -> Snapshot |
 
 
 async def list_snapshots(db: AsyncSession, watchlist_id: UUID, *, page: Pagination) -> tuple[list[Snapshot], int]:
-    query = (sa.select(Snapshots).where(Snapshots.c.watchlist_id == watchlist_id)
-             .order_by(Snapshots.c.version.desc()))
+    query = sa.select(Snapshots).where(Snapshots.c.watchlist_id == watchlist_id).order_by(Snapshots.c.version.desc())
     rows, total = await fetch_page(db, query, page)
     return [from_row(Snapshot, r) for r in rows], total
 
 
 async def current_snapshot_ids(db: AsyncSession, *, org_id: str) -> list[UUID]:
     """The snapshot in force of each of an organisation's lists."""
-    query = (sa.select(Snapshots.c.id).join(Watchlists, sa.and_(
-        Watchlists.c.id == Snapshots.c.watchlist_id, Watchlists.c.version == Snapshots.c.version))
-        .where(Watchlists.c.org_id == org_id).order_by(Snapshots.c.id))
+    query = (
+        sa.select(Snapshots.c.id)
+        .join(
+            Watchlists,
+            sa.and_(Watchlists.c.id == Snapshots.c.watchlist_id, Watchlists.c.version == Snapshots.c.version),
+        )
+        .where(Watchlists.c.org_id == org_id)
+        .order_by(Snapshots.c.id)
+    )
     return list((await db.execute(query)).scalars())
 
 
@@ -103,7 +110,8 @@ async def save_snapshot(db: AsyncSession, snapshot: Snapshot) -> None:
 
 async def current_fingerprints(db: AsyncSession, watchlist_id: UUID) -> dict[str, str]:
     query = sa.select(Entries.c.entry_id, Entries.c.fingerprint).where(
-        Entries.c.watchlist_id == watchlist_id, Entries.c.removed.is_(False))
+        Entries.c.watchlist_id == watchlist_id, Entries.c.removed.is_(False)
+    )
     return {r.entry_id: r.fingerprint for r in (await db.execute(query)).all()}
 
 
@@ -115,10 +123,19 @@ async def save_entries(db: AsyncSession, watchlist: Watchlist, change: SnapshotD
 
 
 def _entry_rows(watchlist: Watchlist, change: SnapshotDiff) -> list[dict[str, Any]]:
-    return [{"watchlist_id": watchlist.id, "entry_id": e.entry_id, "org_id": watchlist.org_id,
-             "fingerprint": change.fingerprints[e.entry_id], "data": entry_data(e),
-             "first_seen_version": watchlist.version, "changed_version": watchlist.version, "removed": False}
-            for e in (*change.added, *change.changed)]
+    return [
+        {
+            "watchlist_id": watchlist.id,
+            "entry_id": e.entry_id,
+            "org_id": watchlist.org_id,
+            "fingerprint": change.fingerprints[e.entry_id],
+            "data": entry_data(e),
+            "first_seen_version": watchlist.version,
+            "changed_version": watchlist.version,
+            "removed": False,
+        }
+        for e in (*change.added, *change.changed)
+    ]
 
 
 async def _upsert_entries(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -132,8 +149,9 @@ async def _upsert_entries(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
         statement = insert(db.bind.dialect.name, Entries)
         statement = statement.on_conflict_do_update(
             index_elements=[Entries.c.watchlist_id, Entries.c.entry_id],
-            set_={c: statement.excluded[c] for c in UPDATED})
-        await db.execute(statement, list(rows[start:start + CHUNK]))
+            set_={c: statement.excluded[c] for c in UPDATED},
+        )
+        await db.execute(statement, list(rows[start : start + CHUNK]))
 
 
 async def _copy_upsert(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -146,32 +164,43 @@ async def _copy_upsert(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None
     await raw.copy_records_to_table("incoming_entry", records=records, columns=columns)
     names = ", ".join(columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in UPDATED)
-    await db.execute(sa.text(f"INSERT INTO watchlist_entry ({names}) SELECT {names} FROM incoming_entry "
-                             f"ON CONFLICT (watchlist_id, entry_id) DO UPDATE SET {updates}"))
+    await db.execute(
+        sa.text(
+            f"INSERT INTO watchlist_entry ({names}) SELECT {names} FROM incoming_entry "
+            f"ON CONFLICT (watchlist_id, entry_id) DO UPDATE SET {updates}"
+        )
+    )
     await db.execute(sa.text("DROP TABLE incoming_entry"))
 
 
 async def _mark_removed(db: AsyncSession, watchlist_id: UUID, entry_ids: Sequence[str], *, version: int) -> None:
     for ids in _chunks(entry_ids):
-        await db.execute(sa.update(Entries).where(Entries.c.watchlist_id == watchlist_id,
-                                                  Entries.c.entry_id.in_(ids))
-                         .values(removed=True, changed_version=version))
-        await db.execute(sa.update(Hits).where(Hits.c.watchlist_id == watchlist_id, Hits.c.entry_id.in_(ids))
-                         .values(entry_removed=True))
+        await db.execute(
+            sa.update(Entries)
+            .where(Entries.c.watchlist_id == watchlist_id, Entries.c.entry_id.in_(ids))
+            .values(removed=True, changed_version=version)
+        )
+        await db.execute(
+            sa.update(Hits)
+            .where(Hits.c.watchlist_id == watchlist_id, Hits.c.entry_id.in_(ids))
+            .values(entry_removed=True)
+        )
 
 
 async def entries_changed_after(db: AsyncSession, watchlist_id: UUID, version: int) -> list[EntryChange]:
     """Entries added, changed or removed by snapshots newer than `version` (all live ones when version is 0)."""
     query = sa.select(Entries.c.entry_id, Entries.c.data, Entries.c.removed).where(
-        Entries.c.watchlist_id == watchlist_id, Entries.c.changed_version > version)
+        Entries.c.watchlist_id == watchlist_id, Entries.c.changed_version > version
+    )
     if version == 0:
         query = query.where(Entries.c.removed.is_(False))
     return [EntryChange(*r) for r in (await db.execute(query)).all()]
 
 
 def _changed_in(watchlist_id: UUID, version: int) -> sa.ColumnElement[bool]:
-    return sa.and_(Entries.c.watchlist_id == watchlist_id, Entries.c.changed_version == version,
-                   Entries.c.removed.is_(False))
+    return sa.and_(
+        Entries.c.watchlist_id == watchlist_id, Entries.c.changed_version == version, Entries.c.removed.is_(False)
+    )
 
 
 async def entry_ids_changed_in(db: AsyncSession, watchlist_id: UUID, version: int) -> list[str]:
@@ -192,7 +221,8 @@ async def entry_fingerprints(db: AsyncSession, keys: Iterable[tuple[UUID, str]])
     if not keys:
         return {}
     query = sa.select(Entries.c.watchlist_id, Entries.c.entry_id, Entries.c.fingerprint).where(
-        sa.tuple_(Entries.c.watchlist_id, Entries.c.entry_id).in_(keys), Entries.c.removed.is_(False))
+        sa.tuple_(Entries.c.watchlist_id, Entries.c.entry_id).in_(keys), Entries.c.removed.is_(False)
+    )
     return {(r.watchlist_id, r.entry_id): r.fingerprint for r in (await db.execute(query)).all()}
 
 
@@ -202,4 +232,4 @@ def _records(rows: Sequence[dict[str, Any]], columns: list[str]) -> list[tuple[A
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+        yield values[start : start + CHUNK]

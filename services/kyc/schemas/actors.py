@@ -1,4 +1,5 @@
 """What the actors API accepts and returns."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,9 @@ from libs.common.schemas import Page
 from services.kyc.domain.actors import Actor
 from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
 
-ActorType = Literal["asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter",
-                    "smelter_refiner"]
+ActorType = Literal[
+    "asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter", "smelter_refiner"
+]
 KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected", "suspended"]
 RiskLevel = Literal["low", "medium", "high"]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -62,8 +64,9 @@ class RegisterActor(BaseModel):
     region: RegionCode | None = Field(None, description="ISO 3166-2 subdivision of `country`, e.g. CD-NK")
     addresses: list[Address] = Field(default_factory=list, max_length=20)
     contacts: list[Contact] = Field(default_factory=list, max_length=20)
-    minerals: list[HsCode] = Field(default_factory=list, max_length=50,
-                                   description="HS codes, e.g. 7108 (gold), 2616 (gold ores), 2609 (tin ores)")
+    minerals: list[HsCode] = Field(
+        default_factory=list, max_length=50, description="HS codes, e.g. 7108 (gold), 2616 (gold ores), 2609 (tin ores)"
+    )
     smelter_facility_id: text(20) | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
 
 
@@ -85,7 +88,6 @@ class UpdateActor(BaseModel):
     contacts: list[Contact] = Field(None, max_length=20)  # type: ignore[assignment]
     minerals: list[HsCode] = Field(None, max_length=50)  # type: ignore[assignment]
     smelter_facility_id: text(20) | None = None
-
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}

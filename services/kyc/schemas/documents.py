@@ -1,4 +1,5 @@
 """What the documents API returns (uploads are multipart forms)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,8 +11,17 @@ from pydantic import BaseModel
 from libs.common.schemas import Page
 from services.kyc.domain.documents import Document
 
-DocType = Literal["registration_certificate", "tax_certificate", "licence", "identity_document",
-                  "ownership_declaration", "inspection_report", "site_photo", "contract", "other"]
+DocType = Literal[
+    "registration_certificate",
+    "tax_certificate",
+    "licence",
+    "identity_document",
+    "ownership_declaration",
+    "inspection_report",
+    "site_photo",
+    "contract",
+    "other",
+]
 
 
 class DocumentRead(BaseModel):

@@ -1,4 +1,5 @@
 """What the history API returns."""
+
 from __future__ import annotations
 
 from datetime import datetime

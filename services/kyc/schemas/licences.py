@@ -1,4 +1,5 @@
 """What the licences API accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,8 +12,15 @@ from libs.common.schemas import Page
 from services.kyc.domain.licences import Licence
 from services.kyc.schemas.text import Name, Short
 
-LicenceType = Literal["mining_title", "environmental_licence", "trader_card", "export_licence", "processing_licence",
-                      "transport_permit", "other"]
+LicenceType = Literal[
+    "mining_title",
+    "environmental_licence",
+    "trader_card",
+    "export_licence",
+    "processing_licence",
+    "transport_permit",
+    "other",
+]
 LicenceState = Literal["not_yet_valid", "valid", "expired"]
 
 
@@ -39,7 +47,6 @@ class UpdateLicence(BaseModel):
     valid_from: date = None  # type: ignore[assignment]
     valid_to: date | None = None
 
-
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
 
@@ -61,9 +68,26 @@ class LicenceRead(BaseModel):
 
     @classmethod
     def from_domain(cls, licence: Licence, *, today: date) -> LicenceRead:
-        return cls(**{f: getattr(licence, f) for f in (
-            "id", "actor_id", "licence_type", "issuer", "number", "valid_from", "valid_to", "expiring_notified_at",
-            "expired_notified_at", "created_at", "updated_at", "document_ids")}, state=licence.validity(today))
+        return cls(
+            **{
+                f: getattr(licence, f)
+                for f in (
+                    "id",
+                    "actor_id",
+                    "licence_type",
+                    "issuer",
+                    "number",
+                    "valid_from",
+                    "valid_to",
+                    "expiring_notified_at",
+                    "expired_notified_at",
+                    "created_at",
+                    "updated_at",
+                    "document_ids",
+                )
+            },
+            state=licence.validity(today),
+        )
 
 
 LicencePage = Page[LicenceRead]

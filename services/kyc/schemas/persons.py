@@ -1,4 +1,5 @@
 """What the persons API (beneficial owners and key persons) accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,8 +12,7 @@ from services.kyc.domain.persons import Person
 from services.kyc.schemas.text import CountryCode, Name, Short
 
 PersonType = Literal["natural", "legal"]
-Role = Literal["beneficial_owner", "shareholder", "director", "manager", "legal_representative", "key_person",
-               "other"]
+Role = Literal["beneficial_owner", "shareholder", "director", "manager", "legal_representative", "key_person", "other"]
 Share = Field(None, ge=0, le=100, allow_inf_nan=False, description="ownership share in %, 0–100")
 
 
@@ -24,10 +24,12 @@ class AddPerson(BaseModel):
     role: Role
     aliases: list[Name] = Field(default_factory=list, max_length=50)
     birth_date: date | None = Field(None, description="natural persons only; not in the future")
-    nationality: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 (country of incorporation for "
-                                                              "a legal person)")
-    identifiers: list[Short] = Field(default_factory=list, max_length=20,
-                                     description="passport, national id or company numbers")
+    nationality: CountryCode | None = Field(
+        None, description="ISO 3166-1 alpha-2 (country of incorporation for a legal person)"
+    )
+    identifiers: list[Short] = Field(
+        default_factory=list, max_length=20, description="passport, national id or company numbers"
+    )
     ownership_pct: float | None = Share
 
 
@@ -44,7 +46,6 @@ class UpdatePerson(BaseModel):
     nationality: CountryCode | None = None
     identifiers: list[Short] = Field(None, max_length=20)  # type: ignore[assignment]
     ownership_pct: float | None = Share
-
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

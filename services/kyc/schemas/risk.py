@@ -1,4 +1,5 @@
 """What the risk-table API accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class RiskAreaEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    area: text(10, min_length=0) = Field(
-        description="ISO 3166-1 alpha-2 country (CD) or ISO 3166-2 region (CD-NK)")
+    area: text(10, min_length=0) = Field(description="ISO 3166-1 alpha-2 country (CD) or ISO 3166-2 region (CD-NK)")
     level: Literal["conflict_affected", "high_risk"]
     reason: Text
     source: Text = Field(description="where the listing comes from, e.g. a report or list and its date")
@@ -41,8 +41,12 @@ class RiskTableRead(BaseModel):
 
     @classmethod
     def from_domain(cls, table: RiskTable) -> RiskTableRead:
-        return cls(version=table.version, created_at=table.created_at, created_by=table.created_by,
-                   areas=[RiskAreaEntry.from_domain(a) for a in table.areas])
+        return cls(
+            version=table.version,
+            created_at=table.created_at,
+            created_by=table.created_by,
+            areas=[RiskAreaEntry.from_domain(a) for a in table.areas],
+        )
 
 
 class RiskTableVersionRead(BaseModel):

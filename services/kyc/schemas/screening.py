@@ -1,4 +1,5 @@
 """What the screening API accepts and returns: hits in the review queue, decisions, an actor's summary."""
+
 from __future__ import annotations
 
 from datetime import datetime

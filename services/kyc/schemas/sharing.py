@@ -1,4 +1,5 @@
 """What the sharing API accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,5 +25,9 @@ class ShareRead(BaseModel):
 
     @classmethod
     def from_domain(cls, share: Share) -> ShareRead:
-        return cls(actor_id=share.actor_id, org_id=share.grantee_org_id, granted_by=share.granted_by,
-                   granted_at=share.granted_at)
+        return cls(
+            actor_id=share.actor_id,
+            org_id=share.grantee_org_id,
+            granted_by=share.granted_by,
+            granted_at=share.granted_at,
+        )

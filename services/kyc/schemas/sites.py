@@ -1,4 +1,5 @@
 """What the mine-site API accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,11 +17,16 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL)]
 Code = text(10, min_length=0)  # checked by the domain, so a wrong one gets its own problem code
 Capacity = Annotated[float, Field(gt=0, allow_inf_nan=False, description="estimated production, kg per month")]
-Minerals = Annotated[list[HsCode], Field(
-    min_length=1, max_length=50, description="HS codes, e.g. 7108 (gold) or 261590 (tantalum ores)")]
-Location = Annotated[Any, Field(description="GeoJSON geometry: Point, Polygon or MultiPolygon ([longitude, latitude])",
-                                json_schema_extra={"type": "object", "example": {"type": "Point",
-                                                                                 "coordinates": [28.86, -2.49]}})]
+Minerals = Annotated[
+    list[HsCode], Field(min_length=1, max_length=50, description="HS codes, e.g. 7108 (gold) or 261590 (tantalum ores)")
+]
+Location = Annotated[
+    Any,
+    Field(
+        description="GeoJSON geometry: Point, Polygon or MultiPolygon ([longitude, latitude])",
+        json_schema_extra={"type": "object", "example": {"type": "Point", "coordinates": [28.86, -2.49]}},
+    ),
+]
 Status = Literal["green", "yellow", "red", "blue"]
 Result = Literal["green", "yellow", "red"]
 
@@ -49,13 +55,17 @@ class EditSite(BaseModel):
     region: Code | None = None
     minerals: Minerals | None = None
     capacity_kg_per_month: Capacity | None = None
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
-                                description="the version last read; a newer one answers 409 stale_version")
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="the version last read; a newer one answers 409 stale_version"
+    )
 
     @model_validator(mode="after")
     def _required_fields_are_not_cleared(self) -> EditSite:
-        cleared = [f for f in ("name", "location", "country", "minerals")
-                   if f in self.model_fields_set and getattr(self, f) is None]
+        cleared = [
+            f
+            for f in ("name", "location", "country", "minerals")
+            if f in self.model_fields_set and getattr(self, f) is None
+        ]
         if cleared:
             raise ValueError(f"{', '.join(cleared)} cannot be null")
         return self
@@ -94,14 +104,28 @@ class SiteRead(BaseModel):
     def from_domain(cls, site: MineSite, *, today: date) -> SiteRead:
         status, since = domain.effective_status(site, today)
         ahead = domain.next_transition(site, after=today)
-        return cls(id=site.id, name=site.name, operator_actor_id=site.operator_actor_id, location=site.location,
-                   country=site.country, region=site.region, minerals=site.minerals,
-                   capacity_kg_per_month=site.capacity_kg_per_month, status=status.value, status_since=since,
-                   next_transition=TransitionRead(date=ahead.on, status=ahead.status.value, reason=ahead.reason.value)
-                   if ahead else None,
-                   last_inspection_date=site.last_inspection_date, registered_date=site.registered_on,
-                   area_risk=site.area_risk, risk_table_version=site.risk_table_version,
-                   created_at=site.created_at, updated_at=site.updated_at, version=site.version)
+        return cls(
+            id=site.id,
+            name=site.name,
+            operator_actor_id=site.operator_actor_id,
+            location=site.location,
+            country=site.country,
+            region=site.region,
+            minerals=site.minerals,
+            capacity_kg_per_month=site.capacity_kg_per_month,
+            status=status.value,
+            status_since=since,
+            next_transition=TransitionRead(date=ahead.on, status=ahead.status.value, reason=ahead.reason.value)
+            if ahead
+            else None,
+            last_inspection_date=site.last_inspection_date,
+            registered_date=site.registered_on,
+            area_risk=site.area_risk,
+            risk_table_version=site.risk_table_version,
+            created_at=site.created_at,
+            updated_at=site.updated_at,
+            version=site.version,
+        )
 
 
 SitePage = Page[SiteRead]
@@ -152,7 +176,14 @@ class StatusChangeRead(BaseModel):
 
     @classmethod
     def from_domain(cls, change: StatusChange) -> StatusChangeRead:
-        return cls(previous_status=change.previous, status=change.status, reason=change.reason,
-                   effective_date=change.on, inspection_id=change.inspection_id, area_risk=change.area_risk,
-                   risk_table_version=change.risk_table_version, changed_by=change.changed_by,
-                   recorded_at=change.recorded_at)
+        return cls(
+            previous_status=change.previous,
+            status=change.status,
+            reason=change.reason,
+            effective_date=change.on,
+            inspection_id=change.inspection_id,
+            area_risk=change.area_risk,
+            risk_table_version=change.risk_table_version,
+            changed_by=change.changed_by,
+            recorded_at=change.recorded_at,
+        )

@@ -1,4 +1,5 @@
 """Constrained strings of the register's API: bounded, no control characters (PostgreSQL rejects NUL bytes)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any

@@ -1,4 +1,5 @@
 """What the watchlist API accepts and returns."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,10 @@ ListFormat = Literal["un_xml", "ofac_xml", "ofac_csv", "ftm_jsonl", "csv"]
 
 class CreateWatchlist(BaseModel):
     name: Name = Field(description="unique within the organisation, e.g. 'UN SC consolidated list'")
-    format: ListFormat = Field(description="how its files are parsed: UN XML, OFAC SDN XML/CSV, FtM JSON lines, "
-                                           "or the plain CSV id,name,kind,aliases,birth_date,country,identifiers,program")
+    format: ListFormat = Field(
+        description="how its files are parsed: UN XML, OFAC SDN XML/CSV, FtM JSON lines, "
+        "or the plain CSV id,name,kind,aliases,birth_date,country,identifiers,program"
+    )
     source: text(500) | None = Field(None, description="where the files come from, e.g. a URL")  # type: ignore[valid-type]
 
 

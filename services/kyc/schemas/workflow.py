@@ -1,4 +1,5 @@
 """Bodies of the review workflow's actions and of the overdue-review list."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,4 +1,5 @@
 """Candidate blocking: list-token vocabulary with phonetic and one-deletion neighbourhoods."""
+
 from __future__ import annotations
 
 from array import array
@@ -9,8 +10,8 @@ from rapidfuzz.distance import Levenshtein
 from .phonetic import consonant_key, unvocalised
 from .similarity import MIN_TOKEN_SIM, token_sim
 
-PREFILTER_EDITS = 3   # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
-CACHE_SIZE = 50_000   # query tokens whose neighbourhood is remembered (given names repeat a lot)
+PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
+CACHE_SIZE = 50_000  # query tokens whose neighbourhood is remembered (given names repeat a lot)
 
 
 def neighbour_keys(token: str) -> list[str]:
@@ -20,7 +21,7 @@ def neighbour_keys(token: str) -> list[str]:
         return []
     if len(key) < 3:
         return [key]
-    return [key, *{key[:i] + key[i + 1:] for i in range(len(key))}]
+    return [key, *{key[:i] + key[i + 1 :] for i in range(len(key))}]
 
 
 class TokenIndex:
@@ -81,8 +82,9 @@ class TokenIndex:
             elif found:
                 candidates.update(found)
         if not vowelless and len(candidates) > 8:
-            close = process.extract(token, list(candidates), scorer=Levenshtein.distance,
-                                    score_cutoff=PREFILTER_EDITS, limit=None)
+            close = process.extract(
+                token, list(candidates), scorer=Levenshtein.distance, score_cutoff=PREFILTER_EDITS, limit=None
+            )
             candidates = {word for word, _, _ in close}
         if token in self._ids:
             candidates.add(token)

@@ -1,4 +1,5 @@
 """Recall/precision of the screening engine on the hand-labelled name pairs (eval/name_pairs.csv)."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,18 @@ from .model import ListEntry
 from .synthetic import synthetic_entries
 
 DEFAULT_PATH = Path(__file__).parent / "eval" / "name_pairs.csv"
-CASES = ("transliteration_cyrillic", "transliteration_arabic", "accents", "legal_form", "word_order",
-         "initials", "typo", "middle_name_missing", "identifiers", "hard_non_match")
+CASES = (
+    "transliteration_cyrillic",
+    "transliteration_arabic",
+    "accents",
+    "legal_form",
+    "word_order",
+    "initials",
+    "typo",
+    "middle_name_missing",
+    "identifiers",
+    "hard_non_match",
+)
 DISTRACTORS = 3000  # synthetic list names around each labelled entry, so blocking has to work
 
 
@@ -49,12 +60,16 @@ class Report:
 
     def __str__(self) -> str:
         rows = sum(c.rows for c in self.per_case.values())
-        head = (f"threshold {self.threshold}: recall {self.recall:.3f}, precision {self.precision:.3f}, "
-                f"rows {rows}, synthetic distractor hits {self.distractor_hits}")
+        head = (
+            f"threshold {self.threshold}: recall {self.recall:.3f}, precision {self.precision:.3f}, "
+            f"rows {rows}, synthetic distractor hits {self.distractor_hits}"
+        )
         lines = [head]
         for case, s in self.per_case.items():
-            lines.append(f"  {case:<26} rows {s.rows:>3}  tp {s.tp:>3} fn {s.fn:>2} fp {s.fp:>2} "
-                         f"tn {s.tn:>3}  accuracy {s.accuracy:.3f}")
+            lines.append(
+                f"  {case:<26} rows {s.rows:>3}  tp {s.tp:>3} fn {s.fn:>2} fp {s.fp:>2} "
+                f"tn {s.tn:>3}  accuracy {s.accuracy:.3f}"
+            )
         lines += [f"  FN {line}" for line in self.false_negatives]
         lines += [f"  FP {line}" for line in self.false_positives]
         return "\n".join(lines)
@@ -73,18 +88,28 @@ def load_rows(path: Path = DEFAULT_PATH) -> list[dict[str, str]]:
     return rows
 
 
-def evaluate(path: Path | str = DEFAULT_PATH, *, threshold: float = DEFAULT_THRESHOLD,
-             distractors: int = DISTRACTORS) -> Report:
+def evaluate(
+    path: Path | str = DEFAULT_PATH, *, threshold: float = DEFAULT_THRESHOLD, distractors: int = DISTRACTORS
+) -> Report:
     """Screen every row's subject against an index holding its list entry plus distractors."""
     rows = load_rows(Path(path))
     index = ScreeningIndex(synthetic_entries(distractors, seed=424242))
     stats = {case: CaseStats() for case in CASES}
     report = Report(0.0, 0.0, stats, threshold=threshold)
     for number, row in enumerate(rows, 2):
-        entry = ListEntry(f"eval-{number}", row["list_kind"], (row["list_name"],), _date(row["list_birth_date"]),
-                          tuple(country_code(c) for c in [row["list_country"]] if c))
-        subject = Subject(row["subject_name"], kind=row["subject_kind"], birth_date=row["subject_birth_date"] or None,
-                          countries=tuple(c for c in [row["subject_country"]] if c))
+        entry = ListEntry(
+            f"eval-{number}",
+            row["list_kind"],
+            (row["list_name"],),
+            _date(row["list_birth_date"]),
+            tuple(country_code(c) for c in [row["list_country"]] if c),
+        )
+        subject = Subject(
+            row["subject_name"],
+            kind=row["subject_kind"],
+            birth_date=row["subject_birth_date"] or None,
+            countries=tuple(c for c in [row["subject_country"]] if c),
+        )
         index.add(entry)
         matches = index.screen(subject, threshold=threshold, limit=50)
         index.remove(entry.entry_id)

@@ -1,4 +1,5 @@
 """Human-readable reasons for a match, for analysts reviewing screening hits."""
+
 from __future__ import annotations
 
 from .normalize import NameAnalysis
@@ -13,8 +14,7 @@ _PAIR_TEMPLATES = {
 }
 
 
-def explain(subject: NameAnalysis, listed: NameAnalysis, name: NameScore,
-            adjustments: list[Adjustment]) -> list[str]:
+def explain(subject: NameAnalysis, listed: NameAnalysis, name: NameScore, adjustments: list[Adjustment]) -> list[str]:
     """Reasons, most important first: the name comparison, then each adjustment."""
     lines = [f"name: '{' '.join(subject.tokens)}' ~ '{' '.join(listed.tokens)}' {name.score:.2f}"]
     for side, analysis in (("subject", subject), ("listed name", listed)):

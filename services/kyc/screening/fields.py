@@ -1,4 +1,5 @@
 """Field normalisers shared by the list importers: countries, dates, identifiers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,18 +13,43 @@ from anyascii import anyascii
 
 # Spellings lists actually use that pycountry does not know (or maps elsewhere).
 _COUNTRY_ALIASES = {
-    "russia": "RU", "turkey": "TR", "kosovo": "XK", "drc": "CD", "dr congo": "CD",
-    "congo kinshasa": "CD", "democratic republic congo": "CD", "zaire": "CD",
-    "congo brazzaville": "CG", "republic congo": "CG", "ivory coast": "CI",
-    "north korea": "KP", "south korea": "KR", "burma": "MM", "laos": "LA", "vietnam": "VN",
-    "macedonia": "MK", "swaziland": "SZ", "czech republic": "CZ", "palestine": "PS",
-    "united states": "US", "usa": "US", "united states america": "US", "uk": "GB",
-    "united kingdom": "GB", "great britain": "GB", "iran": "IR", "syria": "SY",
-    "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ", "moldova": "MD",
+    "russia": "RU",
+    "turkey": "TR",
+    "kosovo": "XK",
+    "drc": "CD",
+    "dr congo": "CD",
+    "congo kinshasa": "CD",
+    "democratic republic congo": "CD",
+    "zaire": "CD",
+    "congo brazzaville": "CG",
+    "republic congo": "CG",
+    "ivory coast": "CI",
+    "north korea": "KP",
+    "south korea": "KR",
+    "burma": "MM",
+    "laos": "LA",
+    "vietnam": "VN",
+    "macedonia": "MK",
+    "swaziland": "SZ",
+    "czech republic": "CZ",
+    "palestine": "PS",
+    "united states": "US",
+    "usa": "US",
+    "united states america": "US",
+    "uk": "GB",
+    "united kingdom": "GB",
+    "great britain": "GB",
+    "iran": "IR",
+    "syria": "SY",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "moldova": "MD",
 }
 _FILLER = {"the", "of", "and"}
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 
 
 def _country_key(name: str) -> str:

@@ -1,4 +1,5 @@
 """List entry model and the importers for every supported list format."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

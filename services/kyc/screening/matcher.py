@@ -1,4 +1,5 @@
 """Screening index: blocking over list tokens, then scoring of the few candidates it yields."""
+
 from __future__ import annotations
 
 import heapq
@@ -19,9 +20,9 @@ from .similarity import NameScore, name_score
 __all__ = ["DEFAULT_THRESHOLD", "Match", "ScreeningIndex", "Subject", "changed_entries"]
 
 DEFAULT_THRESHOLD = 0.85
-CANDIDATES_PER_NAME = 200     # names fully scored per subject name
-GENERATION_BUDGET = 60_000    # postings that may seed candidates; beyond, tokens only re-rank
-LENGTH_PENALTY = 0.35         # pre-ranking: prefer list names as long as the subject's
+CANDIDATES_PER_NAME = 200  # names fully scored per subject name
+GENERATION_BUDGET = 60_000  # postings that may seed candidates; beyond, tokens only re-rank
+LENGTH_PENALTY = 0.35  # pre-ranking: prefer list names as long as the subject's
 
 
 @dataclass
@@ -95,8 +96,10 @@ class ScreeningIndex:
     def stats(self) -> str:
         """Sizes, for logs and benchmarks."""
         dead = len(self._name_tokens) - self._live_names
-        return (f"{len(self._slot):,} entries, {self._live_names:,} names, "
-                f"{len(self._tokens):,} distinct tokens, {dead:,} removed names still in postings")
+        return (
+            f"{len(self._slot):,} entries, {self._live_names:,} names, "
+            f"{len(self._tokens):,} distinct tokens, {dead:,} removed names still in postings"
+        )
 
     def compacted(self) -> ScreeningIndex:
         """A fresh index of the live entries, dropping the tombstones left by remove()."""
@@ -162,17 +165,31 @@ class ScreeningIndex:
             listed = self._name_tokens[name_id].split()
             for variant in variants:
                 vowelless = variant.script == "arabic" or bool(self._name_vowelless[name_id])
-                scored = name_score(list(variant.tokens), listed, subject_org=subject.kind != "person",
-                                    listed_org=entry.kind != "person", vowelless=vowelless)
+                scored = name_score(
+                    list(variant.tokens),
+                    listed,
+                    subject_org=subject.kind != "person",
+                    listed_org=entry.kind != "person",
+                    vowelless=vowelless,
+                )
                 if slot not in best or scored.score > best[slot][0]:
                     best[slot] = (scored.score, variant, name_id, scored)
-        matches = [m for slot, found in best.items()
-                   if (m := self._match(subject, facts, self._entries[slot], found, threshold))]
+        matches = [
+            m
+            for slot, found in best.items()
+            if (m := self._match(subject, facts, self._entries[slot], found, threshold))
+        ]
         matches.sort(key=lambda m: (-m.score, m.entry_id))
         return matches[:limit]
 
-    def _match(self, subject: Subject, facts: _Facts, entry: ListEntry | None,
-               found: tuple[float, NameAnalysis, int, NameScore], threshold: float) -> Match | None:
+    def _match(
+        self,
+        subject: Subject,
+        facts: _Facts,
+        entry: ListEntry | None,
+        found: tuple[float, NameAnalysis, int, NameScore],
+        threshold: float,
+    ) -> Match | None:
         name_value, variant, name_id, scored = found
         if entry is None or name_value + max_bonus(facts) < threshold:
             return None
@@ -239,5 +256,9 @@ def _facts(subject: Subject) -> _Facts:
         born = parse_date(subject.birth_date) if subject.birth_date else None
     except ValueError:
         born = None  # an unreadable date on the subject side is simply not evidence
-    return _Facts(subject.kind, born, tuple(country_code(c) for c in subject.countries if c.strip()),
-                  tuple(i for i in (identifier(v) for v in subject.identifiers) if i))
+    return _Facts(
+        subject.kind,
+        born,
+        tuple(country_code(c) for c in subject.countries if c.strip()),
+        tuple(i for i in (identifier(v) for v in subject.identifiers) if i),
+    )

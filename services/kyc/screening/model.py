@@ -1,4 +1,5 @@
 """List entry model shared by importers, matcher and snapshot diffing."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Name normalisation: transliteration, legal forms, particles and titles, Arabic compounds."""
+
 from __future__ import annotations
 
 import re
@@ -94,7 +95,7 @@ def _split_abd(token: str) -> list[str]:
         return list(ABD_WHOLE_WORDS[token])
     for prefix in ABD_PREFIXES:
         if token.startswith(prefix):
-            rest = token[len(prefix):]
+            rest = token[len(prefix) :]
             if not rest:
                 return ["abd"]
             if len(rest) < 3:
@@ -113,9 +114,9 @@ def _strip_phrases(words: list[str]) -> tuple[list[str], list[str]]:
     i = 0
     while i < len(words):
         for phrase in _PHRASES_BY_FIRST.get(words[i], ()):
-            if tuple(words[i:i + len(phrase)]) == phrase:
+            if tuple(words[i : i + len(phrase)]) == phrase:
                 removed.append(" ".join(phrase))
-                del words[i:i + len(phrase)]
+                del words[i : i + len(phrase)]
                 break
         else:
             i += 1

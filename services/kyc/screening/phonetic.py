@@ -1,4 +1,5 @@
 """Phonetic keys for name tokens, tuned for Latin, Cyrillic-derived and Arabic-derived spellings."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +8,33 @@ from functools import lru_cache
 # Order matters: longer clusters first. Chosen so that common transliteration pairs collapse:
 # kh/h (Russian Х for Arabic ح), zh/dj/j, tsh/tch/ch/sh, ph/f, z/s, c/k, q/k, x/ks, au/o.
 _CLUSTERS = [
-    ("shch", "s"), ("tsch", "s"), ("dzh", "j"), ("sch", "s"), ("tch", "s"), ("tsh", "s"),
-    ("eau", "o"), ("ch", "s"), ("sh", "s"), ("zh", "j"), ("dj", "j"), ("kh", "h"), ("gh", "g"),
-    ("ph", "f"), ("th", "t"), ("dh", "d"), ("ie", "e"), ("au", "o"), ("ck", "k"), ("qu", "k"),
-    ("ce", "se"), ("ci", "si"), ("cy", "sy"), ("q", "k"), ("c", "k"), ("x", "ks"), ("z", "s"),
+    ("shch", "s"),
+    ("tsch", "s"),
+    ("dzh", "j"),
+    ("sch", "s"),
+    ("tch", "s"),
+    ("tsh", "s"),
+    ("eau", "o"),
+    ("ch", "s"),
+    ("sh", "s"),
+    ("zh", "j"),
+    ("dj", "j"),
+    ("kh", "h"),
+    ("gh", "g"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("ie", "e"),
+    ("au", "o"),
+    ("ck", "k"),
+    ("qu", "k"),
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "sy"),
+    ("q", "k"),
+    ("c", "k"),
+    ("x", "ks"),
+    ("z", "s"),
 ]
 _CLUSTER_RE = re.compile("|".join(re.escape(a) for a, _ in _CLUSTERS))
 _CLUSTER_MAP = dict(_CLUSTERS)

@@ -1,4 +1,5 @@
 """Score adjustments from secondary identifiers: kind, birth date, country, document numbers."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,8 +31,12 @@ Adjustment = tuple[float, str]
 
 def adjustments(subject: SubjectFacts, entry: ListEntry, normalised_ids: Sequence[str]) -> list[Adjustment]:
     """Every adjustment that applies, each with a human-readable reason."""
-    found = [_kind(subject.kind, entry.kind), _birth(subject.birth_date, entry.birth_dates),
-             _country(subject.countries, entry.countries), _identifier(normalised_ids, entry.identifiers)]
+    found = [
+        _kind(subject.kind, entry.kind),
+        _birth(subject.birth_date, entry.birth_dates),
+        _country(subject.countries, entry.countries),
+        _identifier(normalised_ids, entry.identifiers),
+    ]
     return [a for a in found if a is not None]
 
 
@@ -46,7 +51,10 @@ def _kind(subject_kind: str, entry_kind: str) -> Adjustment | None:
     if entry_kind == "other" or entry_kind == subject_kind:
         return None
     if {subject_kind, entry_kind} == {"organization", "vessel"}:
-        return VESSEL_VS_ORGANIZATION, f"kind differs: {subject_kind} vs listed {entry_kind} ({VESSEL_VS_ORGANIZATION:+.2f})"
+        return (
+            VESSEL_VS_ORGANIZATION,
+            f"kind differs: {subject_kind} vs listed {entry_kind} ({VESSEL_VS_ORGANIZATION:+.2f})",
+        )
     return KIND_DIFFERS, f"kind differs: {subject_kind} vs listed {entry_kind} ({KIND_DIFFERS:+.2f})"
 
 
@@ -70,8 +78,7 @@ def _country(subject_countries: Sequence[str], listed: Sequence[str]) -> Adjustm
     shared = sorted(set(subject_countries) & set(listed))
     if shared:
         return COUNTRY_MATCH, f"country {', '.join(shared)} matches ({COUNTRY_MATCH:+.2f})"
-    reason = (f"country {', '.join(subject_countries)} differs from listed {', '.join(listed)} "
-              f"({COUNTRY_DIFFERS:+.2f})")
+    reason = f"country {', '.join(subject_countries)} differs from listed {', '.join(listed)} ({COUNTRY_DIFFERS:+.2f})"
     return COUNTRY_DIFFERS, reason
 
 

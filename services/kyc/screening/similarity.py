@@ -1,4 +1,5 @@
 """Token and name similarity: alignment of token lists with reasons for every pairing."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,10 +14,10 @@ from .wordlists import NAME_VARIANTS
 
 MIN_TOKEN_SIM = 0.75
 INITIAL_SIM = 0.85
-FOLDED_SIM = 0.97         # same after folding transliteration clusters: khuseyni/husseini, zhan/jan
+FOLDED_SIM = 0.97  # same after folding transliteration clusters: khuseyni/husseini, zhan/jan
 KNOWN_VARIANT_SIM = 0.95  # same family of a common given name: mohamed/muhammad, yusuf/youssef
-EDIT_COST = 0.06          # per typo edit (OSA distance on folded spellings)
-SKELETON_SIM = 0.90       # same consonants and one side vowel-less: mhmd/mohamed (Arabic script)
+EDIT_COST = 0.06  # per typo edit (OSA distance on folded spellings)
+SKELETON_SIM = 0.90  # same consonants and one side vowel-less: mhmd/mohamed (Arabic script)
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
 INITIAL_WEIGHT = 0.5
@@ -106,8 +107,14 @@ def _align(subject: list[str], listed: list[str], vowelless: bool) -> list[tuple
     return chosen
 
 
-def name_score(subject: list[str], listed: list[str], *, subject_org: bool = False,
-               listed_org: bool = False, vowelless: bool = False) -> NameScore:
+def name_score(
+    subject: list[str],
+    listed: list[str],
+    *,
+    subject_org: bool = False,
+    listed_org: bool = False,
+    vowelless: bool = False,
+) -> NameScore:
     """Similarity of two token lists from the alignment of their tokens (see _blend)."""
     if not subject or not listed:
         return NameScore(0.0)
@@ -123,14 +130,24 @@ def name_score(subject: list[str], listed: list[str], *, subject_org: bool = Fal
     score -= INDUSTRY_CONFLICT if conflict else 0.0
     chosen.sort()
     order = [j for _, j, _, _ in chosen]
-    result = NameScore(max(score, 0.0), [TokenPair(subject[i], listed[j], sim, how) for i, j, sim, how in chosen],
-                       [subject[i] for i in loose_s], [listed[j] for j in loose_l], order != sorted(order),
-                       industry_conflict=conflict)
+    result = NameScore(
+        max(score, 0.0),
+        [TokenPair(subject[i], listed[j], sim, how) for i, j, sim, how in chosen],
+        [subject[i] for i in loose_s],
+        [listed[j] for j in loose_l],
+        order != sorted(order),
+        industry_conflict=conflict,
+    )
     return _compact(subject, listed, result)
 
 
-def _blend(chosen: list[tuple[int, int, float, str]], ws: list[float], wl: list[float],
-           loose_l_w: list[float], loose_s_w: list[float]) -> float:
+def _blend(
+    chosen: list[tuple[int, int, float, str]],
+    ws: list[float],
+    wl: list[float],
+    loose_l_w: list[float],
+    loose_s_w: list[float],
+) -> float:
     """Weighted coverage of each side, mostly the better-covered one, so extra middle names cost
     little. One distinctive word fully matched while the other name keeps distinctive words
     left over is a shared surname, not the same party: both sides then weigh the same."""
@@ -147,6 +164,13 @@ def _compact(subject: list[str], listed: list[str], result: NameScore) -> NameSc
         return result
     ratio = fuzz.ratio("".join(subject), "".join(listed)) / 100.0 * 0.97
     if ratio > result.score:
-        return NameScore(ratio, result.pairs, result.unmatched_subject, result.unmatched_listed,
-                         result.order_differs, compact=True, industry_conflict=result.industry_conflict)
+        return NameScore(
+            ratio,
+            result.pairs,
+            result.unmatched_subject,
+            result.unmatched_listed,
+            result.order_differs,
+            compact=True,
+            industry_conflict=result.industry_conflict,
+        )
     return result

@@ -1,4 +1,5 @@
 """Deterministic synthetic watchlists and perturbed subjects, for evaluation distractors and benchmarks."""
+
 from __future__ import annotations
 
 import random
@@ -8,50 +9,113 @@ from .model import ListEntry
 
 _GIVEN = {
     "CD": "jean pierre joseph marie claude patrice felix laurent emmanuel dieudonne augustin "
-          "bienvenu christophe delphin faustin germain honore innocent justin kasongo mbuyi "
-          "alphonse celestin evariste gedeon josue moise roger serge theo",
+    "bienvenu christophe delphin faustin germain honore innocent justin kasongo mbuyi "
+    "alphonse celestin evariste gedeon josue moise roger serge theo",
     "RW": "jean baptiste eric emmanuel claude innocent olivier theogene protais fidele aloys "
-          "celestin gaspard jerome straton vianney didace ildephonse",
+    "celestin gaspard jerome straton vianney didace ildephonse",
     "UG": "moses joseph david peter samuel robert richard henry julius patrick godfrey ronald "
-          "brian isaac edward geoffrey",
+    "brian isaac edward geoffrey",
     "BI": "pierre evariste leonce gervais domitien melchior prosper venant sylvestre adolphe",
-    "CO": "juan carlos luis jorge andres diego alejandro santiago camilo mauricio hernan "
-          "fabio oscar wilson",
+    "CO": "juan carlos luis jorge andres diego alejandro santiago camilo mauricio hernan fabio oscar wilson",
     "PE": "jose miguel victor cesar raul pedro manuel alberto ricardo fernando walter hugo",
     "RU": "sergey alexander dmitry andrei nikolai ivan mikhail vladimir oleg pavel yuri "
-          "gennady boris anatoly viktor igor",
-    "SD": "mohamed ahmed ali omar hassan hussein ibrahim khalid yusuf abdallah osman mustafa "
-          "salih tariq hamza bakri",
+    "gennady boris anatoly viktor igor",
+    "SD": "mohamed ahmed ali omar hassan hussein ibrahim khalid yusuf abdallah osman mustafa salih tariq hamza bakri",
 }
 _SYLLABLES = {
     "CD": "ka ba mu ngo lu mbe ki tshi sa ma bu ko nda la ya ku mwa nge ilu to bo di fu ha je "
-          "ke le mi nu pa ri se ti vu wa zo lo mbu nsi kwa",
-    "RW": "ha bi ya ri ma na nsen gi yi mu ka ru ba ze nta ho ku ne ge te ma hi bu se ga "
-          "gwa nye twa mbe re ta",
+    "ke le mi nu pa ri se ti vu wa zo lo mbu nsi kwa",
+    "RW": "ha bi ya ri ma na nsen gi yi mu ka ru ba ze nta ho ku ne ge te ma hi bu se ga gwa nye twa mbe re ta",
     "UG": "mu se ki wa nyi ga ba ka to lu be gu wo ke si ra ye ny ta ku bwa nda mpa ti go",
     "BI": "ndi ka yi nku ru zi ga ba ho ni ma bu hi ge na te se ko me ri nta mvu",
-    "CO": "gar ro mon ta ve quez ri os cas tro ber mu dez al ca lo na pe sal gon zar fer tei "
-          "bel mar",
+    "CO": "gar ro mon ta ve quez ri os cas tro ber mu dez al ca lo na pe sal gon zar fer tei bel mar",
     "PE": "hua ma qui spe cha llo pa ri ta ca ni co tu ya pu an ru chi ccol lla mi so",
-    "RU": "vol kov so ro kin le be dev pa nov zu ba rev ko zlo mi ga tro stra ny shin bel "
-          "gor lov sa",
+    "RU": "vol kov so ro kin le be dev pa nov zu ba rev ko zlo mi ga tro stra ny shin bel gor lov sa",
     "SD": "ha mad al ta yeb sa lim bash ir khal fa ras nu ra din ja ma ab bas ka ri mun da",
 }
 _SUFFIX = {"RU": ("ov", "in", "enko", "sky", "ev"), "CO": ("ez", "o", "a"), "PE": ("", "a", "o")}
 _ORG_WORDS = ("Mining", "Minerals", "Gold", "Trading", "Resources", "Exploration", "Metals", "")
-_LEGAL = {"CD": ("SARL", "SA", "SPRL", "Ets"), "RW": ("Ltd", "Limited"), "UG": ("Ltd",),
-          "BI": ("SPRL", "SA"), "CO": ("SAS", "Ltda", "SA"), "PE": ("SAC", "SRL", "EIRL"),
-          "RU": ("OOO", "JSC", "PJSC"), "SD": ("Co", "Ltd", "Group")}
-_CYR = [("shch", "щ"), ("tsh", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("ph", "ф"),
-        ("th", "т"), ("ou", "у"),
-        ("ya", "я"), ("yu", "ю"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"),
-        ("e", "е"), ("z", "з"), ("i", "и"), ("y", "й"), ("k", "к"), ("l", "л"), ("m", "м"),
-        ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"),
-        ("f", "ф"), ("h", "х"), ("c", "к"), ("w", "в"), ("j", "дж"), ("x", "кс"), ("q", "к")]
-_ARB = [("sh", "ش"), ("kh", "خ"), ("th", "ث"), ("b", "ب"), ("t", "ت"), ("j", "ج"), ("h", "ح"),
-        ("d", "د"), ("r", "ر"), ("z", "ز"), ("s", "س"), ("f", "ف"), ("q", "ق"), ("k", "ك"),
-        ("l", "ل"), ("m", "م"), ("n", "ن"), ("w", "و"), ("y", "ي"), ("u", "و"), ("o", "و"),
-        ("i", "ي"), ("g", "ج"), ("v", "ف"), ("p", "ب"), ("c", "ك"), ("x", "كس"), ("a", ""), ("e", "")]
+_LEGAL = {
+    "CD": ("SARL", "SA", "SPRL", "Ets"),
+    "RW": ("Ltd", "Limited"),
+    "UG": ("Ltd",),
+    "BI": ("SPRL", "SA"),
+    "CO": ("SAS", "Ltda", "SA"),
+    "PE": ("SAC", "SRL", "EIRL"),
+    "RU": ("OOO", "JSC", "PJSC"),
+    "SD": ("Co", "Ltd", "Group"),
+}
+_CYR = [
+    ("shch", "щ"),
+    ("tsh", "ч"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ts", "ц"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ph", "ф"),
+    ("th", "т"),
+    ("ou", "у"),
+    ("ya", "я"),
+    ("yu", "ю"),
+    ("a", "а"),
+    ("b", "б"),
+    ("v", "в"),
+    ("g", "г"),
+    ("d", "д"),
+    ("e", "е"),
+    ("z", "з"),
+    ("i", "и"),
+    ("y", "й"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("f", "ф"),
+    ("h", "х"),
+    ("c", "к"),
+    ("w", "в"),
+    ("j", "дж"),
+    ("x", "кс"),
+    ("q", "к"),
+]
+_ARB = [
+    ("sh", "ش"),
+    ("kh", "خ"),
+    ("th", "ث"),
+    ("b", "ب"),
+    ("t", "ت"),
+    ("j", "ج"),
+    ("h", "ح"),
+    ("d", "د"),
+    ("r", "ر"),
+    ("z", "ز"),
+    ("s", "س"),
+    ("f", "ف"),
+    ("q", "ق"),
+    ("k", "ك"),
+    ("l", "ل"),
+    ("m", "م"),
+    ("n", "ن"),
+    ("w", "و"),
+    ("y", "ي"),
+    ("u", "و"),
+    ("o", "و"),
+    ("i", "ي"),
+    ("g", "ج"),
+    ("v", "ف"),
+    ("p", "ب"),
+    ("c", "ك"),
+    ("x", "كس"),
+    ("a", ""),
+    ("e", ""),
+]
 
 
 def _translit(text: str, table: list[tuple[str, str]]) -> str:
@@ -143,7 +207,7 @@ def perturb(name: str, rng: random.Random, kind: str = "person") -> tuple[str, s
         i = max(range(len(words)), key=lambda k: len(words[k]))
         w = words[i]
         pos = rng.randrange(1, len(w) - 1) if len(w) > 3 else 1
-        words[i] = w[:pos] + w[pos + 1] + w[pos] + w[pos + 2:] if pos + 1 < len(w) else w + "a"
+        words[i] = w[:pos] + w[pos + 1] + w[pos] + w[pos + 2 :] if pos + 1 < len(w) else w + "a"
     elif how == "order" and len(words) > 1:
         words = words[1:] + words[:1]
     elif how == "cyrillic":

@@ -1,73 +1,307 @@
 """Word lists used by name normalisation, kept as data so they can be reviewed and extended."""
+
 from __future__ import annotations
 
 # Company legal forms and their spelled-out variants (already transliterated and casefolded).
-LEGAL_FORMS = frozenset({
-    "sarl", "sarlu", "sprl", "sprlu", "sa", "sas", "sasu", "sca", "scs", "snc", "sci", "scop",
-    "scoop", "srl", "srls", "sl", "sac", "saa", "sab", "eirl", "eurl", "gie", "ltda",
-    "limitada", "ltd", "limited", "llc", "llp", "lp", "plc", "pte", "pty", "pvt", "inc",
-    "incorporated", "corp", "corporation", "co", "company", "compagnie", "compania",
-    "companhia", "cie", "gmbh", "mbh", "ag", "kg", "bv", "nv", "oy", "spa", "jsc", "pjsc",
-    "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "ao", "tov", "too", "ip", "fze", "fzco", "fzc",
-    "fzllc", "wll", "spc", "bhd", "sdn", "kft", "zrt", "doo", "sro", "asa", "aps", "sae", "sal",
-    "cooperative", "cooperativa", "cooperatives", "coop", "societe", "sociedad", "sociedade",
-    "societa", "ets", "etablissements", "etablissement", "establishment", "group", "groupe",
-    "grupo", "shrka", "mssa",
-})
+LEGAL_FORMS = frozenset(
+    {
+        "sarl",
+        "sarlu",
+        "sprl",
+        "sprlu",
+        "sa",
+        "sas",
+        "sasu",
+        "sca",
+        "scs",
+        "snc",
+        "sci",
+        "scop",
+        "scoop",
+        "srl",
+        "srls",
+        "sl",
+        "sac",
+        "saa",
+        "sab",
+        "eirl",
+        "eurl",
+        "gie",
+        "ltda",
+        "limitada",
+        "ltd",
+        "limited",
+        "llc",
+        "llp",
+        "lp",
+        "plc",
+        "pte",
+        "pty",
+        "pvt",
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "compagnie",
+        "compania",
+        "companhia",
+        "cie",
+        "gmbh",
+        "mbh",
+        "ag",
+        "kg",
+        "bv",
+        "nv",
+        "oy",
+        "spa",
+        "jsc",
+        "pjsc",
+        "ojsc",
+        "cjsc",
+        "ooo",
+        "oao",
+        "zao",
+        "pao",
+        "ao",
+        "tov",
+        "too",
+        "ip",
+        "fze",
+        "fzco",
+        "fzc",
+        "fzllc",
+        "wll",
+        "spc",
+        "bhd",
+        "sdn",
+        "kft",
+        "zrt",
+        "doo",
+        "sro",
+        "asa",
+        "aps",
+        "sae",
+        "sal",
+        "cooperative",
+        "cooperativa",
+        "cooperatives",
+        "coop",
+        "societe",
+        "sociedad",
+        "sociedade",
+        "societa",
+        "ets",
+        "etablissements",
+        "etablissement",
+        "establishment",
+        "group",
+        "groupe",
+        "grupo",
+        "shrka",
+        "mssa",
+    }
+)
 
 # Multi-word legal forms, removed as whole phrases before single words are looked at.
-LEGAL_PHRASES = tuple(tuple(p.split()) for p in (
-    "societe a responsabilite limitee", "societe privee a responsabilite limitee",
-    "societe par actions simplifiee", "societe anonyme", "societe miniere de",
-    "societe miniere du", "societe miniere des", "sociedad anonima cerrada", "sociedad anonima",
-    "sociedad de responsabilidad limitada", "empresa individual de responsabilidad limitada",
-    "limited liability company", "public joint stock company", "closed joint stock company",
-    "open joint stock company", "joint stock company", "public limited company",
-    "obshchestvo s ogranichennoy otvetstvennostyu", "publichnoe aktsionernoe obshchestvo",
-    "zakrytoe aktsionernoe obshchestvo", "otkrytoe aktsionernoe obshchestvo",
-    "aktsionernoe obshchestvo",
-))
+LEGAL_PHRASES = tuple(
+    tuple(p.split())
+    for p in (
+        "societe a responsabilite limitee",
+        "societe privee a responsabilite limitee",
+        "societe par actions simplifiee",
+        "societe anonyme",
+        "societe miniere de",
+        "societe miniere du",
+        "societe miniere des",
+        "sociedad anonima cerrada",
+        "sociedad anonima",
+        "sociedad de responsabilidad limitada",
+        "empresa individual de responsabilidad limitada",
+        "limited liability company",
+        "public joint stock company",
+        "closed joint stock company",
+        "open joint stock company",
+        "joint stock company",
+        "public limited company",
+        "obshchestvo s ogranichennoy otvetstvennostyu",
+        "publichnoe aktsionernoe obshchestvo",
+        "zakrytoe aktsionernoe obshchestvo",
+        "otkrytoe aktsionernoe obshchestvo",
+        "aktsionernoe obshchestvo",
+    )
+)
 
 # Particles and connectors: dropped for matching, kept when nothing else is left.
-STOP_WORDS = frozenset({
-    "de", "du", "des", "la", "le", "les", "del", "della", "di", "da", "dos", "das", "do", "van",
-    "von", "der", "den", "et", "and", "of", "the", "al", "el", "wa", "bin", "ibn", "bint",
-    "ould", "ben",
-})
+STOP_WORDS = frozenset(
+    {
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "del",
+        "della",
+        "di",
+        "da",
+        "dos",
+        "das",
+        "do",
+        "van",
+        "von",
+        "der",
+        "den",
+        "et",
+        "and",
+        "of",
+        "the",
+        "al",
+        "el",
+        "wa",
+        "bin",
+        "ibn",
+        "bint",
+        "ould",
+        "ben",
+    }
+)
 
 # Particles that are also given names when they open a name ("Ben Mutombo").
 FIRST_POSITION_NAMES = frozenset({"ben", "da", "del", "van"})
 
 # Honorifics and ranks in person names.
-TITLES = frozenset({
-    "mr", "mrs", "ms", "mme", "mlle", "dr", "prof", "gen", "general", "col", "colonel", "lt",
-    "maj", "major", "capt", "captain", "cpt", "sgt", "sheikh", "shaikh", "sheikha", "haji",
-    "hajji", "alhaji", "mullah", "mwami", "chief", "sir",
-})
+TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "mme",
+        "mlle",
+        "dr",
+        "prof",
+        "gen",
+        "general",
+        "col",
+        "colonel",
+        "lt",
+        "maj",
+        "major",
+        "capt",
+        "captain",
+        "cpt",
+        "sgt",
+        "sheikh",
+        "shaikh",
+        "sheikha",
+        "haji",
+        "hajji",
+        "alhaji",
+        "mullah",
+        "mwami",
+        "chief",
+        "sir",
+    }
+)
 
 # Industry words: kept, but weigh little, so "Kivu Mining" vs "Kivu Gold" is not a strong hit
 # and "Mining Company of Kivu" vs "... of Katanga" is decided by the distinctive word.
-GENERIC_WORDS = frozenset({
-    "mining", "mineral", "resources", "gold", "tin", "tantalum", "coltan", "cassiterite",
-    "wolframite", "tungsten", "trading", "trade", "export", "exports", "import", "comptoir",
-    "international", "global", "general", "services", "holding", "holdings", "industries",
-    "enterprise", "enterprises", "investment", "investments", "exploration", "metals", "metal",
-    "africa", "african", "business", "logistics", "transport", "development", "copper",
-    "cobalt", "diamond", "diamonds", "zinc", "lithium", "coal", "iron", "silver", "nickel",
-    "lead", "uranium", "manganese", "refinery", "refining", "smelter", "smelting", "energy",
-})
+GENERIC_WORDS = frozenset(
+    {
+        "mining",
+        "mineral",
+        "resources",
+        "gold",
+        "tin",
+        "tantalum",
+        "coltan",
+        "cassiterite",
+        "wolframite",
+        "tungsten",
+        "trading",
+        "trade",
+        "export",
+        "exports",
+        "import",
+        "comptoir",
+        "international",
+        "global",
+        "general",
+        "services",
+        "holding",
+        "holdings",
+        "industries",
+        "enterprise",
+        "enterprises",
+        "investment",
+        "investments",
+        "exploration",
+        "metals",
+        "metal",
+        "africa",
+        "african",
+        "business",
+        "logistics",
+        "transport",
+        "development",
+        "copper",
+        "cobalt",
+        "diamond",
+        "diamonds",
+        "zinc",
+        "lithium",
+        "coal",
+        "iron",
+        "silver",
+        "nickel",
+        "lead",
+        "uranium",
+        "manganese",
+        "refinery",
+        "refining",
+        "smelter",
+        "smelting",
+        "energy",
+    }
+)
 
 # Spelling variants of industry words across English, French, Spanish and Portuguese.
 SYNONYMS = {
-    "miniere": "mining", "minier": "mining", "minieres": "mining", "minera": "mining",
-    "mineria": "mining", "mineracao": "mining", "mines": "mining", "mine": "mining",
-    "minerals": "mineral", "mineraux": "mineral", "minerales": "mineral", "minerais": "mineral",
-    "ressources": "resources", "recursos": "resources", "or": "gold", "oro": "gold",
-    "ouro": "gold", "etain": "tin", "holdings": "holding", "entreprise": "enterprise",
-    "empresa": "enterprise", "enterprises": "enterprise", "metaux": "metals", "metales": "metals",
-    "internationale": "international", "exportation": "export", "exportations": "export",
-    "exports": "export", "investissements": "investments", "investissement": "investments",
-    "industrie": "industries", "afrique": "africa", "africaine": "african", "commerce": "trading",
+    "miniere": "mining",
+    "minier": "mining",
+    "minieres": "mining",
+    "minera": "mining",
+    "mineria": "mining",
+    "mineracao": "mining",
+    "mines": "mining",
+    "mine": "mining",
+    "minerals": "mineral",
+    "mineraux": "mineral",
+    "minerales": "mineral",
+    "minerais": "mineral",
+    "ressources": "resources",
+    "recursos": "resources",
+    "or": "gold",
+    "oro": "gold",
+    "ouro": "gold",
+    "etain": "tin",
+    "holdings": "holding",
+    "entreprise": "enterprise",
+    "empresa": "enterprise",
+    "enterprises": "enterprise",
+    "metaux": "metals",
+    "metales": "metals",
+    "internationale": "international",
+    "exportation": "export",
+    "exportations": "export",
+    "exports": "export",
+    "investissements": "investments",
+    "investissement": "investments",
+    "industrie": "industries",
+    "afrique": "africa",
+    "africaine": "african",
+    "commerce": "trading",
 }
 
 # Arabic compound openers written together or apart: 'Abdelrahman', 'Abd al-Rahman', 'Abdul Rahman'.
@@ -75,7 +309,9 @@ ABD_PREFIXES = ("abdel", "abdul", "abdoul", "abdal", "abdol", "abdil", "abd")
 
 # Spelling families of common given names across transliteration conventions (Arabic via
 # French/English/Russian, Russian via English/French). First word of a line is the canonical form.
-NAME_VARIANTS = tuple(line.split() for line in """
+NAME_VARIANTS = tuple(
+    line.split()
+    for line in """
 muhammad mohammed mohamed mohamad mohammad muhamad muhammed mohamud mohamoud mahamat magomed mukhammad mouhamed mouhammad
 ahmad ahmed ahmet akhmed
 yusuf yousef youssef yousuf yusef yussuf youssouf jusuf yusup
@@ -114,7 +350,8 @@ gennady gennadiy gennadi
 anatoly anatoliy anatoli
 dieu dyo dyu
 dieudonne dyodonne dieudone
-""".strip().splitlines())
+""".strip().splitlines()
+)
 
 # West African spellings of Abdallah whose ending does not look like 'allah' once split.
 ABD_WHOLE_WORDS = {"abdoulaye": ("abd", "lah"), "abdulaye": ("abd", "lah"), "abdoulay": ("abd", "lah")}

@@ -1,4 +1,5 @@
 """The KYC tables' base, with the service's own MetaData."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

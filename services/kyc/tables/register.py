@@ -1,4 +1,5 @@
 """KYC tables: register — actors, their persons, licences, documents, shares and the audit trail."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """KYC tables: screening — watchlists, their snapshots and current entries, screening requests and hits."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -78,8 +79,12 @@ class ScreeningRequestRow(KycTable, table=True):
 
     __tablename__ = "screening_request"
     __table_args__ = (
-        sa.Index("ix_screening_request_pending", "requested_at",
-                 postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
+        sa.Index(
+            "ix_screening_request_pending",
+            "requested_at",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
         sa.Index("ix_screening_request_actor", "actor_id", "status"),
         sa.Index("ix_screening_request_org", "org_id", "subject_type", "status"),
     )
@@ -103,8 +108,15 @@ class ScreeningHitRow(KycTable, table=True):
         sa.Index("ix_screening_hit_queue", "org_id", "status", "created_at"),
         sa.Index("ix_screening_hit_actor", "actor_id", "status"),
         sa.Index("ix_screening_hit_pair", "subject_id", "watchlist_id", "entry_id"),
-        sa.Index("uq_screening_hit_open", "subject_id", "watchlist_id", "entry_id", unique=True,
-                 postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
+        sa.Index(
+            "uq_screening_hit_open",
+            "subject_id",
+            "watchlist_id",
+            "entry_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
     )
 
     id: UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))

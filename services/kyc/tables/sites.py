@@ -1,4 +1,5 @@
 """KYC tables: sites — mine sites, their inspections and status decisions, the country/region risk table."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -80,7 +81,8 @@ class SiteStatusChangeRow(KycTable, table=True):
     reason: str = Field(sa_column=sa.Column(sa.String(30), nullable=False))
     effective_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
     inspection_id: UUID | None = Field(
-        default=None, sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("site_inspection.id"), nullable=True))
+        default=None, sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("site_inspection.id"), nullable=True)
+    )
     area_risk: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
     risk_table_version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
     changed_by: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))

@@ -1,5 +1,6 @@
 """Registering, reading and correcting actors: each change is checked, recorded, announced and screened in one
 transaction."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,9 @@ from services.kyc.repository.actors import ActorFilter
 from services.kyc.use_cases import announce, history, screening
 
 
-async def actor_for_change(db: AsyncSession, principal: Principal, actor_id: UUID, *,
-                           version: int | None = None) -> Actor:
+async def actor_for_change(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None
+) -> Actor:
     """The caller's actor, locked to the end of the transaction and checked against the version the client read
     (None: the client did not send one). Every change of an actor starts here."""
     actor = await repository.get_actor(db, actor_id, org_id=principal.org_id, for_update=True)
@@ -30,13 +32,15 @@ async def register_actor(db: AsyncSession, principal: Principal, *, values: dict
     actor, event = Actor.register(values, org_id=principal.org_id, by=principal.user_id, now=utcnow())
     await announce.save_actor(db, actor, event)  # a registration number taken already: 409 duplicate_registration
     record_change(db, principal, actor, action="registered", changes=created(actor.editable()))
-    await screening.request_screening(db, org_id=actor.org_id, actor_id=actor.id, subject_type="actor",
-                                      subject_id=actor.id)
+    await screening.request_screening(
+        db, org_id=actor.org_id, actor_id=actor.id, subject_type="actor", subject_id=actor.id
+    )
     return actor
 
 
-async def update_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *, changes: dict[str, Any],
-                       version: int) -> Actor:
+async def update_actor(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, changes: dict[str, Any], version: int
+) -> Actor:
     """Change the fields sent; nothing changes (not even the version) when they hold what is stored."""
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
@@ -46,8 +50,9 @@ async def update_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *
     await announce.save_actor(db, actor, event)
     record_change(db, principal, actor, action="updated", changes=diff(before, actor.audited()))
     if set(SCREENED_FIELDS) & set(event.changed_fields):
-        await screening.request_screening(db, org_id=actor.org_id, actor_id=actor.id, subject_type="actor",
-                                          subject_id=actor.id)
+        await screening.request_screening(
+            db, org_id=actor.org_id, actor_id=actor.id, subject_type="actor", subject_id=actor.id
+        )
     return actor
 
 
@@ -56,20 +61,44 @@ async def get_actor(db: AsyncSession, principal: Principal, actor_id: UUID) -> A
     return await repository.get_visible_actor(db, actor_id, org_id=principal.org_id)
 
 
-async def list_actors(db: AsyncSession, principal: Principal, *, page: Pagination, kyc_status: str | None = None,
-                      actor_type: str | None = None, country: str | None = None, region: str | None = None,
-                      risk_level: str | None = None, mineral: str | None = None,
-                      name: str | None = None) -> tuple[list[Actor], int]:
+async def list_actors(
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    page: Pagination,
+    kyc_status: str | None = None,
+    actor_type: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
+    risk_level: str | None = None,
+    mineral: str | None = None,
+    name: str | None = None,
+) -> tuple[list[Actor], int]:
     """Actors the caller's organisation owns or was shared with, by name; `name` is part of the legal name or an
     alias."""
-    where = ActorFilter(kyc_status=kyc_status, actor_type=actor_type, country=country.upper() if country else None,
-                        region=region.upper() if region else None, risk_level=risk_level, mineral=mineral,
-                        name=name)
+    where = ActorFilter(
+        kyc_status=kyc_status,
+        actor_type=actor_type,
+        country=country.upper() if country else None,
+        region=region.upper() if region else None,
+        risk_level=risk_level,
+        mineral=mineral,
+        name=name,
+    )
     return await repository.list_actors(db, org_id=principal.org_id, where=where, page=page)
 
 
-def record_change(db: AsyncSession, principal: Principal, actor: Actor, *, action: str,
-                  changes: dict[str, Any]) -> None:
+def record_change(
+    db: AsyncSession, principal: Principal, actor: Actor, *, action: str, changes: dict[str, Any]
+) -> None:
     """The actor's own history entry (its parts file theirs under it too)."""
-    history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="actor", entity_id=actor.id,
-                   action=action, changes=changes, actor_id=actor.id)
+    history.record(
+        db,
+        org_id=actor.org_id,
+        user_id=principal.user_id,
+        entity_type="actor",
+        entity_id=actor.id,
+        action=action,
+        changes=changes,
+        actor_id=actor.id,
+    )

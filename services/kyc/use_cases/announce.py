@@ -4,6 +4,7 @@ of the aggregate they are keyed by, in the caller's transaction. The one place K
 A save takes one number per event (the aggregate's `event_seq`, under the row lock the save holds to commit), so
 numbers grow strictly per key in commit order; the aggregate was read locked, so the state an event carries is
 the state that commits."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Documents: checked, stored by content hash, described and filed under links into the caller's organisation."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,25 +23,51 @@ from services.kyc.repository import persons as person_repository
 from services.kyc.repository import sites as site_repository
 from services.kyc.use_cases import announce, history
 
-RECORDED = ("doc_type", "filename", "content_type", "size", "sha256", "actor_id", "person_id", "licence_id",
-            "site_id", "inspection_id")
+RECORDED = (
+    "doc_type",
+    "filename",
+    "content_type",
+    "size",
+    "sha256",
+    "actor_id",
+    "person_id",
+    "licence_id",
+    "site_id",
+    "inspection_id",
+)
 
 
-async def upload_document(db: AsyncSession, principal: Principal, *, upload: Upload, links: Links,
-                          store: ObjectStore, max_bytes: int) -> Document:
+async def upload_document(
+    db: AsyncSession, principal: Principal, *, upload: Upload, links: Links, store: ObjectStore, max_bytes: int
+) -> Document:
     """Nothing is written unless the bytes pass; the object write is idempotent by hash, so a failed row write
     leaves at most an unreferenced object that the same upload reuses."""
     content_type = upload.checked_type()
     check_content(upload.data, content_type, max_bytes=max_bytes, allowed=set(documents.ALLOWED_CONTENT_TYPES))
     links = await _resolve(db, links, org_id=principal.org_id)
     stored = await store.put(upload.data, content_type)
-    document, event = Document.upload(upload, content_type=content_type, org_id=principal.org_id, size=stored.size,
-                                      sha256=stored.sha256, object_key=stored.key, links=links,
-                                      by=principal.user_id, now=utcnow())
+    document, event = Document.upload(
+        upload,
+        content_type=content_type,
+        org_id=principal.org_id,
+        size=stored.size,
+        sha256=stored.sha256,
+        object_key=stored.key,
+        links=links,
+        by=principal.user_id,
+        now=utcnow(),
+    )
     await repository.save_document(db, document)
-    history.record(db, org_id=document.org_id, user_id=principal.user_id, entity_type="document",
-                   entity_id=document.id, action="uploaded", actor_id=document.actor_id,
-                   changes=created({name: getattr(document, name) for name in RECORDED}))
+    history.record(
+        db,
+        org_id=document.org_id,
+        user_id=principal.user_id,
+        entity_type="document",
+        entity_id=document.id,
+        action="uploaded",
+        actor_id=document.actor_id,
+        changes=created({name: getattr(document, name) for name in RECORDED}),
+    )
     await announce.document_uploaded(db, document, event)
     return document
 
@@ -82,14 +109,16 @@ async def get_document(db: AsyncSession, principal: Principal, document_id: UUID
     return await repository.get_document(db, document_id, org_id=principal.org_id)
 
 
-async def list_documents(db: AsyncSession, principal: Principal, *, linked_to: Links,
-                         page: Pagination) -> tuple[list[Document], int]:
+async def list_documents(
+    db: AsyncSession, principal: Principal, *, linked_to: Links, page: Pagination
+) -> tuple[list[Document], int]:
     """The organisation's documents, by what they are filed under."""
     return await repository.list_documents(db, org_id=principal.org_id, linked_to=linked_to, page=page)
 
 
-async def read_document_content(db: AsyncSession, principal: Principal, document_id: UUID, *,
-                                store: ObjectStore) -> tuple[Document, bytes]:
+async def read_document_content(
+    db: AsyncSession, principal: Principal, document_id: UUID, *, store: ObjectStore
+) -> tuple[Document, bytes]:
     document = await repository.get_document(db, document_id, org_id=principal.org_id)
     data = await store.get(document.object_key)
     if hashlib.sha256(data).hexdigest() != document.sha256:

@@ -1,4 +1,5 @@
 """The audit trail: every change keeps who, when and what (field-level before/after); and reading it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,20 +18,43 @@ from services.kyc.repository import licences as licence_repository
 from services.kyc.repository import persons as person_repository
 
 
-def record(db: AsyncSession, *, org_id: str, user_id: str, entity_type: str, entity_id: UUID | str, action: str,
-           changes: dict[str, Any] | None = None, actor_id: UUID | None = None) -> None:
+def record(
+    db: AsyncSession,
+    *,
+    org_id: str,
+    user_id: str,
+    entity_type: str,
+    entity_id: UUID | str,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    actor_id: UUID | None = None,
+) -> None:
     """Add an audit entry to the caller's transaction; `actor_id` files it under that actor's history."""
-    repository.save_entry(db, AuditEntry(
-        org_id=org_id, entity_type=entity_type, entity_id=str(entity_id), action=action, user_id=user_id,
-        at=utcnow(), changes=jsonable(changes or {}), actor_id=actor_id))
+    repository.save_entry(
+        db,
+        AuditEntry(
+            org_id=org_id,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            action=action,
+            user_id=user_id,
+            at=utcnow(),
+            changes=jsonable(changes or {}),
+            actor_id=actor_id,
+        ),
+    )
 
 
-async def list_actor_history(db: AsyncSession, principal: Principal, actor_id: UUID, *,
-                             page: Pagination) -> tuple[list[AuditEntry], int]:
+async def list_actor_history(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, page: Pagination
+) -> tuple[list[AuditEntry], int]:
     """The actor's entries and those of its persons, licences and documents, oldest first."""
     actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
-    parts = [*await person_repository.list_person_ids(db, actor_id=actor.id),
-             *await licence_repository.list_licence_ids(db, actor_id=actor.id),
-             *await document_repository.list_document_ids(db, actor_id=actor.id)]
-    return await repository.list_actor_entries(db, org_id=actor.org_id, actor_id=actor.id,
-                                               entity_ids=[str(actor.id), *map(str, parts)], page=page)
+    parts = [
+        *await person_repository.list_person_ids(db, actor_id=actor.id),
+        *await licence_repository.list_licence_ids(db, actor_id=actor.id),
+        *await document_repository.list_document_ids(db, actor_id=actor.id),
+    ]
+    return await repository.list_actor_entries(
+        db, org_id=actor.org_id, actor_id=actor.id, entity_ids=[str(actor.id), *map(str, parts)], page=page
+    )

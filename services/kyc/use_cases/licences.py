@@ -1,5 +1,6 @@
 """Licences and permits: recorded under an actor, renewed, read (by the owner and grantees), and announced once as
 expiring and once as expired."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,26 +27,38 @@ from services.kyc.use_cases.actors import actor_for_change
 BATCH = 5000
 
 
-async def add_licence(db: AsyncSession, principal: Principal, actor_id: UUID, *, values: dict[str, Any],
-                      document_id: UUID | None = None) -> Licence:
+async def add_licence(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, values: dict[str, Any], document_id: UUID | None = None
+) -> Licence:
     actor = await actor_for_change(db, principal, actor_id)
-    document = (await document_repository.get_document(db, document_id, org_id=principal.org_id)
-                if document_id is not None else None)
+    document = (
+        await document_repository.get_document(db, document_id, org_id=principal.org_id)
+        if document_id is not None
+        else None
+    )
     licence, event = actor.add_licence(values, document=document, by=principal.user_id, now=utcnow())
     await repository.save_licence(db, licence)  # the same number twice for one actor: 409 duplicate_licence
     changes = created(licence.editable())
     if document is not None:
         await document_repository.save_document(db, document)
-        history.record(db, org_id=licence.org_id, user_id=principal.user_id, entity_type="document",
-                       entity_id=document.id, action="linked", actor_id=licence.actor_id,
-                       changes={"licence_id": {"before": None, "after": str(licence.id)}})
+        history.record(
+            db,
+            org_id=licence.org_id,
+            user_id=principal.user_id,
+            entity_type="document",
+            entity_id=document.id,
+            action="linked",
+            actor_id=licence.actor_id,
+            changes={"licence_id": {"before": None, "after": str(licence.id)}},
+        )
         changes["document_id"] = {"before": None, "after": str(document.id)}
     await _changed(db, principal, actor, licence, event, action="added", changes=changes)
     return await _with_documents_of(db, principal, licence)
 
 
-async def update_licence(db: AsyncSession, principal: Principal, licence_id: UUID, *,
-                         changes: dict[str, Any]) -> Licence:
+async def update_licence(
+    db: AsyncSession, principal: Principal, licence_id: UUID, *, changes: dict[str, Any]
+) -> Licence:
     # The licence is locked before its actor, in the order the expiry job takes them: the job must not mark the
     # old end date as announced after the marks were reset, and the two never deadlock.
     licence = await repository.get_licence(db, licence_id, org_id=principal.org_id, for_update=True)
@@ -54,8 +67,7 @@ async def update_licence(db: AsyncSession, principal: Principal, licence_id: UUI
     event = actor.update_licence(licence, changes, by=principal.user_id, now=utcnow())
     if event is not None:
         await repository.save_licence(db, licence)
-        await _changed(db, principal, actor, licence, event, action="updated",
-                       changes=diff(before, licence.editable()))
+        await _changed(db, principal, actor, licence, event, action="updated", changes=diff(before, licence.editable()))
     return await _with_documents_of(db, principal, licence)
 
 
@@ -73,11 +85,13 @@ async def list_actor_licences(db: AsyncSession, principal: Principal, actor_id: 
     return await _with_documents(db, principal, await repository.list_licences(db, actor_id=actor.id))
 
 
-async def list_licences(db: AsyncSession, principal: Principal, *, licence_type: str | None,
-                        valid_to_before: date | None, page: Pagination) -> tuple[list[Licence], int]:
+async def list_licences(
+    db: AsyncSession, principal: Principal, *, licence_type: str | None, valid_to_before: date | None, page: Pagination
+) -> tuple[list[Licence], int]:
     """The organisation's licences, e.g. those ending before a date."""
-    found, total = await repository.list_org_licences(db, org_id=principal.org_id, licence_type=licence_type,
-                                                      valid_to_before=valid_to_before, page=page)
+    found, total = await repository.list_org_licences(
+        db, org_id=principal.org_id, licence_type=licence_type, valid_to_before=valid_to_before, page=page
+    )
     return await _with_documents(db, principal, found), total
 
 
@@ -102,14 +116,16 @@ async def announce_expiries(db: AsyncSession, now: datetime, *, lead_days: int) 
     expired = await repository.claim_expired(db, today=today, limit=BATCH)
     for licence in _by_actor(expired):
         actor = await actor_repository.get_actor(db, licence.actor_id, org_id=licence.org_id, for_update=True)
-        await _announced(db, actor, licence, actor.announce_licence_expired(licence, now=now),
-                         action="expired_announced")
+        await _announced(
+            db, actor, licence, actor.announce_licence_expired(licence, now=now), action="expired_announced"
+        )
     cutoff = rules.expiring_cutoff(today, lead_days)
     expiring = await repository.claim_expiring(db, today=today, cutoff=cutoff, limit=BATCH)
     for licence in _by_actor(expiring):
         actor = await actor_repository.get_actor(db, licence.actor_id, org_id=licence.org_id, for_update=True)
-        await _announced(db, actor, licence, actor.announce_licence_expiring(licence, now=now),
-                         action="expiring_announced")
+        await _announced(
+            db, actor, licence, actor.announce_licence_expiring(licence, now=now), action="expiring_announced"
+        )
     return len(expired) + len(expiring)
 
 
@@ -119,17 +135,41 @@ def _by_actor(licences: list[Licence]) -> list[Licence]:
     return sorted(licences, key=lambda licence: licence.actor_id)
 
 
-async def _announced(db: AsyncSession, actor: Actor, licence: Licence, event: LicenceExpired | LicenceExpiring, *,
-                     action: str) -> None:
+async def _announced(
+    db: AsyncSession, actor: Actor, licence: Licence, event: LicenceExpired | LicenceExpiring, *, action: str
+) -> None:
     await repository.save_licence(db, licence)
     await announce.save_actor(db, actor, event)  # keyed by the actor, so one actor's events stay in order
-    history.record(db, org_id=licence.org_id, user_id=SYSTEM, entity_type="licence", entity_id=licence.id,
-                   action=action, actor_id=licence.actor_id,
-                   changes={"valid_to": {"before": None, "after": licence.valid_to}})
+    history.record(
+        db,
+        org_id=licence.org_id,
+        user_id=SYSTEM,
+        entity_type="licence",
+        entity_id=licence.id,
+        action=action,
+        actor_id=licence.actor_id,
+        changes={"valid_to": {"before": None, "after": licence.valid_to}},
+    )
 
 
-async def _changed(db: AsyncSession, principal: Principal, actor: Actor, licence: Licence, event: ActorUpdated, *,
-                   action: str, changes: dict[str, Any]) -> None:
-    history.record(db, org_id=licence.org_id, user_id=principal.user_id, entity_type="licence", entity_id=licence.id,
-                   action=f"licence_{action}", changes=changes, actor_id=licence.actor_id)
+async def _changed(
+    db: AsyncSession,
+    principal: Principal,
+    actor: Actor,
+    licence: Licence,
+    event: ActorUpdated,
+    *,
+    action: str,
+    changes: dict[str, Any],
+) -> None:
+    history.record(
+        db,
+        org_id=licence.org_id,
+        user_id=principal.user_id,
+        entity_type="licence",
+        entity_id=licence.id,
+        action=f"licence_{action}",
+        changes=changes,
+        actor_id=licence.actor_id,
+    )
     await announce.save_actor(db, actor, event)

@@ -1,4 +1,5 @@
 """Beneficial owners and key persons: added, changed and removed under their actor, each change screened."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,8 +30,9 @@ async def add_person(db: AsyncSession, principal: Principal, actor_id: UUID, *, 
     return person
 
 
-async def update_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *,
-                        changes: dict[str, Any]) -> Person:
+async def update_person(
+    db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *, changes: dict[str, Any]
+) -> Person:
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
@@ -40,8 +42,16 @@ async def update_person(db: AsyncSession, principal: Principal, actor_id: UUID, 
     if event is None:
         return person
     await repository.save_person(db, person)
-    await _changed(db, principal, actor, before, person, event, changes=diff(person_before, person.editable()),
-                   screen=bool(set(SCREENED_FIELDS) & set(event.changed_fields)))
+    await _changed(
+        db,
+        principal,
+        actor,
+        before,
+        person,
+        event,
+        changes=diff(person_before, person.editable()),
+        screen=bool(set(SCREENED_FIELDS) & set(event.changed_fields)),
+    )
     return person
 
 
@@ -63,14 +73,32 @@ async def get_person(db: AsyncSession, principal: Principal, actor_id: UUID, per
     return await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor_id)
 
 
-async def _changed(db: AsyncSession, principal: Principal, actor: Actor, before: dict[str, Any], person: Person,
-                   event: ActorUpdated, *, changes: dict[str, Any], screen: bool) -> None:
+async def _changed(
+    db: AsyncSession,
+    principal: Principal,
+    actor: Actor,
+    before: dict[str, Any],
+    person: Person,
+    event: ActorUpdated,
+    *,
+    changes: dict[str, Any],
+    screen: bool,
+) -> None:
     """History of the person (and of the actor, when its review came forward), the event, a screening request."""
-    history.record(db, org_id=actor.org_id, user_id=principal.user_id, entity_type="person", entity_id=person.id,
-                   action=f"person_{event.action}", changes=changes, actor_id=actor.id)
+    history.record(
+        db,
+        org_id=actor.org_id,
+        user_id=principal.user_id,
+        entity_type="person",
+        entity_id=person.id,
+        action=f"person_{event.action}",
+        changes=changes,
+        actor_id=actor.id,
+    )
     if review_change := diff(before, actor.audited()):
         record_change(db, principal, actor, action="review_brought_forward", changes=review_change)
     await announce.save_actor(db, actor, event)
     if screen:
-        await screening.request_screening(db, org_id=actor.org_id, actor_id=actor.id, subject_type="person",
-                                          subject_id=person.id)
+        await screening.request_screening(
+            db, org_id=actor.org_id, actor_id=actor.id, subject_type="person", subject_id=person.id
+        )

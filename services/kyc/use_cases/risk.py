@@ -1,4 +1,5 @@
 """The organisation's country/region risk table: read any version, replace it whole (one new version per change)."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +26,9 @@ async def list_risk_table_versions(db: AsyncSession, principal: Principal) -> li
     return await repository.list_versions(db, org_id=principal.org_id)
 
 
-async def replace_risk_table(db: AsyncSession, principal: Principal, *,
-                             areas: list[RiskArea]) -> tuple[RiskTable, bool]:
+async def replace_risk_table(
+    db: AsyncSession, principal: Principal, *, areas: list[RiskArea]
+) -> tuple[RiskTable, bool]:
     """Version n+1 holding exactly `areas`, or the version in force unchanged (False) if it already holds them."""
     org_id = principal.org_id
     await repository.lock_tables(db, org_id=org_id)  # versions only grow: one replacement at a time
@@ -37,6 +39,13 @@ async def replace_risk_table(db: AsyncSession, principal: Principal, *,
     table, event = replaced
     await repository.save_table(db, table, org_id=org_id)
     outbox.add(db, event, key=org_id)  # numbered by the domain: the table's version is the event's
-    history.record(db, org_id=org_id, user_id=principal.user_id, entity_type="risk_table",
-                   entity_id=str(table.version), action="replaced", changes=rules.diff(current.areas, table.areas))
+    history.record(
+        db,
+        org_id=org_id,
+        user_id=principal.user_id,
+        entity_type="risk_table",
+        entity_id=str(table.version),
+        action="replaced",
+        changes=rules.diff(current.areas, table.areas),
+    )
     return table, True

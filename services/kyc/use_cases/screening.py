@@ -1,4 +1,5 @@
 """Screening use cases: queue a subject for screening, the review queue of hits, and analysts' decisions on them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,15 +29,21 @@ class ActorScreening:
     last_screened_at: datetime | None
 
 
-async def request_screening(db: AsyncSession, *, org_id: str, actor_id: UUID, subject_type: str,
-                            subject_id: UUID) -> None:
+async def request_screening(
+    db: AsyncSession, *, org_id: str, actor_id: UUID, subject_type: str, subject_id: UUID
+) -> None:
     """Queue an actor or person for the screening job, in the caller's transaction (a step of other use cases)."""
-    await repository.save_request(db, ScreeningRequest.of_subject(
-        org_id=org_id, actor_id=actor_id, subject_type=subject_type, subject_id=subject_id, now=utcnow()))
+    await repository.save_request(
+        db,
+        ScreeningRequest.of_subject(
+            org_id=org_id, actor_id=actor_id, subject_type=subject_type, subject_id=subject_id, now=utcnow()
+        ),
+    )
 
 
-async def list_hits(db: AsyncSession, principal: Principal, *, status: str | None, actor_id: UUID | None,
-                    page: Pagination) -> tuple[list[Hit], int]:
+async def list_hits(
+    db: AsyncSession, principal: Principal, *, status: str | None, actor_id: UUID | None, page: Pagination
+) -> tuple[list[Hit], int]:
     return await repository.list_hits(db, org_id=principal.org_id, status=status, actor_id=actor_id, page=page)
 
 
@@ -62,11 +69,22 @@ async def _decide(db: AsyncSession, principal: Principal, hit_id: UUID, status: 
     event = decide(actor=actor, by=principal.user_id, reason=reason, now=utcnow())
     await repository.save_hit(db, hit)
     await announce.save_actor(db, actor, event)
-    history.record(db, org_id=hit.org_id, user_id=principal.user_id, entity_type="screening_hit", entity_id=hit.id,
-                   action=status.value, actor_id=hit.actor_id,
-                   changes={"status": {"before": "pending", "after": status.value}, "reason": hit.reason,
-                            "watchlist": hit.watchlist_name, "entry_id": hit.entry_id,
-                            "subject": f"{hit.subject_type} {hit.subject_id}"})
+    history.record(
+        db,
+        org_id=hit.org_id,
+        user_id=principal.user_id,
+        entity_type="screening_hit",
+        entity_id=hit.id,
+        action=status.value,
+        actor_id=hit.actor_id,
+        changes={
+            "status": {"before": "pending", "after": status.value},
+            "reason": hit.reason,
+            "watchlist": hit.watchlist_name,
+            "entry_id": hit.entry_id,
+            "subject": f"{hit.subject_type} {hit.subject_id}",
+        },
+    )
     return hit
 
 
@@ -74,7 +92,10 @@ async def get_actor_screening(db: AsyncSession, principal: Principal, actor_id: 
     actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
     counts = await repository.count_actor_hits(db, actor.id)
     return ActorScreening(
-        actor_id=actor.id, pending_hits=counts.get(HitStatus.PENDING, 0),
-        confirmed_hits=counts.get(HitStatus.CONFIRMED, 0), dismissed_hits=counts.get(HitStatus.DISMISSED, 0),
+        actor_id=actor.id,
+        pending_hits=counts.get(HitStatus.PENDING, 0),
+        confirmed_hits=counts.get(HitStatus.CONFIRMED, 0),
+        dismissed_hits=counts.get(HitStatus.DISMISSED, 0),
         pending_screenings=await repository.count_pending_screenings(db, actor_id=actor.id),
-        last_screened_at=await repository.last_screened_at(db, actor.id))
+        last_screened_at=await repository.last_screened_at(db, actor.id),
+    )

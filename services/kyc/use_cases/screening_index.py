@@ -1,4 +1,5 @@
 """The worker's in-memory engine indexes, one per organisation, kept in step with the list snapshots in the DB."""
+
 from __future__ import annotations
 
 import asyncio

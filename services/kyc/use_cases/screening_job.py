@@ -1,5 +1,6 @@
 """The screening job: screens pending subjects against every current entry, and every subject against the
 entries a new snapshot added or changed; stores hits and tells what it found."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,8 +62,9 @@ async def run_pending(db: AsyncSession, now: datetime, *, indexes: ScreeningInde
         found: list[Finding] = []
         try:
             async with db.begin_nested():
-                hit_count = await _handle(db, request, now, indexes=indexes, tuning=tuning, screened=screened,
-                                          found=found)
+                hit_count = await _handle(
+                    db, request, now, indexes=indexes, tuning=tuning, screened=screened, found=found
+                )
                 request.complete(hit_count=hit_count, now=now)
                 await repository.save_request(db, request)
             findings.extend(found)  # only what a request that went through found
@@ -82,22 +84,43 @@ async def _tell(db: AsyncSession, findings: list[Finding]) -> None:
         actor = await actor_repository.find_actor(db, subject.actor_id, org_id=subject.org_id, for_update=True)
         if actor is None:
             continue  # removed from the register since it was screened
-        await announce.save_actor(db, actor, actor.screened(subject, open_hits=finding.open_hits,
-                                                            raised=finding.raised, snapshot_ids=finding.snapshot_ids))
+        await announce.save_actor(
+            db,
+            actor,
+            actor.screened(
+                subject, open_hits=finding.open_hits, raised=finding.raised, snapshot_ids=finding.snapshot_ids
+            ),
+        )
 
 
-async def _handle(db: AsyncSession, request: ScreeningRequest, now: datetime, *, indexes: ScreeningIndexes,
-                  tuning: Tuning, screened: dict[UUID, int], found: list[Finding]) -> int:
+async def _handle(
+    db: AsyncSession,
+    request: ScreeningRequest,
+    now: datetime,
+    *,
+    indexes: ScreeningIndexes,
+    tuning: Tuning,
+    screened: dict[UUID, int],
+    found: list[Finding],
+) -> int:
     if request.subject_type == SNAPSHOT:
         return await _rescreen_snapshot(db, request, now, indexes=indexes, tuning=tuning, found=found)
     if request.subject_id not in screened:
-        screened[request.subject_id] = await _screen_subject(db, request, now, indexes=indexes,
-                                                             threshold=tuning.threshold, found=found)
+        screened[request.subject_id] = await _screen_subject(
+            db, request, now, indexes=indexes, threshold=tuning.threshold, found=found
+        )
     return screened[request.subject_id]
 
 
-async def _screen_subject(db: AsyncSession, request: ScreeningRequest, now: datetime, *,
-                          indexes: ScreeningIndexes, threshold: float, found: list[Finding]) -> int:
+async def _screen_subject(
+    db: AsyncSession,
+    request: ScreeningRequest,
+    now: datetime,
+    *,
+    indexes: ScreeningIndexes,
+    threshold: float,
+    found: list[Finding],
+) -> int:
     subject = await repository.find_subject(db, request.subject_type, request.subject_id)
     if subject is None:
         return 0  # removed from the register since it was queued
@@ -108,8 +131,15 @@ async def _screen_subject(db: AsyncSession, request: ScreeningRequest, now: date
     return await _completed(db, subject, raised=raised, snapshot_ids=snapshots, found=found)
 
 
-async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequest, now: datetime, *,
-                             indexes: ScreeningIndexes, tuning: Tuning, found: list[Finding]) -> int:
+async def _rescreen_snapshot(
+    db: AsyncSession,
+    request: ScreeningRequest,
+    now: datetime,
+    *,
+    indexes: ScreeningIndexes,
+    tuning: Tuning,
+    found: list[Finding],
+) -> int:
     """Only the entries this snapshot added or changed are new to the subjects; the rest were screened before.
     Subjects that gain no hit get no event: the list, not the subject, changed."""
     snapshot = await watchlist_repository.find_snapshot_by_id(db, request.subject_id)
@@ -118,8 +148,9 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequest, now: d
     changed = await watchlist_repository.entry_ids_changed_in(db, snapshot.watchlist_id, snapshot.version)
     if not changed:
         return 0
-    index, only = await _changed_entries_index(db, snapshot, changed, indexes=indexes,
-                                               delta_index_max=tuning.delta_index_max)
+    index, only = await _changed_entries_index(
+        db, snapshot, changed, indexes=indexes, delta_index_max=tuning.delta_index_max
+    )
     subjects = await repository.list_subjects(db, org_id=request.org_id)
     matched = await asyncio.to_thread(_screen_all, index, subjects, tuning.threshold, only)
     total = 0
@@ -130,9 +161,9 @@ async def _rescreen_snapshot(db: AsyncSession, request: ScreeningRequest, now: d
     return total
 
 
-async def _changed_entries_index(db: AsyncSession, snapshot: Snapshot, changed: list[str], *,
-                                 indexes: ScreeningIndexes,
-                                 delta_index_max: int) -> tuple[ScreeningIndex, set[str] | None]:
+async def _changed_entries_index(
+    db: AsyncSession, snapshot: Snapshot, changed: list[str], *, indexes: ScreeningIndexes, delta_index_max: int
+) -> tuple[ScreeningIndex, set[str] | None]:
     """A small delta gets an index of its own (screening cost follows the delta, not the list); a large one
     (a first import) uses the organisation's index, which holds it already, keeping only its matches."""
     if len(changed) <= delta_index_max:
@@ -142,8 +173,9 @@ async def _changed_entries_index(db: AsyncSession, snapshot: Snapshot, changed: 
     return index, {lists.index_key(snapshot.watchlist_id, entry_id) for entry_id in changed}
 
 
-def _screen_all(index: ScreeningIndex, subjects: list[ScreenedSubject], threshold: float,
-                only: set[str] | None) -> list[tuple[ScreenedSubject, list[Match]]]:
+def _screen_all(
+    index: ScreeningIndex, subjects: list[ScreenedSubject], threshold: float, only: set[str] | None
+) -> list[tuple[ScreenedSubject, list[Match]]]:
     found = []
     for subject in subjects:
         matches = index.screen(subject.subject, threshold=threshold, limit=MATCH_LIMIT)
@@ -170,8 +202,9 @@ async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: l
         facts = {"entry_fingerprint": fingerprints[key], "subject_fingerprint": subject.fingerprint}
         verdict = rules.triage(earlier[key], **facts)
         if verdict is Triage.RAISE:
-            await repository.save_hit(db, Hit.new(subject, key, match, now,
-                                                  entry_fingerprint=facts["entry_fingerprint"]))
+            await repository.save_hit(
+                db, Hit.new(subject, key, match, now, entry_fingerprint=facts["entry_fingerprint"])
+            )
             raised += 1
         elif verdict is Triage.REFRESH:
             pending = next(h for h in earlier[key] if h.status == rules.HitStatus.PENDING)
@@ -180,12 +213,19 @@ async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: l
     return raised
 
 
-async def _completed(db: AsyncSession, subject: ScreenedSubject, *, raised: int, snapshot_ids: list[UUID],
-                     found: list[Finding]) -> int:
+async def _completed(
+    db: AsyncSession, subject: ScreenedSubject, *, raised: int, snapshot_ids: list[UUID], found: list[Finding]
+) -> int:
     open_hits = await repository.count_open_hits(db, subject.subject_id)
     found.append(Finding(subject, open_hits, raised, snapshot_ids))
-    history.record(db, org_id=subject.org_id, user_id=SYSTEM, entity_type=subject.subject_type,
-                   entity_id=subject.subject_id, action="screened", actor_id=subject.actor_id,
-                   changes={"open_hits": open_hits, "new_hits": raised,
-                            "list_snapshot_ids": [str(s) for s in snapshot_ids]})
+    history.record(
+        db,
+        org_id=subject.org_id,
+        user_id=SYSTEM,
+        entity_type=subject.subject_type,
+        entity_id=subject.subject_id,
+        action="screened",
+        actor_id=subject.actor_id,
+        changes={"open_hits": open_hits, "new_hits": raised, "list_snapshot_ids": [str(s) for s in snapshot_ids]},
+    )
     return open_hits

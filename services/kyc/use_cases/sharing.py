@@ -1,4 +1,5 @@
 """Sharing: the owning operator lets another organisation read one actor and its licences."""
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -24,8 +25,9 @@ async def share_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *,
         return existing
     share, event = shared
     await repository.save_share(db, share)
-    record_change(db, principal, actor, action="shared",
-                  changes={"shared_with": {"before": None, "after": share.grantee_org_id}})
+    record_change(
+        db, principal, actor, action="shared", changes={"shared_with": {"before": None, "after": share.grantee_org_id}}
+    )
     await announce.save_actor(db, actor, event)
     return share
 
@@ -34,8 +36,9 @@ async def unshare_actor(db: AsyncSession, principal: Principal, actor_id: UUID, 
     actor = await actor_for_change(db, principal, actor_id)
     event = actor.unshare(grantee_org_id, by=principal.user_id)
     await repository.delete_share(db, actor_id=actor.id, grantee_org_id=grantee_org_id)
-    record_change(db, principal, actor, action="unshared",
-                  changes={"shared_with": {"before": grantee_org_id, "after": None}})
+    record_change(
+        db, principal, actor, action="unshared", changes={"shared_with": {"before": grantee_org_id, "after": None}}
+    )
     await announce.save_actor(db, actor, event)
 
 

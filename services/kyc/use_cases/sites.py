@@ -1,4 +1,5 @@
 """Mine sites: registration, edits, inspections, and the status decisions they and time (lapses) make."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,8 +28,9 @@ from services.kyc.use_cases import announce, history
 ENTITY = "mine_site"
 
 
-async def site_for_change(db: AsyncSession, principal: Principal, site_id: UUID, *,
-                          version: int | None = None) -> MineSite:
+async def site_for_change(
+    db: AsyncSession, principal: Principal, site_id: UUID, *, version: int | None = None
+) -> MineSite:
     """The caller's site, locked to the end of the transaction and checked against the version the client read."""
     site = await repository.get_site(db, site_id, org_id=principal.org_id, for_update=True)
     site.check_version(version)
@@ -39,15 +41,21 @@ async def register_site(db: AsyncSession, principal: Principal, *, values: dict[
     """A new site starts blue (not inspected) today, with the area risk of the table in force."""
     checked = sites.checked_fields({name: values.get(name) for name in sites.EDITABLE})
     await _check_operator(db, checked.get("operator_actor_id"), org_id=principal.org_id)
-    site, event = MineSite.register(checked, org_id=principal.org_id, by=principal.user_id, now=utcnow(),
-                                    area=await _area_of(db, principal.org_id, checked["country"], checked["region"]))
+    site, event = MineSite.register(
+        checked,
+        org_id=principal.org_id,
+        by=principal.user_id,
+        now=utcnow(),
+        area=await _area_of(db, principal.org_id, checked["country"], checked["region"]),
+    )
     await announce.save_site(db, site, event)
     _audit(db, principal.user_id, site, action="registered", changes={f: getattr(site, f) for f in sites.EDITABLE})
     return site
 
 
-async def edit_site(db: AsyncSession, principal: Principal, site_id: UUID, *, changes: dict[str, Any],
-                    version: int | None = None) -> MineSite:
+async def edit_site(
+    db: AsyncSession, principal: Principal, site_id: UUID, *, changes: dict[str, Any], version: int | None = None
+) -> MineSite:
     """Change descriptive fields (never the status); an edit that changes nothing writes nothing."""
     site = await site_for_change(db, principal, site_id, version=version)
     checked = site.checked_changes(changes)
@@ -61,20 +69,39 @@ async def edit_site(db: AsyncSession, principal: Principal, site_id: UUID, *, ch
     return site
 
 
-async def record_inspection(db: AsyncSession, principal: Principal, site_id: UUID, *, inspection_date: date,
-                            inspector: str, agency: str, result: str, notes: str | None = None,
-                            report_document_id: UUID | None = None) -> Inspection:
+async def record_inspection(
+    db: AsyncSession,
+    principal: Principal,
+    site_id: UUID,
+    *,
+    inspection_date: date,
+    inspector: str,
+    agency: str,
+    result: str,
+    notes: str | None = None,
+    report_document_id: UUID | None = None,
+) -> Inspection:
     """Keep the inspection; if it is the latest by date, the site's status follows its result."""
     now = utcnow()
-    inspection = Inspection.new(site_id=site_id, org_id=principal.org_id, inspection_date=inspection_date,
-                                result=result, inspector=inspector, agency=agency, notes=notes,
-                                report_document_id=report_document_id, by=principal.user_id, now=now)
+    inspection = Inspection.new(
+        site_id=site_id,
+        org_id=principal.org_id,
+        inspection_date=inspection_date,
+        result=result,
+        inspector=inspector,
+        agency=agency,
+        notes=notes,
+        report_document_id=report_document_id,
+        by=principal.user_id,
+        now=now,
+    )
     site = await site_for_change(db, principal, site_id)
     if report_document_id is not None:
         await _check_report(db, report_document_id, org_id=site.org_id, site_id=site.id)
     await repository.save_inspection(db, inspection)  # before the site, whose status decisions refer to it
-    events = site.record_inspection(inspection, area=await _area_of(db, site.org_id, site.country, site.region),
-                                    by=principal.user_id, now=now)
+    events = site.record_inspection(
+        inspection, area=await _area_of(db, site.org_id, site.country, site.region), by=principal.user_id, now=now
+    )
     await _decided(db, principal.user_id, site, events)
     return inspection
 
@@ -94,14 +121,27 @@ async def get_site(db: AsyncSession, principal: Principal, site_id: UUID) -> Min
     return await repository.get_site(db, site_id, org_id=principal.org_id)
 
 
-async def list_sites(db: AsyncSession, principal: Principal, *, page: Pagination, status: str | None = None,
-                     country: str | None = None, mineral: str | None = None,
-                     operator_actor_id: UUID | None = None) -> tuple[list[MineSite], int]:
+async def list_sites(
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    page: Pagination,
+    status: str | None = None,
+    country: str | None = None,
+    mineral: str | None = None,
+    operator_actor_id: UUID | None = None,
+) -> tuple[list[MineSite], int]:
     """Sites filtered by their status in force today (lapses included), country, HS code (or prefix), operator."""
     return await repository.list_sites(
-        db, org_id=principal.org_id, today=utcnow().date(), status=SiteStatus(status) if status else None,
+        db,
+        org_id=principal.org_id,
+        today=utcnow().date(),
+        status=SiteStatus(status) if status else None,
         country=geography.country(country) if country else None,
-        mineral=hs_codes([mineral])[0] if mineral else None, operator_actor_id=operator_actor_id, page=page)
+        mineral=hs_codes([mineral])[0] if mineral else None,
+        operator_actor_id=operator_actor_id,
+        page=page,
+    )
 
 
 async def list_inspections(db: AsyncSession, principal: Principal, site_id: UUID) -> list[Inspection]:
@@ -115,11 +155,13 @@ async def list_status_changes(db: AsyncSession, principal: Principal, site_id: U
     return await repository.list_status_changes(db, site.id, org_id=site.org_id)
 
 
-async def list_site_history(db: AsyncSession, principal: Principal, site_id: UUID, *,
-                            page: Pagination) -> tuple[list[AuditEntry], int]:
+async def list_site_history(
+    db: AsyncSession, principal: Principal, site_id: UUID, *, page: Pagination
+) -> tuple[list[AuditEntry], int]:
     site = await repository.get_site(db, site_id, org_id=principal.org_id)
-    return await history_repository.list_entity_entries(db, org_id=site.org_id, entity_type=ENTITY,
-                                                        entity_id=site.id, page=page)
+    return await history_repository.list_entity_entries(
+        db, org_id=site.org_id, entity_type=ENTITY, entity_id=site.id, page=page
+    )
 
 
 async def _decided(db: AsyncSession, user_id: str, site: MineSite, events: list[KycEvent]) -> None:
@@ -129,19 +171,45 @@ async def _decided(db: AsyncSession, user_id: str, site: MineSite, events: list[
     await announce.save_site(db, site, *events)
     for event in events:
         if isinstance(event, MineSiteStatusChanged):
-            _audit(db, user_id, site, action="status_changed", changes={
-                "status": {"before": event.previous_status, "after": event.status}, "reason": event.reason,
-                "effective_date": event.effective_at.date(), "risk_table_version": event.risk_table_version})
+            _audit(
+                db,
+                user_id,
+                site,
+                action="status_changed",
+                changes={
+                    "status": {"before": event.previous_status, "after": event.status},
+                    "reason": event.reason,
+                    "effective_date": event.effective_at.date(),
+                    "risk_table_version": event.risk_table_version,
+                },
+            )
         else:
-            _audit(db, user_id, site, action="inspection_recorded", changes={
-                "inspection_id": event.inspection_id, "inspection_date": event.inspection_date,
-                "result": event.result, "agency": event.agency})
+            _audit(
+                db,
+                user_id,
+                site,
+                action="inspection_recorded",
+                changes={
+                    "inspection_id": event.inspection_id,
+                    "inspection_date": event.inspection_date,
+                    "result": event.result,
+                    "agency": event.agency,
+                },
+            )
 
 
 def _audit(db: AsyncSession, user_id: str, site: MineSite, *, action: str, changes: dict[str, Any]) -> None:
     """The site's audit entry, also filed in its operator's history when it has one."""
-    history.record(db, org_id=site.org_id, user_id=user_id, entity_type=ENTITY, entity_id=site.id, action=action,
-                   changes=changes, actor_id=site.operator_actor_id)
+    history.record(
+        db,
+        org_id=site.org_id,
+        user_id=user_id,
+        entity_type=ENTITY,
+        entity_id=site.id,
+        action=action,
+        changes=changes,
+        actor_id=site.operator_actor_id,
+    )
 
 
 async def _area_of(db: AsyncSession, org_id: str, country: str, region: str | None) -> AreaRisk:

@@ -1,5 +1,6 @@
 """The review workflow: submit, review, approve (four eyes, clear screening, risk level and review date), reject,
 suspend, reinstate, reopen, and the periodic review of an approved actor. Each move is one call of the actor."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -23,8 +24,9 @@ from services.kyc.use_cases import announce
 from services.kyc.use_cases.actors import actor_for_change, record_change
 
 
-async def submit_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None,
-                       reason: str | None = None) -> Actor:
+async def submit_actor(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None, reason: str | None = None
+) -> Actor:
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
     event = actor.submit(by=principal.user_id, now=utcnow())
@@ -32,8 +34,9 @@ async def submit_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *
     return actor
 
 
-async def start_review(db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None,
-                       reason: str | None = None) -> Actor:
+async def start_review(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None, reason: str | None = None
+) -> Actor:
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
     event = actor.start_review(by=principal.user_id, now=utcnow())
@@ -41,34 +44,55 @@ async def start_review(db: AsyncSession, principal: Principal, actor_id: UUID, *
     return actor
 
 
-async def approve_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *,
-                        review_months: Mapping[str, int], version: int | None = None,
-                        reason: str | None = None) -> Actor:
+async def approve_actor(
+    db: AsyncSession,
+    principal: Principal,
+    actor_id: UUID,
+    *,
+    review_months: Mapping[str, int],
+    version: int | None = None,
+    reason: str | None = None,
+) -> Actor:
     """Four eyes, no blocking hit, no pending screening; then the risk level and the next review date."""
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
-    event = actor.approve(by=principal.user_id, assessment=await _assess(db, actor),
-                          screening=await screening_repository.screening_gate(db, actor_id=actor.id),
-                          review_months=review_months, now=utcnow())
+    event = actor.approve(
+        by=principal.user_id,
+        assessment=await _assess(db, actor),
+        screening=await screening_repository.screening_gate(db, actor_id=actor.id),
+        review_months=review_months,
+        now=utcnow(),
+    )
     await _moved(db, principal, actor, before, event, action="approved", reason=reason)
     return actor
 
 
-async def complete_review(db: AsyncSession, principal: Principal, actor_id: UUID, *,
-                          review_months: Mapping[str, int], version: int | None = None,
-                          reason: str | None = None) -> Actor:
+async def complete_review(
+    db: AsyncSession,
+    principal: Principal,
+    actor_id: UUID,
+    *,
+    review_months: Mapping[str, int],
+    version: int | None = None,
+    reason: str | None = None,
+) -> Actor:
     """The periodic review of an approved actor: the approval checks again, a fresh risk level and review date."""
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
-    event = actor.complete_review(by=principal.user_id, assessment=await _assess(db, actor),
-                                  screening=await screening_repository.screening_gate(db, actor_id=actor.id),
-                                  review_months=review_months, now=utcnow())
+    event = actor.complete_review(
+        by=principal.user_id,
+        assessment=await _assess(db, actor),
+        screening=await screening_repository.screening_gate(db, actor_id=actor.id),
+        review_months=review_months,
+        now=utcnow(),
+    )
     await _moved(db, principal, actor, before, event, action="review_completed", reason=reason)
     return actor
 
 
-async def reject_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str,
-                       version: int | None = None) -> Actor:
+async def reject_actor(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str, version: int | None = None
+) -> Actor:
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
     event = actor.reject(by=principal.user_id, reason=reason, now=utcnow())
@@ -76,8 +100,9 @@ async def reject_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *
     return actor
 
 
-async def suspend_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str,
-                        version: int | None = None) -> Actor:
+async def suspend_actor(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str, version: int | None = None
+) -> Actor:
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
     event = actor.suspend(by=principal.user_id, reason=reason, now=utcnow())
@@ -85,19 +110,25 @@ async def suspend_actor(db: AsyncSession, principal: Principal, actor_id: UUID, 
     return actor
 
 
-async def reinstate_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str,
-                          version: int | None = None) -> Actor:
+async def reinstate_actor(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str, version: int | None = None
+) -> Actor:
     """Back to approved, keeping its review date, once screening is clear again."""
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
-    event = actor.reinstate(by=principal.user_id, reason=reason, now=utcnow(),
-                            screening=await screening_repository.screening_gate(db, actor_id=actor.id))
+    event = actor.reinstate(
+        by=principal.user_id,
+        reason=reason,
+        now=utcnow(),
+        screening=await screening_repository.screening_gate(db, actor_id=actor.id),
+    )
     await _moved(db, principal, actor, before, event, action="reinstated", reason=reason)
     return actor
 
 
-async def reopen_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None,
-                       reason: str | None = None) -> Actor:
+async def reopen_actor(
+    db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None, reason: str | None = None
+) -> Actor:
     """A rejected actor back to draft, to be corrected and submitted again (by whoever submits next)."""
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
@@ -106,8 +137,16 @@ async def reopen_actor(db: AsyncSession, principal: Principal, actor_id: UUID, *
     return actor
 
 
-async def _moved(db: AsyncSession, principal: Principal, actor: Actor, before: dict[str, Any], event: KycEvent, *,
-                 action: str, reason: str | None) -> None:
+async def _moved(
+    db: AsyncSession,
+    principal: Principal,
+    actor: Actor,
+    before: dict[str, Any],
+    event: KycEvent,
+    *,
+    action: str,
+    reason: str | None,
+) -> None:
     await announce.save_actor(db, actor, event)
     changes = diff(before, actor.audited())
     if reason:
@@ -120,7 +159,9 @@ async def _assess(db: AsyncSession, actor: Actor) -> RiskAssessment:
     area = await risk_repository.area_risk(db, org_id=actor.org_id, country=actor.country, region=actor.region)
     persons = await person_repository.list_persons(db, actor_id=actor.id)
     return review.assess(
-        area_risk=area.level, actor_type=actor.actor_type, table_version=area.table_version,
+        area_risk=area.level,
+        actor_type=actor.actor_type,
+        table_version=area.table_version,
         has_beneficial_owner=any(p.role == "beneficial_owner" for p in persons),
-        has_valid_licence=await licence_repository.valid_licence_exists(db, actor_id=actor.id,
-                                                                        on=utcnow().date()))
+        has_valid_licence=await licence_repository.valid_licence_exists(db, actor_id=actor.id, on=utcnow().date()),
+    )

@@ -1,4 +1,5 @@
 """The labelled evaluation set must stay above the recall and precision targets."""
+
 from __future__ import annotations
 
 from services.kyc.screening.evaluate import CASES, evaluate, load_rows

@@ -1,4 +1,5 @@
 """List importers: UN XML, OFAC XML/CSV, FollowTheMoney JSON lines, operator CSV; hostile input."""
+
 from __future__ import annotations
 
 import json
@@ -81,10 +82,10 @@ OFAC_XML = """<?xml version="1.0" standalone="yes"?>
 
 OFAC_CSV = (
     '990010,"KASEREKA, Jean-Bosco",individual,"DRCONGO",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,'
-    '"DOB 04 Mar 1970; nationality Congo, Democratic Republic of the; a.k.a. \'KASEREKA JB\'."\r\n'
+    "\"DOB 04 Mar 1970; nationality Congo, Democratic Republic of the; a.k.a. 'KASEREKA JB'.\"\r\n"
     '990011,"KIVU METALS SARL",-0- ,"DRCONGO] [GLOMAG",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n'
     '990012,"SEA STAR",vessel,"IRAN",-0- ,"9HA1234",Tanker,-0- ,-0- ,"Panama",-0- ,-0- \r\n'
-    '\x1a'
+    "\x1a"
 )
 
 
@@ -92,16 +93,40 @@ def _ftm(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-FTM_LINES = "\n".join([
-    _ftm({"id": "os-person-1", "schema": "Person", "caption": "Mwami Kahindo Lwanga",
-          "properties": {"name": ["Mwami Kahindo Lwanga"], "alias": ["Kahindo L."], "birthDate": ["1969-02-30"[:4]],
-                         "nationality": ["cd"], "idNumber": ["CD-123 456"], "topics": ["sanction"]}}),
-    _ftm({"id": "os-addr-1", "schema": "Address", "properties": {"full": ["Av. du Lac 4, Goma"]}}),
-    _ftm({"id": "os-co-1", "schema": "Company",
-          "properties": {"name": ["Goma Gold Exports SARL"], "weakAlias": ["GGE"], "country": ["cd"],
-                         "registrationNumber": ["CD/GOM/RCCM/19-B-0042"], "program": ["EU-DRC"]}}),
-    "",
-])
+FTM_LINES = "\n".join(
+    [
+        _ftm(
+            {
+                "id": "os-person-1",
+                "schema": "Person",
+                "caption": "Mwami Kahindo Lwanga",
+                "properties": {
+                    "name": ["Mwami Kahindo Lwanga"],
+                    "alias": ["Kahindo L."],
+                    "birthDate": ["1969-02-30"[:4]],
+                    "nationality": ["cd"],
+                    "idNumber": ["CD-123 456"],
+                    "topics": ["sanction"],
+                },
+            }
+        ),
+        _ftm({"id": "os-addr-1", "schema": "Address", "properties": {"full": ["Av. du Lac 4, Goma"]}}),
+        _ftm(
+            {
+                "id": "os-co-1",
+                "schema": "Company",
+                "properties": {
+                    "name": ["Goma Gold Exports SARL"],
+                    "weakAlias": ["GGE"],
+                    "country": ["cd"],
+                    "registrationNumber": ["CD/GOM/RCCM/19-B-0042"],
+                    "program": ["EU-DRC"],
+                },
+            }
+        ),
+        "",
+    ]
+)
 
 OPERATOR_CSV = (
     "\ufeffid,name,kind,aliases,birth_date,country,identifiers,program\r\n"
@@ -192,7 +217,7 @@ def test_ofac_csv() -> None:
 
 
 def test_ofac_csv_malformed_rows() -> None:
-    short = OFAC_CSV.replace(',-0- \r\n990012', '\r\n990012', 1)
+    short = OFAC_CSV.replace(",-0- \r\n990012", "\r\n990012", 1)
     with pytest.raises(MalformedList) as err:
         parse_ofac_csv(short.encode())
     assert err.value.location == "line 2" and "columns" in err.value.reason
@@ -212,13 +237,16 @@ def test_ftm_jsonl_skips_non_parties() -> None:
     assert company.programs == ("EU-DRC",)
 
 
-@pytest.mark.parametrize(("line", "reason"), [
-    ('{"id": "x", "schema": "Person", "properties": {"name": ["A B"]', "invalid JSON"),
-    ('{"id": "x", "schema": "Person", "properties": {}}', "no name"),
-    ('{"schema": "Person", "properties": {"name": ["A"]}}', "missing"),
-    ('{"id": "x", "schema": "Company", "properties": {"name": "not a list"}}', "list of strings"),
-    ('["just", "a", "list"]', "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"id": "x", "schema": "Person", "properties": {"name": ["A B"]', "invalid JSON"),
+        ('{"id": "x", "schema": "Person", "properties": {}}', "no name"),
+        ('{"schema": "Person", "properties": {"name": ["A"]}}', "missing"),
+        ('{"id": "x", "schema": "Company", "properties": {"name": "not a list"}}', "list of strings"),
+        ('["just", "a", "list"]', "not a JSON object"),
+    ],
+)
 def test_ftm_jsonl_malformed_line(line: str, reason: str) -> None:
     data = FTM_LINES.replace('"", ', "") + line + "\n"
     with pytest.raises(MalformedList) as err:

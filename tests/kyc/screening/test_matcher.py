@@ -1,4 +1,5 @@
 """Screening index: transliteration, order, initials, typos, legal forms, identifiers, updates."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,13 +39,16 @@ def _score(index: ScreeningIndex, subject: Subject, entry_id: str) -> float:
     return found[0] if found else 0.0
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Мухаммад Абдель Рахман Аль-Хусейни", "P-1"),   # Cyrillic subject, Latin list name
-    ("محمد عبد الرحمن الحسيني", "P-1"),              # Arabic subject, Latin list name
-    ("Геннадий Лапшин", "P-2"),                       # Cyrillic subject, middle name missing
-    ("Yuri Kolesnikov", "P-4"),                       # Latin subject, Cyrillic list name
-    ("Khaled Omar Al-Rashidi", "P-5"),                # Latin subject, Arabic list name
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Мухаммад Абдель Рахман Аль-Хусейни", "P-1"),  # Cyrillic subject, Latin list name
+        ("محمد عبد الرحمن الحسيني", "P-1"),  # Arabic subject, Latin list name
+        ("Геннадий Лапшин", "P-2"),  # Cyrillic subject, middle name missing
+        ("Yuri Kolesnikov", "P-4"),  # Latin subject, Cyrillic list name
+        ("Khaled Omar Al-Rashidi", "P-5"),  # Latin subject, Arabic list name
+    ],
+)
 def test_transliterated_names_are_found(index: ScreeningIndex, name: str, expected: str) -> None:
     assert _ids(index, Subject(name))[:1] == [expected]
 
@@ -76,14 +80,15 @@ def test_legal_forms_ignored(index: ScreeningIndex) -> None:
 
 def test_identifiers_raise_and_lower_the_score(index: ScreeningIndex) -> None:
     plain = Subject("Mohamed Husseini")
-    confirmed = Subject("Mohamed Husseini", birth_date="1971-03-02", countries=("Sudan",),
-                        identifiers=("p 123-4567",))
+    confirmed = Subject("Mohamed Husseini", birth_date="1971-03-02", countries=("Sudan",), identifiers=("p 123-4567",))
     contradicted = Subject("Mohamed Husseini", birth_date="1990", countries=("EG",))
     assert _score(index, confirmed, "P-1") > _score(index, plain, "P-1") > _score(index, contradicted, "P-1")
     lines = index.screen(confirmed)[0].explanation
     assert "birth date 1971-03-02 matches (+0.08)" in lines
     assert "identifier P1234567 identical (+0.25)" in lines
-    assert any(line.startswith("birth year 1990 differs") for line in index.screen(contradicted, threshold=0)[0].explanation)
+    assert any(
+        line.startswith("birth year 1990 differs") for line in index.screen(contradicted, threshold=0)[0].explanation
+    )
 
 
 def test_identifier_rescues_a_renamed_company(index: ScreeningIndex) -> None:
@@ -98,13 +103,16 @@ def test_kind_mismatch_penalised(index: ScreeningIndex) -> None:
     assert as_person < as_company
 
 
-@pytest.mark.parametrize(("subject", "entry_id"), [
-    (Subject("Jean Habyarimana"), "P-6"),                                # same surname, other given name
-    (Subject("Mining Company of Kivu", kind="organization"), "O-2"),     # differs in the distinctive word
-    (Subject("Société Minière de Kamina", kind="organization"), "O-1"),  # one letter-pair away, other place
-    (Subject("Mohamed Abdel-Rahman Al-Husseini", birth_date="1993", countries=("EG",)), "P-1"),
-    (Subject("Gennadiy Lapshinov"), "P-2"),
-])
+@pytest.mark.parametrize(
+    ("subject", "entry_id"),
+    [
+        (Subject("Jean Habyarimana"), "P-6"),  # same surname, other given name
+        (Subject("Mining Company of Kivu", kind="organization"), "O-2"),  # differs in the distinctive word
+        (Subject("Société Minière de Kamina", kind="organization"), "O-1"),  # one letter-pair away, other place
+        (Subject("Mohamed Abdel-Rahman Al-Husseini", birth_date="1993", countries=("EG",)), "P-1"),
+        (Subject("Gennadiy Lapshinov"), "P-2"),
+    ],
+)
 def test_hard_non_matches_stay_under_threshold(index: ScreeningIndex, subject: Subject, entry_id: str) -> None:
     assert _score(index, subject, entry_id) < DEFAULT_THRESHOLD
     assert entry_id not in _ids(index, subject)
@@ -129,8 +137,11 @@ def test_incremental_add_remove_and_snapshot_diff() -> None:
     index = ScreeningIndex.build([*background, *first])
     previous = index.snapshot()
     assert _ids(index, Subject("Patrice Mutombo")) == ["A"]
-    second = [*background, ListEntry("A", "person", ("Patrice Kabamba Mutombo", "Pato Kabamba")),
-              ListEntry("C", "organization", ("Kivu Bullion Ltd",))]
+    second = [
+        *background,
+        ListEntry("A", "person", ("Patrice Kabamba Mutombo", "Pato Kabamba")),
+        ListEntry("C", "organization", ("Kivu Bullion Ltd",)),
+    ]
     changed, removed = changed_entries(previous, second)
     assert [e.entry_id for e in changed] == ["A", "C"] and removed == ["B"]
     index.apply(changed, removed)

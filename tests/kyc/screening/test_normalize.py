@@ -1,4 +1,5 @@
 """Name normalisation: transliteration, legal forms, particles, initials, phonetic keys."""
+
 from __future__ import annotations
 
 import pytest

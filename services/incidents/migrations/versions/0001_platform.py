@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 from alembic import op
 
 from libs.common.migrations import platform_0001, platform_0001_downgrade

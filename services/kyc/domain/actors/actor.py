@@ -1,6 +1,7 @@
 """The actor: one upstream actor of an operator's register, with its workflow and the parts of its file (persons,
 licences, shares). Each method checks the rules, changes the actor (or the part it is given) and returns the event
 that tells what happened, keyed by the actor and carrying its state after the change."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -46,8 +47,17 @@ from services.kyc.domain.workflow import (
 )
 
 # The workflow's part of the file; the history keeps it beside the edited fields.
-STATE_FIELDS = ("kyc_status", "submitted_by", "submitted_at", "approved_by", "approved_at", "risk_level",
-                "risk_factors", "risk_table_version", "next_review_date")
+STATE_FIELDS = (
+    "kyc_status",
+    "submitted_by",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "risk_level",
+    "risk_factors",
+    "risk_table_version",
+    "next_review_date",
+)
 AUDITED_FIELDS = (*rules.EDITABLE_FIELDS, *STATE_FIELDS)
 
 
@@ -96,22 +106,39 @@ class Actor(Versioned):
     shared_with: list[str] = field(default_factory=list)  # ids of the organisations it is shared with, sorted
 
     @classmethod
-    def register(cls, values: Mapping[str, Any], *, org_id: str, by: str,
-                 now: datetime) -> tuple[Actor, ActorRegistered]:
+    def register(
+        cls, values: Mapping[str, Any], *, org_id: str, by: str, now: datetime
+    ) -> tuple[Actor, ActorRegistered]:
         """A new actor of the caller's register, as a draft."""
         clean = rules.normalise(dict(values))
-        actor = cls(id=uuid4(), org_id=org_id, created_by=by, created_at=now, updated_at=now,
-                    **{name: clean[name] for name in rules.EDITABLE_FIELDS})
+        actor = cls(
+            id=uuid4(),
+            org_id=org_id,
+            created_by=by,
+            created_at=now,
+            updated_at=now,
+            **{name: clean[name] for name in rules.EDITABLE_FIELDS},
+        )
         return actor, ActorRegistered(**actor.event_fields())
 
     def state(self) -> ActorState:
         """The actor as other services may keep a copy of it."""
         return ActorState(
-            actor_id=self.id, org_id=self.org_id, actor_type=self.actor_type, legal_name=self.legal_name,
-            registration_number=self.registration_number, country=self.country, region=self.region,
-            minerals=list(self.minerals), smelter_facility_id=self.smelter_facility_id, kyc_status=self.kyc_status,
-            risk_level=self.risk_level, risk_factors=list(self.risk_factors), next_review_date=self.next_review_date,
-            shared_with=list(self.shared_with))
+            actor_id=self.id,
+            org_id=self.org_id,
+            actor_type=self.actor_type,
+            legal_name=self.legal_name,
+            registration_number=self.registration_number,
+            country=self.country,
+            region=self.region,
+            minerals=list(self.minerals),
+            smelter_facility_id=self.smelter_facility_id,
+            kyc_status=self.kyc_status,
+            risk_level=self.risk_level,
+            risk_factors=list(self.risk_factors),
+            next_review_date=self.next_review_date,
+            shared_with=list(self.shared_with),
+        )
 
     def event_fields(self) -> dict[str, Any]:
         """What every event keyed by the actor carries; the use case numbers it when the actor is saved."""
@@ -150,17 +177,33 @@ class Actor(Versioned):
         self._move("start_review", now)
         return ActorReviewStarted(**self.event_fields(), reviewer=by)
 
-    def approve(self, *, by: str, assessment: RiskAssessment, screening: ScreeningGate,
-                review_months: Mapping[str, int], now: datetime) -> ActorApproved:
+    def approve(
+        self,
+        *,
+        by: str,
+        assessment: RiskAssessment,
+        screening: ScreeningGate,
+        review_months: Mapping[str, int],
+        now: datetime,
+    ) -> ActorApproved:
         """Four eyes, no blocking hit, no pending screening; then the risk level and the next review date."""
-        return self._approve("approve", by=by, assessment=assessment, screening=screening,
-                             review_months=review_months, now=now)
+        return self._approve(
+            "approve", by=by, assessment=assessment, screening=screening, review_months=review_months, now=now
+        )
 
-    def complete_review(self, *, by: str, assessment: RiskAssessment, screening: ScreeningGate,
-                        review_months: Mapping[str, int], now: datetime) -> ActorApproved:
+    def complete_review(
+        self,
+        *,
+        by: str,
+        assessment: RiskAssessment,
+        screening: ScreeningGate,
+        review_months: Mapping[str, int],
+        now: datetime,
+    ) -> ActorApproved:
         """The periodic review of an approved actor: the approval checks again, a fresh risk level and date."""
-        return self._approve("complete_review", by=by, assessment=assessment, screening=screening,
-                             review_months=review_months, now=now)
+        return self._approve(
+            "complete_review", by=by, assessment=assessment, screening=screening, review_months=review_months, now=now
+        )
 
     def reject(self, *, by: str, reason: str, now: datetime) -> ActorRejected:
         self._move("reject", now)
@@ -187,8 +230,16 @@ class Actor(Versioned):
         self.kyc_status = next_status(self.kyc_status, action)
         self.touch(now)
 
-    def _approve(self, action: str, *, by: str, assessment: RiskAssessment, screening: ScreeningGate,
-                 review_months: Mapping[str, int], now: datetime) -> ActorApproved:
+    def _approve(
+        self,
+        action: str,
+        *,
+        by: str,
+        assessment: RiskAssessment,
+        screening: ScreeningGate,
+        review_months: Mapping[str, int],
+        now: datetime,
+    ) -> ActorApproved:
         next_status(self.kyc_status, action)
         check_four_eyes(submitted_by=self.submitted_by, decided_by=by)
         screening.check_clear()
@@ -197,8 +248,12 @@ class Actor(Versioned):
         self.risk_table_version = assessment.table_version
         self.approved_by, self.approved_at = by, now
         self.next_review_date = review.next_review_date(now.date(), assessment.level, review_months)
-        return ActorApproved(**self.event_fields(), approved_by=by, risk_table_version=self.risk_table_version,
-                             periodic_review=action == "complete_review")
+        return ActorApproved(
+            **self.event_fields(),
+            approved_by=by,
+            risk_table_version=self.risk_table_version,
+            periodic_review=action == "complete_review",
+        )
 
     def _bring_review_forward(self, today: date) -> bool:
         """A material change to an approved (or suspended) actor makes its review due today."""
@@ -209,14 +264,16 @@ class Actor(Versioned):
 
     # The parts of the file: persons and licences, told as changes of the actor.
 
-    def add_person(self, values: Mapping[str, Any], *, others: list[Person], by: str,
-                   now: datetime) -> tuple[Person, ActorUpdated]:
+    def add_person(
+        self, values: Mapping[str, Any], *, others: list[Person], by: str, now: datetime
+    ) -> tuple[Person, ActorUpdated]:
         check_editable(self.kyc_status)
         person = Person.new(values, org_id=self.org_id, actor_id=self.id, others=others, now=now)
         return person, self._person_changed(person, "added", created(person.editable()), by=by, now=now)
 
-    def update_person(self, person: Person, changes: Mapping[str, Any], *, others: list[Person], by: str,
-                      now: datetime) -> ActorUpdated | None:
+    def update_person(
+        self, person: Person, changes: Mapping[str, Any], *, others: list[Person], by: str, now: datetime
+    ) -> ActorUpdated | None:
         check_editable(self.kyc_status)
         changed = person.update(changes, others=others, now=now)
         return self._person_changed(person, "updated", changed, by=by, now=now) if changed else None
@@ -225,15 +282,23 @@ class Actor(Versioned):
         check_editable(self.kyc_status)
         return self._person_changed(person, "removed", removed(person.editable()), by=by, now=now)
 
-    def _person_changed(self, person: Person, action: str, changes: Mapping[str, Any], *, by: str,
-                        now: datetime) -> ActorUpdated:
+    def _person_changed(
+        self, person: Person, action: str, changes: Mapping[str, Any], *, by: str, now: datetime
+    ) -> ActorUpdated:
         if self._bring_review_forward(now.date()):
             self.touch(now)
-        return ActorUpdated(**self.event_fields(), changed_fields=sorted(changes), part="person", part_id=person.id,
-                            action=action, updated_by=by)
+        return ActorUpdated(
+            **self.event_fields(),
+            changed_fields=sorted(changes),
+            part="person",
+            part_id=person.id,
+            action=action,
+            updated_by=by,
+        )
 
-    def add_licence(self, values: Mapping[str, Any], *, by: str, now: datetime,
-                    document: Document | None = None) -> tuple[Licence, ActorUpdated]:
+    def add_licence(
+        self, values: Mapping[str, Any], *, by: str, now: datetime, document: Document | None = None
+    ) -> tuple[Licence, ActorUpdated]:
         """A licence or permit, with an uploaded document attached when given."""
         licence = Licence.new(values, org_id=self.org_id, actor_id=self.id, now=now)
         changed = set(created(licence.editable()))
@@ -242,14 +307,22 @@ class Actor(Versioned):
             changed.add("document_id")
         return licence, self._licence_changed(licence, "added", changed, by=by)
 
-    def update_licence(self, licence: Licence, changes: Mapping[str, Any], *, by: str,
-                       now: datetime) -> ActorUpdated | None:
+    def update_licence(
+        self, licence: Licence, changes: Mapping[str, Any], *, by: str, now: datetime
+    ) -> ActorUpdated | None:
         changed = licence.update(changes, now=now)
         return self._licence_changed(licence, "updated", set(changed), by=by) if changed else None
 
     def _licence_changed(self, licence: Licence, action: str, changed: set[str], *, by: str) -> ActorUpdated:
-        return ActorUpdated(**self.event_fields(), changed_fields=sorted(changed), part="licence",
-                            part_id=licence.id, action=action, updated_by=by, licence=licence.state())
+        return ActorUpdated(
+            **self.event_fields(),
+            changed_fields=sorted(changed),
+            part="licence",
+            part_id=licence.id,
+            action=action,
+            updated_by=by,
+            licence=licence.state(),
+        )
 
     # Sharing with other organisations.
 
@@ -281,16 +354,27 @@ class Actor(Versioned):
         return LicenceExpired(**self._licence_fields(licence))
 
     def _licence_fields(self, licence: Licence) -> dict[str, Any]:
-        return {**self.event_fields(), "licence_id": licence.id, "licence_type": licence.licence_type,
-                "number": licence.number, "valid_to": licence.valid_to}
+        return {
+            **self.event_fields(),
+            "licence_id": licence.id,
+            "licence_type": licence.licence_type,
+            "number": licence.number,
+            "valid_to": licence.valid_to,
+        }
 
     def announce_review_overdue(self) -> ReviewOverdue:
         self.overdue_notified_for = self.next_review_date
         return ReviewOverdue(**self.event_fields(), next_review_date=self.next_review_date)
 
-    def screened(self, subject: ScreenedSubject, *, open_hits: int, raised: int,
-                 snapshot_ids: list[UUID]) -> ScreeningCompleted:
+    def screened(
+        self, subject: ScreenedSubject, *, open_hits: int, raised: int, snapshot_ids: list[UUID]
+    ) -> ScreeningCompleted:
         """A screening of the actor or one of its persons ran."""
-        return ScreeningCompleted(**self.event_fields(), subject_type=subject.subject_type,
-                                  subject_id=subject.subject_id, hit_count=open_hits, new_hit_count=raised,
-                                  list_snapshot_ids=snapshot_ids)
+        return ScreeningCompleted(
+            **self.event_fields(),
+            subject_type=subject.subject_type,
+            subject_id=subject.subject_id,
+            hit_count=open_hits,
+            new_hit_count=raised,
+            list_snapshot_ids=snapshot_ids,
+        )

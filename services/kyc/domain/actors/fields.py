@@ -1,4 +1,5 @@
 """The rules on an actor's fields: types, names, numbers, places and minerals, and the form the register keeps."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,16 @@ from libs.common.errors import Invalid
 from services.kyc.domain import geography
 from services.kyc.domain.text import clean_text, names
 
-ACTOR_TYPES = ("asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter",
-               "smelter_refiner")
+ACTOR_TYPES = (
+    "asm_producer",
+    "cooperative",
+    "mine_operator",
+    "trader",
+    "processor",
+    "exporter",
+    "transporter",
+    "smelter_refiner",
+)
 SMELTER = "smelter_refiner"
 # HS heading (4 digits), subheading (6) or national tariff line (8 or 10): 2616 gold ores, 7108 gold, 2609 tin ores,
 # 2615 tantalum/niobium ores, 2611 tungsten ores, 2605 cobalt ores.
@@ -34,8 +43,9 @@ def hs_codes(values: Iterable[str]) -> list[str]:
     for value in values:
         code = re.sub(r"[.\s]", "", value or "")
         if not HS_CODE.match(code):
-            raise Invalid(f"{value!r} is not an HS code (4, 6, 8 or 10 digits, e.g. 7108 for gold)",
-                          code="invalid_hs_code")
+            raise Invalid(
+                f"{value!r} is not an HS code (4, 6, 8 or 10 digits, e.g. 7108 for gold)", code="invalid_hs_code"
+            )
         if code not in kept:
             kept.append(code)
     return kept
@@ -68,7 +78,9 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
         raise Invalid("the legal name is empty", code="empty_legal_name")
     country = geography.country(values["country"])
     return {
-        **values, "legal_name": legal_name, "country": country,
+        **values,
+        "legal_name": legal_name,
+        "country": country,
         "aliases": [a for a in names(values.get("aliases") or []) if a.casefold() != legal_name.casefold()],
         "registration_number": identifier(values.get("registration_number")),
         "tax_number": identifier(values.get("tax_number")),
@@ -81,5 +93,16 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
 
 
 # What a user edits (the rest is set by the workflow).
-EDITABLE_FIELDS = ("actor_type", "legal_name", "aliases", "registration_number", "tax_number", "country", "region",
-                   "addresses", "contacts", "minerals", "smelter_facility_id")
+EDITABLE_FIELDS = (
+    "actor_type",
+    "legal_name",
+    "aliases",
+    "registration_number",
+    "tax_number",
+    "country",
+    "region",
+    "addresses",
+    "contacts",
+    "minerals",
+    "smelter_facility_id",
+)

@@ -1,5 +1,6 @@
 """A mine site: registered, described, inspected; inspections and time (lapses) decide its status (status.py).
 Each method returns the events that tell what happened, keyed by the site and carrying its state."""
+
 from __future__ import annotations
 
 import math
@@ -51,12 +52,34 @@ class Inspection:
     recorded_at: datetime | None = None
 
     @classmethod
-    def new(cls, *, site_id: UUID, org_id: str, inspection_date: date, result: str, inspector: str, agency: str,
-            notes: str | None, report_document_id: UUID | None, by: str, now: datetime) -> Inspection:
+    def new(
+        cls,
+        *,
+        site_id: UUID,
+        org_id: str,
+        inspection_date: date,
+        result: str,
+        inspector: str,
+        agency: str,
+        notes: str | None,
+        report_document_id: UUID | None,
+        by: str,
+        now: datetime,
+    ) -> Inspection:
         check_inspection_date(inspection_date, now.date())
-        return cls(id=uuid4(), inspection_date=inspection_date, result=inspection_result(result), site_id=site_id,
-                   org_id=org_id, inspector=inspector, agency=agency, notes=notes,
-                   report_document_id=report_document_id, recorded_by=by, recorded_at=now)
+        return cls(
+            id=uuid4(),
+            inspection_date=inspection_date,
+            result=inspection_result(result),
+            site_id=site_id,
+            org_id=org_id,
+            inspector=inspector,
+            agency=agency,
+            notes=notes,
+            report_document_id=report_document_id,
+            recorded_by=by,
+            recorded_at=now,
+        )
 
 
 @dataclass
@@ -90,16 +113,35 @@ class MineSite(Versioned):
             self.status_since = self.registered_on
 
     @classmethod
-    def register(cls, checked: Mapping[str, Any], *, org_id: str, area: AreaRisk, by: str,
-                 now: datetime) -> tuple[MineSite, MineSiteRegistered]:
+    def register(
+        cls, checked: Mapping[str, Any], *, org_id: str, area: AreaRisk, by: str, now: datetime
+    ) -> tuple[MineSite, MineSiteRegistered]:
         """A new site starts blue (not inspected) today, with the area risk of the table in force; `checked` is
         what checked_fields returned."""
-        site = cls(id=uuid4(), org_id=org_id, registered_on=now.date(), created_by=by, created_at=now,
-                   updated_at=now, version=1, area_risk=area.level, risk_table_version=area.table_version,
-                   **{name: checked.get(name) for name in EDITABLE})
-        site.new_decisions.append(StatusChange(None, site.status, site.registered_on, StatusReason.REGISTERED,
-                                               area_risk=site.area_risk, risk_table_version=site.risk_table_version,
-                                               changed_by=by, recorded_at=now))
+        site = cls(
+            id=uuid4(),
+            org_id=org_id,
+            registered_on=now.date(),
+            created_by=by,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            area_risk=area.level,
+            risk_table_version=area.table_version,
+            **{name: checked.get(name) for name in EDITABLE},
+        )
+        site.new_decisions.append(
+            StatusChange(
+                None,
+                site.status,
+                site.registered_on,
+                StatusReason.REGISTERED,
+                area_risk=site.area_risk,
+                risk_table_version=site.risk_table_version,
+                changed_by=by,
+                recorded_at=now,
+            )
+        )
         return site, MineSiteRegistered(**site._event_fields())
 
     def state(self, *, step: StatusChange | None = None) -> MineSiteState:
@@ -107,14 +149,27 @@ class MineSite(Versioned):
         holds the last one already; each event shows the status its step made)."""
         status, since = (step.status, step.on) if step is not None else (self.status, self.status_since)
         return MineSiteState(
-            site_id=self.id, org_id=self.org_id, name=self.name, operator_actor_id=self.operator_actor_id,
-            country=self.country, region=self.region, minerals=list(self.minerals),
-            capacity_kg_per_month=self.capacity_kg_per_month, status=status.value, status_since_date=since,
-            area_risk=self.area_risk, risk_table_version=self.risk_table_version)
+            site_id=self.id,
+            org_id=self.org_id,
+            name=self.name,
+            operator_actor_id=self.operator_actor_id,
+            country=self.country,
+            region=self.region,
+            minerals=list(self.minerals),
+            capacity_kg_per_month=self.capacity_kg_per_month,
+            status=status.value,
+            status_since_date=since,
+            area_risk=self.area_risk,
+            risk_table_version=self.risk_table_version,
+        )
 
     def _event_fields(self, *, step: StatusChange | None = None) -> dict[str, Any]:
-        return {"org_id": self.org_id, "site_id": self.id, "aggregate_version": UNNUMBERED,
-                "site": self.state(step=step)}
+        return {
+            "org_id": self.org_id,
+            "site_id": self.id,
+            "aggregate_version": UNNUMBERED,
+            "site": self.state(step=step),
+        }
 
     def editable(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in EDITABLE}
@@ -140,14 +195,20 @@ class MineSite(Versioned):
         self.touch(now)
         return MineSiteUpdated(**self._event_fields(), changed_fields=sorted(changed))
 
-    def record_inspection(self, inspection: Inspection, *, area: AreaRisk, by: str,
-                          now: datetime) -> list[InspectionRecorded | MineSiteStatusChanged]:
+    def record_inspection(
+        self, inspection: Inspection, *, area: AreaRisk, by: str, now: datetime
+    ) -> list[InspectionRecorded | MineSiteStatusChanged]:
         """InspectionRecorded (the site as it was), then a status change for each step the inspection and the
         lapses since its date make, if it is the latest inspection by date."""
         recorded = InspectionRecorded(
-            **self._event_fields(), inspection_id=inspection.id, inspection_date=inspection.inspection_date,
-            result=inspection.result.value, agency=inspection.agency, inspector=inspection.inspector,
-            report_document_id=inspection.report_document_id)
+            **self._event_fields(),
+            inspection_id=inspection.id,
+            inspection_date=inspection.inspection_date,
+            result=inspection.result.value,
+            agency=inspection.agency,
+            inspector=inspection.inspector,
+            report_document_id=inspection.report_document_id,
+        )
         decisions = record_inspection(self, inspection, now.date())
         return [recorded, *self._decide(decisions, area=area, by=by, now=now)]
 
@@ -155,22 +216,36 @@ class MineSite(Versioned):
         """The lapses due by `now`'s date (green → blue → red), one status change each."""
         return self._decide(apply_due_lapses(self, now.date()), area=area, by=by, now=now)
 
-    def _decide(self, decisions: list[StatusChange], *, area: AreaRisk, by: str,
-                now: datetime) -> list[MineSiteStatusChanged]:
+    def _decide(
+        self, decisions: list[StatusChange], *, area: AreaRisk, by: str, now: datetime
+    ) -> list[MineSiteStatusChanged]:
         """Every decision goes to the status history (a renewal too); a change is also an event."""
         if not decisions:
             return []
         self.area_risk, self.risk_table_version = area
         events = []
         for decision in decisions:
-            self.new_decisions.append(replace(decision, area_risk=self.area_risk, changed_by=by, recorded_at=now,
-                                              risk_table_version=self.risk_table_version))
+            self.new_decisions.append(
+                replace(
+                    decision,
+                    area_risk=self.area_risk,
+                    changed_by=by,
+                    recorded_at=now,
+                    risk_table_version=self.risk_table_version,
+                )
+            )
             if decision.previous is not None and decision.changed:
-                events.append(MineSiteStatusChanged(
-                    **self._event_fields(step=decision), previous_status=decision.previous.value,
-                    status=decision.status.value, reason=decision.reason.value,
-                    effective_at=midnight_utc(decision.on), inspection_id=decision.inspection_id,
-                    risk_table_version=self.risk_table_version))
+                events.append(
+                    MineSiteStatusChanged(
+                        **self._event_fields(step=decision),
+                        previous_status=decision.previous.value,
+                        status=decision.status.value,
+                        reason=decision.reason.value,
+                        effective_at=midnight_utc(decision.on),
+                        inspection_id=decision.inspection_id,
+                        risk_table_version=self.risk_table_version,
+                    )
+                )
         self.touch(now)
         return events
 

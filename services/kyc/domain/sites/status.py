@@ -10,6 +10,7 @@ Reading of the validity rules (all computed from dates, UTC calendar days):
 - Yellow and red have no expiry: they stay until a newer inspection.
 Anniversaries of 29 February fall on 28 February.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -85,8 +86,10 @@ def transitions(site: MineSite) -> list[Transition]:
     if site.status is SiteStatus.GREEN:
         blue_on = add_years(site.status_since, GREEN_VALID_YEARS)
         red_on = add_years(max(blue_on, site.registered_on), BLUE_MAX_YEARS)
-        return [Transition(blue_on, SiteStatus.BLUE, StatusReason.GREEN_LAPSED),
-                Transition(red_on, SiteStatus.RED, StatusReason.BLUE_EXPIRED)]
+        return [
+            Transition(blue_on, SiteStatus.BLUE, StatusReason.GREEN_LAPSED),
+            Transition(red_on, SiteStatus.RED, StatusReason.BLUE_EXPIRED),
+        ]
     if site.status is SiteStatus.BLUE:
         red_on = add_years(max(site.status_since, site.registered_on), BLUE_MAX_YEARS)
         return [Transition(red_on, SiteStatus.RED, StatusReason.BLUE_EXPIRED)]
@@ -127,8 +130,9 @@ def record_inspection(site: MineSite, inspection: Inspection, today: date) -> li
     check_inspection_date(inspection.inspection_date, today)
     if site.last_inspection_date is not None and inspection.inspection_date < site.last_inspection_date:
         return []
-    decision = StatusChange(site.status, inspection.result, inspection.inspection_date, StatusReason.INSPECTION,
-                            inspection_id=inspection.id)
+    decision = StatusChange(
+        site.status, inspection.result, inspection.inspection_date, StatusReason.INSPECTION, inspection_id=inspection.id
+    )
     site.status, site.status_since = inspection.result, inspection.inspection_date
     site.last_inspection_date = inspection.inspection_date
     return [decision, *apply_due_lapses(site, today)]

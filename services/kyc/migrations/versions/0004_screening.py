@@ -3,6 +3,7 @@
 Revision ID: 0004
 Revises: 0003
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -87,8 +88,13 @@ def _screening_request() -> None:
         sa.Column("completed_at", UtcDateTime(), nullable=True),
         sa.Column("hit_count", sa.Integer(), nullable=True),
     )
-    op.create_index("ix_screening_request_pending", "screening_request", ["requested_at"],
-                    postgresql_where=PENDING, sqlite_where=PENDING)
+    op.create_index(
+        "ix_screening_request_pending",
+        "screening_request",
+        ["requested_at"],
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
     op.create_index("ix_screening_request_actor", "screening_request", ["actor_id", "status"])
     op.create_index("ix_screening_request_org", "screening_request", ["org_id", "subject_type", "status"])
 
@@ -119,8 +125,14 @@ def _screening_hit() -> None:
     op.create_index("ix_screening_hit_queue", "screening_hit", ["org_id", "status", "created_at"])
     op.create_index("ix_screening_hit_actor", "screening_hit", ["actor_id", "status"])
     op.create_index("ix_screening_hit_pair", "screening_hit", ["subject_id", "watchlist_id", "entry_id"])
-    op.create_index("uq_screening_hit_open", "screening_hit", ["subject_id", "watchlist_id", "entry_id"],
-                    unique=True, postgresql_where=PENDING, sqlite_where=PENDING)
+    op.create_index(
+        "uq_screening_hit_open",
+        "screening_hit",
+        ["subject_id", "watchlist_id", "entry_id"],
+        unique=True,
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
 
 
 def downgrade() -> None:

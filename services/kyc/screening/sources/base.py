@@ -1,4 +1,5 @@
 """Record assembly shared by the importers: validation, interning, all-or-nothing collection."""
+
 from __future__ import annotations
 
 import sys
@@ -10,9 +11,17 @@ from ..model import KINDS, ListEntry, MalformedList
 RecordBuilder = Callable[[], "ListEntry | None"]
 
 
-def make_entry(entry_id: str, kind: str, names: Iterable[str], *, birth_dates: Iterable[str] = (),
-               countries: Iterable[str] = (), identifiers: Iterable[str] = (),
-               programs: Iterable[str] = (), remarks: str = "") -> ListEntry:
+def make_entry(
+    entry_id: str,
+    kind: str,
+    names: Iterable[str],
+    *,
+    birth_dates: Iterable[str] = (),
+    countries: Iterable[str] = (),
+    identifiers: Iterable[str] = (),
+    programs: Iterable[str] = (),
+    remarks: str = "",
+) -> ListEntry:
     """Validate and canonicalise one record; ValueError says what is wrong with it."""
     entry_id = clean(entry_id)
     if not entry_id:

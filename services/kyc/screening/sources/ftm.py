@@ -1,4 +1,5 @@
 """FollowTheMoney JSON-lines importer (OpenSanctions exports)."""
+
 from __future__ import annotations
 
 import json
@@ -8,18 +9,32 @@ from ..fields import parse_date
 from ..model import ListEntry
 from .base import collect, decode, make_entry
 
-SCHEMA_KINDS = {"Person": "person", "Company": "organization", "Organization": "organization",
-                "LegalEntity": "organization", "PublicBody": "organization", "Vessel": "vessel"}
-_ID_PROPS = ("registrationNumber", "idNumber", "taxNumber", "passportNumber", "innCode",
-             "ogrnCode", "leiCode", "imoNumber", "vatCode")
+SCHEMA_KINDS = {
+    "Person": "person",
+    "Company": "organization",
+    "Organization": "organization",
+    "LegalEntity": "organization",
+    "PublicBody": "organization",
+    "Vessel": "vessel",
+}
+_ID_PROPS = (
+    "registrationNumber",
+    "idNumber",
+    "taxNumber",
+    "passportNumber",
+    "innCode",
+    "ogrnCode",
+    "leiCode",
+    "imoNumber",
+    "vatCode",
+)
 _COUNTRY_PROPS = ("nationality", "citizenship", "country", "jurisdiction")
 
 
 def parse_ftm_jsonl(data: bytes) -> list[ListEntry]:
     """One entity per line; schemas other than parties (Address, Sanction, ...) are skipped."""
     lines = decode(data).split("\n")
-    return collect((f"line {n}", lambda t=line: _entity(t))
-                   for n, line in enumerate(lines, 1) if line.strip())
+    return collect((f"line {n}", lambda t=line: _entity(t)) for n, line in enumerate(lines, 1) if line.strip())
 
 
 def _entity(line: str) -> ListEntry | None:
@@ -40,7 +55,8 @@ def _entity(line: str) -> ListEntry | None:
     if not names:
         raise ValueError(f"{schema} {obj['id']} has no name")
     return make_entry(
-        obj["id"], SCHEMA_KINDS[schema],
+        obj["id"],
+        SCHEMA_KINDS[schema],
         [*names, *props.get("alias", ()), *props.get("weakAlias", ())],
         birth_dates=[parse_date(d) for d in props.get("birthDate", ())],
         countries=[c for p in _COUNTRY_PROPS for c in props.get(p, ())],

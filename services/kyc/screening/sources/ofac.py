@@ -1,4 +1,5 @@
 """OFAC SDN importers: the XML publication and the classic headerless sdn.csv."""
+
 from __future__ import annotations
 
 import csv
@@ -11,19 +12,30 @@ from ..model import ListEntry
 from .base import collect, decode, make_entry
 from .xmlsafe import parse_xml, text, texts
 
-_KINDS = {"individual": "person", "entity": "organization", "": "organization",
-          "vessel": "vessel", "aircraft": "other"}
+_KINDS = {"individual": "person", "entity": "organization", "": "organization", "vessel": "vessel", "aircraft": "other"}
 # idList carries contact details and flags next to real document numbers.
-_NOT_IDENTIFIERS = ("website", "email", "gender", "secondary sanctions", "digital currency",
-                    "phone", "fax", "sanctions risk", "additional sanctions", "organization established")
+_NOT_IDENTIFIERS = (
+    "website",
+    "email",
+    "gender",
+    "secondary sanctions",
+    "digital currency",
+    "phone",
+    "fax",
+    "sanctions risk",
+    "additional sanctions",
+    "organization established",
+)
 _CSV_COLUMNS = 12
 
 
 def parse_ofac_xml(data: bytes) -> list[ListEntry]:
     """Every sdnEntry of an sdnList document (namespace-agnostic)."""
     root = parse_xml(data, "sdnList")
-    return collect((f"record {n} (sdnEntry)", lambda e=element: _sdn_entry(e))
-                   for n, element in enumerate(root.iterfind("sdnEntry"), 1))
+    return collect(
+        (f"record {n} (sdnEntry)", lambda e=element: _sdn_entry(e))
+        for n, element in enumerate(root.iterfind("sdnEntry"), 1)
+    )
 
 
 def _xml_name(element: Element) -> str:
@@ -39,14 +51,18 @@ def _sdn_entry(element: Element) -> ListEntry:
     countries += texts(element, "citizenshipList/citizenship/country")
     if kind != "person":
         countries += texts(element, "addressList/address/country")
-    ids = [text(i, "idNumber") for i in element.iterfind("idList/id")
-           if not any(word in text(i, "idType").casefold() for word in _NOT_IDENTIFIERS)]
+    ids = [
+        text(i, "idNumber")
+        for i in element.iterfind("idList/id")
+        if not any(word in text(i, "idType").casefold() for word in _NOT_IDENTIFIERS)
+    ]
     return make_entry(
-        text(element, "uid"), kind,
+        text(element, "uid"),
+        kind,
         [_xml_name(element), *(_xml_name(aka) for aka in element.iterfind("akaList/aka"))],
-        birth_dates=[d for v in texts(element, "dateOfBirthList/dateOfBirthItem/dateOfBirth")
-                     for d in _ofac_dates(v)],
-        countries=countries, identifiers=ids,
+        birth_dates=[d for v in texts(element, "dateOfBirthList/dateOfBirthItem/dateOfBirth") for d in _ofac_dates(v)],
+        countries=countries,
+        identifiers=ids,
         programs=texts(element, "programList/program"),
         remarks=text(element, "remarks"),
     )
@@ -84,7 +100,9 @@ def _csv_row(row: list[str]) -> ListEntry:
         last, first = (p.strip() for p in name.split(","))
         name = f"{first} {last}"  # OFAC writes 'LASTNAME, Firstname'
     return make_entry(
-        ent_num, kind, [name, *_remark_aliases(remarks)],
+        ent_num,
+        kind,
+        [name, *_remark_aliases(remarks)],
         birth_dates=[d for v in re.findall(r"\bDOB ([^;.]+)", remarks) for d in _ofac_dates(v)],
         countries=re.findall(r"\b(?:nationality|citizen) ([^;.(]+)", remarks),
         programs=[p.strip(" []") for p in program.split("] [") if p.strip(" []")],

@@ -1,4 +1,5 @@
 """An operator's own watchlist as CSV: id,name,kind,aliases,birth_date,country,identifiers,program."""
+
 from __future__ import annotations
 
 import csv
@@ -10,9 +11,17 @@ from .base import collect, decode, make_entry
 
 REQUIRED = ("id", "name")
 COLUMNS = ("id", "name", "kind", "aliases", "birth_date", "country", "identifiers", "program")
-_KIND_WORDS = {"": "person", "person": "person", "individual": "person", "organization": "organization",
-               "organisation": "organization", "entity": "organization", "company": "organization",
-               "vessel": "vessel", "other": "other"}
+_KIND_WORDS = {
+    "": "person",
+    "person": "person",
+    "individual": "person",
+    "organization": "organization",
+    "organisation": "organization",
+    "entity": "organization",
+    "company": "organization",
+    "vessel": "vessel",
+    "other": "other",
+}
 
 
 def parse_csv(data: bytes) -> list[ListEntry]:
@@ -43,7 +52,9 @@ def _row(row: dict[str, str | None]) -> ListEntry:
     if kind_word not in _KIND_WORDS:
         raise ValueError(f"unknown kind {kind_word!r}")
     return make_entry(
-        row["id"] or "", _KIND_WORDS[kind_word], [row["name"] or "", *_split(row.get("aliases"))],
+        row["id"] or "",
+        _KIND_WORDS[kind_word],
+        [row["name"] or "", *_split(row.get("aliases"))],
         birth_dates=[parse_date(d) for d in _split(row.get("birth_date"))],
         countries=_split(row.get("country")),
         identifiers=_split(row.get("identifiers")),

@@ -1,4 +1,5 @@
 """UN Security Council consolidated list (XML) importer."""
+
 from __future__ import annotations
 
 from xml.etree.ElementTree import Element
@@ -15,8 +16,10 @@ def parse_un_xml(data: bytes) -> list[ListEntry]:
     """Every INDIVIDUAL and ENTITY of a CONSOLIDATED_LIST document."""
     root = parse_xml(data, "CONSOLIDATED_LIST")
     records = []
-    for path, tag, build in (("INDIVIDUALS/INDIVIDUAL", "INDIVIDUAL", _individual),
-                             ("ENTITIES/ENTITY", "ENTITY", _entity)):
+    for path, tag, build in (
+        ("INDIVIDUALS/INDIVIDUAL", "INDIVIDUAL", _individual),
+        ("ENTITIES/ENTITY", "ENTITY", _entity),
+    ):
         for n, element in enumerate(root.iterfind(path), 1):
             records.append((f"record {n} ({tag})", lambda e=element, b=build: b(e)))
     return collect(records)
@@ -29,12 +32,13 @@ def _entry_id(element: Element) -> str:
 
 def _individual(element: Element) -> ListEntry:
     primary = " ".join(p for p in (text(element, part) for part in _NAME_PARTS) if p)
-    names = [primary, *texts(element, "INDIVIDUAL_ALIAS/ALIAS_NAME"),
-             *texts(element, "NAME_ORIGINAL_SCRIPT")]
+    names = [primary, *texts(element, "INDIVIDUAL_ALIAS/ALIAS_NAME"), *texts(element, "NAME_ORIGINAL_SCRIPT")]
     if not primary:
         raise ValueError("individual without FIRST_NAME")
     return make_entry(
-        _entry_id(element), "person", names,
+        _entry_id(element),
+        "person",
+        names,
         birth_dates=[d for dob in element.iterfind("INDIVIDUAL_DATE_OF_BIRTH") for d in _dates(dob)],
         countries=texts(element, "NATIONALITY/VALUE"),
         identifiers=texts(element, "INDIVIDUAL_DOCUMENT/NUMBER"),
@@ -48,7 +52,8 @@ def _entity(element: Element) -> ListEntry:
     if not primary:
         raise ValueError("entity without FIRST_NAME")
     return make_entry(
-        _entry_id(element), "organization",
+        _entry_id(element),
+        "organization",
         [primary, *texts(element, "ENTITY_ALIAS/ALIAS_NAME"), *texts(element, "NAME_ORIGINAL_SCRIPT")],
         countries=texts(element, "ENTITY_ADDRESS/COUNTRY"),
         programs=texts(element, "UN_LIST_TYPE"),

@@ -1,4 +1,5 @@
 """Hardened XML parsing: no DTDs, no entities, no external references, namespaces stripped."""
+
 from __future__ import annotations
 
 from xml.etree.ElementTree import Element, ParseError

@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 from alembic import op
 
 from libs.common.migrations import platform_0002, platform_0002_downgrade
