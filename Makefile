@@ -3,21 +3,26 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SOURCES := libs services tests bench deploy
 
-.PHONY: run test soak bench token asyncapi lint fmt clean deadletters replay-deadletters
+.PHONY: run test lock soak bench token asyncapi lint fmt clean deadletters replay-deadletters
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package (direct and transitive) to the versions the suite last passed with; `make lock`
+# rewrites it from the current environment after a deliberate upgrade.
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 	  { echo "Python 3.11+ is required (set PYTHON=...)"; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { echo "venv failed: on Debian/Ubuntu run 'sudo apt-get install python3.11-venv'"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m deploy.local
 
 test: $(STAMP)
+	$(VENV)/bin/ruff format --check $(SOURCES)
+	$(VENV)/bin/ruff check $(SOURCES)
 	$(PY) -m pytest
 
 # The fault-injection test (kill -9, broker restarts, database outages) for minutes instead of ~40 s; the printed
@@ -43,10 +48,13 @@ asyncapi: $(STAMP)
 	$(PY) -m libs.common.events.asyncapi --write
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet ruff && $(VENV)/bin/ruff check libs services tests bench deploy
+	$(VENV)/bin/ruff format --check $(SOURCES) && $(VENV)/bin/ruff check $(SOURCES)
 
 fmt: $(STAMP)
-	$(PY) -m pip install --quiet ruff && $(VENV)/bin/ruff format libs services tests bench deploy
+	$(VENV)/bin/ruff format $(SOURCES) && $(VENV)/bin/ruff check --fix $(SOURCES)
+
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable > constraints.txt
 
 clean:
 	rm -rf $(VENV) var

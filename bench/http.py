@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -52,7 +52,7 @@ class ItemRead(BaseModel):
 def bare_app() -> FastAPI:
     """`uvicorn bench.http:bare_app --factory`: what FastAPI costs before any of our code runs."""
     app = FastAPI()
-    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
 
     @app.get("/items/{item_id}")
     async def read_item(item_id: UUID) -> ItemRead:

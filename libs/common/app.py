@@ -85,7 +85,7 @@ async def _broker_ok(bootstrap: str) -> bool:
             _, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout=1)
             writer.close()
             return True
-        except (OSError, ValueError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, ValueError):
             continue
     return False
 

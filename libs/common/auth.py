@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -156,7 +156,7 @@ def issue_token(
     signing_key: str | None = None,
 ) -> str:
     """For tests and `make token`; production tokens come from the operator's identity provider."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
         "sub": user_id,
         "org": org_id,

@@ -20,16 +20,16 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import deadletters, health, inbox, metrics
+from libs.common.events import REGISTRY, Envelope, Event
 from libs.common.retry import (
     Backoff,
     Stopping,
+    close_quietly,
     is_infrastructure_error,
     pause,
     sleep_unless_stopped,
-    close_quietly,
     stray_cancellation,
 )
-from libs.common.events import REGISTRY, Envelope, Event
 from libs.common.settings import ServiceSettings
 
 log = logging.getLogger("assay.bus")
@@ -126,7 +126,7 @@ class Delivery:
     headers: tuple[tuple[str, bytes], ...]
 
     @classmethod
-    def of(cls, record: ConsumerRecord) -> "Delivery":
+    def of(cls, record: ConsumerRecord) -> Delivery:
         return cls(record.topic, record.partition, record.offset, record.key, record.value, tuple(record.headers or ()))
 
 
@@ -139,7 +139,7 @@ class _RestartFromCommitted(ConsumerRebalanceListener):
     A broker that lost its log (the embedded memory broker after a restart) has no committed offsets, while the
     consumer still holds positions in the old log; re-reading from the start is safe because the inbox dedupes."""
 
-    def __init__(self, owner: "Consumer") -> None:
+    def __init__(self, owner: Consumer) -> None:
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:

@@ -22,7 +22,7 @@ DeadLetters = DeadLetterRow.__table__
 
 
 async def record(
-    db: AsyncSession, *, consumer: str, delivery: "Delivery", envelope: Envelope | None, error: str, attempts: int
+    db: AsyncSession, *, consumer: str, delivery: Delivery, envelope: Envelope | None, error: str, attempts: int
 ) -> None:
     event_id = envelope.event_id if envelope else f"{delivery.topic}:{delivery.partition}:{delivery.offset}"
     values = dict(
@@ -55,7 +55,7 @@ async def record(
     )
 
 
-def delivery_of(row: sa.Row) -> "Delivery":
+def delivery_of(row: sa.Row) -> Delivery:
     from libs.common.bus import Delivery
 
     headers = tuple((name, base64.b64decode(value)) for name, value in json.loads(row.headers))
@@ -86,7 +86,7 @@ class ReplayResult:
     skipped: int = 0  # no longer routed to a handler (the type is not handled any more)
 
 
-async def replay(consumer: "Consumer", *, ids: list[int] | None = None) -> ReplayResult:
+async def replay(consumer: Consumer, *, ids: list[int] | None = None) -> ReplayResult:
     """Re-apply pending dead letters in the order they died, each once (the inbox drops one already applied).
     One that fails again stays pending with its new error; the others go on."""
     result = ReplayResult()
@@ -121,7 +121,7 @@ async def replay(consumer: "Consumer", *, ids: list[int] | None = None) -> Repla
     return result
 
 
-async def _recorded_again(consumer: "Consumer", row: sa.Row) -> bool:
+async def _recorded_again(consumer: Consumer, row: sa.Row) -> bool:
     async with consumer.sessions() as db:
         failed_at = (await db.execute(sa.select(DeadLetters.c.failed_at).where(DeadLetters.c.id == row.id))).scalar()
     return failed_at is not None and failed_at > row.failed_at

@@ -92,7 +92,7 @@ async def _answer(
     try:
         try:
             method, path = await asyncio.wait_for(_read_request(reader), timeout=READ_TIMEOUT_SECONDS)
-        except (ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+        except (TimeoutError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
             status, headers, body = _problem(400, "Bad Request", "not an HTTP/1.x request")
         else:
             status, headers, body = await _route(method, path, ready)

@@ -7,8 +7,8 @@ import logging
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -123,7 +123,7 @@ async def relay_batch(
         futures = [await _send(producer, row) for row in rows]
         try:
             metadata = await asyncio.wait_for(asyncio.gather(*futures), timeout=ack_timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise KafkaTimeoutError(f"no acks within {ack_timeout}s: the broker is unreachable") from exc
         if acked is not None:
             acked(metadata)

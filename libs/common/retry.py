@@ -105,7 +105,7 @@ async def pause(stop: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, or raise Stopping as soon as `stop` is set."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return
     raise Stopping()
 
@@ -114,5 +114,5 @@ async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, returning early (without raising) when `stop` is set."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass

@@ -90,5 +90,5 @@ async def run_forever(
         await run_due(sessions, jobs)
         try:
             await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

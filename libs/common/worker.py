@@ -189,5 +189,5 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass

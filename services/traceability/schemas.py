@@ -22,5 +22,5 @@ class KnownActorRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: KnownActorRow) -> "KnownActorRead":
+    def from_row(cls, row: KnownActorRow) -> KnownActorRead:
         return cls.model_validate(row, from_attributes=True)

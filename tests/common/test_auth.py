@@ -1,9 +1,9 @@
-"""Bearer tokens: a refused one is told why in fixed words, never the library's; verified ones are remembered briefly."""
+"""Bearer tokens: a refused one is told why in fixed words, never the library's; verified ones are cached briefly."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -14,7 +14,7 @@ from tests.support.stack import TEST_JWT_SECRET
 
 
 def claims(**changes: object) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     values = {
         "sub": "u",
         "org": "org-a",
@@ -33,7 +33,7 @@ def signed(**changes: object) -> str:
 
 
 REFUSED = [
-    (lambda: signed(exp=datetime.now(timezone.utc) - timedelta(seconds=5)), "expired", "Signature has expired"),
+    (lambda: signed(exp=datetime.now(UTC) - timedelta(seconds=5)), "expired", "Signature has expired"),
     (lambda: signed(aud="someone-else"), "wrong_audience", "someone-else"),
     (lambda: signed(iss="someone-else"), "wrong_issuer", "someone-else"),
     (

@@ -9,7 +9,6 @@ from collections import defaultdict
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
-
 from prometheus_client import REGISTRY
 
 from libs.common import bus, deadletters, outbox

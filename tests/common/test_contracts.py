@@ -13,8 +13,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 
 from libs.common.db import utcnow
-from libs.common.events import REGISTRY, Envelope
-from libs.common.events import asyncapi
+from libs.common.events import REGISTRY, Envelope, asyncapi
 from libs.common.events.kyc import ActorApproved, ActorState
 
 OFFICIAL_SCHEMA = Path(__file__).parents[1] / "support" / "schemas" / "asyncapi-3.0.0.json"

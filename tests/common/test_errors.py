@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -38,7 +38,7 @@ def known_actor(values: dict) -> dict:
         "country": "CD",
         "kyc_status": "approved",
         "version": 1,
-        "updated_at": datetime.now(timezone.utc),
+        "updated_at": datetime.now(UTC),
         **values,
     }
 
@@ -95,7 +95,7 @@ async def dead_letter_twice(engine) -> sa.exc.IntegrityError:
         "value": "{}",
         "error": "boom",
         "attempts": 1,
-        "failed_at": datetime.now(timezone.utc),
+        "failed_at": datetime.now(UTC),
     }
     async with engine.begin() as conn:
         await conn.execute(sa.insert(DeadLetterRow.__table__).values(**row))

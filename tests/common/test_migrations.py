@@ -12,7 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -24,8 +24,14 @@ from alembic.script import ScriptDirectory
 
 from libs.common import migrations
 from libs.common.db import UtcDateTime, make_engine
-from libs.common.tables import DeadLetterRow, OutboxEpochRow, OutboxLeaseRow, OutboxMessageRow, PlatformTable
-from libs.common.tables import ProcessedEventRow
+from libs.common.tables import (
+    DeadLetterRow,
+    OutboxEpochRow,
+    OutboxLeaseRow,
+    OutboxMessageRow,
+    PlatformTable,
+    ProcessedEventRow,
+)
 from services.incidents.tables import IncidentsTable
 from services.kyc.tables import KycTable
 from services.scoring.tables import ScoringTable
@@ -42,7 +48,7 @@ SERVICE_METADATA = {
 BEFORE_BUS = {"kyc": "0004", "incidents": "0001", "traceability": "0002", "scoring": "0001"}
 BUS = {"kyc": "0005", "incidents": "0002", "traceability": "0003", "scoring": "0002"}
 PLATFORM_TABLES = {"outbox_message", "outbox_lease", "outbox_epoch", "dead_letter", "processed_event", "scheduled_job"}
-NOW = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 _names = itertools.count()
 
 backends = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", id="postgresql")])

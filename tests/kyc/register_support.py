@@ -10,7 +10,6 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from libs.common.scheduler import run_due
-from libs.common.tables import OutboxMessageRow
 from services.kyc.jobs import jobs
 from services.kyc.tables.register import AuditEntryRow
 from tests.support.outbox import outbox_rows, outbox_types  # noqa: F401 (re-exported for the KYC tests)

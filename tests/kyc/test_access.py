@@ -110,7 +110,7 @@ async def test_a_shared_actor_and_its_licences_are_readable_by_the_grantee_only(
 
     assert shared.status_code == 200 and shared.json()["org_id"] == "smelter-1"
     assert (await smelter.get(f"/actors/{actor['id']}")).json()["legal_name"] == actor["legal_name"]
-    assert [l["id"] for l in (await smelter.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
+    assert [item["id"] for item in (await smelter.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
     assert (await smelter.get(f"/licences/{licence['id']}")).json()["document_ids"] == []
     assert [a["id"] for a in (await smelter.get("/actors")).json()["items"]] == [actor["id"]]
     for path in (

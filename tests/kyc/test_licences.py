@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from libs.common.scheduler import run_due
 from services.kyc.jobs import licence_expiry_job
@@ -23,7 +23,7 @@ from tests.kyc.register_support import (
 
 
 def at(day: date) -> datetime:
-    return datetime.combine(day, time(3), tzinfo=timezone.utc)
+    return datetime.combine(day, time(3), tzinfo=UTC)
 
 
 async def actor_with_licence(stack, **licence):  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ async def test_a_licence_is_recorded_with_its_state_and_history(stack):
     actor, licence, http = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2099-12-31")
 
     assert (licence["state"], licence["number"], licence["actor_id"]) == ("valid", "NK-TC-2024-001", actor["id"])
-    assert [l["id"] for l in (await http.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
+    assert [item["id"] for item in (await http.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
     event = (await payloads(stack, "ActorUpdated"))[0]
     assert (event["part"], event["part_id"], event["action"]) == ("licence", licence["id"], "added")
     history = (await http.get(f"/actors/{actor['id']}/history")).json()["items"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -371,7 +371,7 @@ async def test_the_risk_table_version_in_force_is_recorded_on_the_site_and_its_d
 
 
 def run_at(day) -> datetime:  # type: ignore[no-untyped-def]
-    return datetime.combine(day, time(6, 0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(6, 0), tzinfo=UTC)
 
 
 async def run_site_job(stack, now: datetime) -> dict[str, int]:  # type: ignore[no-untyped-def]

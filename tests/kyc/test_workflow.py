@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.kyc.domain.review import add_months
 from services.kyc.tables.register import ActorRow
@@ -42,7 +42,7 @@ async def submitted_for_review(
 
 
 def at(day: date) -> datetime:
-    return datetime.combine(day, time(6), tzinfo=timezone.utc)
+    return datetime.combine(day, time(6), tzinfo=UTC)
 
 
 async def test_an_actor_goes_from_draft_to_approved_with_a_risk_level_and_a_review_date(stack):

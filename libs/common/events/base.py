@@ -67,7 +67,7 @@ class Envelope:
     @classmethod
     def from_kafka(
         cls, headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None, value: bytes | None
-    ) -> "Envelope":
+    ) -> Envelope:
         """Raises ValueError when the message is not a CloudEvent with a JSON object payload."""
         message = ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b"")
         try:
