@@ -3,8 +3,7 @@ suspend, reinstate, reopen, and the periodic review of an approved actor. Each m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from services.kyc.domain import review
 from services.kyc.domain.actors import Actor
 from services.kyc.domain.history import diff
 from services.kyc.domain.review import RiskAssessment
+from services.kyc.domain.screening import ScreeningGate
 from services.kyc.repository import licences as licence_repository
 from services.kyc.repository import persons as person_repository
 from services.kyc.repository import risk as risk_repository
@@ -27,21 +27,19 @@ from services.kyc.use_cases.actors import actor_for_change, record_change
 async def submit_actor(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None, reason: str | None = None
 ) -> Actor:
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.submit(by=principal.user_id, now=utcnow())
-    await _moved(db, principal, actor, before, event, action="submitted", reason=reason)
-    return actor
+    async def decide(actor: Actor) -> KycEvent:
+        return actor.submit(by=principal.user_id, now=utcnow())
+
+    return await _move(db, principal, actor_id, decide, version=version, action="submitted", reason=reason)
 
 
 async def start_review(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None, reason: str | None = None
 ) -> Actor:
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.start_review(by=principal.user_id, now=utcnow())
-    await _moved(db, principal, actor, before, event, action="review_started", reason=reason)
-    return actor
+    async def decide(actor: Actor) -> KycEvent:
+        return actor.start_review(by=principal.user_id, now=utcnow())
+
+    return await _move(db, principal, actor_id, decide, version=version, action="review_started", reason=reason)
 
 
 async def approve_actor(
@@ -54,17 +52,14 @@ async def approve_actor(
     reason: str | None = None,
 ) -> Actor:
     """Four eyes, no blocking hit, no pending screening; then the risk level and the next review date."""
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.approve(
-        by=principal.user_id,
-        assessment=await _assess(db, actor),
-        screening=await screening_repository.screening_gate(db, actor_id=actor.id),
-        review_months=review_months,
-        now=utcnow(),
-    )
-    await _moved(db, principal, actor, before, event, action="approved", reason=reason)
-    return actor
+
+    async def decide(actor: Actor) -> KycEvent:
+        assessment, screening = await _approval_facts(db, actor)
+        return actor.approve(
+            by=principal.user_id, assessment=assessment, screening=screening, review_months=review_months, now=utcnow()
+        )
+
+    return await _move(db, principal, actor_id, decide, version=version, action="approved", reason=reason)
 
 
 async def complete_review(
@@ -77,81 +72,82 @@ async def complete_review(
     reason: str | None = None,
 ) -> Actor:
     """The periodic review of an approved actor: the approval checks again, a fresh risk level and review date."""
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.complete_review(
-        by=principal.user_id,
-        assessment=await _assess(db, actor),
-        screening=await screening_repository.screening_gate(db, actor_id=actor.id),
-        review_months=review_months,
-        now=utcnow(),
-    )
-    await _moved(db, principal, actor, before, event, action="review_completed", reason=reason)
-    return actor
+
+    async def decide(actor: Actor) -> KycEvent:
+        assessment, screening = await _approval_facts(db, actor)
+        return actor.complete_review(
+            by=principal.user_id, assessment=assessment, screening=screening, review_months=review_months, now=utcnow()
+        )
+
+    return await _move(db, principal, actor_id, decide, version=version, action="review_completed", reason=reason)
 
 
 async def reject_actor(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str, version: int | None = None
 ) -> Actor:
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.reject(by=principal.user_id, reason=reason, now=utcnow())
-    await _moved(db, principal, actor, before, event, action="rejected", reason=reason)
-    return actor
+    async def decide(actor: Actor) -> KycEvent:
+        return actor.reject(by=principal.user_id, reason=reason, now=utcnow())
+
+    return await _move(db, principal, actor_id, decide, version=version, action="rejected", reason=reason)
 
 
 async def suspend_actor(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str, version: int | None = None
 ) -> Actor:
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.suspend(by=principal.user_id, reason=reason, now=utcnow())
-    await _moved(db, principal, actor, before, event, action="suspended", reason=reason)
-    return actor
+    async def decide(actor: Actor) -> KycEvent:
+        return actor.suspend(by=principal.user_id, reason=reason, now=utcnow())
+
+    return await _move(db, principal, actor_id, decide, version=version, action="suspended", reason=reason)
 
 
 async def reinstate_actor(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, reason: str, version: int | None = None
 ) -> Actor:
     """Back to approved, keeping its review date, once screening is clear again."""
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.reinstate(
-        by=principal.user_id,
-        reason=reason,
-        now=utcnow(),
-        screening=await screening_repository.screening_gate(db, actor_id=actor.id),
-    )
-    await _moved(db, principal, actor, before, event, action="reinstated", reason=reason)
-    return actor
+
+    async def decide(actor: Actor) -> KycEvent:
+        screening = await screening_repository.screening_gate(db, actor_id=actor.id)
+        return actor.reinstate(by=principal.user_id, reason=reason, now=utcnow(), screening=screening)
+
+    return await _move(db, principal, actor_id, decide, version=version, action="reinstated", reason=reason)
 
 
 async def reopen_actor(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, version: int | None = None, reason: str | None = None
 ) -> Actor:
     """A rejected actor back to draft, to be corrected and submitted again (by whoever submits next)."""
-    actor = await actor_for_change(db, principal, actor_id, version=version)
-    before = actor.audited()
-    event = actor.reopen(by=principal.user_id, reason=reason, now=utcnow())
-    await _moved(db, principal, actor, before, event, action="reopened", reason=reason)
-    return actor
+
+    async def decide(actor: Actor) -> KycEvent:
+        return actor.reopen(by=principal.user_id, reason=reason, now=utcnow())
+
+    return await _move(db, principal, actor_id, decide, version=version, action="reopened", reason=reason)
 
 
-async def _moved(
+async def _move(
     db: AsyncSession,
     principal: Principal,
-    actor: Actor,
-    before: dict[str, Any],
-    event: KycEvent,
+    actor_id: UUID,
+    decide: Callable[[Actor], Awaitable[KycEvent]],
     *,
+    version: int | None,
     action: str,
     reason: str | None,
-) -> None:
+) -> Actor:
+    """Every move alike: load the actor locked for the change, let it decide (it returns the event), save,
+    announce and record the history."""
+    actor = await actor_for_change(db, principal, actor_id, version=version)
+    before = actor.audited()
+    event = await decide(actor)
     await announce.save_actor(db, actor, event)
     changes = diff(before, actor.audited())
     if reason:
         changes["reason"] = {"before": None, "after": reason}
     record_change(db, principal, actor, action=action, changes=changes)
+    return actor
+
+
+async def _approval_facts(db: AsyncSession, actor: Actor) -> tuple[RiskAssessment, ScreeningGate]:
+    return await _assess(db, actor), await screening_repository.screening_gate(db, actor_id=actor.id)
 
 
 async def _assess(db: AsyncSession, actor: Actor) -> RiskAssessment:
