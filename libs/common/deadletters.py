@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common.db import insert, utcnow
+from libs.common.db import dialect_of, insert, utcnow
 from libs.common.events import Envelope
 from libs.common.tables import DeadLetterRow
 
@@ -40,7 +40,7 @@ async def record(
         failed_at=utcnow(),
         replayed_at=None,
     )
-    statement = insert(db.bind.dialect.name, DeadLetters).values(**values)
+    statement = insert(dialect_of(db), DeadLetters).values(**values)
     # The same event failing again (after a replay that failed, or a redelivery) updates its one row.
     await db.execute(
         statement.on_conflict_do_update(

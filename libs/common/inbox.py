@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import utcnow
+from libs.common.db import dialect_of, utcnow
 from libs.common.tables import ProcessedEventRow
 
 Inbox = ProcessedEventRow.__table__
@@ -17,7 +17,7 @@ Inbox = ProcessedEventRow.__table__
 
 async def first_delivery(db: AsyncSession, event_id: str, *, consumer: str, event_type: str = "") -> bool:
     """True the first time `consumer` sees `event_id`; False for a redelivery, whose effect is already committed."""
-    insert = postgresql.insert if db.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_of(db) == "postgresql" else sqlite.insert
     result = await db.execute(
         insert(Inbox)
         .values(consumer=consumer, event_id=event_id, event_type=event_type, processed_at=utcnow())
@@ -35,7 +35,7 @@ async def first_deliveries(db: AsyncSession, deliveries: list[tuple[str, str]], 
         {"consumer": consumer, "event_id": eid, "event_type": etype, "processed_at": now}
         for eid, etype in dict(deliveries).items()
     ]
-    result = await db.execute(_insert_returning(db.bind.dialect.name), rows)
+    result = await db.execute(_insert_returning(dialect_of(db)), rows)
     return set(result.scalars())
 
 

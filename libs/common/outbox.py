@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from libs.common import metrics
-from libs.common.db import upsert, utcnow
+from libs.common.db import dialect_of, upsert, utcnow
 from libs.common.events.base import Envelope, Event, new_event_id
 from libs.common.tables import OUTBOX_BUCKETS, OutboxEpochRow, OutboxLeaseRow, OutboxMessageRow
 
@@ -75,7 +75,7 @@ def _notify_relay(session: Session) -> None:
 
 
 async def _claim_buckets(db: AsyncSession) -> list[int]:
-    if db.bind.dialect.name == "sqlite":
+    if dialect_of(db) == "sqlite":
         # BEGIN IMMEDIATE already serialises every writer on SQLite, relays included.
         return list(range(OUTBOX_BUCKETS))
     query = (
@@ -162,7 +162,7 @@ async def requeue_for_epoch(sessions: async_sessionmaker[AsyncSession], topic: s
     Every bucket lease is locked first (waiting, not skipping): a relay that is between sending a batch to the old
     broker and marking it published finishes before we look, so its batch is requeued too."""
     async with sessions() as db, db.begin():
-        if db.bind.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises every writer
+        if dialect_of(db) != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises every writer
             await db.execute(sa.select(Lease.c.bucket).with_for_update())
         result = await db.execute(
             sa.update(Outbox)

@@ -7,7 +7,8 @@ from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.db import Executor
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -30,9 +31,23 @@ async def _pagination(
 PageQuery = Annotated[Pagination, Depends(_pagination)]
 
 
-async def fetch_page(db: AsyncSession, query: sa.Select[Any], page: Pagination) -> tuple[list[Any], int]:
-    """The rows of `query` on this page (scalars when it selects one entity) and how many match in all."""
-    total = (await db.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
-    result = await db.execute(query.limit(page.limit).offset(page.offset))
-    rows = list(result.scalars()) if len(query.selected_columns) == 1 else list(result.all())
-    return rows, total
+TOTAL = "assay_total"
+
+
+async def fetch_page(db: Executor, query: sa.Select[Any], page: Pagination) -> tuple[list[Any], int]:
+    """The rows of `query` on this page (scalars when it selects one column) and how many match in all. One
+    statement: the total is a window count beside each row, so page and total are one snapshot and one round trip
+    (reads run in autocommit); only a page past the end asks for the count alone."""
+    single = len(query.selected_columns) == 1
+    counted = query.add_columns(sa.func.count().over().label(TOTAL)).limit(page.limit).offset(page.offset)
+    rows = list((await db.execute(counted)).all())
+    if rows:
+        total = int(rows[0][-1])
+    elif page.offset == 0:
+        total = 0
+    else:
+        count = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        total = int((await db.execute(count)).scalar_one())
+    # The extra column is left on a row (mapping to domain objects takes the columns it knows); a single column
+    # is handed back alone.
+    return ([row[0] for row in rows] if single else rows), total

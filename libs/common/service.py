@@ -19,7 +19,7 @@ from libs.common import app as platform
 from libs.common import metrics
 from libs.common.auth import TokenCache
 from libs.common.bus import Handlers
-from libs.common.db import engine_for, make_sessions, read_only_sessions
+from libs.common.db import engine_for, make_sessions, read_engine
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.scheduler import Job
 from libs.common.settings import ServiceSettings
@@ -85,7 +85,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)
-    app.state.read_sessions = read_only_sessions(engine)
+    app.state.read_engine = read_engine(engine)
     app.state.tokens = TokenCache(size=settings.token_cache_size, seconds=settings.token_cache_seconds)
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import utcnow
+from libs.common.db import Executor, dialect_of, utcnow
 from libs.common.errors import NotFound
 from services.traceability.tables import KnownActorRow
 
@@ -27,28 +27,29 @@ KNOWN_ACTOR_FIELDS = (
 )
 
 
-async def get_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str) -> KnownActorRow:
-    row = await db.get(KnownActorRow, actor_id)
+async def get_known_actor(db: Executor, actor_id: UUID, *, org_id: str) -> sa.Row[Any]:
+    query = sa.select(KnownActorRow.__table__).where(KnownActorRow.__table__.c.actor_id == actor_id)
+    row = (await db.execute(query)).one_or_none()
     if row is None or row.org_id != org_id:
         raise NotFound(f"actor {actor_id} is not known here")
     return row
 
 
 async def list_known_actors(
-    db: AsyncSession, *, org_id: str, status: str | None = None, limit: int = 100, offset: int = 0
-) -> list[KnownActorRow]:
-    query = sa.select(KnownActorRow).where(KnownActorRow.org_id == org_id)
+    db: Executor, *, org_id: str, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[sa.Row[Any]]:
+    query = sa.select(KnownActorRow.__table__).where(KnownActorRow.org_id == org_id)
     if status:
         query = query.where(KnownActorRow.kyc_status == status)
     query = query.order_by(KnownActorRow.legal_name, KnownActorRow.actor_id).limit(limit).offset(offset)
-    return list((await db.execute(query)).scalars())
+    return list((await db.execute(query)).all())
 
 
 async def save_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, version: int, **state: Any) -> None:
     """Insert, or overwrite a copy older than `version`; a copy at `version` or newer stays as it is. One statement,
     built once per dialect: read models are fed at event rate."""
     await db.execute(
-        _upsert_statement(db.bind.dialect.name),
+        _upsert_statement(dialect_of(db)),
         {"actor_id": actor_id, "org_id": org_id, "version": version, "updated_at": utcnow(), **state},
     )
 

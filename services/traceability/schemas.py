@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-
-from services.traceability.tables import KnownActorRow
 
 
 class KnownActorRead(BaseModel):
@@ -22,5 +21,5 @@ class KnownActorRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: KnownActorRow) -> KnownActorRead:
+    def from_row(cls, row: Any) -> KnownActorRead:  # a row of known_actor
         return cls.model_validate(row, from_attributes=True)

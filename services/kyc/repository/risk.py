@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import dialect_of
 from libs.common.errors import NotFound
 from services.kyc.domain.risk import (
     AreaLevel,
@@ -74,7 +75,7 @@ async def list_versions(db: AsyncSession, *, org_id: str) -> list[RiskTableVersi
 
 async def lock_tables(db: AsyncSession, *, org_id: str) -> None:
     """Serialise replacements of one organisation's table until the transaction ends (PostgreSQL)."""
-    if db.bind.dialect.name == "postgresql":
+    if dialect_of(db) == "postgresql":
         await db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended("risk_table:" + org_id, 0))))
 
 

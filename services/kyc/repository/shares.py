@@ -7,7 +7,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import insert
+from libs.common.db import dialect_of, insert
 from services.kyc.domain.actors import Share
 from services.kyc.repository.rows import column_values, from_row
 from services.kyc.tables.register import ActorShareRow
@@ -30,7 +30,7 @@ async def list_shares(db: AsyncSession, *, actor_id: UUID) -> list[Share]:
 
 async def save_share(db: AsyncSession, share: Share) -> None:
     """Idempotent: a share already there stays as it was granted."""
-    statement = insert(db.bind.dialect.name, Shares).values(**column_values(share, Shares))
+    statement = insert(dialect_of(db), Shares).values(**column_values(share, Shares))
     await db.execute(statement.on_conflict_do_nothing(index_elements=[Shares.c.actor_id, Shares.c.grantee_org_id]))
 
 

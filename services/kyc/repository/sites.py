@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import insert
+from libs.common.db import dialect_of, insert
 from libs.common.errors import NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.sites import (
@@ -71,7 +71,7 @@ async def save_site(db: AsyncSession, site: MineSite, *, events: int) -> int:
     """Write the site with the status decisions it made since it was read, and take the numbers of its next
     `events` events; returns the last one taken (the row lock is held to the end of the transaction)."""
     values = _site_values(site)
-    statement = insert(db.bind.dialect.name, Sites).values(**values, event_seq=events)
+    statement = insert(dialect_of(db), Sites).values(**values, event_seq=events)
     statement = statement.on_conflict_do_update(
         index_elements=[Sites.c.id],
         set_={

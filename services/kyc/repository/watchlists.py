@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import insert, upsert
+from libs.common.db import dialect_of, insert, upsert
 from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.watchlists import (
@@ -142,11 +142,11 @@ async def _upsert_entries(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
     """Insert new entries, or overwrite changed (or re-listed) ones; first_seen_version is kept."""
     if not rows:
         return
-    if db.bind.dialect.name == "postgresql":
+    if dialect_of(db) == "postgresql":
         await _copy_upsert(db, rows)
         return
     for start in range(0, len(rows), CHUNK):
-        statement = insert(db.bind.dialect.name, Entries)
+        statement = insert(dialect_of(db), Entries)
         statement = statement.on_conflict_do_update(
             index_elements=[Entries.c.watchlist_id, Entries.c.entry_id],
             set_={c: statement.excluded[c] for c in UPDATED},
