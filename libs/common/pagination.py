@@ -69,11 +69,9 @@ async def fetch_page(db: Executor, query: sa.Select[Any], page: Pagination) -> t
 
 
 def _primary_key(query: sa.Select[Any]) -> list[sa.Column[Any]]:
-    """The primary key of the table the query selects from first (the left end of its joins)."""
-    froms = query.get_final_froms()
-    if not froms:
-        return []
-    first: Any = froms[0]
-    while isinstance(first, sa.Join):
-        first = first.left
-    return list(first.primary_key.columns) if isinstance(first, sa.Table) else []
+    """The primary key of the table the query's first column comes from (`get_final_froms` would compile the
+    statement to tell, on every call)."""
+    for source in query.columns_clause_froms:
+        if isinstance(source, sa.Table):
+            return list(source.primary_key.columns)
+    return []
