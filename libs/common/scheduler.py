@@ -68,7 +68,7 @@ async def _last_finished(sessions: async_sessionmaker[AsyncSession]) -> dict[str
 
 async def _run_one(sessions: async_sessionmaker[AsyncSession], job: Job, now: datetime, *, force: bool) -> int | None:
     async with sessions() as db, db.begin():
-        await db.execute(insert(db.bind.dialect.name, Jobs).values(name=job.name).on_conflict_do_nothing())
+        await db.execute(insert(db.get_bind().dialect.name, Jobs).values(name=job.name).on_conflict_do_nothing())
         query = sa.select(Jobs.c.last_finished_at).where(Jobs.c.name == job.name).with_for_update(skip_locked=True)
         row = (await db.execute(query)).first()
         if row is None:
