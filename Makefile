@@ -23,6 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff format --check $(SOURCES)
 	$(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 # The fault-injection test (kill -9, broker restarts, database outages) for minutes instead of ~40 s; the printed
@@ -48,7 +49,7 @@ asyncapi: $(STAMP)
 	$(PY) -m libs.common.events.asyncapi --write
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check $(SOURCES) && $(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/ruff format --check $(SOURCES) && $(VENV)/bin/ruff check $(SOURCES) && $(VENV)/bin/mypy
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format $(SOURCES) && $(VENV)/bin/ruff check --fix $(SOURCES)

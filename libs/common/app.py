@@ -37,7 +37,7 @@ def problem_schemas_on_every_error(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook for a custom schema
 
 
 def platform_router(settings: ServiceSettings) -> APIRouter:

@@ -117,7 +117,7 @@ class _BearerPrincipal(HTTPBearer):
     """The caller of a request, from its bearer token. One dependency that is also the OpenAPI security scheme:
     FastAPI resolves every level of a dependency tree on every request, and this one is on nearly every route."""
 
-    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]  # a Principal, not credentials
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a bearer token is required", code="missing_token")

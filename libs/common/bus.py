@@ -89,8 +89,9 @@ class BrokerEpoch:
         try:
             names = await self._epoch_topics()
             if not names and create:
+                assert self.admin is not None  # _epoch_topics opened it
                 try:
-                    await self.admin.create_topics([NewTopic(EPOCH_PREFIX + uuid4().hex, 1, 1)])  # type: ignore
+                    await self.admin.create_topics([NewTopic(EPOCH_PREFIX + uuid4().hex, 1, 1)])
                 except TopicAlreadyExistsError:
                     pass
                 names = await self._epoch_topics()
@@ -133,7 +134,7 @@ class Delivery:
 Prepared = tuple[Delivery, Envelope, Event, Handler]
 
 
-class _RestartFromCommitted(ConsumerRebalanceListener):
+class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka has no types: the base is Any
     """On every assignment, start where the group committed, or at the beginning when nothing is committed.
 
     A broker that lost its log (the embedded memory broker after a restart) has no committed offsets, while the
@@ -275,8 +276,9 @@ class Consumer:
             await self.consumer.seek_to_beginning(*assigned)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        assert self.consumer is not None
         try:
-            await self.consumer.commit(offsets)  # type: ignore[union-attr]
+            await self.consumer.commit(offsets)
         except KafkaError as exc:
             # Effects are committed already; a redelivery after a lost commit is dropped by the inbox.
             log.warning("offset commit failed; will commit later", extra={"error": repr(exc)})

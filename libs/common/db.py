@@ -14,8 +14,9 @@ from fastapi import Depends, Request
 from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_
 
 from libs.common.settings import ServiceSettings
@@ -25,7 +26,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UtcDateTime(sa.TypeDecorator):
+class UtcDateTime(sa.TypeDecorator[datetime]):
     """Timezone-aware UTC on every backend (SQLite hands back naive values)."""
 
     impl = sa.DateTime(timezone=True)
@@ -143,11 +144,13 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
     older connection of the pool at once (its optimistic disconnect handling)."""
 
     @event.listens_for(engine.sync_engine, "checkin")
-    def _checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    def _checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info[_CHECKED_IN_AT] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    def _checkout(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
         checked_in_at = record.info.pop(_CHECKED_IN_AT, None)
         if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
             return  # just opened, or in use a moment ago
@@ -163,7 +166,7 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
     # SQLite upgrades a read lock to a write lock mid-transaction and fails instead of waiting;
     # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue on busy_timeout.
     @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:  # Any: aiosqlite's adapter, not PEP 249
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -172,7 +175,7 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _begin(conn: sa.Connection) -> None:
         # Readers (read_only_sessions) take no write lock: WAL lets them run beside the one writer.
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 

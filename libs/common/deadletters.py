@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,7 +55,7 @@ async def record(
     )
 
 
-def delivery_of(row: sa.Row) -> Delivery:
+def delivery_of(row: sa.Row[*tuple[Any, ...]]) -> Delivery:
     from libs.common.bus import Delivery
 
     headers = tuple((name, base64.b64decode(value)) for name, value in json.loads(row.headers))
@@ -69,7 +69,7 @@ def delivery_of(row: sa.Row) -> Delivery:
     )
 
 
-async def list_pending(sessions: async_sessionmaker[AsyncSession], *, consumer: str) -> list[sa.Row]:
+async def list_pending(sessions: async_sessionmaker[AsyncSession], *, consumer: str) -> list[sa.Row[*tuple[Any, ...]]]:
     async with sessions() as db:
         query = (
             sa.select(DeadLetters)
@@ -121,7 +121,7 @@ async def replay(consumer: Consumer, *, ids: list[int] | None = None) -> ReplayR
     return result
 
 
-async def _recorded_again(consumer: Consumer, row: sa.Row) -> bool:
+async def _recorded_again(consumer: Consumer, row: sa.Row[*tuple[Any, ...]]) -> bool:
     async with consumer.sessions() as db:
         failed_at = (await db.execute(sa.select(DeadLetters.c.failed_at).where(DeadLetters.c.id == row.id))).scalar()
     return failed_at is not None and failed_at > row.failed_at

@@ -9,12 +9,17 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_for_port(port: int, *, timeout: float = 20.0, host: str = "127.0.0.1") -> None:
@@ -34,7 +39,7 @@ class TansuBroker:
 
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -83,7 +88,7 @@ class MotoS3:
     """moto's standalone S3 server in this process (tests only; it keeps objects in memory)."""
 
     port: int = field(default_factory=free_port)
-    server: object | None = None
+    server: ThreadedMotoServer | None = None
 
     @property
     def endpoint(self) -> str:

@@ -70,7 +70,7 @@ def unique_violation(exc: BaseException, *, metadata: Iterable[sa.MetaData] = ()
         for e in errors:
             name = getattr(e, "constraint_name", None) or getattr(getattr(e, "diag", None), "constraint_name", None)
             if name:  # asyncpg's constraint_name, psycopg's diag.constraint_name
-                return name
+                return str(name)
         return "unique"
     message = str(error)
     if not message.startswith(_SQLITE_UNIQUE):
@@ -101,11 +101,16 @@ def _named_unique(table: sa.Table, columns: list[str]) -> str | None:
     import sqlalchemy as sa
 
     if [c.name for c in table.primary_key.columns] == columns:
-        return table.primary_key.name or f"{table.name}_pkey"
+        return _own_name(table.primary_key.name) or f"{table.name}_pkey"
     for index in table.indexes:
         if index.unique and [c.name for c in index.columns] == columns:
             return index.name
     for constraint in table.constraints:
         if isinstance(constraint, sa.UniqueConstraint) and [c.name for c in constraint.columns] == columns:
-            return constraint.name or f"{table.name}_{'_'.join(columns)}_key"
+            return _own_name(constraint.name) or f"{table.name}_{'_'.join(columns)}_key"
     return None
+
+
+def _own_name(name: object) -> str | None:
+    # a constraint's name is str or None; SQLAlchemy's typing adds a sentinel only its CHECK constraints use
+    return name if isinstance(name, str) else None

@@ -127,7 +127,9 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
     return parts[0], parts[1].split("?", 1)[0]
 
 
-async def _route(method: str, path: str, ready: Callable[[], Awaitable[bool]] | None) -> tuple[int, dict, bytes]:
+async def _route(
+    method: str, path: str, ready: Callable[[], Awaitable[bool]] | None
+) -> tuple[int, dict[str, str], bytes]:
     if path not in ("/health", "/ready", "/metrics"):
         return _problem(404, "Not Found", f"no such path: {path[:200]}")
     if method != "GET":
@@ -152,11 +154,11 @@ async def _is_ready(ready: Callable[[], Awaitable[bool]] | None) -> bool:
         return False
 
 
-def _json(status: int, body: dict[str, object]) -> tuple[int, dict, bytes]:
+def _json(status: int, body: dict[str, object]) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
-def _problem(status: int, title: str, detail: str) -> tuple[int, dict, bytes]:
+def _problem(status: int, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     return status, {"Content-Type": "application/problem+json"}, json.dumps(body).encode()
 

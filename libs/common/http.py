@@ -130,8 +130,9 @@ def install_error_handlers(
 ) -> None:
     """`unique_codes`: the problem code of a 409 by unique constraint name (default `conflict`); `metadata` names
     SQLite's unique violations as PostgreSQL does (see errors.unique_violation)."""
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    # FastAPI's decorator form, called: Starlette's add_exception_handler types a handler as taking any Exception.
+    app.exception_handler(AppError)(_app_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
     app.add_exception_handler(IntegrityError, _integrity_errors(unique_codes or {}, metadata))
     app.add_exception_handler(Exception, _unexpected)

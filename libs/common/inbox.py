@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import dialect_of, utcnow
@@ -23,7 +25,7 @@ async def first_delivery(db: AsyncSession, event_id: str, *, consumer: str, even
         .values(consumer=consumer, event_id=event_id, event_type=event_type, processed_at=utcnow())
         .on_conflict_do_nothing()
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1  # DML gives a CursorResult; the stubs say Result
 
 
 async def first_deliveries(db: AsyncSession, deliveries: list[tuple[str, str]], *, consumer: str) -> set[str]:
@@ -48,4 +50,4 @@ def _insert_returning(dialect: str) -> sa.Executable:
 
 async def purge_processed(db: AsyncSession, *, retention: timedelta) -> int:
     result = await db.execute(sa.delete(Inbox).where(Inbox.c.processed_at < utcnow() - retention))
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0

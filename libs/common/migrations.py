@@ -55,6 +55,7 @@ def compare_options() -> dict[str, Any]:
 def run_env(service_metadata: sa.MetaData) -> None:
     """The body of every service's migrations/env.py (online mode, async engine)."""
     url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None  # alembic_config sets it
     metadata = [PlatformTable.metadata, service_metadata]
 
     def _migrate(connection: sa.Connection) -> None:

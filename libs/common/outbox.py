@@ -8,12 +8,13 @@ import time
 import zlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -134,7 +135,7 @@ async def relay_batch(
     return len(rows)
 
 
-async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
+async def _send(producer: AIOKafkaProducer, row: sa.Row[*tuple[Any, ...]]) -> asyncio.Future[Any]:
     envelope = Envelope(
         event_id=row.event_id,
         event_type=row.event_type,
@@ -145,9 +146,10 @@ async def _send(producer: AIOKafkaProducer, row: sa.Row) -> asyncio.Future:
         traceparent=row.traceparent,
     )
     message = envelope.to_kafka()
-    return await producer.send(
+    sent: asyncio.Future[Any] = await producer.send(
         row.topic, value=message.value, key=row.key.encode(), headers=[(k, v) for k, v in message.headers.items()]
     )
+    return sent
 
 
 async def stored_epoch(sessions: async_sessionmaker[AsyncSession], topic: str) -> str | None:
@@ -170,7 +172,7 @@ async def requeue_for_epoch(sessions: async_sessionmaker[AsyncSession], topic: s
             .values(published_at=None)
         )
         await upsert(db, Epochs, {"topic": topic, "epoch": epoch, "changed_at": utcnow()}, keys=["topic"])
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0  # DML gives a CursorResult; the stubs say Result
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -183,4 +185,4 @@ async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
 async def purge_published(db: AsyncSession, *, retention: timedelta) -> int:
     """Published rows are kept for `retention` so a wiped broker can be refilled; older ones go."""
     result = await db.execute(sa.delete(Outbox).where(Outbox.c.published_at < utcnow() - retention))
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0  # DML gives a CursorResult; the stubs say Result

@@ -149,6 +149,7 @@ class Relay:
         connection = await engine.connect()
         try:
             raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None  # an open connection has its driver's
             await raw.add_listener(outbox.WAKE_CHANNEL, lambda *_: self.wake.set())
             raw.add_termination_listener(lambda *_: self._listener_lost())
         except BaseException:

@@ -93,7 +93,7 @@ class Backoff:
         self.first, self.cap, self.failures = first, cap, 0
 
     def next(self) -> float:
-        delay = min(self.cap, self.first * 2**self.failures)
+        delay: float = min(self.cap, self.first * 2**self.failures)  # int ** int is Any to the stubs
         self.failures += 1
         return delay * random.uniform(0.8, 1.0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -17,6 +18,8 @@ class PlatformTable(SQLModel):
     """Base with its own MetaData so each service's migrations see exactly the platform tables plus its own."""
 
     metadata = sa.MetaData()
+    if TYPE_CHECKING:  # SQLModel sets it on every table class but does not declare it
+        __table__: ClassVar[sa.Table]
 
 
 class OutboxMessageRow(PlatformTable, table=True):

@@ -6,7 +6,12 @@ from libs.common.events import incidents, kyc, scoring, traceability
 from libs.common.events.base import Envelope, Event
 
 _MODULES = (kyc, incidents, traceability, scoring)
-_ABSTRACT = {kyc.KycEvent, incidents.IncidentEvent, traceability.TraceabilityEvent, scoring.ScoringEvent}
+_ABSTRACT: set[type[Event]] = {
+    kyc.KycEvent,
+    incidents.IncidentEvent,
+    traceability.TraceabilityEvent,
+    scoring.ScoringEvent,
+}
 
 
 def _concrete_events() -> list[type[Event]]:

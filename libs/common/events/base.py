@@ -43,7 +43,7 @@ class Envelope:
     event_type: str
     source: str
     key: str
-    time: datetime
+    time: datetime | None  # always set on what we send; optional in CloudEvents, so maybe not on what we read
     payload: dict[str, Any] | bytes  # bytes: JSON already serialised (the relay sends the outbox text as is)
     traceparent: str | None = None  # W3C trace context (CloudEvents distributed-tracing extension)
 

@@ -75,13 +75,14 @@ class Licence:
     @classmethod
     def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, now: datetime) -> Licence:
         clean = normalise(dict(values))
+        fields: dict[str, Any] = {name: clean.get(name) for name in EDITABLE_FIELDS}  # an absent one is None
         return cls(
             id=uuid4(),
             org_id=org_id,
             actor_id=actor_id,
             created_at=now,
             updated_at=now,
-            **{name: clean.get(name) for name in EDITABLE_FIELDS},
+            **fields,
         )
 
     def editable(self) -> dict[str, Any]:

@@ -101,13 +101,14 @@ class Person:
         """A person checked against the actor's other persons (shares past 100 % are refused)."""
         clean = normalise(dict(values), today=now.date())
         check_ownership([*_shares(others), (clean["role"], clean.get("ownership_pct"))])
+        fields: dict[str, Any] = {name: clean.get(name) for name in EDITABLE_FIELDS}  # an absent one is None
         return cls(
             id=uuid4(),
             org_id=org_id,
             actor_id=actor_id,
             created_at=now,
             updated_at=now,
-            **{name: clean.get(name) for name in EDITABLE_FIELDS},
+            **fields,
         )
 
     def editable(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from libs.common import errors
 from services.kyc.tables import KycTable
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def column_values(record: object, table: sa.Table) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def column_values(record: object, table: sa.Table) -> dict[str, Any]:
 
 def from_row(cls: type[T], row: sa.Row[Any], **overrides: Any) -> T:
     """A dataclass from the row's columns it has fields for; `overrides` replace or add values."""
-    names = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
     return cls(**{**{k: v for k, v in row._mapping.items() if k in names}, **overrides})
 
 

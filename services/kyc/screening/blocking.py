@@ -31,7 +31,7 @@ class TokenIndex:
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
         self.words: list[str] = []
-        self.postings: list[array] = []
+        self.postings: list[array[int]] = []
         self._neighbours: dict[str, str | list[str]] = {}
         self._bare: dict[str, list[str]] = {}  # consonant key -> vowel-less (Arabic-script) tokens
         self._cache: dict[tuple[str, bool], list[tuple[int, float]]] = {}

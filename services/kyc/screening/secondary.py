@@ -19,11 +19,15 @@ VESSEL_VS_ORGANIZATION = -0.05
 MIN_IDENTIFIER_LENGTH = 4  # 'A1' style fragments identify nothing
 
 
-class SubjectFacts(Protocol):
-    kind: str
-    birth_date: str | None
-    countries: Sequence[str]
-    identifiers: Sequence[str]
+class SubjectFacts(Protocol):  # read-only, so a frozen dataclass with tuples fits
+    @property
+    def kind(self) -> str: ...
+    @property
+    def birth_date(self) -> str | None: ...
+    @property
+    def countries(self) -> Sequence[str]: ...
+    @property
+    def identifiers(self) -> Sequence[str]: ...
 
 
 Adjustment = tuple[float, str]

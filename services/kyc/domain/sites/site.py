@@ -118,6 +118,7 @@ class MineSite(Versioned):
     ) -> tuple[MineSite, MineSiteRegistered]:
         """A new site starts blue (not inspected) today, with the area risk of the table in force; `checked` is
         what checked_fields returned."""
+        fields: dict[str, Any] = {name: checked.get(name) for name in EDITABLE}  # an absent one is None
         site = cls(
             id=uuid4(),
             org_id=org_id,
@@ -128,7 +129,7 @@ class MineSite(Versioned):
             version=1,
             area_risk=area.level,
             risk_table_version=area.table_version,
-            **{name: checked.get(name) for name in EDITABLE},
+            **fields,
         )
         site.new_decisions.append(
             StatusChange(

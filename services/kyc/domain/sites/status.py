@@ -83,6 +83,7 @@ def add_years(day: date, years: int) -> date:
 
 def transitions(site: MineSite) -> list[Transition]:
     """The lapses ahead of the site's recorded status, in order, if no inspection intervenes."""
+    assert site.status_since is not None  # MineSite.__post_init__ sets it
     if site.status is SiteStatus.GREEN:
         blue_on = add_years(site.status_since, GREEN_VALID_YEARS)
         red_on = add_years(max(blue_on, site.registered_on), BLUE_MAX_YEARS)
@@ -103,6 +104,7 @@ def next_transition(site: MineSite, *, after: date | None = None) -> Transition 
 
 def effective_status(site: MineSite, today: date) -> tuple[SiteStatus, date]:
     """The status in force on `today` and the day it took effect, whether or not the lapse job has run yet."""
+    assert site.status_since is not None  # MineSite.__post_init__ sets it
     status, since = site.status, site.status_since
     for transition in transitions(site):
         if transition.on <= today:

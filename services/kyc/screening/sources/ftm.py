@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from ..fields import parse_date
@@ -34,7 +35,7 @@ _COUNTRY_PROPS = ("nationality", "citizenship", "country", "jurisdiction")
 def parse_ftm_jsonl(data: bytes) -> list[ListEntry]:
     """One entity per line; schemas other than parties (Address, Sanction, ...) are skipped."""
     lines = decode(data).split("\n")
-    return collect((f"line {n}", lambda t=line: _entity(t)) for n, line in enumerate(lines, 1) if line.strip())
+    return collect((f"line {n}", partial(_entity, line)) for n, line in enumerate(lines, 1) if line.strip())
 
 
 def _entity(line: str) -> ListEntry | None:

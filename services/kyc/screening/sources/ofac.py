@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from functools import partial
 from xml.etree.ElementTree import Element
 
 from ..fields import parse_date, year_range
@@ -33,7 +34,7 @@ def parse_ofac_xml(data: bytes) -> list[ListEntry]:
     """Every sdnEntry of an sdnList document (namespace-agnostic)."""
     root = parse_xml(data, "sdnList")
     return collect(
-        (f"record {n} (sdnEntry)", lambda e=element: _sdn_entry(e))
+        (f"record {n} (sdnEntry)", partial(_sdn_entry, element))
         for n, element in enumerate(root.iterfind("sdnEntry"), 1)
     )
 
