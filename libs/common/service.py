@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import app as platform
 from libs.common import metrics
-from libs.common.auth import TokenCache
+from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
 from libs.common.db import engine_for, make_sessions, read_only_sessions
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
@@ -69,7 +69,9 @@ def create_app(
         # Everything alive now (modules, routes, schemas) lives as long as the process: the collector stops
         # rescanning it, which made each full collection a pause of tens of milliseconds under load.
         gc.freeze()
+        await tokens.start()  # an OIDC issuer's keys: an unreachable issuer is logged, the app starts anyway
         yield
+        await tokens.close()
         await engine.dispose()
 
     # FastAPI's own OpenTelemetry hooks look for configured providers on every request; we export Prometheus.
@@ -86,7 +88,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)
     app.state.read_sessions = read_only_sessions(engine)
-    app.state.tokens = TokenCache(size=settings.token_cache_size, seconds=settings.token_cache_seconds)
+    app.state.tokens = tokens = TokenVerifier(settings)
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app, unique_codes=service.unique_codes, metadata=service.all_metadata())
