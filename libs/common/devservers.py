@@ -1,5 +1,5 @@
 """Local stand-ins for the platform's servers, for `make run`, tests and benchmarks: Tansu (Kafka protocol) and
-moto's S3 server. Compose and production use Apache Kafka and MinIO instead."""
+moto's S3 server. Compose and production use Apache Kafka and an S3 server (SeaweedFS) instead."""
 
 from __future__ import annotations
 
