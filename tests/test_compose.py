@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from libs.common import telemetry
 from libs.common.events import TOPICS
 from libs.common.settings import ServiceSettings
 
@@ -57,8 +58,12 @@ def environment_names(settings_cls: type[ServiceSettings]) -> set[str]:
 
 
 def variables_read_by(service: str) -> set[str]:
-    # HOST and <NAME>_PORT are read by libs/common/entry.py, not by the settings class.
-    return environment_names(settings_class(service)) | {"HOST", f"{service.upper()}_PORT"}
+    # HOST and <NAME>_PORT are read by libs/common/entry.py, OTEL_* by libs/common/telemetry.py (and the SDK).
+    return (
+        environment_names(settings_class(service))
+        | {"HOST", f"{service.upper()}_PORT"}
+        | set(telemetry.ENDPOINT_VARIABLES)
+    )
 
 
 def app(service: str, process: str) -> dict:

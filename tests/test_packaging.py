@@ -18,6 +18,7 @@ from services.kyc.settings import KycSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+OTEL_MODULES = {"opentelemetry-api": "opentelemetry.trace", "opentelemetry-sdk": "opentelemetry.sdk"}
 IMPORT_NAMES = {
     "pyjwt": "jwt",
     "pyyaml": "yaml",
@@ -80,8 +81,10 @@ def test_every_runtime_dependency_is_used_somewhere():
     sources = "\n".join(p.read_text() for d in ("libs", "services") for p in (ROOT / d).rglob("*.py"))
     for name in names(PROJECT["dependencies"]):
         module = IMPORT_NAMES.get(name, name.replace("-", "_"))
-        if name.startswith("opentelemetry-"):
-            module = "opentelemetry." + module.removeprefix("opentelemetry_").replace("_", ".", 1)
+        if name.startswith(
+            "opentelemetry-"
+        ):  # opentelemetry-instrumentation-httpx: opentelemetry.instrumentation.httpx
+            module = OTEL_MODULES.get(name, name.replace("-", "."))
         assert re.search(rf"\b{re.escape(module)}\b", sources), f"{name} is declared but {module} is never used"
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import app as platform
-from libs.common import metrics
+from libs.common import logs, metrics, telemetry
 from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
 from libs.common.db import engine_for, make_sessions, read_only_sessions
@@ -73,6 +73,7 @@ def create_app(
         yield
         await tokens.close()
         await engine.dispose()
+        telemetry.flush()
 
     # FastAPI's own OpenTelemetry hooks look for configured providers on every request; we export Prometheus.
     app = FastAPI(
@@ -93,9 +94,12 @@ def create_app(
         setattr(app.state, name, value)
     install_error_handlers(app, unique_codes=service.unique_codes, metadata=service.all_metadata())
     app.add_middleware(metrics.HttpMetrics, service=settings.service_name)
+    app.add_middleware(logs.RequestIds)  # outermost of ours: every line of a request, errors too, has its id
     app.include_router(platform.platform_router(settings))
     for router in service.routers:
         app.include_router(router, responses=PROBLEM_RESPONSES)
     platform.offline_docs(app, service.title)
     platform.problem_schemas_on_every_error(app)
+    if telemetry.configure(f"{settings.service_name}-api"):  # OTEL_EXPORTER_OTLP_ENDPOINT set (once per process)
+        telemetry.instrument_app(app)
     return app
