@@ -13,14 +13,15 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from libs.common import telemetry
 from libs.common.events import TOPICS
 from libs.common.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES_IN_COMPOSE: dict[str, dict] = COMPOSE["services"]
-INFRASTRUCTURE = ("postgres", "kafka", "minio")
-ONE_SHOTS = {"kafka-init": "kafka", "minio-init": "minio"}
+INFRASTRUCTURE = ("postgres", "kafka", "s3")
+ONE_SHOTS = {"kafka-init": "kafka", "s3-init": "s3"}
 
 
 def service_folders() -> list[str]:
@@ -57,8 +58,12 @@ def environment_names(settings_cls: type[ServiceSettings]) -> set[str]:
 
 
 def variables_read_by(service: str) -> set[str]:
-    # HOST and <NAME>_PORT are read by libs/common/entry.py, not by the settings class.
-    return environment_names(settings_class(service)) | {"HOST", f"{service.upper()}_PORT"}
+    # HOST and <NAME>_PORT are read by libs/common/entry.py, OTEL_* by libs/common/telemetry.py (and the SDK).
+    return (
+        environment_names(settings_class(service))
+        | {"HOST", f"{service.upper()}_PORT"}
+        | set(telemetry.ENDPOINT_VARIABLES)
+    )
 
 
 def app(service: str, process: str) -> dict:
@@ -162,14 +167,14 @@ def test_each_service_uses_its_own_database_created_by_init_sql():
         assert (url.scheme, url.hostname, url.port, url.path) == ("postgresql", "postgres", 5432, f"/{service}")
 
 
-def test_our_services_reach_kafka_and_minio_by_their_compose_names():
+def test_our_services_reach_kafka_and_s3_by_their_compose_names():
     kafka = SERVICES_IN_COMPOSE["kafka"]["environment"]
     advertised = {address.partition("://")[2] for address in kafka["KAFKA_ADVERTISED_LISTENERS"].split(",")}
     assert str(kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]).lower() == "false"
     for service in SERVICES:
         env = app(service, "api")["environment"]
         assert env["KAFKA_BOOTSTRAP_SERVERS"] in advertised
-        assert env["S3_ENDPOINT"] == "http://minio:9000"
+        assert env["S3_ENDPOINT"] == "http://s3:8333"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -186,10 +191,73 @@ def test_kafka_init_creates_the_event_topics_and_the_dead_letter_topics():
     assert int(kafka_init["environment"]["PARTITIONS"]) == partitions
 
 
-def test_minio_init_creates_one_bucket_per_service():
+def test_s3_init_creates_one_bucket_per_service():
     prefix = ServiceSettings.model_fields["s3_bucket_prefix"].default
 
-    assert shell_words(SERVICES_IN_COMPOSE["minio-init"], "BUCKETS") == {prefix + s for s in SERVICES}
+    assert shell_words(SERVICES_IN_COMPOSE["s3-init"], "BUCKETS") == {prefix + s for s in SERVICES}
+
+
+def image_of(name: str) -> tuple[str, str]:
+    repository, _, tag = SERVICES_IN_COMPOSE[name]["image"].rpartition(":")
+    return repository, tag
+
+
+def test_every_infrastructure_image_is_pinned_to_a_release():
+    for name in (*INFRASTRUCTURE, *ONE_SHOTS):
+        repository, tag = image_of(name)
+        assert repository and tag and tag != "latest", name
+        assert re.fullmatch(r"\d+(\.\d+)*", tag), f"{name}: {tag} is not a release number"
+
+
+def test_the_stack_runs_postgresql_16_kafka_4_in_kraft_mode_and_a_maintained_s3_server():
+    assert image_of("postgres") == ("postgres", "16")
+    kafka_repository, kafka_tag = image_of("kafka")
+    assert kafka_repository == "apache/kafka" and int(kafka_tag.split(".")[0]) >= 4
+    assert "controller" in SERVICES_IN_COMPOSE["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft
+    s3_repository, _ = image_of("s3")
+    assert "minio" not in s3_repository  # MinIO's community server went source-only and was archived
+    assert s3_repository == "chrislusf/seaweedfs"
+    s3 = SERVICES_IN_COMPOSE["s3"]
+    assert "-s3.port=8333" in s3["command"][0] and "/healthz" in " ".join(s3["healthcheck"]["test"])
+    for variable in ("S3_ACCESS_KEY", "S3_SECRET_KEY"):  # the server accepts the credentials the services send
+        assert s3["environment"][variable] == SERVICES_IN_COMPOSE["kyc-api"]["environment"][variable]
+
+
+# The lowest version of each request Apache Kafka 4.0 still accepts (KIP-896; validVersions in its message
+# definitions), for the requests our producer, consumer group and admin client send.
+KAFKA_4_MINIMUM_VERSIONS = {
+    "ProduceRequest": 3,
+    "FetchRequest": 4,
+    "OffsetRequest": 1,  # ListOffsets
+    "MetadataRequest": 0,
+    "OffsetCommitRequest": 2,
+    "OffsetFetchRequest": 1,
+    "FindCoordinatorRequest": 0,
+    "JoinGroupRequest": 2,
+    "HeartbeatRequest": 0,
+    "LeaveGroupRequest": 0,
+    "SyncGroupRequest": 0,
+    "ApiVersionRequest": 0,
+    "CreateTopicsRequest": 2,
+    "InitProducerIdRequest": 0,  # the idempotent producer compose turns on
+}
+
+
+def test_the_pinned_aiokafka_speaks_a_version_kafka_4_accepts_for_every_request_we_send():
+    """aiokafka >= 0.13 picks, per request, the newest version it implements within the broker's range: so it
+    works with Kafka 4 when that version is at least Kafka 4's minimum."""
+    import aiokafka
+    from aiokafka.protocol import admin, commit, coordination, fetch, group, metadata, offset, produce, transaction
+
+    assert tuple(int(p) for p in aiokafka.__version__.split(".")[:2]) >= (0, 13)
+    modules = (admin, commit, coordination, fetch, group, metadata, offset, produce, transaction)
+    requests = {
+        name: cls for module in modules for name, cls in vars(module).items() if name in KAFKA_4_MINIMUM_VERSIONS
+    }
+    assert set(requests) == set(KAFKA_4_MINIMUM_VERSIONS)
+    for name, minimum in KAFKA_4_MINIMUM_VERSIONS.items():
+        newest = max(version_class.API_VERSION for version_class in requests[name]._CLASSES)
+        assert newest >= minimum, f"aiokafka sends {name} v{newest} at most; Kafka 4 needs v{minimum}+"
 
 
 def test_entrypoint_migrates_then_runs_the_service_named_by_the_dockerfiles_arg():

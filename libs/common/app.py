@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
-import swagger_ui_bundle
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -90,9 +90,13 @@ async def _broker_ok(bootstrap: str) -> bool:
     return False
 
 
+# Swagger UI 5 (reads OpenAPI 3.1, which FastAPI serves), shipped as files by the fastapi-swagger wheel, which
+# follows swagger-ui-dist's releases; only its assets are used. No CDN: the docs work offline.
+SWAGGER_UI_ASSETS = resources.files("fastapi_swagger.resources")
+
+
 def offline_docs(app: FastAPI, title: str) -> None:
-    # The default /docs page loads Swagger UI from a CDN; serve the bundled assets so docs work offline.
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=str(SWAGGER_UI_ASSETS)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,7 +20,7 @@ from prometheus_client import Gauge
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import deadletters, health, inbox, metrics
+from libs.common import deadletters, health, inbox, metrics, telemetry
 from libs.common.events import REGISTRY, Envelope, Event
 from libs.common.retry import (
     Backoff,
@@ -298,10 +299,11 @@ class Consumer:
                         [(envelope.event_id, envelope.event_type) for _, envelope, _, _ in prepared],
                         consumer=self.name,
                     )
-                    for _, envelope, event, handler in prepared:
+                    for delivery, envelope, event, handler in prepared:
                         if envelope.event_id in first:
                             first.discard(envelope.event_id)  # the same event twice in one batch is applied once
-                            await handler(db, event)
+                            with self._handling(delivery, envelope):
+                                await handler(db, event)
                 metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc(len(prepared))
                 return
             except Exception as exc:
@@ -335,11 +337,18 @@ class Consumer:
 
     async def apply_once(self, item: Prepared) -> None:
         """Apply one event in its own transaction unless it was applied before; raises what the handler raised."""
-        _, envelope, event, handler = item
+        delivery, envelope, event, handler = item
         async with self.sessions() as db, db.begin():
             if await inbox.first_delivery(db, envelope.event_id, consumer=self.name, event_type=envelope.event_type):
-                await handler(db, event)
+                with self._handling(delivery, envelope):
+                    await handler(db, event)
         metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc()
+
+    def _handling(self, delivery: Delivery, envelope: Envelope) -> contextlib.AbstractContextManager[None]:
+        """Log lines carry the event's id; with tracing on, a consumer span continues the event's trace."""
+        return telemetry.consuming(
+            self.name, delivery.topic, envelope.event_id, envelope.event_type, envelope.traceparent
+        )
 
     async def _apply(self, item: Prepared) -> None:
         attempts, outage = 0, Backoff(cap=self.settings.outage_backoff_max_seconds)

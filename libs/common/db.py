@@ -91,7 +91,7 @@ def make_engine(
 def engine_for(settings: ServiceSettings) -> AsyncEngine:
     """The engine of a service process, sized by its settings (DB_POOL_SIZE, DB_POOL_OVERFLOW, ...)."""
     return make_engine(
-        settings.database_url,
+        settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,

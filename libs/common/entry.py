@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from libs.common import bus, deadletters, logs, migrations, worker
+from libs.common import bus, deadletters, logs, migrations, telemetry, worker
 from libs.common.db import engine_for, make_sessions
 from libs.common.service import Service
 from libs.common.settings import ServiceSettings
@@ -27,7 +27,7 @@ def main(service: Service) -> None:
     args = parser.parse_args()
     logs.configure(f"{service.name}-{args.command}", settings.log_level)
     if args.command == "migrate":
-        migrations.upgrade(service.name, settings.database_url)
+        migrations.upgrade(service.name, settings.database_url.get_secret_value())
     elif args.command == "api":
         _api(service, settings, host=args.host, port=args.port or settings.api_port)
     elif args.command == "worker":
@@ -67,6 +67,7 @@ def _log_config(name: str, level: str) -> dict[str, Any]:
 
 
 async def _worker(service: Service, settings: ServiceSettings) -> None:
+    telemetry.configure(f"{service.name}-worker")  # on when OTEL_EXPORTER_OTLP_ENDPOINT is set
     engine = engine_for(settings)
     stop = asyncio.Event()
     worker.install_signal_handlers(stop)
@@ -76,6 +77,7 @@ async def _worker(service: Service, settings: ServiceSettings) -> None:
         )
     finally:
         await engine.dispose()
+        telemetry.shutdown()
 
 
 async def _dead_letters(service: Service, settings: ServiceSettings, *, replay: bool, ids: list[int] | None) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from libs.common import metrics
+from libs.common import metrics, telemetry
 from libs.common.db import dialect_of, upsert, utcnow
 from libs.common.events.base import Envelope, Event, new_event_id
 from libs.common.tables import OUTBOX_BUCKETS, OutboxEpochRow, OutboxLeaseRow, OutboxMessageRow
@@ -35,7 +35,8 @@ def bucket_of(key: str) -> int:
 
 
 def add(db: AsyncSession, event: Event, *, key: UUID | str, traceparent: str | None = None) -> OutboxMessageRow:
-    """Stage `event` in the caller's transaction; it is published only if that transaction commits."""
+    """Stage `event` in the caller's transaction; it is published only if that transaction commits. With tracing
+    on, the row keeps the current span's traceparent, which the CloudEvent carries to every consumer."""
     key = str(key)
     row = OutboxMessageRow(
         event_id=new_event_id(),
@@ -45,7 +46,7 @@ def add(db: AsyncSession, event: Event, *, key: UUID | str, traceparent: str | N
         payload=event.model_dump_json(),
         bucket=bucket_of(key),
         occurred_at=utcnow(),
-        traceparent=traceparent,
+        traceparent=traceparent or telemetry.current_traceparent(),
     )
     db.add(row)
     db.info[_WAKE] = True
@@ -146,9 +147,10 @@ async def _send(producer: AIOKafkaProducer, row: sa.Row[*tuple[Any, ...]]) -> as
         traceparent=row.traceparent,
     )
     message = envelope.to_kafka()
-    sent: asyncio.Future[Any] = await producer.send(
-        row.topic, value=message.value, key=row.key.encode(), headers=[(k, v) for k, v in message.headers.items()]
-    )
+    with telemetry.publishing(row.topic, row.event_id, row.event_type, row.traceparent):
+        sent: asyncio.Future[Any] = await producer.send(
+            row.topic, value=message.value, key=row.key.encode(), headers=[(k, v) for k, v in message.headers.items()]
+        )
     return sent
 
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import app as platform
-from libs.common import metrics
-from libs.common.auth import TokenCache
+from libs.common import logs, metrics, telemetry
+from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
 from libs.common.db import engine_for, make_sessions, read_engine
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
@@ -69,8 +69,11 @@ def create_app(
         # Everything alive now (modules, routes, schemas) lives as long as the process: the collector stops
         # rescanning it, which made each full collection a pause of tens of milliseconds under load.
         gc.freeze()
+        await tokens.start()  # an OIDC issuer's keys: an unreachable issuer is logged, the app starts anyway
         yield
+        await tokens.close()
         await engine.dispose()
+        telemetry.flush()
 
     # FastAPI's own OpenTelemetry hooks look for configured providers on every request; we export Prometheus.
     app = FastAPI(
@@ -86,14 +89,17 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)
     app.state.read_engine = read_engine(engine)
-    app.state.tokens = TokenCache(size=settings.token_cache_size, seconds=settings.token_cache_seconds)
+    app.state.tokens = tokens = TokenVerifier(settings)
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app, unique_codes=service.unique_codes, metadata=service.all_metadata())
     app.add_middleware(metrics.HttpMetrics, service=settings.service_name)
+    app.add_middleware(logs.RequestIds)  # outermost of ours: every line of a request, errors too, has its id
     app.include_router(platform.platform_router(settings))
     for router in service.routers:
         app.include_router(router, responses=PROBLEM_RESPONSES)
     platform.offline_docs(app, service.title)
     platform.problem_schemas_on_every_error(app)
+    if telemetry.configure(f"{settings.service_name}-api"):  # OTEL_EXPORTER_OTLP_ENDPOINT set (once per process)
+        telemetry.instrument_app(app)
     return app

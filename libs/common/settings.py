@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +19,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     service_name: str = "service"
-    database_url: str = ""
+    database_url: SecretStr = SecretStr("")  # may hold a password: SecretStr keeps it out of reprs and logs
     api_port: int = 8000  # each service's subclass reads it from <SERVICE>_PORT
     worker_port: int = 9100  # the worker's /health, /ready and /metrics; <SERVICE>_WORKER_PORT
     worker_host: str = Field("127.0.0.1", alias="HOST")  # the same variable as the api's --host default
@@ -34,18 +35,33 @@ class ServiceSettings(BaseSettings):
 
     s3_endpoint: str = Field("", alias="S3_ENDPOINT")
     s3_access_key: str = Field("", alias="S3_ACCESS_KEY")
-    s3_secret_key: str = Field("", alias="S3_SECRET_KEY")
+    s3_secret_key: SecretStr = Field(SecretStr(""), alias="S3_SECRET_KEY")
     s3_region: str = Field("us-east-1", alias="S3_REGION")
     s3_secure: bool = Field(False, alias="S3_SECURE")
     s3_bucket_prefix: str = Field("assay-", alias="S3_BUCKET_PREFIX")
     storage_dir: Path = Field(VAR_DIR / "objects", alias="STORAGE_DIR")
     max_object_bytes: int = Field(20 * 1024 * 1024, alias="MAX_OBJECT_BYTES")
 
-    jwt_secret: str = Field("", alias="JWT_SECRET")
+    # Bearer tokens: a shared secret (HS256, `make token`), a public key, or an OpenID Connect issuer's JWKS.
+    jwt_secret: SecretStr = Field(SecretStr(""), alias="JWT_SECRET")
     jwt_public_key: str = Field("", alias="JWT_PUBLIC_KEY")
-    jwt_algorithm: str = Field("HS256", alias="JWT_ALGORITHM")
-    jwt_issuer: str = Field("assay", alias="JWT_ISSUER")
-    jwt_audience: str = Field("assay", alias="JWT_AUDIENCE")
+    # Comma-separated; empty: HS256 with a secret, the asymmetric ones (ASYMMETRIC_ALGORITHMS) with a key or issuer.
+    jwt_algorithms: str = Field("", alias="JWT_ALGORITHMS")
+    jwt_issuer: str = Field("assay", alias="JWT_ISSUER")  # with OIDC_ISSUER, the issuer's own name is expected
+    jwt_audience: str = Field("assay", alias="JWT_AUDIENCE")  # comma-separated: one must be in `aud`; empty: any
+    jwt_leeway_seconds: float = Field(0.0, ge=0, le=300, alias="JWT_LEEWAY_SECONDS")  # clock skew on exp/nbf/iat
+    # Where the caller's identity is in the claims: a dotted path (Keycloak: realm_access.roles); a key that itself
+    # holds dots (Auth0's https://example.com/org) is matched whole first.
+    jwt_claim_user: str = Field("sub", alias="JWT_CLAIM_USER")
+    jwt_claim_org: str = Field("org", alias="JWT_CLAIM_ORG")
+    jwt_claim_org_kind: str = Field("org_kind", alias="JWT_CLAIM_ORG_KIND")
+    jwt_claim_roles: str = Field("roles", alias="JWT_CLAIM_ROLES")
+    oidc_issuer: str = Field("", alias="OIDC_ISSUER")  # set: keys from <issuer>/.well-known/openid-configuration
+    oidc_jwks_url: str = Field("", alias="OIDC_JWKS_URL")  # the JWKS itself, skipping discovery
+    oidc_jwks_refresh_seconds: float = Field(300.0, gt=0, alias="OIDC_JWKS_REFRESH_SECONDS")  # re-read the keys
+    # A token naming a key we do not know re-reads the keys at most this often (no fetch storm from forged kids).
+    oidc_jwks_min_refresh_seconds: float = Field(30.0, ge=0, alias="OIDC_JWKS_MIN_REFRESH_SECONDS")
+    oidc_timeout_seconds: float = Field(5.0, gt=0, alias="OIDC_TIMEOUT_SECONDS")
 
     outbox_retention_hours: int = Field(168, alias="OUTBOX_RETENTION_HOURS")
     inbox_retention_hours: int = Field(720, alias="INBOX_RETENTION_HOURS")
@@ -86,10 +102,33 @@ class ServiceSettings(BaseSettings):
     def dead_letter_topic(self) -> str:
         return f"{self.service_name}.deadletter"
 
-    def jwt_verification_key(self) -> str:
-        if self.jwt_public_key:
-            return self.jwt_public_key
-        return self.jwt_secret or dev_jwt_secret()
+    @property
+    def uses_issuer(self) -> bool:
+        return bool(self.oidc_issuer or self.oidc_jwks_url)
+
+    def accepted_algorithms(self) -> list[str]:
+        named = [a.strip() for a in self.jwt_algorithms.split(",") if a.strip()]
+        if named:
+            return named
+        return list(ASYMMETRIC_ALGORITHMS) if self.uses_issuer or self.jwt_public_key else ["HS256"]
+
+    def accepted_audiences(self) -> list[str]:
+        return [a.strip() for a in self.jwt_audience.split(",") if a.strip()]
+
+    def jwt_signing_secret(self) -> str:
+        """The shared secret of HS256 tokens: JWT_SECRET, else this checkout's var/jwt-secret."""
+        return self.jwt_secret.get_secret_value() or dev_jwt_secret()
+
+    @model_validator(mode="after")
+    def _one_kind_of_key(self) -> Self:
+        # A public key or JWKS handed to an HMAC algorithm would be a shared secret anyone can read.
+        symmetric = [a for a in self.accepted_algorithms() if a.upper().startswith("HS")]
+        if symmetric and (self.uses_issuer or self.jwt_public_key):
+            raise ValueError(f"JWT_ALGORITHMS {symmetric} need JWT_SECRET, not a public key or an OIDC issuer")
+        return self
+
+
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 def dev_jwt_secret() -> str:

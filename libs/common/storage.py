@@ -163,7 +163,7 @@ def make_store(settings: ServiceSettings) -> ObjectStore:
     client = Minio(
         endpoint,
         access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
         secure=secure,
         region=settings.s3_region,
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from libs.common.settings import ServiceSettings, sqlite_url
 
 
 class IncidentsSettings(ServiceSettings):
     service_name: str = "incidents"
-    database_url: str = Field(default_factory=lambda: sqlite_url("incidents"), alias="INCIDENTS_DATABASE_URL")
+    database_url: SecretStr = Field(
+        default_factory=lambda: SecretStr(sqlite_url("incidents")), alias="INCIDENTS_DATABASE_URL"
+    )
     api_port: int = Field(8002, alias="INCIDENTS_PORT")
     worker_port: int = Field(9102, alias="INCIDENTS_WORKER_PORT")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from libs.common.settings import ServiceSettings, sqlite_url
 
 
 class KycSettings(ServiceSettings):
     service_name: str = "kyc"
-    database_url: str = Field(default_factory=lambda: sqlite_url("kyc"), alias="KYC_DATABASE_URL")
+    database_url: SecretStr = Field(default_factory=lambda: SecretStr(sqlite_url("kyc")), alias="KYC_DATABASE_URL")
     api_port: int = Field(8001, alias="KYC_PORT")
     worker_port: int = Field(9101, alias="KYC_WORKER_PORT")
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from libs.common.settings import ServiceSettings, sqlite_url
 
 
 class ScoringSettings(ServiceSettings):
     service_name: str = "scoring"
-    database_url: str = Field(default_factory=lambda: sqlite_url("scoring"), alias="SCORING_DATABASE_URL")
+    database_url: SecretStr = Field(
+        default_factory=lambda: SecretStr(sqlite_url("scoring")), alias="SCORING_DATABASE_URL"
+    )
     api_port: int = Field(8004, alias="SCORING_PORT")
     worker_port: int = Field(9104, alias="SCORING_WORKER_PORT")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from libs.common.settings import ServiceSettings, sqlite_url
 
 
 class TraceabilitySettings(ServiceSettings):
     service_name: str = "traceability"
-    database_url: str = Field(default_factory=lambda: sqlite_url("traceability"), alias="TRACEABILITY_DATABASE_URL")
+    database_url: SecretStr = Field(
+        default_factory=lambda: SecretStr(sqlite_url("traceability")), alias="TRACEABILITY_DATABASE_URL"
+    )
     api_port: int = Field(8003, alias="TRACEABILITY_PORT")
     worker_port: int = Field(9103, alias="TRACEABILITY_WORKER_PORT")

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from libs.common.auth import TokenCache, issue_token
+from libs.common import token as token_command
+from libs.common.auth import TokenVerifier, issue_token
 from libs.common.errors import Unauthorized
 from tests.support.stack import TEST_JWT_SECRET
 
@@ -43,7 +44,7 @@ REFUSED = [
     ),
     (lambda: "garbage", "malformed", "Not enough segments"),
     (lambda: signed(exp=None), "missing_claim", '"exp"'),
-    (lambda: signed(org=None), "bad_claims", "'org'"),
+    (lambda: signed(org=None), "missing_claim", "'org'"),
     (lambda: signed(org_kind="pirate"), "bad_claims", "pirate"),
 ]
 
@@ -66,7 +67,7 @@ async def test_every_kind_of_refusal_has_its_own_detail(stack):
     for make_token, _, _ in REFUSED[:-1]:
         details.add((await stack.client("traceability", make_token()).get("/known-actors")).json()["detail"])
 
-    assert len(details) == len(REFUSED) - 1  # the last two share "bad_claims"
+    assert len(details) == len(REFUSED) - 1  # the last two are claims' details
 
 
 async def test_a_remembered_token_is_still_refused_once_it_expires(stack):
@@ -84,15 +85,45 @@ async def test_a_remembered_token_is_still_refused_once_it_expires(stack):
     assert after.status_code == 401 and after.json()["reason"] == "expired"
 
 
-def test_the_token_cache_keeps_at_most_its_size_and_only_verified_tokens(stack):
+async def test_the_token_cache_keeps_at_most_its_size_and_only_verified_tokens(stack):
     settings = stack.settings("traceability")
-    cache = TokenCache(size=2, seconds=60)
+    cache = TokenVerifier(settings, cache_size=2, cache_seconds=60)
     tokens = [issue_token(settings, user_id=f"u{n}", org_id="org-a", org_kind="operator", roles=[]) for n in range(3)]
 
-    principals = [cache.principal(token, settings) for token in tokens]
+    principals = [await cache.principal(token) for token in tokens]
     with pytest.raises(Unauthorized):
-        cache.principal("garbage", settings)
+        await cache.principal("garbage")
 
     assert [p.user_id for p in principals] == ["u0", "u1", "u2"]
     assert len(cache) == 2
-    assert cache.principal(tokens[2], settings) is principals[2]  # served from the cache, the same object
+    assert await cache.principal(tokens[2]) is principals[2]  # served from the cache, the same object
+
+
+@pytest.mark.parametrize("org", [None, "", "  ", ["org-a"], {"id": "org-a"}, 42], ids=repr)
+async def test_a_correctly_signed_token_whose_org_is_not_a_non_empty_string_is_refused(stack, org):
+    token = jwt.encode({**claims(), "org": org}, TEST_JWT_SECRET, algorithm="HS256")
+
+    response = await stack.client("traceability", token).get("/known-actors")
+
+    assert response.status_code == 401
+    assert response.json()["claim"] == "org"
+    assert response.json()["reason"] in ("missing_claim", "bad_claims")
+
+
+async def test_a_token_without_roles_claim_is_refused_and_an_empty_list_is_a_caller_without_roles(stack):
+    without = await stack.client("traceability", signed(roles=None)).get("/known-actors")
+    empty = await TokenVerifier(stack.settings("traceability")).principal(signed(roles=[]))
+
+    assert without.status_code == 401 and without.json()["claim"] == "roles"
+    assert empty.roles == frozenset()
+
+
+def test_make_token_refuses_role_names_the_services_do_not_know(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        token_command.main(["--roles", "admin,superuser"])
+
+    assert exit_.value.code == 2
+    assert "unknown role(s) superuser" in capsys.readouterr().err
+    assert jwt.decode(token_command.main(["--roles", "auditor"]), options={"verify_signature": False})["roles"] == [
+        "auditor"
+    ]
