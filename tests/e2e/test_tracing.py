@@ -45,10 +45,11 @@ def json_lines() -> Iterator[list[dict[str, object]]]:
 
     handler, root = Collect(level=logging.DEBUG), logging.getLogger()
     root.addHandler(handler)
-    level, root.level = root.level, logging.INFO
+    level = root.level
+    root.setLevel(logging.INFO)  # setLevel, not `root.level =`: it clears the loggers' isEnabledFor caches
     yield lines
     root.removeHandler(handler)
-    root.level = level
+    root.setLevel(level)
 
 
 def ancestors(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[ReadableSpan]:
