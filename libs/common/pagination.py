@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
@@ -34,38 +36,49 @@ PageQuery = Annotated[Pagination, Depends(_pagination)]
 TOTAL = "assay_total"
 
 
-async def fetch_page(db: Executor, query: sa.Select[Any], page: Pagination) -> tuple[list[Any], int]:
-    """The rows of `query` on this page (scalars when it selects one column) and how many match in all.
+async def fetch_page(
+    db: Executor, query: sa.Select[Any], page: Pagination, params: Mapping[str, Any] | None = None
+) -> tuple[list[Any], int]:
+    """The rows of `query` on this page (scalars when it selects one column) and how many match in all; `params`
+    are the values of the query's bound parameters.
 
     One statement: the page's keys are chosen, and counted, on the primary key alone (a window count beside each
     key, so page and total are one snapshot and one round trip; reads run in autocommit), and only the page's rows
     are read whole. Counting and sorting whole rows was most of a list's database time. A page past the end asks
-    for the count alone."""
-    single = len(query.selected_columns) == 1
-    key = _primary_key(query) if not single else []
-    if key:
-        chosen = (
-            query.with_only_columns(*key, maintain_column_froms=True)
-            .add_columns(sa.func.count().over().label(TOTAL))
-            .limit(page.limit)
-            .offset(page.offset)
-            .subquery()
-        )
-        on = sa.and_(*(column == chosen.c[column.name] for column in key))
-        counted = query.join(chosen, on).add_columns(chosen.c[TOTAL])
-    else:
-        counted = query.add_columns(sa.func.count().over().label(TOTAL)).limit(page.limit).offset(page.offset)
-    rows = list((await db.execute(counted)).all())
+    for the count alone. A query built once (bound parameters, as the hot lists are) gets its paged statement
+    built once too."""
+    values = {**(params or {}), LIMIT: page.limit, OFFSET: page.offset}
+    rows = list((await db.execute(_paged(query), values)).all())
     if rows:
         total = int(rows[0][-1])
     elif page.offset == 0:
         total = 0
     else:
         count = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-        total = int((await db.execute(count)).scalar_one())
+        total = int((await db.execute(count, values)).scalar_one())
     # The extra column is left on a row (mapping to domain objects takes the columns it knows); a single column
     # is handed back alone.
-    return ([row[0] for row in rows] if single else rows), total
+    return ([row[0] for row in rows] if len(query.selected_columns) == 1 else rows), total
+
+
+LIMIT, OFFSET = "assay_page_limit", "assay_page_offset"
+
+
+@lru_cache(maxsize=256)  # by the query object: a query built once is paged once
+def _paged(query: sa.Select[Any]) -> sa.Select[Any]:
+    limit, offset = sa.bindparam(LIMIT, type_=sa.Integer), sa.bindparam(OFFSET, type_=sa.Integer)
+    key = _primary_key(query) if len(query.selected_columns) > 1 else []
+    if not key:
+        return query.add_columns(sa.func.count().over().label(TOTAL)).limit(limit).offset(offset)
+    chosen = (
+        query.with_only_columns(*key, maintain_column_froms=True)
+        .add_columns(sa.func.count().over().label(TOTAL))
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    on = sa.and_(*(column == chosen.c[column.name] for column in key))
+    return query.join(chosen, on).add_columns(chosen.c[TOTAL])
 
 
 def _primary_key(query: sa.Select[Any]) -> list[sa.Column[Any]]:
