@@ -24,6 +24,7 @@ from libs.common.events.kyc import (
     ActorSuspended,
     ActorUnshared,
     ActorUpdated,
+    KycEvent,
     LicenceExpired,
     LicenceExpiring,
     ReviewOverdue,
@@ -33,7 +34,7 @@ from services.kyc.domain import review
 from services.kyc.domain.actors import fields as rules
 from services.kyc.domain.documents import Document
 from services.kyc.domain.history import created, diff, removed
-from services.kyc.domain.licences import Licence
+from services.kyc.domain.licences import EXPIRED, EXPIRING, Licence
 from services.kyc.domain.persons import Person
 from services.kyc.domain.review import RiskAssessment
 from services.kyc.domain.screening import ScreenedSubject, ScreeningGate
@@ -352,6 +353,16 @@ class Actor(Versioned):
     def announce_licence_expired(self, licence: Licence, *, now: datetime) -> LicenceExpired:
         licence.expired_notified_at = now
         return LicenceExpired(**self._licence_fields(licence))
+
+    def announce_licence_due(self, licence: Licence, *, lead_days: int, now: datetime) -> list[KycEvent]:
+        """The expiry notice the licence is owed now (none, LicenceExpiring or LicenceExpired), given when the
+        licence is recorded or corrected: the job would otherwise tell it only at its next run."""
+        due = licence.notice_due(now.date(), lead_days=lead_days)
+        if due == EXPIRED:
+            return [self.announce_licence_expired(licence, now=now)]
+        if due == EXPIRING:
+            return [self.announce_licence_expiring(licence, now=now)]
+        return []
 
     def _licence_fields(self, licence: Licence) -> dict[str, Any]:
         return {
