@@ -34,3 +34,6 @@ class KycSettings(ServiceSettings):
     # Mine sites and the risk table (part B).
     kyc_site_status_job_minutes: float = Field(60.0, gt=0, alias="KYC_SITE_STATUS_JOB_MINUTES")
     kyc_site_status_batch_size: int = Field(500, ge=1, alias="KYC_SITE_STATUS_BATCH_SIZE")
+    # How far outside its declared country's outline (Natural Earth 1:10m) a site may lie: border sites, and the
+    # outlines' own precision (a few km at that scale).
+    kyc_site_border_tolerance_km: float = Field(10.0, ge=0, alias="KYC_SITE_BORDER_TOLERANCE_KM")

@@ -111,6 +111,7 @@ def test_a_stale_version_is_one_conflict_for_every_aggregate():
         area=AreaRisk("standard", None),
         by="ana",
         now=NOW,
+        border_tolerance_km=10,
     )
 
     for aggregate in (actor, site):
@@ -183,6 +184,7 @@ def test_an_inspection_tells_the_site_before_it_then_each_status_step_it_makes()
         area=AreaRisk("standard", None),
         by="ana",
         now=NOW,
+        border_tolerance_km=10,
     )
     site.new_decisions.clear()  # as the save leaves it
     inspected_on = NOW.date() - timedelta(days=400)  # green then, lapsed to blue a year later
