@@ -110,7 +110,7 @@ class ActorReviewRequested(KycEvent):
 
     actor_id: UUID
     actor: ActorState
-    reason: str  # material_change
+    reason: str  # material_change (an edit of the approved file) | risk_raised (a new risk table)
     changed_fields: list[str]  # the actor's fields, or person.<field> for its owners and key persons
     previous_review_date: date | None = None
     next_review_date: date

@@ -64,6 +64,7 @@ STATE_FIELDS = (
 )
 AUDITED_FIELDS = (*rules.EDITABLE_FIELDS, *STATE_FIELDS)
 MATERIAL_CHANGE = "material_change"  # the review_reason of a material change to an approved file
+RISK_RAISED = "risk_raised"  # the review_reason when a new risk table raises an approved actor's risk level
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,26 @@ class Actor(Versioned):
             risk_table_version=self.risk_table_version,
             periodic_review=action == "complete_review",
         )
+
+    def reassess_risk(self, assessment: RiskAssessment, *, by: str, now: datetime) -> list[KycEvent]:
+        """The risk table in force changed the area risk of an approved (or suspended) actor: the risk level,
+        its factors and the table version follow (ActorUpdated); a higher level also requests a review, due today
+        (ActorReviewRequested, reason risk_raised). A lower level keeps the review date. Nothing for an actor not
+        yet assessed, or when the assessment is what the actor holds."""
+        if self.kyc_status not in REVIEWED or self.risk_level is None:
+            return []
+        before = {"risk_level": self.risk_level, "risk_factors": list(self.risk_factors)}
+        after = {"risk_level": assessment.level, "risk_factors": list(assessment.factors)}
+        if before == after:
+            return []
+        raised = review.LEVELS.index(assessment.level) > review.LEVELS.index(self.risk_level)
+        self.risk_level, self.risk_factors = assessment.level, list(assessment.factors)
+        self.risk_table_version = assessment.table_version
+        changed = sorted({*diff(before, after), "risk_table_version"})
+        requested = self._request_review(RISK_RAISED, ["risk_level"], by=by, now=now) if raised else None
+        self.touch(now)
+        updated = ActorUpdated(**self.event_fields(), changed_fields=changed, updated_by=by)
+        return [updated, requested] if requested is not None else [updated]
 
     def _request_review(self, reason: str, fields: list[str], *, by: str, now: datetime) -> ActorReviewRequested | None:
         """A material change to an approved (or suspended) actor makes its review due today, says why (the reason

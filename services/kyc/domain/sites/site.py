@@ -217,6 +217,15 @@ class MineSite(Versioned):
         self.touch(now)
         return MineSiteUpdated(**self._event_fields(), changed_fields=sorted(changed))
 
+    def reassess_area(self, area: AreaRisk, *, now: datetime) -> MineSiteUpdated | None:
+        """The risk table in force changed: the site takes its new area risk (and the version that decided it);
+        None when its level stays (it keeps the version it was last decided with)."""
+        if area.level == self.area_risk:
+            return None
+        self.area_risk, self.risk_table_version = area
+        self.touch(now)
+        return MineSiteUpdated(**self._event_fields(), changed_fields=["area_risk", "risk_table_version"])
+
     def record_inspection(
         self, inspection: Inspection, *, area: AreaRisk, by: str, now: datetime
     ) -> list[InspectionRecorded | MineSiteStatusChanged]:
