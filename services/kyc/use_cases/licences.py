@@ -206,7 +206,7 @@ async def _changed(
         changes=changes,
         actor_id=licence.actor_id,
     )
-    for notice in events[1:]:
+    for notice in events[1:]:  # the system's announcement, as when the job makes it, right after the user's change
         action = "expired_announced" if isinstance(notice, LicenceExpired) else "expiring_announced"
-        _record_notice(db, principal.user_id, licence, action=action)
+        _record_notice(db, SYSTEM, licence, action=action)
     await announce.save_actor(db, actor, *events)
