@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import metrics
 from libs.common.auth import CurrentPrincipal
+from libs.common.http import PROBLEM_RESPONSES
 from libs.common.settings import ServiceSettings
 
 
@@ -62,7 +63,12 @@ def platform_router(settings: ServiceSettings) -> APIRouter:
             {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
         )
 
-    @router.get("/metrics", summary="Prometheus metrics (bearer token required)", response_class=Response)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (bearer token required)",
+        response_class=Response,
+        responses={401: PROBLEM_RESPONSES[401]},
+    )
     async def prometheus(_: CurrentPrincipal) -> Response:
         return metrics.render()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -92,7 +93,24 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail), request)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        response.headers["Allow"] = ", ".join(allowed)
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives the path: Starlette's 405 names only the first route matching it,
+    and FastAPI makes one route per method (GET and PUT /risk-areas are two)."""
+    state = request.app.state
+    if getattr(state, "path_methods", None) is None:
+        state.path_methods = [
+            (re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))), sorted(m.upper() for m in operations))
+            for path, operations in request.app.openapi().get("paths", {}).items()
+        ]
+    for template, methods in state.path_methods:
+        if template.fullmatch(request.url.path):
+            return list(methods)
+    return []
 
 
 def _integrity_errors(

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.scheduler import Job
+from services.kyc.domain import risk as risk_rules
 from services.kyc.screening.matcher import DEFAULT_THRESHOLD
 from services.kyc.settings import KycSettings
-from services.kyc.use_cases import licences, reviews, screening_job, sites
+from services.kyc.use_cases import licences, reviews, risk, screening_job, sites
 from services.kyc.use_cases.screening_index import ScreeningIndexes
 
 
@@ -57,8 +58,19 @@ def screening_requests_job(settings: KycSettings) -> Job:
     return Job("kyc.screening", timedelta(seconds=settings.kyc_screening_interval_seconds), run)
 
 
+def default_risk_table_job(settings: KycSettings) -> Job:
+    """The shipped default risk table, stored once per version (at first start, and when a release ships a newer
+    one), then every organisation following it re-evaluated."""
+
+    async def run(db: AsyncSession, now: datetime) -> int:
+        return await risk.load_default_table(db, now, table=risk_rules.default_table())
+
+    return Job("kyc.default_risk_table", timedelta(minutes=settings.kyc_register_job_minutes), run)
+
+
 def jobs(settings: KycSettings) -> Sequence[Job]:
     return [
+        *([default_risk_table_job(settings)] if settings.kyc_default_risk_table else []),
         licence_expiry_job(settings),
         overdue_reviews_job(settings),
         site_status_job(settings),

@@ -34,3 +34,9 @@ class KycSettings(ServiceSettings):
     # Mine sites and the risk table (part B).
     kyc_site_status_job_minutes: float = Field(60.0, gt=0, alias="KYC_SITE_STATUS_JOB_MINUTES")
     kyc_site_status_batch_size: int = Field(500, ge=1, alias="KYC_SITE_STATUS_BATCH_SIZE")
+    # Load the shipped default CAHRA table (services/kyc/data) at the worker's first start, and each newer version
+    # of it a release ships; organisations without a table of their own follow it.
+    kyc_default_risk_table: bool = Field(True, alias="KYC_DEFAULT_RISK_TABLE")
+    # How far outside its declared country's outline (Natural Earth 1:10m) a site may lie: border sites, and the
+    # outlines' own precision (a few km at that scale).
+    kyc_site_border_tolerance_km: float = Field(10.0, ge=0, alias="KYC_SITE_BORDER_TOLERANCE_KM")

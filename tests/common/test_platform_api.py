@@ -121,3 +121,13 @@ async def test_bad_input_and_unknown_routes_answer_problem_json_with_stable_code
     for response in (bad_id, bad_query, no_route, wrong_method):
         assert response.headers["content-type"] == "application/problem+json"
         assert {"type", "title", "status", "detail", "code"} <= set(response.json())
+
+
+async def test_a_wrong_method_lists_every_method_of_the_path_in_allow(stack):
+    client = stack.client("kyc", stack.token())
+
+    table = await client.delete("/risk-areas")
+    actor = await client.options("/actors/3fa85f64-5717-4562-b3fc-2c963f66afa6")
+
+    assert (table.status_code, table.headers["allow"]) == (405, "GET, PUT")  # two routes, one path
+    assert (actor.status_code, actor.headers["allow"]) == (405, "GET, PATCH")

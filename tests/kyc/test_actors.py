@@ -56,6 +56,7 @@ async def test_registering_an_actor_keeps_it_as_draft_announces_it_and_requests_
         "risk_level": None,
         "risk_factors": [],
         "next_review_date": None,
+        "review_reason": None,
         "shared_with": [],
     }
     assert await count(stack, AuditEntryRow, entity_id=actor["id"], action="registered") == 1

@@ -11,6 +11,8 @@ import pytest
 from libs.common.errors import Conflict, Forbidden, NotFound
 from libs.common.events.kyc import (
     ActorApproved,
+    ActorReviewRequested,
+    ActorUpdated,
     InspectionRecorded,
     MineSiteStatusChanged,
 )
@@ -109,6 +111,7 @@ def test_a_stale_version_is_one_conflict_for_every_aggregate():
         area=AreaRisk("standard", None),
         by="ana",
         now=NOW,
+        border_tolerance_km=10,
     )
 
     for aggregate in (actor, site):
@@ -122,11 +125,37 @@ def test_a_stale_version_is_one_conflict_for_every_aggregate():
 def test_an_update_that_changes_nothing_tells_nothing_and_keeps_the_version():
     actor = registered()
 
-    assert actor.update({"legal_name": "Comptoir Minier"}, by="ana", now=NOW) is None
-    event = actor.update({"legal_name": "CMG"}, by="ana", now=NOW)
+    assert actor.update({"legal_name": "Comptoir Minier"}, by="ana", now=NOW) == []
+    [event] = actor.update({"legal_name": "CMG"}, by="ana", now=NOW)
 
-    assert event is not None and event.changed_fields == ["legal_name"] and event.actor.legal_name == "CMG"
-    assert actor.version == 2
+    assert isinstance(event, ActorUpdated) and event.changed_fields == ["legal_name"]
+    assert event.actor.legal_name == "CMG" and actor.version == 2  # a draft: no review to request
+
+
+def test_a_material_change_to_an_approved_actor_requests_its_review_and_says_why():
+    actor = under_review()
+    actor.approve(by="bob", assessment=RiskAssessment("medium", ()), screening=CLEAR, review_months=MONTHS, now=NOW)
+    later = NOW + timedelta(days=40)
+
+    updated, requested = actor.update({"legal_name": "CMG Holdings"}, by="ana", now=later)
+
+    assert isinstance(updated, ActorUpdated) and isinstance(requested, ActorReviewRequested)
+    assert (requested.reason, requested.changed_fields, requested.requested_by) == (
+        "material_change",
+        ["legal_name"],
+        "ana",
+    )
+    assert (requested.previous_review_date, requested.next_review_date) == (date(2027, 3, 14), later.date())
+    assert (actor.kyc_status, actor.review_reason, requested.actor.review_reason) == (
+        "approved",
+        "material_change",
+        "material_change",
+    )
+    assert actor.update({"contacts": []}, by="ana", now=later)[1:] == []  # contacts are not material
+    actor.complete_review(
+        by="bob", assessment=RiskAssessment("medium", ()), screening=CLEAR, review_months=MONTHS, now=later
+    )
+    assert (actor.review_reason, actor.review_requested_fields) == (None, [])
 
 
 def test_sharing_is_told_once_and_the_state_lists_the_grantees():
@@ -155,6 +184,7 @@ def test_an_inspection_tells_the_site_before_it_then_each_status_step_it_makes()
         area=AreaRisk("standard", None),
         by="ana",
         now=NOW,
+        border_tolerance_km=10,
     )
     site.new_decisions.clear()  # as the save leaves it
     inspected_on = NOW.date() - timedelta(days=400)  # green then, lapsed to blue a year later

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tests.kyc.register_support import PDF, client, create_actor, licence_body, person_body, run_jobs
 
 
@@ -48,9 +50,9 @@ async def test_scheduled_changes_are_recorded_as_the_system(stack):
     http = client(stack)
     actor = await create_actor(http)
     await http.post(
-        f"/actors/{actor['id']}/licences", json=licence_body(valid_from="2020-01-01", valid_to="2021-01-01")
+        f"/actors/{actor['id']}/licences", json=licence_body(valid_from="2020-01-01", valid_to="2096-01-01")
     )
-    await run_jobs(stack)
+    await run_jobs(stack, now=datetime(2097, 1, 1, tzinfo=UTC))
 
     entries = (await http.get(f"/actors/{actor['id']}/history")).json()["items"]
 

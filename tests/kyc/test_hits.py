@@ -147,6 +147,23 @@ async def test_a_dismissed_false_positive_is_raised_again_when_the_list_entry_ch
     [raised] = await hits(client, status="pending")
     assert raised["id"] != hit["id"] and raised["entry_id"] == MULUMBA.reference
     assert raised["matched_name"] == "Jean-Pierre Mulumba"
+    because = raised["reraised_because"]
+    assert (because["previous_hit_id"], because["dismissal_reason"]) == (
+        hit["id"],
+        "born 1972, listed 1971: another man",
+    )
+    assert because["changes"] == [
+        {
+            "kind": "entry_changed",
+            "field": None,
+            "before": None,
+            "after": None,
+            "list_version_before": 1,
+            "list_version_after": 2,
+        }
+    ]
+    assert because["summary"] == "list entry changed in list version 2 (dismissed against version 1)"
+    assert hit["reraised_because"] is None
 
 
 async def test_a_dismissed_false_positive_is_raised_again_when_the_subject_changes(stack):
@@ -159,6 +176,25 @@ async def test_a_dismissed_false_positive_is_raised_again_when_the_subject_chang
 
     [raised] = await hits(client, status="pending")
     assert raised["subject_id"] == person["id"] and any("country CD matches" in line for line in raised["explanation"])
+    because = raised["reraised_because"]
+    assert (because["previous_hit_id"], because["dismissed_by"]) == (hit["id"], "alice")
+    assert [(c["kind"], c["field"], c["before"], c["after"]) for c in because["changes"]] == [
+        ("subject_changed", "countries", [], ["CD"])
+    ]
+
+
+async def test_a_dismissed_hit_raised_again_after_a_rename_says_from_what_to_what(stack):
+    client = stack.client("kyc", stack.token())
+    _, actor, person, hit = await screened_namesake(stack, client)
+    await client.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "born 1972, listed 1971: another man"})
+
+    await client.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"full_name": "Jean Pierre Mulumba"})
+    await run_screening(stack)
+
+    [raised] = await hits(client, status="pending")
+    because = raised["reraised_because"]
+    assert because["previous_hit_id"] == hit["id"]
+    assert because["summary"] == "subject name changed from 'Jean-Pierre Mulumba' to 'Jean Pierre Mulumba'"
 
 
 async def test_a_removed_persons_hits_no_longer_block_its_actor(stack):

@@ -91,8 +91,8 @@ async def test_a_licence_can_attach_an_uploaded_document(stack):
 
 
 async def test_expiring_and_expired_are_each_announced_once_over_repeated_runs(stack):
-    actor, licence, _ = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2026-03-31")
-    end = date(2026, 3, 31)
+    actor, licence, _ = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2096-03-31")
+    end = date(2096, 3, 31)
 
     await run_jobs(stack, now=at(end - timedelta(days=61)))
     assert await payloads(stack, "LicenceExpiring") == []
@@ -111,7 +111,7 @@ async def test_expiring_and_expired_are_each_announced_once_over_repeated_runs(s
         "actor_id": actor["id"],
         "licence_type": "trader_card",
         "number": "NK-TC-2024-001",
-        "valid_to": "2026-03-31",
+        "valid_to": "2096-03-31",
     }
     assert event["actor"]["actor_id"] == actor["id"]
     assert event["aggregate_version"] == max(
@@ -122,9 +122,9 @@ async def test_expiring_and_expired_are_each_announced_once_over_repeated_runs(s
 
 
 async def test_two_workers_running_the_job_at_once_announce_once(stack):
-    await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2026-03-31")
+    await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2096-03-31")
     job = licence_expiry_job(stack.settings("kyc"))
-    now = at(date(2026, 3, 1))
+    now = at(date(2096, 3, 1))
 
     await asyncio.gather(*[run_due(stack.sessions("kyc"), [job], now=now, force=True) for _ in range(4)])
     await run_due(stack.sessions("kyc"), [job], now=now, force=True)
@@ -133,11 +133,11 @@ async def test_two_workers_running_the_job_at_once_announce_once(stack):
 
 
 async def test_the_lead_time_is_a_setting(stack):
-    await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2026-03-31")
+    await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2096-03-31")
 
-    await run_jobs(stack, now=at(date(2026, 3, 1)), kyc_licence_expiry_lead_days=10)
+    await run_jobs(stack, now=at(date(2096, 3, 1)), kyc_licence_expiry_lead_days=10)
     assert await payloads(stack, "LicenceExpiring") == []
-    await run_jobs(stack, now=at(date(2026, 3, 21)), kyc_licence_expiry_lead_days=10)
+    await run_jobs(stack, now=at(date(2096, 3, 21)), kyc_licence_expiry_lead_days=10)
     assert len(await payloads(stack, "LicenceExpiring")) == 1
 
 
@@ -150,19 +150,75 @@ async def test_a_licence_already_past_its_end_is_announced_expired_only(stack):
 
 
 async def test_a_renewed_licence_is_announced_again_for_its_new_end(stack):
-    _, licence, http = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2026-03-31")
-    await run_jobs(stack, now=at(date(2026, 3, 1)))
+    _, licence, http = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2096-03-31")
+    await run_jobs(stack, now=at(date(2096, 3, 1)))
 
-    renewed = await http.patch(f"/licences/{licence['id']}", json={"valid_to": "2028-03-31"})
+    renewed = await http.patch(f"/licences/{licence['id']}", json={"valid_to": "2098-03-31"})
 
     assert renewed.status_code == 200 and renewed.json()["expiring_notified_at"] is None
-    await run_jobs(stack, now=at(date(2026, 4, 1)))
+    await run_jobs(stack, now=at(date(2096, 4, 1)))
     assert len(await payloads(stack, "LicenceExpired")) == 0
-    await run_jobs(stack, now=at(date(2028, 3, 1)))
-    assert [p["valid_to"] for p in await payloads(stack, "LicenceExpiring")] == ["2026-03-31", "2028-03-31"]
+    await run_jobs(stack, now=at(date(2098, 3, 1)))
+    assert [p["valid_to"] for p in await payloads(stack, "LicenceExpiring")] == ["2096-03-31", "2098-03-31"]
 
 
 async def test_a_licence_without_end_never_expires(stack):
     await actor_with_licence(stack, valid_to=None)
-    await run_jobs(stack, now=at(date(2090, 1, 1)))
+    await run_jobs(stack, now=at(date(2190, 1, 1)))
     assert await outbox_rows(stack, "LicenceExpired") == []
+
+
+async def test_a_licence_recorded_already_expired_is_announced_at_once_and_not_again_by_the_job(stack):
+    actor, licence, http = await actor_with_licence(stack, valid_from="2020-01-01", valid_to="2021-01-01")
+
+    assert licence["state"] == "expired" and licence["expired_notified_at"] is not None
+    [event] = await payloads(stack, "LicenceExpired")
+    assert (event["licence_id"], event["actor_id"]) == (licence["id"], actor["id"])
+    await run_jobs(stack)
+    assert (len(await payloads(stack, "LicenceExpiring")), len(await payloads(stack, "LicenceExpired"))) == (0, 1)
+    history = (await http.get(f"/actors/{actor['id']}/history")).json()["items"]
+    actions = [h["action"] for h in history]
+    assert actions.index("licence_added") + 1 == actions.index("expired_announced")
+
+
+async def test_a_licence_recorded_inside_the_lead_time_is_expiring_at_once_and_expired_later_once(stack):
+    today = datetime.now(UTC).date()
+    end = today + timedelta(days=10)
+    actor, licence, http = await actor_with_licence(stack, valid_from="2024-01-01", valid_to=end.isoformat())
+
+    assert licence["state"] == "expiring" and licence["expiring_notified_at"] is not None
+    assert [r.event_type for r in await outbox_rows(stack) if r.key == actor["id"]][-2:] == [
+        "ActorUpdated.v1",
+        "LicenceExpiring.v1",
+    ]
+    await run_jobs(stack)
+    await run_jobs(stack, now=at(end + timedelta(days=1)))
+    await run_jobs(stack, now=at(end + timedelta(days=2)))
+    assert (len(await payloads(stack, "LicenceExpiring")), len(await payloads(stack, "LicenceExpired"))) == (1, 1)
+    listed = (await http.get("/licences", params={"state": "expiring"})).json()
+    assert [item["id"] for item in listed["items"]] == [licence["id"]]
+    assert (await http.get("/licences", params={"state": "valid"})).json()["items"] == []
+
+
+async def test_a_correction_bringing_the_end_inside_the_lead_time_is_announced_at_once(stack):
+    _, licence, http = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2096-03-31")
+    assert licence["state"] == "valid" and await payloads(stack, "LicenceExpiring") == []
+    soon = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+
+    corrected = await http.patch(f"/licences/{licence['id']}", json={"valid_to": soon})
+
+    assert corrected.json()["state"] == "expiring" and corrected.json()["expiring_notified_at"] is not None
+    assert [p["valid_to"] for p in await payloads(stack, "LicenceExpiring")] == [soon]
+    await http.patch(f"/licences/{licence['id']}", json={"issuer": "Division des Mines du Nord-Kivu"})
+    await run_jobs(stack)
+    assert len(await payloads(stack, "LicenceExpiring")) == 1
+
+
+async def test_the_expiring_state_follows_the_lead_time_setting(stack):
+    end = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    http = client(stack, kyc_licence_expiry_lead_days=10)
+    actor = await create_actor(http)
+
+    response = await http.post(f"/actors/{actor['id']}/licences", json=licence_body(valid_to=end))
+
+    assert response.json()["state"] == "valid" and await payloads(stack, "LicenceExpiring") == []

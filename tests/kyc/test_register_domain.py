@@ -89,10 +89,14 @@ def test_a_licence_ending_before_it_starts_is_refused():
     licences.check_dates(date(2025, 1, 1), date(2025, 1, 1))
 
 
-def test_a_licence_is_valid_through_its_last_day():
-    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 6, 30)) == "valid"
-    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 7, 1)) == "expired"
-    assert licences.state(date(2025, 1, 1), None, date(2024, 12, 31)) == "not_yet_valid"
+def test_a_licence_is_valid_through_its_last_day_and_expiring_within_the_lead_time():
+    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 4, 30), lead_days=60) == "valid"
+    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 5, 1), lead_days=60) == "expiring"
+    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 6, 30), lead_days=60) == "expiring"
+    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 6, 29), lead_days=0) == "valid"
+    assert licences.state(date(2025, 1, 1), date(2025, 6, 30), date(2025, 7, 1), lead_days=60) == "expired"
+    assert licences.state(date(2025, 1, 1), None, date(2024, 12, 31), lead_days=60) == "not_yet_valid"
+    assert licences.state(date(2025, 1, 1), None, date(2090, 1, 1), lead_days=60) == "valid"
 
 
 def test_moves_follow_the_workflow():

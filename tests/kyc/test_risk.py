@@ -46,7 +46,7 @@ async def test_before_any_table_nothing_is_listed(stack):
     response = await client(stack, roles=("auditor",)).get("/risk-areas")
 
     assert response.status_code == 200
-    assert response.json() == {"version": None, "created_at": None, "created_by": None, "areas": []}
+    assert response.json() == {"version": None, "origin": None, "created_at": None, "created_by": None, "areas": []}
     assert (await client(stack).get("/risk-areas/versions")).json() == []
 
 

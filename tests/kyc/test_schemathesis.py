@@ -1,44 +1,124 @@
-"""A schemathesis run over the KYC OpenAPI: no operation answers a server error or a response its schema forbids."""
+"""Schemathesis over the KYC OpenAPI on PostgreSQL: every check, the examples, coverage (boundary values), fuzzing
+and stateful phases. No operation may answer a server error, break its schema, accept what it declares invalid or
+reject what it declares valid. `SCHEMATHESIS_EXAMPLES` / `SCHEMATHESIS_STEPS` make the run larger (`make soak`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events
 
 from services.kyc.main import create_app
-from tests.kyc.screening_steps import (
-    add_person,
-    hits,
-    imported,
-    register_actor,
-    run_screening,
-)
+from tests.kyc.screening_steps import add_person, hits, imported, register_actor, run_screening
 from tests.kyc.watchlist_files import UN_LIST
 
-EXAMPLES = 8  # per operation and pass: the whole run stays well under two minutes
-CHECKS = [not_a_server_error, response_schema_conformance]
+# Sized for `make test` on a 2-core machine (the whole run well under 90 s); `make soak` sets larger ones.
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
+STEPS = int(os.environ.get("SCHEMATHESIS_STEPS", "5"))
+SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261201"))
 
 
-@pytest.mark.parametrize("ids", ["generated", "existing"])
-async def test_no_operation_answers_a_server_error_or_breaks_its_schema(stack, ids):
-    """Generated path ids mostly meet 404s; the second pass points them at a real actor, person, list and hit, so
-    the generated bodies reach the domain rules."""
+@dataclass(frozen=True)
+class Found:
+    phase: str
+    operation: str
+    check: str
+    title: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{self.phase}] {self.operation} — {self.check}: {self.title}\n{self.detail}"
+
+    def summary(self) -> str:
+        return f"[{self.phase}] {self.operation} — {self.check}: {self.title}"
+
+
+@dataclass(frozen=True)
+class Known:
+    """A failure that belongs to a defect fixed on another branch (issue 9, "KYC API defects"); the integrator
+    deletes the entry once that branch is merged, and the run must then pass without it."""
+
+    check: str
+    phrases: tuple[str, ...]  # one of them appears in the failure's title or detail
+    defect: str
+
+
+KNOWN = [
+    Known(
+        "negative_data_rejection",
+        ("as_of", "valid_to_before", "valid_from", "valid_to", "birth_date", "inspection_date"),
+        "issue 9 KYC API defects, strict dates: a number is read as a date (0 is 1970-01-01)",
+    ),
+    Known(
+        "error",
+        ("value too long for type character varying",),
+        "issue 9 KYC API defects, string lengths: a string longer than its column is a server error",
+    ),
+    Known(
+        "not_a_server_error",
+        ("value too long for type character varying",),
+        "issue 9 KYC API defects, string lengths: a string longer than its column is a server error",
+    ),
+]
+
+
+def known(found: Found) -> str | None:
+    text = found.title + "\n" + found.detail
+    for entry in KNOWN:
+        if found.check == entry.check and any(phrase in text for phrase in entry.phrases):
+            return entry.defect
+    return None
+
+
+async def test_no_operation_breaks_its_contract_under_every_phase(stack):
+    if not stack.database_urls["kyc"].startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: SQLite does not enforce column lengths, which is half of what this finds")
     token = stack.token(roles=("admin", "analyst"))
-    known = await _register(stack, stack.client("kyc", token)) if ids == "existing" else {}
-    # An engine of its own: schemathesis calls the app from its own event loop, in another thread.
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(stack.settings("kyc")))
+    known_ids = await _register(stack, stack.client("kyc", token))
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"Authorization": f"Bearer {token}"},
+            # Every check. A schema-valid request may still break a domain rule the schema cannot say (an ISO code
+            # that does not exist, dates out of order, sharing with oneself, a file that is not what it claims):
+            # that is a 422 (or 413/415 for files) with a stable code, never a 400.
+            "checks": {
+                "enabled": True,
+                "positive_data_acceptance": {
+                    "expected-statuses": ["2XX", "3XX", 401, 403, 404, 409, 413, 415, 422, 429]
+                },
+            },
+            "generation": {"max-examples": EXAMPLES, "deterministic": True},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": True, "max-steps": STEPS},
+            },
+            "parameters": {name: value for name, value in known_ids.items()},
+            "suppress-health-check": ["all"],
+        }
+    )
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(stack.settings("kyc")), config=config)
 
-    failures = [f"{label}: {error}" for label, error in _run(schema, {"Authorization": f"Bearer {token}"}, known)]
+    found = list(_failures(schemathesis.engine.from_schema(schema).execute()))
 
-    assert not failures, "\n\n".join(failures)
+    unexpected = [f for f in found if known(f) is None]
+    assert not unexpected, (
+        f"{len(unexpected)} failure(s):\n"
+        + "\n".join(f.summary() for f in unexpected)
+        + "\n\n"
+        + "\n\n".join(map(str, unexpected))
+    )
 
 
 async def _register(stack, client) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A real actor, person, list and hit: path parameters point at them, so bodies reach the domain rules."""
     watchlist = await imported(client, UN_LIST)
     actor = await register_actor(client, "Great Lakes Mining Company")
     person = await add_person(client, actor["id"], "Viktor Kazantsev")
@@ -47,24 +127,21 @@ async def _register(stack, client) -> dict[str, str]:  # type: ignore[no-untyped
     return {"actor_id": actor["id"], "person_id": person["id"], "watchlist_id": watchlist["id"], "hit_id": hit["id"]}
 
 
-def _run(schema, headers: dict[str, str], known: dict[str, str]) -> Iterator[tuple[str, Exception]]:  # type: ignore[no-untyped-def]
-    for result in schema.get_all_operations():
-        operation = result.ok()
-
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def check(case) -> None:  # type: ignore[no-untyped-def]
-            for name in set(case.path_parameters or {}) & set(known):
-                case.path_parameters[name] = known[name]
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
-        try:
-            check()
-        except Exception as exc:  # noqa: BLE001  (every operation's failure, not just the first)
-            yield operation.label, exc
+def _failures(stream: Iterator[events.EngineEvent]) -> Iterator[Found]:
+    for event in stream:
+        if isinstance(event, events.ScenarioFinished) and event.status == Status.FAILURE:
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        yield Found(
+                            str(event.phase),
+                            event.recorder.label,
+                            check.name,
+                            failure.title,
+                            (failure.message or "")[:400] + "\n" + check.failure_info.code_sample[:600],
+                        )
+        elif isinstance(event, events.NonFatalError):
+            yield Found(str(event.phase), event.label, "error", type(event.value).__name__, str(event.value)[:600])
+        elif isinstance(event, events.FatalError):
+            raise event.exception

@@ -57,8 +57,8 @@ def inspection(**fields: Any) -> dict[str, Any]:
     }
 
 
-def client(stack, *, org: str = "org-a", roles: tuple[str, ...] = ("admin",), kind: str = "operator"):  # type: ignore[no-untyped-def]
-    return stack.client("kyc", stack.token(org=org, roles=roles, kind=kind, user=f"user-{roles[0]}"))
+def client(stack, *, org: str = "org-a", roles: tuple[str, ...] = ("admin",), kind: str = "operator", **settings: Any):  # type: ignore[no-untyped-def]
+    return stack.client("kyc", stack.token(org=org, roles=roles, kind=kind, user=f"user-{roles[0]}"), **settings)
 
 
 async def register(stack, org: str = "org-a", **fields: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -197,7 +197,14 @@ async def test_roles_and_organisation_kinds(stack):
 
 async def test_sites_are_listed_with_filters_and_pages(stack):
     a = await register(stack, name="A site", minerals=["7108.12"])
-    b = await register(stack, name="B site", country="RW", region=None, minerals=["2615.90"])
+    b = await register(
+        stack,
+        name="B site",
+        country="RW",
+        region=None,
+        minerals=["2615.90"],
+        location={"type": "Point", "coordinates": [29.74, -1.99]},  # Rutongo, Rwanda
+    )
     c = await register(stack, name="C site", minerals=["8001", "7108"])
     await register(stack, org="org-b", name="Foreign site")
     await client(stack).post(f"/sites/{c['id']}/inspections", json=inspection(result="yellow"))
@@ -480,3 +487,53 @@ async def _all_published(stack) -> bool:  # type: ignore[no-untyped-def]
             sa.select(sa.func.count()).select_from(OutboxMessageRow).where(OutboxMessageRow.published_at.is_(None))
         )
         return pending.scalar_one() == 0
+
+
+async def test_a_site_clearly_outside_its_declared_country_is_refused(stack):
+    http = client(stack)
+    brasilia = {"type": "Point", "coordinates": [-47.88, -15.79]}
+
+    response = await http.post("/sites", json=new_site(location=brasilia))
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert (problem["code"], problem["country"], problem["tolerance_km"]) == ("location_outside_country", "CD", 10.0)
+    assert problem["distance_km"] > 6000
+    assert await count_rows(stack, OutboxMessageRow) == 0
+
+
+async def test_a_polygon_in_the_neighbouring_country_is_refused_and_an_edit_is_checked_too(stack):
+    http = client(stack)
+    kigali = {
+        "type": "Polygon",
+        "coordinates": [[[30.05, -1.96], [30.07, -1.96], [30.07, -1.94], [30.05, -1.94], [30.05, -1.96]]],
+    }
+    assert (await http.post("/sites", json=new_site(location=kigali))).json()["code"] == "location_outside_country"
+    site = (await http.post("/sites", json=new_site(location=KIVU_POLYGON))).json()
+    assert site["location_check"]["country"] == "inside" and site["location_check"]["region"] == "not_checked"
+
+    moved = await http.patch(f"/sites/{site['id']}", json={"location": kigali, "version": site["version"]})
+    recountried = await http.patch(f"/sites/{site['id']}", json={"country": "RW", "region": None, "version": 1})
+
+    assert (moved.status_code, moved.json()["code"]) == (422, "location_outside_country")
+    assert (recountried.status_code, recountried.json()["code"]) == (422, "location_outside_country")
+    assert (await http.get(f"/sites/{site['id']}")).json()["version"] == 1
+
+
+async def test_a_border_site_within_the_tolerance_is_accepted_and_flagged_near_border(stack):
+    goma_gisenyi = {"type": "Point", "coordinates": [29.24, -1.69]}  # 2 km into Rwanda by the 1:10m outline
+
+    accepted = await client(stack).post("/sites", json=new_site(location=goma_gisenyi, region="CD-NK"))
+    strict = await client(stack, kyc_site_border_tolerance_km=1).post(
+        "/sites", json=new_site(location=goma_gisenyi, region="CD-NK")
+    )
+
+    assert accepted.status_code == 201, accepted.text
+    check = accepted.json()["location_check"]
+    assert (check["country"], check["tolerance_km"]) == ("near_border", 10.0) and 0 < check["distance_km"] < 10
+    assert strict.json()["code"] == "location_outside_country"
+
+
+async def count_rows(stack, table: type) -> int:  # type: ignore[no-untyped-def]
+    async with stack.sessions("kyc")() as db:
+        return (await db.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()

@@ -318,3 +318,46 @@ async def test_a_material_change_to_an_approved_actor_makes_its_review_due(stack
     assert response.json()["kyc_status"] == "approved"
     await run_jobs(stack, now=at(date.today() + timedelta(days=1)))
     assert len(await payloads(stack, "ReviewOverdue")) == 1
+
+
+async def test_renaming_an_approved_actor_requests_a_re_review_with_the_reason_in_its_history(stack):
+    actor = await approved_actor(stack)
+    http = client(stack, "analyst", user="carol")
+
+    response = await http.patch(
+        f"/actors/{actor['id']}", json={"version": actor["version"], "legal_name": "Goma Minerals Holding SARL"}
+    )
+
+    renamed = response.json()
+    assert (renamed["kyc_status"], renamed["review_reason"], renamed["review_requested_fields"]) == (
+        "approved",
+        "material_change",
+        ["legal_name"],
+    )
+    assert renamed["next_review_date"] == date.today().isoformat()
+    [requested] = await payloads(stack, "ActorReviewRequested")
+    assert (requested["reason"], requested["changed_fields"], requested["requested_by"]) == (
+        "material_change",
+        ["legal_name"],
+        "carol",
+    )
+    assert (requested["previous_review_date"], requested["next_review_date"]) == (
+        actor["next_review_date"],
+        date.today().isoformat(),
+    )
+    entry = (await http.get(f"/actors/{actor['id']}/history")).json()["items"][-1]
+    assert (entry["action"], entry["user_id"]) == ("updated", "carol")
+    assert entry["changes"]["legal_name"] == {
+        "before": "Comptoir Minier de Goma SARL",
+        "after": "Goma Minerals Holding SARL",
+    }
+    assert entry["changes"]["review_reason"] == {"before": None, "after": "material_change"}
+    assert entry["changes"]["next_review_date"] == {
+        "before": actor["next_review_date"],
+        "after": renamed["next_review_date"],
+    }
+
+    await run_jobs(stack)
+    completed = await client(stack, "analyst", user="bob").post(f"/actors/{actor['id']}/complete-review")
+    assert completed.status_code == 200, completed.text
+    assert (completed.json()["review_reason"], completed.json()["review_requested_fields"]) == (None, [])

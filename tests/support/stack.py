@@ -46,6 +46,8 @@ class Stack:
             outage_backoff_max_seconds=2.0,
             worker_port=0,
             scheduler_interval_seconds=0.2,
+            # KYC: tests start from an empty risk table; those of the shipped default turn it on.
+            kyc_default_risk_table=False,
         )
         values.update(overrides)
         return settings_class(service)(**values)

@@ -33,6 +33,7 @@ class ActorState(BaseModel):
     risk_level: str | None = None
     risk_factors: list[str] = []
     next_review_date: date | None = None
+    review_reason: str | None = None  # why a review is due before its date (material_change), until it completes
     shared_with: list[str] = []  # ids of the organisations the owner shares the actor with, sorted
 
 
@@ -102,6 +103,18 @@ class ActorApproved(KycEvent):
     approved_by: str
     risk_table_version: int | None = None
     periodic_review: bool = False  # True when an approved actor's periodic review was completed
+
+
+class ActorReviewRequested(KycEvent):
+    """A material change to an approved (or suspended) actor: its review is due now (`next_review_date`, today)."""
+
+    actor_id: UUID
+    actor: ActorState
+    reason: str  # material_change (an edit of the approved file) | risk_raised (a new risk table)
+    changed_fields: list[str]  # the actor's fields, or person.<field> for its owners and key persons
+    previous_review_date: date | None = None
+    next_review_date: date
+    requested_by: str
 
 
 class ActorReviewStarted(KycEvent):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
 from services.kyc.access import Creator, Editor, Reader, Reviewer
+from services.kyc.api.context import Settings
 from services.kyc.schemas.history import HistoryEntryRead, HistoryPage
 from services.kyc.schemas.sites import (
     EditSite,
@@ -27,14 +28,16 @@ NOT_FOUND = {404: {"description": "no such site in the caller's organisation"}}
 INVALID = {
     422: {
         "description": "invalid_geojson, unknown_country, unknown_region, region_country_mismatch, "
-        "invalid_hs_code, unknown_actor, ..."
+        "location_outside_country, invalid_hs_code, unknown_actor, ..."
     }
 }
 
 
 @router.post("", status_code=201, summary="Register a mine site (it starts blue: not inspected)", responses=INVALID)
-async def register_site(body: RegisterSite, principal: Creator, db: DbTransaction) -> SiteRead:
-    site = await use_cases.register_site(db, principal, values=body.model_dump())
+async def register_site(body: RegisterSite, principal: Creator, db: DbTransaction, settings: Settings) -> SiteRead:
+    site = await use_cases.register_site(
+        db, principal, values=body.model_dump(), border_tolerance_km=settings.kyc_site_border_tolerance_km
+    )
     return SiteRead.from_domain(site, today=utcnow().date())
 
 
@@ -69,8 +72,17 @@ async def get_site(site_id: UUID, principal: Reader, db: DbRead) -> SiteRead:
     summary="Correct a site's description (its status changes only by inspection or lapse)",
     responses={**NOT_FOUND, **INVALID, 409: {"description": "stale_version"}},
 )
-async def edit_site(site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction) -> SiteRead:
-    site = await use_cases.edit_site(db, principal, site_id, changes=body.changes(), version=body.version)
+async def edit_site(
+    site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction, settings: Settings
+) -> SiteRead:
+    site = await use_cases.edit_site(
+        db,
+        principal,
+        site_id,
+        changes=body.changes(),
+        version=body.version,
+        border_tolerance_km=settings.kyc_site_border_tolerance_km,
+    )
     return SiteRead.from_domain(site, today=utcnow().date())
 
 

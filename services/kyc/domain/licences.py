@@ -37,18 +37,24 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "issuer": issuer, "number": number.upper()}
 
 
-def state(valid_from: date, valid_to: date | None, today: date) -> str:
-    """not_yet_valid, valid or expired on `today`; valid_to is the last valid day."""
+def state(valid_from: date, valid_to: date | None, today: date, *, lead_days: int) -> str:
+    """not_yet_valid, valid, expiring (its last valid day within `lead_days`, the lead time of the expiry notice)
+    or expired on `today`; valid_to is the last valid day."""
     if today < valid_from:
         return "not_yet_valid"
     if valid_to is not None and today > valid_to:
         return "expired"
+    if valid_to is not None and valid_to <= expiring_cutoff(today, lead_days):
+        return "expiring"
     return "valid"
 
 
 def expiring_cutoff(today: date, lead_days: int) -> date:
     """A licence whose last valid day is on or before this date (and not yet past) is expiring."""
     return today + timedelta(days=lead_days)
+
+
+EXPIRING, EXPIRED = "expiring", "expired"
 
 
 EDITABLE_FIELDS = ("licence_type", "issuer", "number", "valid_from", "valid_to")
@@ -102,8 +108,18 @@ class Licence:
             self.updated_at = now
         return changed
 
-    def validity(self, today: date) -> str:
-        return state(self.valid_from, self.valid_to, today)
+    def validity(self, today: date, *, lead_days: int) -> str:
+        return state(self.valid_from, self.valid_to, today, lead_days=lead_days)
+
+    def notice_due(self, today: date, *, lead_days: int) -> str | None:
+        """The expiry notice this licence is owed on `today` and was not given yet: EXPIRED once its last valid
+        day has passed, else EXPIRING once that day is within `lead_days`; the rule of the expiry job, also applied
+        when a licence is recorded or corrected."""
+        if self.valid_to is None or self.valid_to > expiring_cutoff(today, lead_days):
+            return None
+        if self.valid_to < today:
+            return EXPIRED if self.expired_notified_at is None else None
+        return EXPIRING if self.expiring_notified_at is None else None
 
     def state(self) -> LicenceState:
         """The licence as events tell it."""

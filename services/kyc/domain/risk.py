@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from libs.common.errors import Invalid
@@ -18,6 +21,10 @@ class AreaLevel(StrEnum):
 
 
 HIGH, STANDARD = "high", "standard"
+# The shipped default table is stored as this reserved organisation's; an organisation without a table follows it.
+DEFAULT_ORG = "assay:default"
+DEFAULT, ORGANISATION = "default", "organisation"  # where a version comes from
+DEFAULT_FILE = Path(__file__).resolve().parents[1] / "data" / "default_risk_areas.json"
 
 
 class AreaRisk(NamedTuple):
@@ -51,6 +58,7 @@ class RiskTable:
     areas: list[RiskArea] = field(default_factory=list)
     created_at: datetime | None = None
     created_by: str | None = None
+    origin: str | None = None  # DEFAULT (the shipped table, followed) or ORGANISATION; None with no table
 
     def replace(
         self, entries: list[RiskArea], *, org_id: str, by: str, now: datetime
@@ -59,12 +67,13 @@ class RiskTable:
         proposed = risk_table(entries)
         if is_unchanged(self.areas, proposed):
             return None
-        table = RiskTable(version=(self.version or 0) + 1, areas=proposed, created_at=now, created_by=by)
+        version = (self.version or 0) + 1  # after the version in force, the default's too
+        table = RiskTable(version=version, areas=proposed, created_at=now, created_by=by, origin=ORGANISATION)
         # Keyed by the organisation, whose table versions only grow.
         return table, RiskTableChanged(
             org_id=org_id,
-            aggregate_version=table.version,
-            table_version=table.version,
+            aggregate_version=version,
+            table_version=version,
             areas=[a.area for a in proposed],
         )
 
@@ -77,6 +86,7 @@ class RiskTableVersion:
     area_count: int
     created_by: str
     created_at: datetime
+    origin: str = ORGANISATION
 
 
 def area_code(value: str) -> str:
@@ -116,3 +126,28 @@ def diff(current: list[RiskArea], proposed: list[RiskArea]) -> dict[str, list[st
         "removed": sorted(before.keys() - after.keys()),
         "changed": sorted(a for a in before.keys() & after.keys() if before[a] != after[a]),
     }
+
+
+@dataclass(frozen=True)
+class DefaultTable:
+    """The default table shipped in services/kyc/data (what it is derived from is told in that file)."""
+
+    version: int
+    edition: str
+    areas: list[RiskArea]
+
+    def as_table(self, *, now: datetime) -> RiskTable:
+        return RiskTable(
+            version=self.version,
+            areas=risk_table(self.areas),
+            created_at=now,
+            created_by=f"assay default {self.edition}",
+            origin=DEFAULT,
+        )
+
+
+@lru_cache(maxsize=1)
+def default_table(path: Path = DEFAULT_FILE) -> DefaultTable:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    areas = [RiskArea(a["area"], AreaLevel(a["level"]), a["reason"], a["source"]) for a in data["areas"]]
+    return DefaultTable(version=int(data["version"]), edition=str(data["edition"]), areas=areas)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID, uuid4
 
 from libs.common.errors import Conflict, Invalid
@@ -60,6 +61,14 @@ class HitState(Protocol):
     reason: str | None
 
 
+@dataclass(frozen=True)
+class EntryFacts:
+    """A live list entry as the triage sees it: its fingerprint and the list version that last changed it."""
+
+    fingerprint: str
+    version: int
+
+
 def actor_subject(
     *, legal_name: str, aliases: list[str], country: str, registration_number: str | None, tax_number: str | None
 ) -> Subject:
@@ -107,6 +116,62 @@ def triage(earlier: list[HitState], *, entry_fingerprint: str, subject_fingerpri
     if any(h.entry_fingerprint == entry_fingerprint and h.subject_fingerprint == subject_fingerprint for h in earlier):
         return Triage.SUPPRESSED
     return Triage.RAISE
+
+
+def subject_fields(subject: Subject) -> dict[str, Any]:
+    """What the engine compared, as a hit keeps it: a later hit of the pair names the fields that changed."""
+    fields = asdict(subject)
+    for name in ("aliases", "countries", "identifiers"):
+        fields[name] = sorted(fields[name])
+    return fields
+
+
+def why_reraised(
+    earlier: list[Hit], *, subject: Mapping[str, Any], subject_fingerprint: str, entry: EntryFacts
+) -> dict[str, Any] | None:
+    """Why a pair dismissed before is raised again (None when it never was): the latest dismissal's id, who made
+    it and when, and what changed since: fields of the subject (before and after, when the dismissed hit kept
+    them), and the list entry (the list version that changed it, and the one the dismissal was made against)."""
+    dismissed = [h for h in earlier if h.status == HitStatus.DISMISSED]
+    if not dismissed:
+        return None
+    last = max(dismissed, key=lambda h: (h.decided_at or h.created_at, h.created_at))
+    changes: list[dict[str, Any]] = []
+    if last.subject_fingerprint != subject_fingerprint:
+        changes.extend(_subject_changes(last.subject_fields, subject))
+    if last.entry_fingerprint != entry.fingerprint:
+        changes.append(
+            {"kind": "entry_changed", "list_version_before": last.entry_version, "list_version_after": entry.version}
+        )
+    return {
+        "previous_hit_id": str(last.id),
+        "dismissed_by": last.decided_by,
+        "dismissed_at": last.decided_at.isoformat() if last.decided_at else None,
+        "dismissal_reason": last.reason,
+        "changes": changes,
+        "summary": "; ".join(_said(change) for change in changes),
+    }
+
+
+def _subject_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if not before:  # a hit dismissed before the fields were kept: the fingerprint says only that something changed
+        return [{"kind": "subject_changed", "field": None, "before": None, "after": None}]
+    return [
+        {"kind": "subject_changed", "field": name, "before": before.get(name), "after": after.get(name)}
+        for name in sorted(after)
+        if before.get(name) != after.get(name)
+    ]
+
+
+def _said(change: Mapping[str, Any]) -> str:
+    if change["kind"] == "entry_changed":
+        before = change["list_version_before"]
+        return f"list entry changed in list version {change['list_version_after']}" + (
+            f" (dismissed against version {before})" if before is not None else ""
+        )
+    if change["field"] is None:
+        return "subject changed"
+    return f"subject {change['field']} changed from {change['before']!r} to {change['after']!r}"
 
 
 def decide(hit: HitState, status: HitStatus, *, user_id: str, reason: str, now: datetime) -> None:
@@ -191,13 +256,25 @@ class Hit:
     decided_at: datetime | None = None
     reason: str | None = None
     watchlist_name: str = ""  # of the list the entry is on, read with the hit
+    subject_fields: dict[str, Any] | None = None  # what was screened (None on hits older than this field)
+    entry_version: int | None = None  # the list version that last changed the entry
+    reraised_because: dict[str, Any] | None = None  # why_reraised: set when a dismissed pair comes back
     id: UUID = field(default_factory=uuid4)
 
     @classmethod
     def new(
-        cls, subject: ScreenedSubject, key: tuple[UUID, str], match: Match, now: datetime, *, entry_fingerprint: str
+        cls,
+        subject: ScreenedSubject,
+        key: tuple[UUID, str],
+        match: Match,
+        now: datetime,
+        *,
+        entry: EntryFacts,
+        earlier: list[Hit] | None = None,
     ) -> Hit:
-        """A hit raised by a match of `subject` with the entry `key` (watchlist id, entry id), pending review."""
+        """A hit raised by a match of `subject` with the entry `key` (watchlist id, entry id), pending review;
+        `earlier` hits of the pair (all dismissed, or triage would not raise) say why it is raised again."""
+        fields = subject_fields(subject.subject)
         hit = cls(
             org_id=subject.org_id,
             actor_id=subject.actor_id,
@@ -206,17 +283,34 @@ class Hit:
             subject_name="",
             watchlist_id=key[0],
             entry_id=key[1],
-            entry_fingerprint=entry_fingerprint,
+            entry_fingerprint=entry.fingerprint,
             subject_fingerprint=subject.fingerprint,
             score=0.0,
             matched_name="",
             created_at=now,
+            subject_fields=fields,
+            entry_version=entry.version,
+            reraised_because=why_reraised(
+                earlier or [], subject=fields, subject_fingerprint=subject.fingerprint, entry=entry
+            ),
         )
-        hit.refresh(match, entry_fingerprint=entry_fingerprint, subject_fingerprint=subject.fingerprint)
+        hit.refresh(match, entry_fingerprint=entry.fingerprint, subject_fingerprint=subject.fingerprint)
         return hit
 
-    def refresh(self, match: Match, *, entry_fingerprint: str, subject_fingerprint: str) -> None:
-        """A pending hit found again takes the new score and explanation."""
+    def refresh(
+        self,
+        match: Match,
+        *,
+        entry_fingerprint: str,
+        subject_fingerprint: str,
+        subject: ScreenedSubject | None = None,
+        entry_version: int | None = None,
+    ) -> None:
+        """A pending hit found again takes the new score and explanation (and what was screened, when given)."""
+        if subject is not None:
+            self.subject_fields = subject_fields(subject.subject)
+        if entry_version is not None:
+            self.entry_version = entry_version
         self.score, self.matched_name, self.subject_name = (
             match.score,
             match.matched_name[:500],

@@ -194,6 +194,18 @@ async def list_overdue(
     return [_actor(r) for r in rows], total
 
 
+async def list_assessed_for_update(db: AsyncSession, *, org_id: str, statuses: frozenset[str]) -> list[Actor]:
+    """The organisation's actors in `statuses` that carry a risk level, locked in actor order (every worker locks
+    actors in that order): a change of the risk table re-assesses them."""
+    query = (
+        sa.select(Actors)
+        .where(Actors.c.org_id == org_id, Actors.c.kyc_status.in_(statuses), Actors.c.risk_level.is_not(None))
+        .order_by(Actors.c.id)
+        .with_for_update(key_share=True)
+    )
+    return await _actors(db, list((await db.execute(query)).all()))
+
+
 async def claim_overdue_unannounced(
     db: AsyncSession, *, statuses: frozenset[str], today: date, limit: int
 ) -> list[Actor]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.db import upsert
 from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import Pagination, fetch_page
-from services.kyc.domain.licences import Licence
+from services.kyc.domain.licences import Licence, expiring_cutoff
 from services.kyc.repository.rows import column_values, from_row, unique_violation
 from services.kyc.tables.register import LicenceRow
 
@@ -42,13 +42,23 @@ async def list_licences(db: AsyncSession, *, actor_id: UUID) -> list[Licence]:
 
 
 async def list_org_licences(
-    db: AsyncSession, *, org_id: str, licence_type: str | None, valid_to_before: date | None, page: Pagination
+    db: AsyncSession,
+    *,
+    org_id: str,
+    licence_type: str | None,
+    valid_to_before: date | None,
+    page: Pagination,
+    state: str | None = None,
+    today: date | None = None,
+    lead_days: int = 0,
 ) -> tuple[list[Licence], int]:
     query = sa.select(Licences).where(Licences.c.org_id == org_id)
     if licence_type:
         query = query.where(Licences.c.licence_type == licence_type)
     if valid_to_before:
         query = query.where(Licences.c.valid_to < valid_to_before)
+    if state and today is not None:
+        query = query.where(_in_state(state, today=today, cutoff=expiring_cutoff(today, lead_days)))
     rows, total = await fetch_page(db, query.order_by(Licences.c.valid_to, Licences.c.id), page)
     return [from_row(Licence, r) for r in rows], total
 
@@ -66,6 +76,18 @@ async def save_licence(db: AsyncSession, licence: Licence) -> None:
                 f"this actor already has a {licence.licence_type} numbered {licence.number}", code="duplicate_licence"
             ) from exc
         raise
+
+
+def _in_state(state: str, *, today: date, cutoff: date) -> sa.ColumnElement[bool]:
+    """The SQL of domain.licences.state: the same order of tests (not yet valid, expired, expiring, valid)."""
+    started, end = Licences.c.valid_from <= today, Licences.c.valid_to
+    conditions = {
+        "not_yet_valid": Licences.c.valid_from > today,
+        "expired": sa.and_(started, end < today),
+        "expiring": sa.and_(started, end >= today, end <= cutoff),
+        "valid": sa.and_(started, sa.or_(end.is_(None), end > cutoff)),
+    }
+    return conditions[state]
 
 
 def _claim(query: sa.Select, limit: int) -> sa.Select:

@@ -1,6 +1,13 @@
-"""The country/region risk table as stored; `area_risk` is what approvals and site decisions read."""
+"""The country/region risk table as stored; `area_risk` is what approvals and site decisions read.
+
+The shipped default table is stored under the reserved organisation DEFAULT_ORG. An organisation that never set a
+table of its own follows it: its versions 1..n are the default's, its table in force is the default's latest. Once
+it replaces the table, its own versions continue from the one in force (so a version number names one table for
+that organisation) and the default no longer applies to it."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.db import dialect_of
 from libs.common.errors import NotFound
 from services.kyc.domain.risk import (
+    DEFAULT,
+    DEFAULT_ORG,
+    ORGANISATION,
     AreaLevel,
     AreaRisk,
     RiskArea,
@@ -16,42 +26,83 @@ from services.kyc.domain.risk import (
     risk_of,
 )
 from services.kyc.repository.rows import from_row
-from services.kyc.tables.sites import RiskAreaRow, RiskTableRow
+from services.kyc.tables.register import ActorRow
+from services.kyc.tables.sites import MineSiteRow, RiskAreaRow, RiskTableRow
 
 Tables = RiskTableRow.__table__
 Areas = RiskAreaRow.__table__
 
 
+class InForce(NamedTuple):
+    """Whose rows hold an organisation's table in force (its own or the default's), and which version."""
+
+    owner: str
+    version: int
+
+
 async def area_risk(db: AsyncSession, *, org_id: str, country: str, region: str | None) -> AreaRisk:
     """("high", version) if the country or the region is listed in the version in force, else ("standard", version);
-    version is None while the organisation has no table."""
-    version = await current_version(db, org_id=org_id)
-    if version is None:
+    version is None while the organisation has no table (and no default was loaded)."""
+    force = await in_force(db, org_id=org_id)
+    if force is None:
         return AreaRisk(risk_of(set(), country=country, region=region), None)
     candidates = [a for a in (country, region) if a]
     listed = (
         await db.execute(
             sa.select(Areas.c.area).where(
-                Areas.c.org_id == org_id, Areas.c.version == version, Areas.c.area.in_(candidates)
+                Areas.c.org_id == force.owner, Areas.c.version == force.version, Areas.c.area.in_(candidates)
             )
         )
     ).scalars()
-    return AreaRisk(risk_of(set(listed), country=country, region=region), version)
+    return AreaRisk(risk_of(set(listed), country=country, region=region), force.version)
 
 
-async def current_version(db: AsyncSession, *, org_id: str) -> int | None:
-    query = sa.select(sa.func.max(Tables.c.version)).where(Tables.c.org_id == org_id)
+async def listed_areas(db: AsyncSession, *, org_id: str) -> tuple[int | None, set[str]]:
+    """The version in force and every area it lists (what a re-evaluation of all sites and actors reads once)."""
+    force = await in_force(db, org_id=org_id)
+    if force is None:
+        return None, set()
+    query = sa.select(Areas.c.area).where(Areas.c.org_id == force.owner, Areas.c.version == force.version)
+    return force.version, set((await db.execute(query)).scalars())
+
+
+async def _max_version(db: AsyncSession, owner: str) -> int | None:
+    query = sa.select(sa.func.max(Tables.c.version)).where(Tables.c.org_id == owner)
     return (await db.execute(query)).scalar_one_or_none()
 
 
+async def _first_own_version(db: AsyncSession, org_id: str) -> int | None:
+    query = sa.select(sa.func.min(Tables.c.version)).where(Tables.c.org_id == org_id)
+    return (await db.execute(query)).scalar_one_or_none()
+
+
+async def in_force(db: AsyncSession, *, org_id: str) -> InForce | None:
+    own = await _max_version(db, org_id)
+    if own is not None:
+        return InForce(org_id, own)
+    default = await _max_version(db, DEFAULT_ORG)
+    return None if default is None else InForce(DEFAULT_ORG, default)
+
+
+async def current_version(db: AsyncSession, *, org_id: str) -> int | None:
+    force = await in_force(db, org_id=org_id)
+    return None if force is None else force.version
+
+
+async def latest_default_version(db: AsyncSession) -> int | None:
+    return await _max_version(db, DEFAULT_ORG)
+
+
 async def get_table(db: AsyncSession, *, org_id: str, version: int) -> RiskTable:
-    query = sa.select(Tables).where(Tables.c.org_id == org_id, Tables.c.version == version)
+    """The organisation's version: its own, or the default's below its first own version."""
+    owner = await _owner_of(db, org_id=org_id, version=version)
+    query = sa.select(Tables).where(Tables.c.org_id == owner, Tables.c.version == version)
     row = (await db.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"risk table version {version} does not exist", code="unknown_risk_table_version")
     areas = (
         await db.execute(
-            sa.select(Areas).where(Areas.c.org_id == org_id, Areas.c.version == version).order_by(Areas.c.area)
+            sa.select(Areas).where(Areas.c.org_id == owner, Areas.c.version == version).order_by(Areas.c.area)
         )
     ).all()
     return RiskTable(
@@ -59,7 +110,13 @@ async def get_table(db: AsyncSession, *, org_id: str, version: int) -> RiskTable
         created_at=row.created_at,
         created_by=row.created_by,
         areas=[RiskArea(a.area, AreaLevel(a.level), a.reason, a.source) for a in areas],
+        origin=DEFAULT if owner == DEFAULT_ORG else ORGANISATION,
     )
+
+
+async def _owner_of(db: AsyncSession, *, org_id: str, version: int) -> str:
+    first_own = await _first_own_version(db, org_id)
+    return org_id if first_own is not None and version >= first_own else DEFAULT_ORG
 
 
 async def find_current_table(db: AsyncSession, *, org_id: str) -> RiskTable:
@@ -69,8 +126,26 @@ async def find_current_table(db: AsyncSession, *, org_id: str) -> RiskTable:
 
 
 async def list_versions(db: AsyncSession, *, org_id: str) -> list[RiskTableVersion]:
-    query = sa.select(Tables).where(Tables.c.org_id == org_id).order_by(Tables.c.version.desc())
-    return [from_row(RiskTableVersion, r) for r in (await db.execute(query)).all()]
+    """The organisation's own versions, then the default's it followed before (or follows), newest first."""
+    first_own = await _first_own_version(db, org_id)
+    defaults = Tables.c.org_id == DEFAULT_ORG
+    if first_own is not None:
+        defaults = sa.and_(defaults, Tables.c.version < first_own)
+    query = sa.select(Tables).where(sa.or_(Tables.c.org_id == org_id, defaults)).order_by(Tables.c.version.desc())
+    return [
+        from_row(RiskTableVersion, r, origin=DEFAULT if r.org_id == DEFAULT_ORG else ORGANISATION)
+        for r in (await db.execute(query)).all()
+    ]
+
+
+async def list_orgs_following_default(db: AsyncSession) -> list[str]:
+    """Organisations with sites or actors and no table of their own: a new default version is theirs."""
+    own = sa.select(Tables.c.org_id).where(Tables.c.org_id != DEFAULT_ORG)
+    sites = sa.select(MineSiteRow.__table__.c.org_id.label("org_id"))
+    actors = sa.select(ActorRow.__table__.c.org_id.label("org_id"))
+    orgs = sa.union(sites, actors).subquery()
+    query = sa.select(orgs.c.org_id).where(orgs.c.org_id.not_in(own)).order_by(orgs.c.org_id)
+    return list((await db.execute(query)).scalars())
 
 
 async def lock_tables(db: AsyncSession, *, org_id: str) -> None:

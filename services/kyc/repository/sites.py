@@ -165,6 +165,13 @@ def _inspection(row: sa.Row[Any]) -> Inspection:
     return from_row(Inspection, row, result=SiteStatus(row.result))
 
 
+async def list_org_sites_for_update(db: AsyncSession, *, org_id: str) -> list[MineSite]:
+    """Every site of the organisation, locked in id order (the order the lapse job takes them): a change of the
+    risk table re-evaluates them."""
+    query = sa.select(Sites).where(Sites.c.org_id == org_id).order_by(Sites.c.id).with_for_update(key_share=True)
+    return [_site(r) for r in (await db.execute(query)).all()]
+
+
 async def get_inspection(db: AsyncSession, inspection_id: UUID, *, org_id: str) -> Inspection:
     query = sa.select(Inspections).where(Inspections.c.id == inspection_id, Inspections.c.org_id == org_id)
     row = (await db.execute(query)).one_or_none()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.db import dialect_of, insert, upsert
 from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import Pagination, fetch_page
+from services.kyc.domain.screening import EntryFacts
 from services.kyc.domain.watchlists import (
     EntryChange,
     Snapshot,
@@ -215,15 +216,17 @@ async def entries_changed_in(db: AsyncSession, watchlist_id: UUID, version: int)
     return [EntryChange(*r) for r in (await db.execute(query)).all()]
 
 
-async def entry_fingerprints(db: AsyncSession, keys: Iterable[tuple[UUID, str]]) -> dict[tuple[UUID, str], str]:
-    """{(watchlist id, entry id): fingerprint} of the live entries among `keys`."""
+async def entry_facts(db: AsyncSession, keys: Iterable[tuple[UUID, str]]) -> dict[tuple[UUID, str], EntryFacts]:
+    """{(watchlist id, entry id): fingerprint and the list version that last changed it} of the live entries."""
     keys = list(keys)
     if not keys:
         return {}
-    query = sa.select(Entries.c.watchlist_id, Entries.c.entry_id, Entries.c.fingerprint).where(
-        sa.tuple_(Entries.c.watchlist_id, Entries.c.entry_id).in_(keys), Entries.c.removed.is_(False)
-    )
-    return {(r.watchlist_id, r.entry_id): r.fingerprint for r in (await db.execute(query)).all()}
+    query = sa.select(Entries.c.watchlist_id, Entries.c.entry_id, Entries.c.fingerprint, Entries.c.changed_version)
+    query = query.where(sa.tuple_(Entries.c.watchlist_id, Entries.c.entry_id).in_(keys), Entries.c.removed.is_(False))
+    return {
+        (r.watchlist_id, r.entry_id): EntryFacts(r.fingerprint, r.changed_version)
+        for r in (await db.execute(query)).all()
+    }
 
 
 def _records(rows: Sequence[dict[str, Any]], columns: list[str]) -> list[tuple[Any, ...]]:

@@ -117,6 +117,12 @@ class ActorRead(BaseModel):
     approved_by: str | None
     approved_at: datetime | None
     next_review_date: date | None
+    review_reason: Literal["material_change", "risk_raised"] | None = Field(
+        description="why the review is due before its date: a material change to the approved file, or a new risk "
+        "table that raised its risk level; null again once a review completes"
+    )
+    review_requested_fields: list[str] = Field(description="the changed fields that made the review due")
+    review_requested_at: datetime | None
     created_at: datetime
     updated_at: datetime
     version: int

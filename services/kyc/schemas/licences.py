@@ -21,7 +21,7 @@ LicenceType = Literal[
     "transport_permit",
     "other",
 ]
-LicenceState = Literal["not_yet_valid", "valid", "expired"]
+LicenceState = Literal["not_yet_valid", "valid", "expiring", "expired"]
 
 
 class AddLicence(BaseModel):
@@ -59,7 +59,9 @@ class LicenceRead(BaseModel):
     number: str
     valid_from: date
     valid_to: date | None
-    state: LicenceState
+    state: LicenceState = Field(
+        description="today: not_yet_valid, valid, expiring (last day within KYC_LICENCE_EXPIRY_LEAD_DAYS), expired"
+    )
     expiring_notified_at: datetime | None
     expired_notified_at: datetime | None
     document_ids: list[UUID] = []
@@ -67,7 +69,7 @@ class LicenceRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_domain(cls, licence: Licence, *, today: date) -> LicenceRead:
+    def from_domain(cls, licence: Licence, *, today: date, lead_days: int) -> LicenceRead:
         return cls(
             **{
                 f: getattr(licence, f)
@@ -86,7 +88,7 @@ class LicenceRead(BaseModel):
                     "document_ids",
                 )
             },
-            state=licence.validity(today),
+            state=licence.validity(today, lead_days=lead_days),
         )
 
 

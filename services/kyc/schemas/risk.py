@@ -33,8 +33,14 @@ class RiskAreaEntry(BaseModel):
 ReplaceRiskTable = Annotated[list[RiskAreaEntry], Field(max_length=MAX_AREAS)]
 
 
+Origin = Literal["default", "organisation"]
+
+
 class RiskTableRead(BaseModel):
-    version: int | None = Field(description="null while the organisation has never set a table")
+    version: int | None = Field(description="null while there is no table (none set, no default loaded)")
+    origin: Origin | None = Field(
+        description="default: the shipped default table, followed until the organisation sets its own"
+    )
     created_at: datetime | None
     created_by: str | None
     areas: list[RiskAreaEntry]
@@ -43,6 +49,7 @@ class RiskTableRead(BaseModel):
     def from_domain(cls, table: RiskTable) -> RiskTableRead:
         return cls(
             version=table.version,
+            origin=table.origin,  # type: ignore[arg-type]
             created_at=table.created_at,
             created_by=table.created_by,
             areas=[RiskAreaEntry.from_domain(a) for a in table.areas],
@@ -56,6 +63,7 @@ class RiskTableVersionRead(BaseModel):
     area_count: int
     created_by: str
     created_at: datetime
+    origin: Origin
 
     @classmethod
     def from_domain(cls, version: RiskTableVersion) -> RiskTableVersionRead:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -14,6 +15,26 @@ from services.kyc.schemas.text import Reason
 
 class DecideHit(BaseModel):
     reason: Reason = Field(description="why the hit is a true match or a false positive")
+
+
+class SubjectOrEntryChange(BaseModel):
+    kind: Literal["subject_changed", "entry_changed"]
+    field: str | None = Field(None, description="subject_changed: the screened field (name, aliases, ...)")
+    before: Any = None
+    after: Any = None
+    list_version_before: int | None = Field(None, description="entry_changed: the version the dismissal saw")
+    list_version_after: int | None = Field(None, description="entry_changed: the version that changed the entry")
+
+
+class ReraisedBecause(BaseModel):
+    """Why a pair an analyst dismissed is back: what changed on either side since that dismissal."""
+
+    previous_hit_id: UUID = Field(description="the dismissed hit of the same subject and entry")
+    dismissed_by: str | None
+    dismissed_at: datetime | None
+    dismissal_reason: str | None
+    changes: list[SubjectOrEntryChange]
+    summary: str = Field(description="e.g. subject name changed from 'A' to 'B'; list entry changed in list version 3")
 
 
 class HitRead(BaseModel):
@@ -34,6 +55,9 @@ class HitRead(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     reason: str | None
+    reraised_because: ReraisedBecause | None = Field(
+        description="set when the same subject and entry were dismissed before: the dismissal and what changed"
+    )
 
     @classmethod
     def from_domain(cls, hit: Hit) -> HitRead:

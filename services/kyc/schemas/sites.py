@@ -80,6 +80,19 @@ class TransitionRead(BaseModel):
     reason: str
 
 
+class LocationCheckRead(BaseModel):
+    """The boundary check of the location against the declared country (a location clearly outside is refused)."""
+
+    country: Literal["inside", "near_border", "not_checked"] = Field(
+        description="inside the outline; near_border: outside it but within KYC_SITE_BORDER_TOLERANCE_KM; "
+        "not_checked: no outline for that code"
+    )
+    distance_km: float | None = Field(description="from the country's outline (0 inside)")
+    tolerance_km: float
+    region: Literal["not_checked"] = Field(description="regions are not checked: no offline admin-1 outlines")
+    dataset: str
+
+
 class SiteRead(BaseModel):
     id: UUID
     name: str
@@ -96,6 +109,9 @@ class SiteRead(BaseModel):
     registered_date: date
     area_risk: str | None = Field(description="high or standard, per the risk table version below")
     risk_table_version: int | None
+    location_check: LocationCheckRead | None = Field(
+        description="where the location lies against the declared country (null on sites registered before the check)"
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -122,6 +138,7 @@ class SiteRead(BaseModel):
             registered_date=site.registered_on,
             area_risk=site.area_risk,
             risk_table_version=site.risk_table_version,
+            location_check=LocationCheckRead.model_validate(site.location_check) if site.location_check else None,
             created_at=site.created_at,
             updated_at=site.updated_at,
             version=site.version,

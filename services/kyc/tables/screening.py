@@ -135,6 +135,10 @@ class ScreeningHitRow(KycTable, table=True):
     entry_removed: bool = Field(default=False, sa_column=_col(sa.Boolean()))
     status: str = Field(default="pending", sa_column=_col(sa.String(10)))
     created_at: datetime = Field(sa_column=_col(UtcDateTime()))
+    # What was screened and the list version of the entry, so a later hit of the pair can say what changed.
+    subject_fields: dict[str, Any] | None = Field(default=None, sa_column=_col(sa.JSON(), nullable=True))
+    entry_version: int | None = Field(default=None, sa_column=_col(sa.Integer(), nullable=True))
+    reraised_because: dict[str, Any] | None = Field(default=None, sa_column=_col(sa.JSON(), nullable=True))
     decided_by: str | None = Field(default=None, sa_column=_col(sa.String(100), nullable=True))
     decided_at: datetime | None = Field(default=None, sa_column=_col(UtcDateTime(), nullable=True))
     reason: str | None = Field(default=None, sa_column=_col(sa.Text(), nullable=True))

@@ -41,6 +41,7 @@ class MineSiteRow(KycTable, table=True):
     turns_red_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date(), nullable=True))
     area_risk: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
     risk_table_version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), nullable=True))
+    location_check: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON(), nullable=True))
     created_by: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     created_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))

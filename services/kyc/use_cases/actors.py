@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
+from libs.common.events.kyc import ActorUpdated, KycEvent
 from libs.common.pagination import Pagination
 from services.kyc.domain.actors import SCREENED_FIELDS, Actor
 from services.kyc.domain.history import created, diff
@@ -44,12 +45,14 @@ async def update_actor(
     """Change the fields sent; nothing changes (not even the version) when they hold what is stored."""
     actor = await actor_for_change(db, principal, actor_id, version=version)
     before = actor.audited()
-    event = actor.update(changes, by=principal.user_id, now=utcnow())
-    if event is None:
+    events = actor.update(changes, by=principal.user_id, now=utcnow())
+    if not events:
         return actor
-    await announce.save_actor(db, actor, event)
+    await announce.save_actor(db, actor, *events)
+    # A material change to an approved file also shows here why its review became due: review_reason,
+    # review_requested_fields and next_review_date, each before and after.
     record_change(db, principal, actor, action="updated", changes=diff(before, actor.audited()))
-    if set(SCREENED_FIELDS) & set(event.changed_fields):
+    if set(SCREENED_FIELDS) & set(changes_of(events)):
         await screening.request_screening(
             db, org_id=actor.org_id, actor_id=actor.id, subject_type="actor", subject_id=actor.id
         )
@@ -86,6 +89,11 @@ async def list_actors(
         name=name,
     )
     return await repository.list_actors(db, org_id=principal.org_id, where=where, page=page)
+
+
+def changes_of(events: list[KycEvent]) -> list[str]:
+    """The fields the ActorUpdated among `events` names."""
+    return next((e.changed_fields for e in events if isinstance(e, ActorUpdated)), [])
 
 
 def record_change(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import NotFound
-from libs.common.events.kyc import ActorUpdated, LicenceExpired, LicenceExpiring
+from libs.common.events.kyc import KycEvent, LicenceExpired, LicenceExpiring
 from libs.common.pagination import Pagination
 from services.kyc.domain import licences as rules
 from services.kyc.domain.actors import Actor
@@ -28,15 +28,25 @@ BATCH = 5000
 
 
 async def add_licence(
-    db: AsyncSession, principal: Principal, actor_id: UUID, *, values: dict[str, Any], document_id: UUID | None = None
+    db: AsyncSession,
+    principal: Principal,
+    actor_id: UUID,
+    *,
+    values: dict[str, Any],
+    lead_days: int,
+    document_id: UUID | None = None,
 ) -> Licence:
+    """A licence recorded already expired, or ending within `lead_days`, is announced so at once (and marked, so
+    the expiry job does not announce it again)."""
     actor = await actor_for_change(db, principal, actor_id)
     document = (
         await document_repository.get_document(db, document_id, org_id=principal.org_id)
         if document_id is not None
         else None
     )
-    licence, event = actor.add_licence(values, document=document, by=principal.user_id, now=utcnow())
+    now = utcnow()
+    licence, event = actor.add_licence(values, document=document, by=principal.user_id, now=now)
+    notices = actor.announce_licence_due(licence, lead_days=lead_days, now=now)
     await repository.save_licence(db, licence)  # the same number twice for one actor: 409 duplicate_licence
     changes = created(licence.editable())
     if document is not None:
@@ -52,22 +62,26 @@ async def add_licence(
             changes={"licence_id": {"before": None, "after": str(licence.id)}},
         )
         changes["document_id"] = {"before": None, "after": str(document.id)}
-    await _changed(db, principal, actor, licence, event, action="added", changes=changes)
+    await _changed(db, principal, actor, licence, [event, *notices], action="added", changes=changes)
     return await _with_documents_of(db, principal, licence)
 
 
 async def update_licence(
-    db: AsyncSession, principal: Principal, licence_id: UUID, *, changes: dict[str, Any]
+    db: AsyncSession, principal: Principal, licence_id: UUID, *, changes: dict[str, Any], lead_days: int
 ) -> Licence:
+    """A correction or renewal; one that leaves the licence expired or within `lead_days` of its end is announced
+    so at once, unless that notice was given already."""
     # The licence is locked before its actor, in the order the expiry job takes them: the job must not mark the
     # old end date as announced after the marks were reset, and the two never deadlock.
     licence = await repository.get_licence(db, licence_id, org_id=principal.org_id, for_update=True)
     actor = await actor_for_change(db, principal, licence.actor_id)
-    before = licence.editable()
-    event = actor.update_licence(licence, changes, by=principal.user_id, now=utcnow())
+    before, now = licence.editable(), utcnow()
+    event = actor.update_licence(licence, changes, by=principal.user_id, now=now)
     if event is not None:
+        notices = actor.announce_licence_due(licence, lead_days=lead_days, now=now)
         await repository.save_licence(db, licence)
-        await _changed(db, principal, actor, licence, event, action="updated", changes=diff(before, licence.editable()))
+        changed = diff(before, licence.editable())
+        await _changed(db, principal, actor, licence, [event, *notices], action="updated", changes=changed)
     return await _with_documents_of(db, principal, licence)
 
 
@@ -86,11 +100,26 @@ async def list_actor_licences(db: AsyncSession, principal: Principal, actor_id: 
 
 
 async def list_licences(
-    db: AsyncSession, principal: Principal, *, licence_type: str | None, valid_to_before: date | None, page: Pagination
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    licence_type: str | None,
+    valid_to_before: date | None,
+    page: Pagination,
+    state: str | None = None,
+    lead_days: int = 0,
 ) -> tuple[list[Licence], int]:
-    """The organisation's licences, e.g. those ending before a date."""
+    """The organisation's licences, e.g. those ending before a date, or in one state today (`lead_days` says
+    which are expiring)."""
     found, total = await repository.list_org_licences(
-        db, org_id=principal.org_id, licence_type=licence_type, valid_to_before=valid_to_before, page=page
+        db,
+        org_id=principal.org_id,
+        licence_type=licence_type,
+        valid_to_before=valid_to_before,
+        state=state,
+        today=utcnow().date(),
+        lead_days=lead_days,
+        page=page,
     )
     return await _with_documents(db, principal, found), total
 
@@ -140,10 +169,14 @@ async def _announced(
 ) -> None:
     await repository.save_licence(db, licence)
     await announce.save_actor(db, actor, event)  # keyed by the actor, so one actor's events stay in order
+    _record_notice(db, SYSTEM, licence, action=action)
+
+
+def _record_notice(db: AsyncSession, user_id: str, licence: Licence, *, action: str) -> None:
     history.record(
         db,
         org_id=licence.org_id,
-        user_id=SYSTEM,
+        user_id=user_id,
         entity_type="licence",
         entity_id=licence.id,
         action=action,
@@ -157,11 +190,12 @@ async def _changed(
     principal: Principal,
     actor: Actor,
     licence: Licence,
-    event: ActorUpdated,
+    events: list[KycEvent],
     *,
     action: str,
     changes: dict[str, Any],
 ) -> None:
+    """The change's history entry, then the change (ActorUpdated) and any expiry notice it made due, in order."""
     history.record(
         db,
         org_id=licence.org_id,
@@ -172,4 +206,7 @@ async def _changed(
         changes=changes,
         actor_id=licence.actor_id,
     )
-    await announce.save_actor(db, actor, event)
+    for notice in events[1:]:  # the system's announcement, as when the job makes it, right after the user's change
+        action = "expired_announced" if isinstance(notice, LicenceExpired) else "expiring_announced"
+        _record_notice(db, SYSTEM, licence, action=action)
+    await announce.save_actor(db, actor, *events)

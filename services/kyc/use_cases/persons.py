@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
-from libs.common.events.kyc import ActorUpdated
+from libs.common.events.kyc import ActorUpdated, KycEvent
 from services.kyc.domain.actors import Actor
 from services.kyc.domain.history import created, diff, removed
 from services.kyc.domain.persons import SCREENED_FIELDS, Person
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import persons as repository
 from services.kyc.use_cases import announce, history, screening
-from services.kyc.use_cases.actors import actor_for_change, record_change
+from services.kyc.use_cases.actors import actor_for_change, changes_of, record_change
 
 
 async def add_person(db: AsyncSession, principal: Principal, actor_id: UUID, *, values: dict[str, Any]) -> Person:
@@ -24,9 +24,9 @@ async def add_person(db: AsyncSession, principal: Principal, actor_id: UUID, *, 
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     others = await repository.list_persons(db, actor_id=actor.id)
-    person, event = actor.add_person(values, others=others, by=principal.user_id, now=utcnow())
+    person, events = actor.add_person(values, others=others, by=principal.user_id, now=utcnow())
     await repository.save_person(db, person)
-    await _changed(db, principal, actor, before, person, event, changes=created(person.editable()), screen=True)
+    await _changed(db, principal, actor, before, person, events, changes=created(person.editable()), screen=True)
     return person
 
 
@@ -38,8 +38,8 @@ async def update_person(
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
     person_before = person.editable()
     others = await repository.list_persons(db, actor_id=actor.id)
-    event = actor.update_person(person, changes, others=others, by=principal.user_id, now=utcnow())
-    if event is None:
+    events = actor.update_person(person, changes, others=others, by=principal.user_id, now=utcnow())
+    if not events:
         return person
     await repository.save_person(db, person)
     await _changed(
@@ -48,9 +48,9 @@ async def update_person(
         actor,
         before,
         person,
-        event,
+        events,
         changes=diff(person_before, person.editable()),
-        screen=bool(set(SCREENED_FIELDS) & set(event.changed_fields)),
+        screen=bool(set(SCREENED_FIELDS) & set(changes_of(events))),
     )
     return person
 
@@ -59,9 +59,9 @@ async def remove_person(db: AsyncSession, principal: Principal, actor_id: UUID, 
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
-    event = actor.remove_person(person, by=principal.user_id, now=utcnow())
+    events = actor.remove_person(person, by=principal.user_id, now=utcnow())
     await repository.delete_person(db, person)
-    await _changed(db, principal, actor, before, person, event, changes=removed(person.editable()), screen=False)
+    await _changed(db, principal, actor, before, person, events, changes=removed(person.editable()), screen=False)
 
 
 async def list_persons(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Person]:
@@ -79,25 +79,27 @@ async def _changed(
     actor: Actor,
     before: dict[str, Any],
     person: Person,
-    event: ActorUpdated,
+    events: list[KycEvent],
     *,
     changes: dict[str, Any],
     screen: bool,
 ) -> None:
-    """History of the person (and of the actor, when its review came forward), the event, a screening request."""
+    """History of the person (and of the actor, when the change made its review due: why, and the review date
+    before and after), the events, a screening request."""
+    updated = next(e for e in events if isinstance(e, ActorUpdated))
     history.record(
         db,
         org_id=actor.org_id,
         user_id=principal.user_id,
         entity_type="person",
         entity_id=person.id,
-        action=f"person_{event.action}",
+        action=f"person_{updated.action}",
         changes=changes,
         actor_id=actor.id,
     )
     if review_change := diff(before, actor.audited()):
-        record_change(db, principal, actor, action="review_brought_forward", changes=review_change)
-    await announce.save_actor(db, actor, event)
+        record_change(db, principal, actor, action="review_requested", changes=review_change)
+    await announce.save_actor(db, actor, *events)
     if screen:
         await screening.request_screening(
             db, org_id=actor.org_id, actor_id=actor.id, subject_type="person", subject_id=person.id

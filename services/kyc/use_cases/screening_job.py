@@ -191,24 +191,31 @@ async def _record_matches(db: AsyncSession, subject: ScreenedSubject, matches: l
     if not matches:
         return 0
     keyed = [(lists.split_key(m.entry_id), m) for m in matches]
-    fingerprints = await watchlist_repository.entry_fingerprints(db, [k for k, _ in keyed])
+    entries = await watchlist_repository.entry_facts(db, [k for k, _ in keyed])
     earlier: dict[tuple[UUID, str], list[Hit]] = defaultdict(list)
     for hit in await repository.list_subject_hits(db, subject.subject_id):
         earlier[(hit.watchlist_id, hit.entry_id)].append(hit)
     raised = 0
     for key, match in keyed:
-        if key not in fingerprints:
+        if key not in entries:
             continue  # removed by a snapshot newer than the index
-        facts = {"entry_fingerprint": fingerprints[key], "subject_fingerprint": subject.fingerprint}
-        verdict = rules.triage(earlier[key], **facts)
+        entry = entries[key]
+        verdict = rules.triage(
+            earlier[key], entry_fingerprint=entry.fingerprint, subject_fingerprint=subject.fingerprint
+        )
         if verdict is Triage.RAISE:
-            await repository.save_hit(
-                db, Hit.new(subject, key, match, now, entry_fingerprint=facts["entry_fingerprint"])
-            )
+            # A pair dismissed before comes back only because one side changed: the hit says which, and how.
+            await repository.save_hit(db, Hit.new(subject, key, match, now, entry=entry, earlier=earlier[key]))
             raised += 1
         elif verdict is Triage.REFRESH:
             pending = next(h for h in earlier[key] if h.status == rules.HitStatus.PENDING)
-            pending.refresh(match, **facts)
+            pending.refresh(
+                match,
+                entry_fingerprint=entry.fingerprint,
+                subject_fingerprint=subject.fingerprint,
+                subject=subject,
+                entry_version=entry.version,
+            )
             await repository.save_hit(db, pending)
     return raised
 

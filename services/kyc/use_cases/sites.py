@@ -37,8 +37,11 @@ async def site_for_change(
     return site
 
 
-async def register_site(db: AsyncSession, principal: Principal, *, values: dict[str, Any]) -> MineSite:
-    """A new site starts blue (not inspected) today, with the area risk of the table in force."""
+async def register_site(
+    db: AsyncSession, principal: Principal, *, values: dict[str, Any], border_tolerance_km: float
+) -> MineSite:
+    """A new site starts blue (not inspected) today, with the area risk of the table in force; its location must
+    lie in its country (within `border_tolerance_km`)."""
     checked = sites.checked_fields({name: values.get(name) for name in sites.EDITABLE})
     await _check_operator(db, checked.get("operator_actor_id"), org_id=principal.org_id)
     site, event = MineSite.register(
@@ -47,6 +50,7 @@ async def register_site(db: AsyncSession, principal: Principal, *, values: dict[
         by=principal.user_id,
         now=utcnow(),
         area=await _area_of(db, principal.org_id, checked["country"], checked["region"]),
+        border_tolerance_km=border_tolerance_km,
     )
     await announce.save_site(db, site, event)
     _audit(db, principal.user_id, site, action="registered", changes={f: getattr(site, f) for f in sites.EDITABLE})
@@ -54,7 +58,13 @@ async def register_site(db: AsyncSession, principal: Principal, *, values: dict[
 
 
 async def edit_site(
-    db: AsyncSession, principal: Principal, site_id: UUID, *, changes: dict[str, Any], version: int | None = None
+    db: AsyncSession,
+    principal: Principal,
+    site_id: UUID,
+    *,
+    changes: dict[str, Any],
+    border_tolerance_km: float,
+    version: int | None = None,
 ) -> MineSite:
     """Change descriptive fields (never the status); an edit that changes nothing writes nothing."""
     site = await site_for_change(db, principal, site_id, version=version)
@@ -62,7 +72,7 @@ async def edit_site(
     await _check_operator(db, checked.get("operator_actor_id"), org_id=site.org_id)
     before = site.editable()
     area = await _area_of(db, site.org_id, checked.get("country", site.country), checked.get("region", site.region))
-    event = site.edit(checked, area=area, now=utcnow())
+    event = site.edit(checked, area=area, now=utcnow(), border_tolerance_km=border_tolerance_km)
     if event is not None:
         await announce.save_site(db, site, event)
         _audit(db, principal.user_id, site, action="updated", changes=diff(before, site.editable()))

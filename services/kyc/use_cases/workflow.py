@@ -147,11 +147,11 @@ async def _move(
 
 
 async def _approval_facts(db: AsyncSession, actor: Actor) -> tuple[RiskAssessment, ScreeningGate]:
-    return await _assess(db, actor), await screening_repository.screening_gate(db, actor_id=actor.id)
+    return await assess_actor(db, actor), await screening_repository.screening_gate(db, actor_id=actor.id)
 
 
-async def _assess(db: AsyncSession, actor: Actor) -> RiskAssessment:
-    """The risk rule's facts as the register holds them today."""
+async def assess_actor(db: AsyncSession, actor: Actor) -> RiskAssessment:
+    """The risk rule's facts as the register holds them today (the table in force, persons, licences)."""
     area = await risk_repository.area_risk(db, org_id=actor.org_id, country=actor.country, region=actor.region)
     persons = await person_repository.list_persons(db, actor_id=actor.id)
     return review.assess(

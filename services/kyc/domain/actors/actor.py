@@ -17,6 +17,7 @@ from libs.common.events.kyc import (
     ActorReinstated,
     ActorRejected,
     ActorReopened,
+    ActorReviewRequested,
     ActorReviewStarted,
     ActorShared,
     ActorState,
@@ -24,6 +25,7 @@ from libs.common.events.kyc import (
     ActorSuspended,
     ActorUnshared,
     ActorUpdated,
+    KycEvent,
     LicenceExpired,
     LicenceExpiring,
     ReviewOverdue,
@@ -33,7 +35,7 @@ from services.kyc.domain import review
 from services.kyc.domain.actors import fields as rules
 from services.kyc.domain.documents import Document
 from services.kyc.domain.history import created, diff, removed
-from services.kyc.domain.licences import Licence
+from services.kyc.domain.licences import EXPIRED, EXPIRING, Licence
 from services.kyc.domain.persons import Person
 from services.kyc.domain.review import RiskAssessment
 from services.kyc.domain.screening import ScreenedSubject, ScreeningGate
@@ -57,8 +59,12 @@ STATE_FIELDS = (
     "risk_factors",
     "risk_table_version",
     "next_review_date",
+    "review_reason",
+    "review_requested_fields",
 )
 AUDITED_FIELDS = (*rules.EDITABLE_FIELDS, *STATE_FIELDS)
+MATERIAL_CHANGE = "material_change"  # the review_reason of a material change to an approved file
+RISK_RAISED = "risk_raised"  # the review_reason when a new risk table raises an approved actor's risk level
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,10 @@ class Actor(Versioned):
     approved_at: datetime | None = None
     next_review_date: date | None = None
     overdue_notified_for: date | None = None  # the review date a ReviewOverdue was sent for
+    # Why a review is due before its date (a material change of the approved file), until a review completes.
+    review_reason: str | None = None
+    review_requested_fields: list[str] = field(default_factory=list)
+    review_requested_at: datetime | None = None
     version: int = 1
     shared_with: list[str] = field(default_factory=list)  # ids of the organisations it is shared with, sorted
 
@@ -137,6 +147,7 @@ class Actor(Versioned):
             risk_level=self.risk_level,
             risk_factors=list(self.risk_factors),
             next_review_date=self.next_review_date,
+            review_reason=self.review_reason,
             shared_with=list(self.shared_with),
         )
 
@@ -151,20 +162,23 @@ class Actor(Versioned):
         """What the history compares before and after a change."""
         return {name: getattr(self, name) for name in AUDITED_FIELDS}
 
-    def update(self, changes: Mapping[str, Any], *, by: str, now: datetime) -> ActorUpdated | None:
-        """Change the fields given; None when they hold what the actor holds (not even the version moves)."""
+    def update(self, changes: Mapping[str, Any], *, by: str, now: datetime) -> list[KycEvent]:
+        """Change the fields given: ActorUpdated, then ActorReviewRequested when the change is material to an
+        approved file (rules.MATERIAL_FIELDS); nothing when they hold what the actor holds (not even the version
+        moves)."""
         check_editable(self.kyc_status)
         before = self.editable()
         clean = rules.normalise({**before, **changes})
         changed = set(diff(before, {name: clean[name] for name in rules.EDITABLE_FIELDS}))
         if not changed:
-            return None
+            return []
         for name in changed:
             setattr(self, name, clean[name])
-        if {*rules.RISK_FIELDS, *rules.SCREENED_FIELDS} & changed and self._bring_review_forward(now.date()):
-            changed.add("next_review_date")
+        material = sorted(set(rules.MATERIAL_FIELDS) & changed)
+        review = self._request_review(MATERIAL_CHANGE, material, by=by, now=now) if material else None
         self.touch(now)
-        return ActorUpdated(**self.event_fields(), changed_fields=sorted(changed), updated_by=by)
+        updated = ActorUpdated(**self.event_fields(), changed_fields=sorted(changed), updated_by=by)
+        return [updated, review] if review is not None else [updated]
 
     # The review workflow (domain/workflow.py has the moves).
 
@@ -248,6 +262,7 @@ class Actor(Versioned):
         self.risk_table_version = assessment.table_version
         self.approved_by, self.approved_at = by, now
         self.next_review_date = review.next_review_date(now.date(), assessment.level, review_months)
+        self.review_reason, self.review_requested_fields, self.review_requested_at = None, [], None
         return ActorApproved(
             **self.event_fields(),
             approved_by=by,
@@ -255,39 +270,76 @@ class Actor(Versioned):
             periodic_review=action == "complete_review",
         )
 
-    def _bring_review_forward(self, today: date) -> bool:
-        """A material change to an approved (or suspended) actor makes its review due today."""
-        if self.kyc_status not in REVIEWED or (self.next_review_date is not None and self.next_review_date <= today):
-            return False
-        self.next_review_date = today
-        return True
+    def reassess_risk(self, assessment: RiskAssessment, *, by: str, now: datetime) -> list[KycEvent]:
+        """The risk table in force changed the area risk of an approved (or suspended) actor: the risk level,
+        its factors and the table version follow (ActorUpdated); a higher level also requests a review, due today
+        (ActorReviewRequested, reason risk_raised). A lower level keeps the review date. Nothing for an actor not
+        yet assessed, or when the assessment is what the actor holds."""
+        if self.kyc_status not in REVIEWED or self.risk_level is None:
+            return []
+        before = {"risk_level": self.risk_level, "risk_factors": list(self.risk_factors)}
+        after = {"risk_level": assessment.level, "risk_factors": list(assessment.factors)}
+        if before == after:
+            return []
+        raised = review.LEVELS.index(assessment.level) > review.LEVELS.index(self.risk_level)
+        self.risk_level, self.risk_factors = assessment.level, list(assessment.factors)
+        self.risk_table_version = assessment.table_version
+        changed = sorted({*diff(before, after), "risk_table_version"})
+        requested = self._request_review(RISK_RAISED, ["risk_level"], by=by, now=now) if raised else None
+        self.touch(now)
+        updated = ActorUpdated(**self.event_fields(), changed_fields=changed, updated_by=by)
+        return [updated, requested] if requested is not None else [updated]
+
+    def _request_review(self, reason: str, fields: list[str], *, by: str, now: datetime) -> ActorReviewRequested | None:
+        """A material change to an approved (or suspended) actor makes its review due today, says why (the reason
+        and the fields, gathered until a review completes) and is announced; the actor keeps its status: the
+        change is not a finding, suspension stays a decision of its own. None for a file not yet approved."""
+        if self.kyc_status not in REVIEWED:
+            return None
+        previous = self.next_review_date
+        due = now.date() if previous is None or previous > now.date() else previous
+        self.next_review_date = due
+        self.review_reason = reason
+        self.review_requested_fields = sorted({*self.review_requested_fields, *fields})
+        self.review_requested_at = self.review_requested_at or now
+        return ActorReviewRequested(
+            **self.event_fields(),
+            reason=reason,
+            changed_fields=fields,
+            previous_review_date=previous,
+            next_review_date=due,
+            requested_by=by,
+        )
 
     # The parts of the file: persons and licences, told as changes of the actor.
 
     def add_person(
         self, values: Mapping[str, Any], *, others: list[Person], by: str, now: datetime
-    ) -> tuple[Person, ActorUpdated]:
+    ) -> tuple[Person, list[KycEvent]]:
         check_editable(self.kyc_status)
         person = Person.new(values, org_id=self.org_id, actor_id=self.id, others=others, now=now)
         return person, self._person_changed(person, "added", created(person.editable()), by=by, now=now)
 
     def update_person(
         self, person: Person, changes: Mapping[str, Any], *, others: list[Person], by: str, now: datetime
-    ) -> ActorUpdated | None:
+    ) -> list[KycEvent]:
         check_editable(self.kyc_status)
         changed = person.update(changes, others=others, now=now)
-        return self._person_changed(person, "updated", changed, by=by, now=now) if changed else None
+        return self._person_changed(person, "updated", changed, by=by, now=now) if changed else []
 
-    def remove_person(self, person: Person, *, by: str, now: datetime) -> ActorUpdated:
+    def remove_person(self, person: Person, *, by: str, now: datetime) -> list[KycEvent]:
         check_editable(self.kyc_status)
         return self._person_changed(person, "removed", removed(person.editable()), by=by, now=now)
 
     def _person_changed(
         self, person: Person, action: str, changes: Mapping[str, Any], *, by: str, now: datetime
-    ) -> ActorUpdated:
-        if self._bring_review_forward(now.date()):
+    ) -> list[KycEvent]:
+        """ActorUpdated for the person; a change of the owners and key persons of an approved file is material,
+        so ActorReviewRequested follows (the fields named person.<field>)."""
+        review = self._request_review(MATERIAL_CHANGE, [f"person.{name}" for name in sorted(changes)], by=by, now=now)
+        if review is not None:
             self.touch(now)
-        return ActorUpdated(
+        updated = ActorUpdated(
             **self.event_fields(),
             changed_fields=sorted(changes),
             part="person",
@@ -295,6 +347,7 @@ class Actor(Versioned):
             action=action,
             updated_by=by,
         )
+        return [updated, review] if review is not None else [updated]
 
     def add_licence(
         self, values: Mapping[str, Any], *, by: str, now: datetime, document: Document | None = None
@@ -352,6 +405,16 @@ class Actor(Versioned):
     def announce_licence_expired(self, licence: Licence, *, now: datetime) -> LicenceExpired:
         licence.expired_notified_at = now
         return LicenceExpired(**self._licence_fields(licence))
+
+    def announce_licence_due(self, licence: Licence, *, lead_days: int, now: datetime) -> list[KycEvent]:
+        """The expiry notice the licence is owed now (none, LicenceExpiring or LicenceExpired), given when the
+        licence is recorded or corrected: the job would otherwise tell it only at its next run."""
+        due = licence.notice_due(now.date(), lead_days=lead_days)
+        if due == EXPIRED:
+            return [self.announce_licence_expired(licence, now=now)]
+        if due == EXPIRING:
+            return [self.announce_licence_expiring(licence, now=now)]
+        return []
 
     def _licence_fields(self, licence: Licence) -> dict[str, Any]:
         return {

@@ -27,8 +27,10 @@ HS_CODE = re.compile(r"^\d{4}(\d{2}){0,3}$")
 FACILITY_ID = re.compile(r"^CID\d{6}$")  # RMI smelter/refiner facility id, e.g. CID001234
 # Fields a screening looks at: changing one of them re-screens the actor.
 SCREENED_FIELDS = ("legal_name", "aliases", "registration_number", "tax_number", "country")
-# Fields that decide the risk level: changing one on an approved actor makes its review due.
+# Fields that decide the risk level.
 RISK_FIELDS = ("actor_type", "country", "region")
+# A change of one of these on an approved actor is material: its review becomes due today (a re-review).
+MATERIAL_FIELDS = (*SCREENED_FIELDS, *RISK_FIELDS)
 
 
 def identifier(value: str | None) -> str | None:

@@ -18,7 +18,7 @@ from libs.common.events.kyc import (
     MineSiteStatusChanged,
     MineSiteUpdated,
 )
-from services.kyc.domain import geography, geojson
+from services.kyc.domain import boundaries, geography, geojson
 from services.kyc.domain.actors.fields import hs_codes
 from services.kyc.domain.risk import AreaRisk
 from services.kyc.domain.sites.status import (
@@ -101,6 +101,7 @@ class MineSite(Versioned):
     last_inspection_date: date | None = None
     area_risk: str | None = None
     risk_table_version: int | None = None
+    location_check: dict[str, Any] | None = None  # boundaries.LocationCheck of the location and country in force
     created_by: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -114,10 +115,21 @@ class MineSite(Versioned):
 
     @classmethod
     def register(
-        cls, checked: Mapping[str, Any], *, org_id: str, area: AreaRisk, by: str, now: datetime
+        cls,
+        checked: Mapping[str, Any],
+        *,
+        org_id: str,
+        area: AreaRisk,
+        by: str,
+        now: datetime,
+        border_tolerance_km: float,
     ) -> tuple[MineSite, MineSiteRegistered]:
         """A new site starts blue (not inspected) today, with the area risk of the table in force; `checked` is
-        what checked_fields returned."""
+        what checked_fields returned. A location farther than `border_tolerance_km` outside the declared country
+        is refused (location_outside_country)."""
+        placed = boundaries.check_location(
+            checked["location"], country=checked["country"], tolerance_km=border_tolerance_km
+        )
         fields: dict[str, Any] = {name: checked.get(name) for name in EDITABLE}  # an absent one is None
         site = cls(
             id=uuid4(),
@@ -129,6 +141,7 @@ class MineSite(Versioned):
             version=1,
             area_risk=area.level,
             risk_table_version=area.table_version,
+            location_check=placed.as_dict(),
             **fields,
         )
         site.new_decisions.append(
@@ -183,18 +196,36 @@ class MineSite(Versioned):
             values.setdefault("region", self.region)
         return checked_fields(values)
 
-    def edit(self, checked: Mapping[str, Any], *, area: AreaRisk, now: datetime) -> MineSiteUpdated | None:
+    def edit(
+        self, checked: Mapping[str, Any], *, area: AreaRisk, now: datetime, border_tolerance_km: float
+    ) -> MineSiteUpdated | None:
         """Change descriptive fields (never the status), as checked_changes returned them; `area` is the risk of
-        the place they leave the site in. None when nothing changes."""
+        the place they leave the site in. A new location or country is checked against the other (as at
+        registration). None when nothing changes."""
         changed = {name: value for name, value in checked.items() if getattr(self, name) != value}
         if not changed:
             return None
+        if {"location", "country"} & changed.keys():
+            self.location_check = boundaries.check_location(
+                changed.get("location", self.location),
+                country=changed.get("country", self.country),
+                tolerance_km=border_tolerance_km,
+            ).as_dict()
         for name, value in changed.items():
             setattr(self, name, value)
         if {"country", "region"} & changed.keys():
             self.area_risk, self.risk_table_version = area
         self.touch(now)
         return MineSiteUpdated(**self._event_fields(), changed_fields=sorted(changed))
+
+    def reassess_area(self, area: AreaRisk, *, now: datetime) -> MineSiteUpdated | None:
+        """The risk table in force changed: the site takes its new area risk (and the version that decided it);
+        None when its level stays (it keeps the version it was last decided with)."""
+        if area.level == self.area_risk:
+            return None
+        self.area_risk, self.risk_table_version = area
+        self.touch(now)
+        return MineSiteUpdated(**self._event_fields(), changed_fields=["area_risk", "risk_table_version"])
 
     def record_inspection(
         self, inspection: Inspection, *, area: AreaRisk, by: str, now: datetime
