@@ -203,7 +203,17 @@ async def list_assessed_for_update(db: AsyncSession, *, org_id: str, statuses: f
         .order_by(Actors.c.id)
         .with_for_update(key_share=True)
     )
-    return await _actors(db, list((await db.execute(query)).all()))
+    return await _locked_actors(db, list((await db.execute(query)).all()))
+
+
+async def _locked_actors(db: Executor, rows: Sequence[sa.Row[Any]]) -> list[Actor]:
+    """Actors of rows just locked, with their grantees read after the lock (see find_actor)."""
+    grantees: dict[UUID, list[str]] = {}
+    if rows:
+        query = sa.select(Shares.c.actor_id, Shares.c.grantee_org_id).where(Shares.c.actor_id.in_([r.id for r in rows]))
+        for actor_id, grantee in (await db.execute(query)).all():
+            grantees.setdefault(actor_id, []).append(grantee)
+    return [_actor(r, grantees=grantees.get(r.id, [])) for r in rows]
 
 
 async def claim_overdue_unannounced(
