@@ -151,15 +151,22 @@ def _roles(claims: Mapping[str, Any], path: str) -> frozenset[str]:
     return frozenset(value)
 
 
+# Organisation ids the platform keeps for itself (KYC's shipped risk table is `assay:default`): no caller is one.
+RESERVED_ORG_PREFIX = "assay:"
+
+
 def principal_from(claims: Mapping[str, Any], paths: ClaimPaths = ClaimPaths()) -> Principal:
     """The caller the claims name, or Unauthorized saying which part is missing or invalid."""
     try:
         kind = _text(claims, "org_kind", paths.org_kind)
         if kind not in OrgKind.__members__.values():
             raise _ClaimRefused("org_kind", "bad_claims")
+        org_id = _text(claims, "org", paths.org)
+        if org_id.startswith(RESERVED_ORG_PREFIX):
+            raise _ClaimRefused("org", "bad_claims")
         return Principal(
             user_id=_text(claims, "user", paths.user),
-            org_id=_text(claims, "org", paths.org),
+            org_id=org_id,
             org_kind=OrgKind(kind),
             roles=_roles(claims, paths.roles),
         )

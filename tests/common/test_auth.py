@@ -99,8 +99,9 @@ async def test_the_token_cache_keeps_at_most_its_size_and_only_verified_tokens(s
     assert await cache.principal(tokens[2]) is principals[2]  # served from the cache, the same object
 
 
-@pytest.mark.parametrize("org", [None, "", "  ", ["org-a"], {"id": "org-a"}, 42], ids=repr)
-async def test_a_correctly_signed_token_whose_org_is_not_a_non_empty_string_is_refused(stack, org):
+@pytest.mark.parametrize("org", [None, "", "  ", ["org-a"], {"id": "org-a"}, 42, "assay:default"], ids=repr)
+async def test_a_correctly_signed_token_whose_org_is_not_a_callers_org_id_is_refused(stack, org):
+    # not a non-empty string, or one the platform reserves for itself (assay:…)
     token = jwt.encode({**claims(), "org": org}, TEST_JWT_SECRET, algorithm="HS256")
 
     response = await stack.client("traceability", token).get("/known-actors")

@@ -22,7 +22,7 @@ class AreaLevel(StrEnum):
 
 HIGH, STANDARD = "high", "standard"
 # The shipped default table is stored as this reserved organisation's; an organisation without a table follows it.
-DEFAULT_ORG = "assay:default"
+DEFAULT_ORG = "assay:default"  # reserved: libs.common.auth refuses any token naming an org "assay:…"
 DEFAULT, ORGANISATION = "default", "organisation"  # where a version comes from
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "data" / "default_risk_areas.json"
 
