@@ -82,9 +82,19 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    malformed = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if malformed is not None:  # not JSON at all: the caller's syntax, not a value the schema refused
+        return _malformed_json(request, malformed)
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
     return problem(422, "validation_error", "Request validation failed", detail, request, errors=errors)
+
+
+def _malformed_json(request: Request, error: Mapping[str, Any]) -> JSONResponse:
+    loc, reason = error.get("loc", ()), (error.get("ctx") or {}).get("error", "")
+    where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+    detail = f"the request body is not well-formed JSON{where}" + (f": {reason}" if reason else "")
+    return problem(400, "malformed_json", "Malformed JSON", detail, request)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
