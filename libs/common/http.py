@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import MetaData
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from libs.common.errors import AppError, unique_violation
 
@@ -98,11 +99,24 @@ def _malformed_json(request: Request, error: Mapping[str, Any]) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = HTTP_CODES.get(exc.status_code, "http_error")
+    code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "http_error")
     response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail), request)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request) or response.headers.get("Allow", "")
     return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of the path, where Starlette names only those of the first route matching it (GET /actors and
+    POST /actors are two routes)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def _integrity_errors(
