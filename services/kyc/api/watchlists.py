@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, Form, Response, UploadFile
 
 from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import TooLarge
@@ -14,6 +14,7 @@ from services.kyc.access import Admin, Reader
 from services.kyc.api.context import Settings, Store
 from services.kyc.schemas.watchlists import (
     CreateWatchlist,
+    ImportList,
     SnapshotPage,
     SnapshotRead,
     WatchlistRead,
@@ -69,14 +70,14 @@ async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbRead, page
 )
 async def import_snapshot(
     watchlist_id: UUID,
-    file: Annotated[UploadFile, File(description="the list file")],
+    form: Annotated[ImportList, Form()],
     response: Response,
     principal: Admin,
     db: DbTransaction,
     settings: Settings,
     store: Store,
 ) -> SnapshotRead:
-    data = await _read_limited(file, settings.kyc_watchlist_max_bytes)
+    data = await _read_limited(form.file, settings.kyc_watchlist_max_bytes)
     result = await use_cases.import_snapshot(db, principal, watchlist_id, data=data, store=store)
     if not result.created:
         response.status_code = 200

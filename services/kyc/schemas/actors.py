@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.domain.actors import Actor
 from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
 
@@ -22,9 +22,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Address(RequestBody):
     kind: Literal["registered", "operational", "postal", "other"] = "registered"
     street: Name
     city: Short | None = None
@@ -33,9 +31,7 @@ class Address(BaseModel):
     country: CountryCode = Field(description="ISO 3166-1 alpha-2")
 
 
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Contact(RequestBody):
     name: Name | None = None
     role: Short | None = None
     email: text(254) | None = None
@@ -52,9 +48,7 @@ class Contact(BaseModel):
         return self
 
 
-class RegisterActor(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterActor(RequestBody):
     actor_type: ActorType
     legal_name: Name
     aliases: list[Name] = Field(default_factory=list, max_length=50)
@@ -70,11 +64,9 @@ class RegisterActor(BaseModel):
     smelter_facility_id: text(20) | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
 
 
-class UpdateActor(BaseModel):
+class UpdateActor(RequestBody):
     """Only the fields sent change; `version` is the one last read (a newer one answers 409 stale_version).
     Fields typed without null may be left out but not set to null (the None defaults only mean "not sent")."""
-
-    model_config = ConfigDict(extra="forbid")
 
     version: int = Field(ge=1, le=2**31 - 1)
     actor_type: ActorType = None  # type: ignore[assignment]

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.domain.licences import Licence
 from services.kyc.schemas.text import Name, Short
 
@@ -24,9 +24,7 @@ LicenceType = Literal[
 LicenceState = Literal["not_yet_valid", "valid", "expired"]
 
 
-class AddLicence(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AddLicence(RequestBody):
     licence_type: LicenceType
     issuer: Name
     number: Short
@@ -35,11 +33,9 @@ class AddLicence(BaseModel):
     document_id: UUID | None = Field(None, description="an uploaded document of this organisation to attach")
 
 
-class UpdateLicence(BaseModel):
+class UpdateLicence(RequestBody):
     """Only the fields sent change (fields typed without null may be left out but not set to null); a new
     valid_to (a renewal) is announced again when it nears."""
-
-    model_config = ConfigDict(extra="forbid")
 
     licence_type: LicenceType = None  # type: ignore[assignment]
     issuer: Name = None

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from libs.common.schemas import RequestBody
 from services.kyc.domain.persons import Person
 from services.kyc.schemas.text import CountryCode, Name, Short
 
@@ -16,9 +17,7 @@ Role = Literal["beneficial_owner", "shareholder", "director", "manager", "legal_
 Share = Field(None, ge=0, le=100, allow_inf_nan=False, description="ownership share in %, 0–100")
 
 
-class AddPerson(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AddPerson(RequestBody):
     person_type: PersonType
     full_name: Name
     role: Role
@@ -33,10 +32,8 @@ class AddPerson(BaseModel):
     ownership_pct: float | None = Share
 
 
-class UpdatePerson(BaseModel):
+class UpdatePerson(RequestBody):
     """Only the fields sent change; fields typed without null may be left out but not set to null."""
-
-    model_config = ConfigDict(extra="forbid")
 
     person_type: PersonType = None  # type: ignore[assignment]
     full_name: Name = None

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.domain import sites as domain
 from services.kyc.domain.sites import Inspection, MineSite, StatusChange
 from services.kyc.schemas.text import NO_CONTROL, HsCode, text
@@ -31,9 +31,7 @@ Status = Literal["green", "yellow", "red", "blue"]
 Result = Literal["green", "yellow", "red"]
 
 
-class RegisterSite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterSite(RequestBody):
     name: Name
     operator_actor_id: UUID | None = None
     location: Location
@@ -43,10 +41,8 @@ class RegisterSite(BaseModel):
     capacity_kg_per_month: Capacity | None = None
 
 
-class EditSite(BaseModel):
+class EditSite(RequestBody):
     """Only the fields sent change; null clears operator, region or capacity. The status is never edited."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     operator_actor_id: UUID | None = None
@@ -131,9 +127,7 @@ class SiteRead(BaseModel):
 SitePage = Page[SiteRead]
 
 
-class RecordInspection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RecordInspection(RequestBody):
     inspection_date: date = Field(description="not in the future; an older one than the latest is history only")
     inspector: Label
     agency: Label
