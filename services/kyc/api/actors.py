@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
+from libs.common.schemas import IsoDate
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.schemas.actors import (
     ActorPage,
@@ -31,7 +31,7 @@ NOT_FOUND = {404: {"description": "no such actor in the caller's organisation (o
 
 @router.get("/reviews/overdue", summary="Approved or suspended actors whose next review date has passed")
 async def list_overdue_reviews(
-    principal: Reader, db: DbRead, page: PageQuery, as_of: date | None = None
+    principal: Reader, db: DbRead, page: PageQuery, as_of: IsoDate | None = None
 ) -> OverdueReviewPage:
     actors, total = await reviews.list_overdue_reviews(db, principal, today=as_of or utcnow().date(), page=page)
     return OverdueReviewPage(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter
 
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
+from libs.common.schemas import IsoDate
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.schemas.licences import (
     AddLicence,
@@ -55,7 +55,7 @@ async def list_licences(
     db: DbRead,
     page: PageQuery,
     licence_type: LicenceType | None = None,
-    valid_to_before: date | None = None,
+    valid_to_before: IsoDate | None = None,
 ) -> LicencePage:
     licences, total = await use_cases.list_licences(
         db, principal, licence_type=licence_type, valid_to_before=valid_to_before, page=page

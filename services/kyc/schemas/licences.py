@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from libs.common.schemas import Page, RequestBody
+from libs.common.schemas import IsoDate, Page, RequestBody
 from services.kyc.domain.licences import Licence
 from services.kyc.schemas.text import Name, Short
 
@@ -28,8 +28,8 @@ class AddLicence(RequestBody):
     licence_type: LicenceType
     issuer: Name
     number: Short
-    valid_from: date
-    valid_to: date | None = Field(None, description="last valid day; none for a permit without end date")
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(None, description="last valid day; none for a permit without end date")
     document_id: UUID | None = Field(None, description="an uploaded document of this organisation to attach")
 
 
@@ -40,8 +40,8 @@ class UpdateLicence(RequestBody):
     licence_type: LicenceType = None  # type: ignore[assignment]
     issuer: Name = None
     number: Short = None
-    valid_from: date = None  # type: ignore[assignment]
-    valid_to: date | None = None
+    valid_from: IsoDate = None  # type: ignore[assignment]
+    valid_to: IsoDate | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

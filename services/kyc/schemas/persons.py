@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from libs.common.schemas import RequestBody
+from libs.common.schemas import IsoDate, RequestBody
 from services.kyc.domain.persons import Person
 from services.kyc.schemas.text import CountryCode, Name, Short
 
@@ -22,7 +22,7 @@ class AddPerson(RequestBody):
     full_name: Name
     role: Role
     aliases: list[Name] = Field(default_factory=list, max_length=50)
-    birth_date: date | None = Field(None, description="natural persons only; not in the future")
+    birth_date: IsoDate | None = Field(None, description="natural persons only; not in the future")
     nationality: CountryCode | None = Field(
         None, description="ISO 3166-1 alpha-2 (country of incorporation for a legal person)"
     )
@@ -39,7 +39,7 @@ class UpdatePerson(RequestBody):
     full_name: Name = None
     role: Role = None  # type: ignore[assignment]
     aliases: list[Name] = Field(None, max_length=50)  # type: ignore[assignment]
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     nationality: CountryCode | None = None
     identifiers: list[Short] = Field(None, max_length=20)  # type: ignore[assignment]
     ownership_pct: float | None = Share

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from libs.common.schemas import Page, RequestBody
+from libs.common.schemas import IsoDate, Page, RequestBody
 from services.kyc.domain import sites as domain
 from services.kyc.domain.sites import Inspection, MineSite, StatusChange
 from services.kyc.schemas.text import NO_CONTROL, HsCode, text
@@ -128,7 +128,7 @@ SitePage = Page[SiteRead]
 
 
 class RecordInspection(RequestBody):
-    inspection_date: date = Field(description="not in the future; an older one than the latest is history only")
+    inspection_date: IsoDate = Field(description="not in the future; an older one than the latest is history only")
     inspector: Label
     agency: Label
     result: Result
