@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
 from libs.common.events.kyc import LicenceState
+from services.kyc import lengths
 from services.kyc.domain.history import diff
-from services.kyc.domain.text import clean_text
+from services.kyc.domain.text import clean_text, upper_bounded
 
 LICENCE_TYPES = (
     "mining_title",
@@ -34,7 +35,7 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
     if not issuer or not number:
         raise Invalid("issuer and number must not be empty", code="empty_field")
     check_dates(values["valid_from"], values.get("valid_to"))
-    return {**values, "issuer": issuer, "number": number.upper()}
+    return {**values, "issuer": issuer, "number": upper_bounded(number, lengths.IDENTIFIER, what="number")}
 
 
 def state(valid_from: date, valid_to: date | None, today: date) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from libs.common.schemas import Page, RequestBody
 from services.kyc.domain.actors import Actor
-from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
+from services.kyc.schemas.text import CountryCode, FacilityId, HsCode, Name, RegionCode, Short, text
 
 ActorType = Literal[
     "asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter", "smelter_refiner"
@@ -61,7 +61,7 @@ class RegisterActor(RequestBody):
     minerals: list[HsCode] = Field(
         default_factory=list, max_length=50, description="HS codes, e.g. 7108 (gold), 2616 (gold ores), 2609 (tin ores)"
     )
-    smelter_facility_id: text(20) | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
+    smelter_facility_id: FacilityId | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
 
 
 class UpdateActor(RequestBody):
@@ -79,7 +79,7 @@ class UpdateActor(RequestBody):
     addresses: list[Address] = Field(None, max_length=20)  # type: ignore[assignment]
     contacts: list[Contact] = Field(None, max_length=20)  # type: ignore[assignment]
     minerals: list[HsCode] = Field(None, max_length=50)  # type: ignore[assignment]
-    smelter_facility_id: text(20) | None = None
+    smelter_facility_id: FacilityId | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}

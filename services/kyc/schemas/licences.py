@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from libs.common.schemas import IsoDate, Page, RequestBody
 from services.kyc.domain.licences import Licence
-from services.kyc.schemas.text import Name, Short
+from services.kyc.schemas.text import Issuer, Short
 
 LicenceType = Literal[
     "mining_title",
@@ -26,7 +26,7 @@ LicenceState = Literal["not_yet_valid", "valid", "expired"]
 
 class AddLicence(RequestBody):
     licence_type: LicenceType
-    issuer: Name
+    issuer: Issuer
     number: Short
     valid_from: IsoDate
     valid_to: IsoDate | None = Field(None, description="last valid day; none for a permit without end date")
@@ -38,7 +38,7 @@ class UpdateLicence(RequestBody):
     valid_to (a renewal) is announced again when it nears."""
 
     licence_type: LicenceType = None  # type: ignore[assignment]
-    issuer: Name = None
+    issuer: Issuer = None
     number: Short = None
     valid_from: IsoDate = None  # type: ignore[assignment]
     valid_to: IsoDate | None = None

@@ -9,13 +9,18 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from libs.common.schemas import IsoDate, Page, RequestBody
+from services.kyc import lengths
 from services.kyc.domain import sites as domain
 from services.kyc.domain.sites import Inspection, MineSite, StatusChange
 from services.kyc.schemas.text import NO_CONTROL, HsCode, text
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_CONTROL)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL)]
-Code = text(10, min_length=0)  # checked by the domain, so a wrong one gets its own problem code
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=lengths.NAME, pattern=NO_CONTROL)
+]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=lengths.INSPECTOR, pattern=NO_CONTROL)
+]
+Code = text(lengths.CODE_INPUT, min_length=0)  # checked by the domain, so a wrong one gets its own problem code
 Capacity = Annotated[float, Field(gt=0, allow_inf_nan=False, description="estimated production, kg per month")]
 Minerals = Annotated[
     list[HsCode], Field(min_length=1, max_length=50, description="HS codes, e.g. 7108 (gold) or 261590 (tantalum ores)")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from libs.common.db import UtcDateTime
+from services.kyc import lengths
 from services.kyc.tables.base import KycTable
 
 
@@ -32,18 +33,18 @@ class ActorRow(KycTable, table=True):
     )
 
     id: UUID = Field(primary_key=True)
-    org_id: str = Field(max_length=100)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     actor_type: str = Field(max_length=30)
-    legal_name: str = Field(max_length=300)
+    legal_name: str = Field(max_length=lengths.NAME)
     aliases: list[str] = Field(default_factory=list, sa_column=_json())
-    registration_number: str | None = Field(default=None, max_length=100)
-    tax_number: str | None = Field(default=None, max_length=100)
-    country: str = Field(max_length=2)
-    region: str | None = Field(default=None, max_length=10)
+    registration_number: str | None = Field(default=None, max_length=lengths.IDENTIFIER)
+    tax_number: str | None = Field(default=None, max_length=lengths.IDENTIFIER)
+    country: str = Field(max_length=lengths.COUNTRY)
+    region: str | None = Field(default=None, max_length=lengths.REGION)
     addresses: list[dict] = Field(default_factory=list, sa_column=_json())
     contacts: list[dict] = Field(default_factory=list, sa_column=_json())
     minerals: list[str] = Field(default_factory=list, sa_column=_json())
-    smelter_facility_id: str | None = Field(default=None, max_length=20)
+    smelter_facility_id: str | None = Field(default=None, max_length=lengths.SMELTER_FACILITY_ID)
     kyc_status: str = Field(max_length=20)
     risk_level: str | None = Field(default=None, max_length=10)
     risk_factors: list[str] = Field(default_factory=list, sa_column=_json())
@@ -70,13 +71,13 @@ class PersonRow(KycTable, table=True):
     __table_args__ = (sa.Index("ix_person_actor_id", "actor_id"),)
 
     id: UUID = Field(primary_key=True)
-    org_id: str = Field(max_length=100)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     actor_id: UUID = Field(foreign_key="actor.id")
     person_type: str = Field(max_length=10)
-    full_name: str = Field(max_length=300)
+    full_name: str = Field(max_length=lengths.NAME)
     aliases: list[str] = Field(default_factory=list, sa_column=_json())
     birth_date: date | None = Field(default=None)
-    nationality: str | None = Field(default=None, max_length=2)
+    nationality: str | None = Field(default=None, max_length=lengths.COUNTRY)
     identifiers: list[str] = Field(default_factory=list, sa_column=_json())
     role: str = Field(max_length=30)
     ownership_pct: float | None = Field(default=None)
@@ -95,11 +96,11 @@ class LicenceRow(KycTable, table=True):
     )
 
     id: UUID = Field(primary_key=True)
-    org_id: str = Field(max_length=100)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     actor_id: UUID = Field(foreign_key="actor.id")
     licence_type: str = Field(max_length=30)
-    issuer: str = Field(max_length=200)
-    number: str = Field(max_length=100)
+    issuer: str = Field(max_length=lengths.ISSUER)
+    number: str = Field(max_length=lengths.IDENTIFIER)
     valid_from: date
     valid_to: date | None = Field(default=None)
     expiring_notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -121,7 +122,7 @@ class DocumentRow(KycTable, table=True):
     id: UUID = Field(primary_key=True)
     org_id: str = Field(max_length=100)
     doc_type: str = Field(max_length=40)
-    filename: str = Field(max_length=255)
+    filename: str = Field(max_length=lengths.FILENAME)
     content_type: str = Field(max_length=100)
     size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     sha256: str = Field(max_length=64)
@@ -142,8 +143,8 @@ class ActorShareRow(KycTable, table=True):
     __table_args__ = (sa.Index("ix_actor_share_grantee_org_id", "grantee_org_id"),)
 
     actor_id: UUID = Field(foreign_key="actor.id", primary_key=True)
-    grantee_org_id: str = Field(max_length=100, primary_key=True)
-    org_id: str = Field(max_length=100)
+    grantee_org_id: str = Field(max_length=lengths.ORG_ID, primary_key=True)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     granted_by: str = Field(max_length=100)
     granted_at: datetime = Field(sa_column=_ts())
 
