@@ -45,6 +45,19 @@ async def test_a_un_xml_file_becomes_version_1_with_its_entries_and_the_file_kep
     assert len(await rows(stack, ScreeningRequestRow, subject_type="snapshot")) == 1
 
 
+async def test_the_list_of_watchlists_shows_each_ones_snapshot_in_force(stack):
+    client = stack.client("kyc", stack.token())
+    un = await new_watchlist(client)
+    empty = await new_watchlist(client, "OpenSanctions DRC", "ftm_jsonl")
+    snapshot = (await upload(client, un["id"], UN_LIST)).json()
+
+    listed = {w["id"]: w for w in (await client.get("/watchlists")).json()}
+
+    assert listed[un["id"]]["current_snapshot"] == snapshot
+    assert listed[un["id"]] == (await client.get(f"/watchlists/{un['id']}")).json()
+    assert listed[empty["id"]]["current_snapshot"] is None
+
+
 async def test_an_ftm_json_lines_export_imports_its_parties_and_skips_other_schemas(stack):
     client = stack.client("kyc", stack.token())
     watchlist = await new_watchlist(client, "OpenSanctions DRC", "ftm_jsonl")
