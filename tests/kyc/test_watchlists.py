@@ -102,6 +102,27 @@ async def test_a_malformed_file_is_refused_with_its_location_and_the_snapshot_in
     assert len(entries) == 4 and not any(e.removed for e in entries)
 
 
+async def test_a_csv_row_with_an_unterminated_quote_is_refused_naming_its_line(stack):
+    client = stack.client("kyc", stack.token())
+    watchlist = await new_watchlist(client, "Own list", "csv")
+    csv = (
+        b"id,name,kind,aliases,birth_date,country,identifiers,program\n"
+        b"L-1,Jean Bosco,person,,,CD,,\n"
+        b'L-2,"unterminated,person,,,,,\n'
+    )
+
+    response = await upload(client, watchlist["id"], csv, "own.csv")
+    stray = await upload(client, watchlist["id"], b'id,name\nL-1,"Jean" Bosco\n', "own.csv")
+
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "malformed_list" and problem["location"] == "line 3"
+    assert "not valid CSV" in problem["reason"]
+    assert stray.status_code == 422 and stray.json()["location"] == "line 2"
+    assert (await client.get(f"/watchlists/{watchlist['id']}")).json()["version"] == 0
+    assert await rows(stack, WatchlistEntryRow, watchlist_id=UUID(watchlist["id"])) == []
+
+
 async def test_xml_that_is_not_well_formed_or_declares_entities_is_refused(stack):
     client = stack.client("kyc", stack.token())
     watchlist = await new_watchlist(client)
