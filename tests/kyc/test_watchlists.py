@@ -159,6 +159,48 @@ async def test_a_changed_file_makes_a_new_version_counting_added_changed_and_rem
     assert [s["version"] for s in history["items"]] == [2, 1] and history["total"] == 2
 
 
+async def test_an_empty_list_does_not_replace_the_one_in_force_without_confirmation(stack):
+    client = stack.client("kyc", stack.token())
+    watchlist = await new_watchlist(client)
+    first = (await upload(client, watchlist["id"], UN_LIST)).json()
+    empty = un_xml([])
+
+    refused = await upload(client, watchlist["id"], empty)
+    confirmed = await client.post(
+        f"/watchlists/{watchlist['id']}/imports",
+        params={"confirm_removals": "true"},
+        files={"file": ("list.xml", empty, "application/xml")},
+    )
+
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "confirmation_required"
+    assert (problem["listed"], problem["removed"], problem["added"], problem["max_removal_share"]) == (4, 4, 0, 0.5)
+    assert confirmed.status_code == 201, confirmed.text
+    assert (confirmed.json()["version"], confirmed.json()["entry_count"], confirmed.json()["removed_count"]) == (
+        2,
+        0,
+        4,
+    )
+    assert [s["id"] for s in (await client.get(f"/watchlists/{watchlist['id']}/snapshots")).json()["items"]][1:] == [
+        first["id"]
+    ]
+
+
+async def test_removing_up_to_the_set_share_needs_no_confirmation_and_the_share_is_a_setting(stack):
+    client = stack.client("kyc", stack.token())
+    strict = stack.client("kyc", stack.token(), kyc_watchlist_max_removal_share=0.2)
+    watchlist = await new_watchlist(client)
+    await upload(client, watchlist["id"], UN_LIST)
+
+    half = await upload(client, watchlist["id"], un_xml([KAZANTSEV, ZUBAIDI]))  # 2 of 4 removed: 50 %
+    over_share = await upload(strict, watchlist["id"], un_xml([KAZANTSEV]))  # 1 of 2 removed: over 20 %
+
+    assert half.status_code == 201 and half.json()["removed_count"] == 2
+    assert over_share.status_code == 409 and over_share.json()["code"] == "confirmation_required"
+    assert (await client.get(f"/watchlists/{watchlist['id']}")).json()["version"] == 2
+
+
 async def test_an_oversized_file_is_refused(stack):
     client = stack.client("kyc", stack.token(), kyc_watchlist_max_bytes=1000)
     watchlist = await new_watchlist(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Response, UploadFile
+from fastapi import APIRouter, Form, Query, Response, UploadFile
 
 from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import TooLarge
@@ -25,6 +25,10 @@ router = APIRouter(prefix="/watchlists", tags=["watchlists"])
 NOT_FOUND = {404: {"description": "no such watchlist in the caller's organisation"}}
 IMPORT_ERRORS = {
     200: {"description": "the file changes nothing: the snapshot in force is answered, no new version"},
+    409: {
+        "description": "confirmation_required: the file removes more than KYC_WATCHLIST_MAX_REMOVAL_SHARE of the "
+        "entries in force (with `listed`, `removed`, `added`, `changed`); send confirm_removals=true"
+    },
     413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES)"},
     422: {
         "description": "malformed_list, with `location` (line or record) and `reason`; the snapshot in force "
@@ -76,9 +80,20 @@ async def import_snapshot(
     db: DbTransaction,
     settings: Settings,
     store: Store,
+    confirm_removals: Annotated[
+        bool, Query(description="replace the list even though the file removes most of its entries")
+    ] = False,
 ) -> SnapshotRead:
     data = await _read_limited(form.file, settings.kyc_watchlist_max_bytes)
-    result = await use_cases.import_snapshot(db, principal, watchlist_id, data=data, store=store)
+    result = await use_cases.import_snapshot(
+        db,
+        principal,
+        watchlist_id,
+        data=data,
+        store=store,
+        max_removal_share=settings.kyc_watchlist_max_removal_share,
+        confirm_removals=confirm_removals,
+    )
     if not result.created:
         response.status_code = 200
     return SnapshotRead.from_domain(result.snapshot)
