@@ -113,13 +113,16 @@ async def test_a_shared_actor_and_its_licences_are_readable_by_the_grantee_only(
     assert [item["id"] for item in (await smelter.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
     assert (await smelter.get(f"/licences/{licence['id']}")).json()["document_ids"] == []
     assert [a["id"] for a in (await smelter.get("/actors")).json()["items"]] == [actor["id"]]
+    assert [item["id"] for item in (await smelter.get("/licences")).json()["items"]] == [licence["id"]]
+    assert (await smelter.get(f"/actors/{hidden['id']}")).status_code == 404
     for path in (
-        f"/actors/{hidden['id']}",
         f"/actors/{actor['id']}/persons",
         f"/actors/{actor['id']}/history",
         f"/actors/{actor['id']}/shares",
+        f"/actors/{actor['id']}/screening",
     ):
-        assert (await smelter.get(path)).status_code == 404, path
+        response = await smelter.get(path)
+        assert response.status_code == 403 and response.json()["code"] == "not_shared", path
     write = await smelter.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"})
     assert write.status_code == 403 and write.json()["code"] == "operator_only"
     assert (await client(stack, org="org-c").get(f"/actors/{actor['id']}")).status_code == 404

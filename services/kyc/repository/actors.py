@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import insert
-from libs.common.errors import Conflict, NotFound
+from libs.common.errors import Conflict, Forbidden, NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.actors import Actor
 from services.kyc.domain.workflow import Status
@@ -24,6 +24,9 @@ from services.kyc.tables.register import ActorRow, ActorShareRow
 Actors = ActorRow.__table__
 Shares = ActorShareRow.__table__
 KEPT_ON_SAVE = ("id", "org_id", "created_by", "created_at")  # written once, by the first save
+# What a grantee of a shared actor is told when it asks for what the share does not give: a change (READ_ONLY_SHARE),
+# or a part other than the actor's record and licences (NOT_SHARED).
+READ_ONLY_SHARE, NOT_SHARED = "read_only_share", "not_shared"
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,35 @@ def _not_found(actor_id: UUID) -> NotFound:
     return NotFound(f"actor {actor_id} not found", code="actor_not_found")
 
 
-async def get_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, for_update: bool = False) -> Actor:
+async def get_actor(
+    db: AsyncSession, actor_id: UUID, *, org_id: str, for_update: bool = False, if_shared: str = READ_ONLY_SHARE
+) -> Actor:
     """An actor of the caller's own register. `for_update` locks it to the end of the transaction: a change reads
-    what the previous writer committed, and the state its events tell is the state that commits."""
+    what the previous writer committed, and the state its events tell is the state that commits. An actor only
+    shared with the caller's organisation answers 403 `if_shared` (it may read the actor, not this); else 404."""
     actor = await find_actor(db, actor_id, org_id=org_id, for_update=for_update)
     if actor is None:
-        raise _not_found(actor_id)
+        raise await not_owned(db, actor_id, org_id=org_id, if_shared=if_shared)
     return actor
+
+
+async def not_owned(db: AsyncSession, actor_id: UUID, *, org_id: str, if_shared: str = READ_ONLY_SHARE) -> Exception:
+    """Why the caller's organisation may not have this actor as its own: 403 for a grantee, 404 for anyone else."""
+    if not await is_shared_with(db, actor_id, org_id=org_id):
+        return _not_found(actor_id)
+    if if_shared == READ_ONLY_SHARE:
+        return Forbidden(
+            f"actor {actor_id} is shared with your organisation to read; only its owner changes it",
+            code=READ_ONLY_SHARE,
+        )
+    return Forbidden(
+        f"actor {actor_id} is shared with your organisation for its record and licences only", code=NOT_SHARED
+    )
+
+
+async def is_shared_with(db: AsyncSession, actor_id: UUID, *, org_id: str) -> bool:
+    query = sa.select(Shares.c.actor_id).where(Shares.c.actor_id == actor_id, Shares.c.grantee_org_id == org_id)
+    return (await db.execute(query)).first() is not None
 
 
 async def find_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, for_update: bool = False) -> Actor | None:

@@ -65,12 +65,18 @@ async def remove_person(db: AsyncSession, principal: Principal, actor_id: UUID, 
 
 
 async def list_persons(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Person]:
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
     return await repository.list_persons(db, actor_id=actor.id)
 
 
 async def get_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID) -> Person:
-    return await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor_id)
+    """Persons are their actor's owner's: a grantee of the actor is told so (403 not_shared), as by the list."""
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
+    return await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
 
 
 async def _changed(
