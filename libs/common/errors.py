@@ -62,6 +62,10 @@ class Unauthorized(AppError):
     status, code, title = 401, "unauthorized", "Unauthorized"
 
 
+class PreconditionRequired(AppError):
+    status, code, title = 428, "precondition_required", "Precondition required"
+
+
 class TooLarge(AppError):
     status, code, title = 413, "too_large", "Content too large"
 

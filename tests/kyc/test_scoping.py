@@ -27,9 +27,9 @@ REASON = {"reason": "checked against the registry"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/actors/{actor_id}"): {"version": 1, "tax_number": "X-1"},
     ("post", "/actors/{actor_id}/persons"): person_body(),
-    ("patch", "/actors/{actor_id}/persons/{person_id}"): {"role": "director"},
+    ("patch", "/actors/{actor_id}/persons/{person_id}"): {"version": 1, "role": "director"},
     ("post", "/actors/{actor_id}/licences"): licence_body(number="OTHER-1"),
-    ("patch", "/licences/{licence_id}"): {"issuer": "Cadastre Minier"},
+    ("patch", "/licences/{licence_id}"): {"version": 1, "issuer": "Cadastre Minier"},
     ("post", "/actors/{actor_id}/shares"): {"org_id": "org-c"},
     ("post", "/actors/{actor_id}/submit"): {"version": 1},
     ("post", "/actors/{actor_id}/start-review"): {"version": 1},
@@ -46,6 +46,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 MULTIPART = {("post", "/watchlists/{watchlist_id}/imports")}
 NO_BODY = {"get", "delete"}
+IF_MATCH = {"If-Match": '"1"'}  # a removal names the version it was read at
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ async def test_every_path_id_of_another_organisation_answers_404_naming_nothing_
         if (method, template) in MULTIPART:
             response = await stranger.post(path, files={"file": ("list.xml", UN_LIST, "application/xml")})
         elif method in NO_BODY:
-            response = await stranger.request(method, path)
+            response = await stranger.request(method, path, headers=IF_MATCH if method == "delete" else {})
         else:
             assert (method, template) in BODIES, f"give {method.upper()} {template} a valid body in BODIES"
             response = await stranger.request(method, path, json=BODIES[(method, template)])
@@ -208,7 +209,7 @@ async def test_a_shared_actor_is_read_alike_everywhere_and_every_change_is_403_r
             continue
         path = template.format(**owners_records)
         body = None if method in NO_BODY else BODIES[(method, template)]
-        response = await grantee.request(method, path, json=body)
+        response = await grantee.request(method, path, json=body, headers=IF_MATCH if method == "delete" else {})
 
         if method == "get":
             expected = (200, None) if template in SHARED_READS else (403, "not_shared")

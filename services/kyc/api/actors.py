@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
 from libs.common.schemas import IsoDate
@@ -87,8 +88,15 @@ async def get_actor(actor_id: UUID, principal: Reader, db: DbRead) -> ActorRead:
 @router.patch(
     "/{actor_id}",
     summary="Correct an actor's fields (optimistic concurrency via `version`)",
-    responses={**NOT_FOUND, 409: {"description": "stale_version, duplicate_registration, actor_locked"}},
+    responses={
+        **VERSION_RESPONSES,
+        **NOT_FOUND,
+        409: {"description": "stale_version, duplicate_registration, actor_locked"},
+    },
 )
-async def update_actor(actor_id: UUID, body: UpdateActor, principal: Editor, db: DbTransaction) -> ActorRead:
-    actor = await use_cases.update_actor(db, principal, actor_id, changes=body.changes(), version=body.version)
+async def update_actor(
+    actor_id: UUID, body: UpdateActor, principal: Editor, db: DbTransaction, if_match: IfMatch
+) -> ActorRead:
+    version = expected_version(body.version, if_match)
+    actor = await use_cases.update_actor(db, principal, actor_id, changes=body.changes(), version=version)
     return ActorRead.from_domain(actor)

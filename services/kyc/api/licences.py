@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
 from libs.common.schemas import IsoDate
@@ -76,9 +77,17 @@ async def get_licence(licence_id: UUID, principal: Reader, db: DbRead) -> Licenc
 
 @router.patch(
     "/licences/{licence_id}",
-    summary="Correct or renew a licence (a new valid_to is announced again)",
-    responses={**NOT_FOUND, 409: {"description": "duplicate_licence"}, 422: {"description": "dates_out_of_order"}},
+    summary="Correct or renew a licence (a new valid_to is announced again); `version` or If-Match",
+    responses={
+        **VERSION_RESPONSES,
+        **NOT_FOUND,
+        409: {"description": "stale_version, duplicate_licence"},
+        422: {"description": "dates_out_of_order, version_mismatch, invalid_if_match"},
+    },
 )
-async def update_licence(licence_id: UUID, body: UpdateLicence, principal: Editor, db: DbTransaction) -> LicenceRead:
-    licence = await use_cases.update_licence(db, principal, licence_id, changes=body.changes())
+async def update_licence(
+    licence_id: UUID, body: UpdateLicence, principal: Editor, db: DbTransaction, if_match: IfMatch
+) -> LicenceRead:
+    version = expected_version(body.version, if_match)
+    licence = await use_cases.update_licence(db, principal, licence_id, changes=body.changes(), version=version)
     return LicenceRead.from_domain(licence, today=utcnow().date())

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
 from services.kyc.access import Creator, Editor, Reader, Reviewer
@@ -67,10 +68,11 @@ async def get_site(site_id: UUID, principal: Reader, db: DbRead) -> SiteRead:
 @router.patch(
     "/{site_id}",
     summary="Correct a site's description (its status changes only by inspection or lapse)",
-    responses={**NOT_FOUND, **INVALID, 409: {"description": "stale_version"}},
+    responses={**VERSION_RESPONSES, **NOT_FOUND, **INVALID},
 )
-async def edit_site(site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction) -> SiteRead:
-    site = await use_cases.edit_site(db, principal, site_id, changes=body.changes(), version=body.version)
+async def edit_site(site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction, if_match: IfMatch) -> SiteRead:
+    version = expected_version(body.version, if_match)
+    site = await use_cases.edit_site(db, principal, site_id, changes=body.changes(), version=version)
     return SiteRead.from_domain(site, today=utcnow().date())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
@@ -13,6 +13,7 @@ from libs.common.events.kyc import LicenceState
 from services.kyc import lengths
 from services.kyc.domain.history import diff
 from services.kyc.domain.text import clean_text, upper_bounded
+from services.kyc.domain.versioned import Versioned
 
 LICENCE_TYPES = (
     "mining_title",
@@ -56,8 +57,11 @@ EDITABLE_FIELDS = ("licence_type", "issuer", "number", "valid_from", "valid_to")
 
 
 @dataclass
-class Licence:
-    """A licence or permit, part of one actor's file; the *_notified_at marks make each expiry event fire once."""
+class Licence(Versioned):
+    """A licence or permit, part of one actor's file; the *_notified_at marks make each expiry event fire once, and
+    its own `version` guards edits of it (the marks do not move it)."""
+
+    noun: ClassVar[str] = "licence"
 
     id: UUID
     org_id: str
@@ -72,6 +76,7 @@ class Licence:
     expiring_notified_at: datetime | None = None
     expired_notified_at: datetime | None = None
     document_ids: list[UUID] = field(default_factory=list)  # the files under it, read for its owner only
+    version: int = 1
 
     @classmethod
     def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, now: datetime) -> Licence:
@@ -99,7 +104,7 @@ class Licence:
         if "valid_to" in changed:
             self.expiring_notified_at = self.expired_notified_at = None
         if changed:
-            self.updated_at = now
+            self.touch(now)
         return changed
 
     def validity(self, today: date) -> str:

@@ -65,10 +65,10 @@ class RegisterActor(RequestBody):
 
 
 class UpdateActor(RequestBody):
-    """Only the fields sent change; `version` is the one last read (a newer one answers 409 stale_version).
-    Fields typed without null may be left out but not set to null (the None defaults only mean "not sent")."""
+    """Only the fields sent change; `version` (or an If-Match header) is the one last read (a newer one answers 409
+    stale_version). Fields typed without null may be left out but not set to null (None defaults mean "not sent")."""
 
-    version: int = Field(ge=1, le=2**31 - 1)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
     actor_type: ActorType = None  # type: ignore[assignment]
     legal_name: Name = None
     aliases: list[Name] = Field(None, max_length=50)  # type: ignore[assignment]

@@ -35,8 +35,12 @@ class AddLicence(RequestBody):
 
 class UpdateLicence(RequestBody):
     """Only the fields sent change (fields typed without null may be left out but not set to null); a new
-    valid_to (a renewal) is announced again when it nears."""
+    valid_to (a renewal) is announced again when it nears. `version` (or an If-Match header) is the licence's
+    version last read."""
 
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="the version last read (or send If-Match); a newer one answers 409"
+    )
     licence_type: LicenceType = None  # type: ignore[assignment]
     issuer: Issuer = None
     number: Short = None
@@ -44,7 +48,7 @@ class UpdateLicence(RequestBody):
     valid_to: IsoDate | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
 
 
 class LicenceRead(BaseModel):
@@ -61,6 +65,7 @@ class LicenceRead(BaseModel):
     document_ids: list[UUID] = []
     created_at: datetime
     updated_at: datetime
+    version: int
 
     @classmethod
     def from_domain(cls, licence: Licence, *, today: date) -> LicenceRead:
@@ -80,6 +85,7 @@ class LicenceRead(BaseModel):
                     "created_at",
                     "updated_at",
                     "document_ids",
+                    "version",
                 )
             },
             state=licence.validity(today),

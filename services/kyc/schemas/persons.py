@@ -33,8 +33,12 @@ class AddPerson(RequestBody):
 
 
 class UpdatePerson(RequestBody):
-    """Only the fields sent change; fields typed without null may be left out but not set to null."""
+    """Only the fields sent change; fields typed without null may be left out but not set to null. `version` (or an
+    If-Match header) is the person's version last read."""
 
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="the version last read (or send If-Match); a newer one answers 409"
+    )
     person_type: PersonType = None  # type: ignore[assignment]
     full_name: Name = None
     role: Role = None  # type: ignore[assignment]
@@ -45,7 +49,7 @@ class UpdatePerson(RequestBody):
     ownership_pct: float | None = Share
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
 
 
 class PersonRead(BaseModel):
@@ -61,6 +65,7 @@ class PersonRead(BaseModel):
     ownership_pct: float | None
     created_at: datetime
     updated_at: datetime
+    version: int
 
     @classmethod
     def from_domain(cls, person: Person) -> PersonRead:

@@ -57,7 +57,10 @@ class EditSite(RequestBody):
     minerals: Minerals | None = None
     capacity_kg_per_month: Capacity | None = None
     version: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="the version last read; a newer one answers 409 stale_version"
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="the version last read (or send If-Match): 428 without either, 409 stale_version if it moved",
     )
 
     @model_validator(mode="after")

@@ -10,7 +10,8 @@ from services.kyc.schemas.text import Reason
 
 
 class Transition(RequestBody):
-    """`version`, when sent, must be the actor's current one (409 stale_version otherwise)."""
+    """`version` (or an If-Match header) is the actor's version last read: 428 without either, 409 stale_version when
+    the actor moved since."""
 
     version: int | None = Field(None, ge=1, le=2**31 - 1)
     reason: Reason | None = None

@@ -83,6 +83,7 @@ class PersonRow(KycTable, table=True):
     ownership_pct: float | None = Field(default=None)
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+    version: int = Field(default=1)  # the edit token clients send back
 
 
 class LicenceRow(KycTable, table=True):
@@ -107,6 +108,7 @@ class LicenceRow(KycTable, table=True):
     expired_notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+    version: int = Field(default=1)  # the edit token clients send back; expiry marks do not move it
 
 
 class DocumentRow(KycTable, table=True):

@@ -60,13 +60,15 @@ async def add_licence(
 
 
 async def update_licence(
-    db: AsyncSession, principal: Principal, licence_id: UUID, *, changes: dict[str, Any]
+    db: AsyncSession, principal: Principal, licence_id: UUID, *, changes: dict[str, Any], version: int | None = None
 ) -> Licence:
+    """`version` is the licence's the client read (409 stale_version when it moved since)."""
     # The licence is locked before its actor, in the order the expiry job takes them: the job must not mark the
     # old end date as announced after the marks were reset, and the two never deadlock.
     licence = await repository.find_licence(db, licence_id, org_id=principal.org_id, for_update=True)
     if licence is None:
         raise await _not_changeable(db, principal, licence_id)
+    licence.check_version(version)
     actor = await actor_for_change(db, principal, licence.actor_id)
     before = licence.editable()
     event = actor.update_licence(licence, changes, by=principal.user_id, now=utcnow())

@@ -31,11 +31,19 @@ async def add_person(db: AsyncSession, principal: Principal, actor_id: UUID, *, 
 
 
 async def update_person(
-    db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *, changes: dict[str, Any]
+    db: AsyncSession,
+    principal: Principal,
+    actor_id: UUID,
+    person_id: UUID,
+    *,
+    changes: dict[str, Any],
+    version: int | None = None,
 ) -> Person:
+    """`version` is the person's the client read (409 stale_version when it moved since)."""
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
+    person.check_version(version)
     person_before = person.editable()
     others = await repository.list_persons(db, actor_id=actor.id)
     event = actor.update_person(person, changes, others=others, by=principal.user_id, now=utcnow())
@@ -55,10 +63,13 @@ async def update_person(
     return person
 
 
-async def remove_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID) -> None:
+async def remove_person(
+    db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *, version: int | None = None
+) -> None:
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
+    person.check_version(version)
     event = actor.remove_person(person, by=principal.user_id, now=utcnow())
     await repository.delete_person(db, person)
     await _changed(db, principal, actor, before, person, event, changes=removed(person.editable()), screen=False)
