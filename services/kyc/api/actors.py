@@ -61,7 +61,10 @@ async def list_actors(
     region: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$")] = None,
     risk_level: RiskLevel | None = None,
     mineral: Annotated[str | None, Query(pattern=r"^[0-9]{4,10}$")] = None,
-    q: Annotated[text(100) | None, Query(description="part of the legal name or an alias")] = None,
+    q: Annotated[
+        text(100) | None,
+        Query(description="part of the legal name, an alias or the registration number; case and accents ignored"),
+    ] = None,
 ) -> ActorPage:
     actors, total = await use_cases.list_actors(
         db,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import search
 from libs.common.db import insert
 from libs.common.errors import Conflict, Forbidden, NotFound
 from libs.common.pagination import Pagination, fetch_page
@@ -99,16 +100,12 @@ async def get_visible_actor(db: AsyncSession, actor_id: UUID, *, org_id: str) ->
 async def list_actors(
     db: AsyncSession, *, org_id: str, where: ActorFilter, page: Pagination
 ) -> tuple[list[Actor], int]:
-    query = (
-        sa.select(Actors)
-        .where(_visible_to(org_id), *_conditions(where, dialect=db.bind.dialect.name))
-        .order_by(Actors.c.legal_name, Actors.c.id)
-    )
+    query = sa.select(Actors).where(_visible_to(org_id), *_conditions(where)).order_by(Actors.c.legal_name, Actors.c.id)
     rows, total = await fetch_page(db, query, page)
     return await _actors(db, rows), total
 
 
-def _conditions(where: ActorFilter, *, dialect: str) -> list[sa.ColumnElement[bool]]:
+def _conditions(where: ActorFilter) -> list[sa.ColumnElement[bool]]:
     conditions = [
         column == value
         for column, value in (
@@ -123,18 +120,15 @@ def _conditions(where: ActorFilter, *, dialect: str) -> list[sa.ColumnElement[bo
     if where.mineral:
         # HS codes are digits only, so the quoted code matches one whole list element.
         conditions.append(sa.cast(Actors.c.minerals, sa.Text).contains(f'"{where.mineral}"'))
-    if where.name:
-        pattern = "%" + where.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            sa.or_(Actors.c.legal_name.ilike(pattern, escape="\\"), _any_alias_like(pattern, dialect=dialect))
-        )
+    if where.name:  # accents and case ignored; a registration number matches however it is punctuated
+        conditions.append(search.matches(Actors.c.search_text, where.name))
     return conditions
 
 
-def _any_alias_like(pattern: str, *, dialect: str) -> sa.ColumnElement[bool]:
-    each = sa.func.json_array_elements_text if dialect == "postgresql" else sa.func.json_each
-    aliases = each(Actors.c.aliases).table_valued("value")
-    return sa.select(1).select_from(aliases).where(aliases.c.value.ilike(pattern, escape="\\")).exists()
+def search_text(actor: Actor) -> str:
+    """What a name query searches: the legal name, the aliases and the registration number, folded."""
+    identifiers = [actor.registration_number] if actor.registration_number else []
+    return search.search_text([actor.legal_name, *actor.aliases], identifiers=identifiers)
 
 
 async def list_overdue(
@@ -184,7 +178,7 @@ async def _actors(db: AsyncSession, rows: Sequence[sa.Row[Any]]) -> list[Actor]:
 async def save_actor(db: AsyncSession, actor: Actor, *, events: int) -> int:
     """Write the actor and take the numbers of its next `events` events; returns the last one taken. The write holds
     the row lock to the end of the transaction, so numbers only grow in commit order."""
-    values = column_values(actor, Actors)
+    values = {**column_values(actor, Actors), "search_text": search_text(actor)}
     statement = insert(db.bind.dialect.name, Actors).values(**values, event_seq=events)
     statement = statement.on_conflict_do_update(
         index_elements=[Actors.c.id],

@@ -30,6 +30,13 @@ class ActorRow(KycTable, table=True):
         sa.Index("ix_actor_org_status", "org_id", "kyc_status"),
         sa.Index("ix_actor_next_review_date", "next_review_date"),
         sa.Index("uq_actor_registration", "org_id", "country", "registration_number", unique=True),
+        # Trigram index on PostgreSQL, for `LIKE '%…%'` on the folded names (a plain one on SQLite).
+        sa.Index(
+            "ix_actor_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: UUID = Field(primary_key=True)
@@ -62,6 +69,8 @@ class ActorRow(KycTable, table=True):
     # The last event's number (its aggregate_version). Apart from `version`, the edit token clients send back, so a
     # share, a screening or a hit decision does not make a client's pending edit stale.
     event_seq: int = Field(default=0)
+    # Legal name, aliases and registration number folded (libs.common.search), kept by the repository on each save.
+    search_text: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
 
 
 class PersonRow(KycTable, table=True):
