@@ -36,6 +36,16 @@ HTTP_CODES = {
 }
 
 
+class Refusal(StarletteHTTPException):
+    """An AppError raised where only an HTTPException reaches the error handlers unchanged: from a request's
+    `receive`, while FastAPI reads the body (libs/common/gate.py). The body is left unread, so the connection
+    closes after the answer."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(status_code=error.status, detail=error.detail, headers={"Connection": "close"})
+        self.error = error
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details; `code` is stable and meant for programs, `detail` for people."""
 
@@ -100,6 +110,10 @@ def _malformed_json(request: Request, error: Mapping[str, Any]) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if isinstance(exc, Refusal):
+        refused = await _app_error(request, exc.error)
+        refused.headers["Connection"] = "close"
+        return refused
     code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "http_error")
     response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail), request)
     for name, value in (exc.headers or {}).items():

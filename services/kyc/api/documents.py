@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Response
 
+from libs.common import gate
 from libs.common.db import DbRead, DbTransaction
 from libs.common.pagination import PageQuery
 from services.kyc.access import Creator, Reader
@@ -24,9 +25,10 @@ NOT_FOUND = {404: {"description": "no such document (or linked entity) in the ca
     "",
     status_code=201,
     summary="Upload a document (pdf, png, jpeg, tiff), optionally linked",
+    dependencies=[gate.body_limit(lambda settings: settings.kyc_document_max_bytes)],
     responses={
         **NOT_FOUND,
-        413: {"description": "file_too_large"},
+        413: {"description": "file_too_large; body_too_large (on the headers, before the body is read)"},
         415: {"description": "content_type_mismatch, unsupported_content_type"},
     },
 )

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Response, UploadFile
 
+from libs.common import gate
 from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import TooLarge
 from libs.common.pagination import PageQuery
@@ -29,7 +30,7 @@ IMPORT_ERRORS = {
         "description": "confirmation_required: the file removes more than KYC_WATCHLIST_MAX_REMOVAL_SHARE of the "
         "entries in force (with `listed`, `removed`, `added`, `changed`); send confirm_removals=true"
     },
-    413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES)"},
+    413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES); body_too_large, on the headers"},
     422: {
         "description": "malformed_list, with `location` (line or record) and `reason`; the snapshot in force "
         "stays; or empty_file"
@@ -70,6 +71,7 @@ async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbRead, page
     "/{watchlist_id}/imports",
     status_code=201,
     responses={**NOT_FOUND, **IMPORT_ERRORS},
+    dependencies=[gate.body_limit(lambda settings: settings.kyc_watchlist_max_bytes)],
     summary="Import a list file: a new snapshot when entries were added, changed or removed",
 )
 async def import_snapshot(
