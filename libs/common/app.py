@@ -18,6 +18,12 @@ from libs.common.auth import CurrentPrincipal
 from libs.common.http import PROBLEM_RESPONSES
 from libs.common.settings import ServiceSettings
 
+# Every path answers a method it does not offer (OPTIONS included: no CORS here) with this, before any token check.
+METHOD_NOT_ALLOWED = {
+    "description": "Method not allowed: the `Allow` header lists the methods this path offers",
+    "headers": {"Allow": {"description": "the methods this path offers", "schema": {"type": "string"}}},
+}
+
 
 def problem_schemas_on_every_error(app: FastAPI) -> None:
     """Routes may describe their 4xx codes in words; the body is always a Problem, so say so in the schema."""
@@ -28,7 +34,8 @@ def problem_schemas_on_every_error(app: FastAPI) -> None:
             return app.openapi_schema
         schema = generate()
         problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
+            operations.setdefault("options", _options_operation(path))
             for operation in operations.values():
                 for status, response in operation.get("responses", {}).items():
                     if status.startswith("4"):
@@ -39,6 +46,18 @@ def problem_schemas_on_every_error(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook for a custom schema
+
+
+def _options_operation(path: str) -> dict[str, Any]:
+    """OPTIONS is answered on every path, so the document says how: 405, no token needed."""
+    slug = path.strip("/").replace("/", "_").replace("{", "").replace("}", "").replace("-", "_") or "root"
+    return {
+        "summary": "Not offered: answers 405 with the methods the path offers",
+        "operationId": f"options_{slug}",
+        "tags": ["platform"],
+        "security": [],
+        "responses": {"405": dict(METHOD_NOT_ALLOWED)},
+    }
 
 
 def platform_router(settings: ServiceSettings) -> APIRouter:
@@ -67,7 +86,10 @@ def platform_router(settings: ServiceSettings) -> APIRouter:
         "/metrics",
         summary="Prometheus metrics (bearer token required)",
         response_class=Response,
-        responses={401: PROBLEM_RESPONSES[401]},
+        responses={
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+            401: PROBLEM_RESPONSES[401],
+        },
     )
     async def prometheus(_: CurrentPrincipal) -> Response:
         return metrics.render()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # only the helper at the end reads database metadata; the categories need no SQLAlchemy
     import sqlalchemy as sa
@@ -34,12 +34,36 @@ class Invalid(AppError):
     status, code, title = 422, "invalid", "Unprocessable content"
 
 
+class UnknownReference(Invalid):
+    """A body (or form) names an id that does not exist for the caller, or is another organisation's: 422 with a code
+    per kind of thing (`unknown_document`) and the `field` that named it. An id in the path answers 404 instead."""
+
+    def __init__(self, field: str, *, code: str, what: str) -> None:
+        super().__init__(f"{field} names no {what} of this organisation", code=code, field=field)
+
+
+T = TypeVar("T")
+
+
+async def referenced(lookup: Awaitable[T], *, field: str, code: str, what: str) -> T:
+    """What a body's `field` names, looked up by `lookup` (a repository `get_*`): its NotFound becomes the 422 of an
+    unknown reference; any other refusal (a 403) passes unchanged."""
+    try:
+        return await lookup
+    except NotFound as exc:
+        raise UnknownReference(field, code=code, what=what) from exc
+
+
 class Forbidden(AppError):
     status, code, title = 403, "forbidden", "Forbidden"
 
 
 class Unauthorized(AppError):
     status, code, title = 401, "unauthorized", "Unauthorized"
+
+
+class PreconditionRequired(AppError):
+    status, code, title = 428, "precondition_required", "Precondition required"
 
 
 class TooLarge(AppError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import MetaData
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from libs.common.errors import AppError, unique_violation
 
@@ -31,8 +31,19 @@ HTTP_CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    428: "precondition_required",
     429: "too_many_requests",
 }
+
+
+class Refusal(StarletteHTTPException):
+    """An AppError raised where only an HTTPException reaches the error handlers unchanged: from a request's
+    `receive`, while FastAPI reads the body (libs/common/gate.py). The body is left unread, so the connection
+    closes after the answer."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(status_code=error.status, detail=error.detail, headers={"Connection": "close"})
+        self.error = error
 
 
 class Problem(BaseModel):
@@ -83,34 +94,44 @@ async def _app_error(request: Request, exc: AppError) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    malformed = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if malformed is not None:  # not JSON at all: the caller's syntax, not a value the schema refused
+        return _malformed_json(request, malformed)
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
     return problem(422, "validation_error", "Request validation failed", detail, request, errors=errors)
 
 
+def _malformed_json(request: Request, error: Mapping[str, Any]) -> JSONResponse:
+    loc, reason = error.get("loc", ()), (error.get("ctx") or {}).get("error", "")
+    where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+    detail = f"the request body is not well-formed JSON{where}" + (f": {reason}" if reason else "")
+    return problem(400, "malformed_json", "Malformed JSON", detail, request)
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = HTTP_CODES.get(exc.status_code, "http_error")
+    if isinstance(exc, Refusal):
+        refused = await _app_error(request, exc.error)
+        refused.headers["Connection"] = "close"
+        return refused
+    code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "http_error")
     response = problem(exc.status_code, code, code.replace("_", " ").capitalize(), str(exc.detail), request)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
-    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
-        response.headers["Allow"] = ", ".join(allowed)
+    if exc.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request) or response.headers.get("Allow", "")
     return response
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI document gives the path: Starlette's 405 names only the first route matching it,
-    and FastAPI makes one route per method (GET and PUT /risk-areas are two)."""
-    state = request.app.state
-    if getattr(state, "path_methods", None) is None:
-        state.path_methods = [
-            (re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))), sorted(m.upper() for m in operations))
-            for path, operations in request.app.openapi().get("paths", {}).items()
-        ]
-    for template, methods in state.path_methods:
-        if template.fullmatch(request.url.path):
-            return list(methods)
-    return []
+def _allowed_methods(request: Request) -> str:
+    """Every method of the path, where Starlette names only those of the first route matching it (GET /actors and
+    POST /actors are two routes)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def _integrity_errors(

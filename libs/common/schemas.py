@@ -1,12 +1,36 @@
-"""Response shapes every service shares."""
+"""Request and response shapes every service shares."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import re
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date_only(value: object) -> object:
+    # Pydantic's lax mode reads 0 as 1970-01-01 and "2024-01-01T00:00" as a date; a date here is its ISO text.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise PydanticCustomError("iso_date", "Input should be an ISO 8601 date, YYYY-MM-DD")
+
+
+# Every date an API accepts, in a body or a query: an ISO 8601 calendar date string and nothing else.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+class RequestBody(BaseModel):
+    """The base of every request body, JSON or multipart form (`Annotated[Model, Form()]`): a field the API does not
+    know is refused (422 `validation_error`, type `extra_forbidden`), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Page(BaseModel, Generic[T]):

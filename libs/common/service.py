@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import app as platform
-from libs.common import logs, metrics, telemetry
+from libs.common import gate, logs, metrics, telemetry
 from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
 from libs.common.db import engine_for, make_sessions, read_engine
@@ -93,6 +93,7 @@ def create_app(
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app, unique_codes=service.unique_codes, metadata=service.all_metadata())
+    app.add_middleware(gate.RequestGate)  # refuses on the headers, before a body is read
     app.add_middleware(metrics.HttpMetrics, service=settings.service_name)
     app.add_middleware(logs.RequestIds)  # outermost of ours: every line of a request, errors too, has its id
     app.include_router(platform.platform_router(settings))

@@ -41,6 +41,8 @@ class ServiceSettings(BaseSettings):
     s3_bucket_prefix: str = Field("assay-", alias="S3_BUCKET_PREFIX")
     storage_dir: Path = Field(VAR_DIR / "objects", alias="STORAGE_DIR")
     max_object_bytes: int = Field(20 * 1024 * 1024, alias="MAX_OBJECT_BYTES")
+    # The largest request body a route accepts unless it declares its own (uploads: libs.common.gate.body_limit).
+    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1, alias="MAX_REQUEST_BYTES")
 
     # Bearer tokens: a shared secret (HS256, `make token`), a public key, or an OpenID Connect issuer's JWKS.
     jwt_secret: SecretStr = Field(SecretStr(""), alias="JWT_SECRET")

@@ -23,6 +23,8 @@ class KycSettings(ServiceSettings):
 
     # Watchlists and screening (part C).
     kyc_watchlist_max_bytes: int = Field(200 * 1024 * 1024, ge=1, alias="KYC_WATCHLIST_MAX_BYTES")
+    # An import that would remove more than this share of a list's entries needs confirm_removals=true (409 else).
+    kyc_watchlist_max_removal_share: float = Field(0.5, ge=0, le=1, alias="KYC_WATCHLIST_MAX_REMOVAL_SHARE")
     kyc_screening_interval_seconds: float = Field(2.0, gt=0, alias="KYC_SCREENING_INTERVAL_SECONDS")
     kyc_screening_batch_size: int = Field(200, ge=1, alias="KYC_SCREENING_BATCH_SIZE")
     kyc_screening_threshold: float | None = Field(None, gt=0, le=1, alias="KYC_SCREENING_THRESHOLD")

@@ -134,3 +134,19 @@ async def test_unique_violation_names_sqlite_constraints_as_postgresql_does(tmp_
     assert unique_violation(named) == "dead_letter_consumer_event_id_key"  # PostgreSQL's name for an unnamed one
     assert unique_violation(primary_key.value) == "known_actor_pkey"
     assert unique_violation(not_null.value) is None
+
+
+@pytest.mark.parametrize("service", ["kyc", "traceability"])
+async def test_a_body_that_is_not_json_answers_400_malformed_json_in_every_service(stack, service):
+    http = client(stack) if service == "traceability" else stack.client("kyc", stack.token())
+    path = "/known-actors/raw" if service == "traceability" else "/actors"
+
+    response = await http.post(
+        path, content=b'{"actor_type": "trader", oops}', headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "malformed_json" and "character 25" in problem["detail"]
+    assert "errors" not in problem

@@ -131,3 +131,26 @@ async def test_a_wrong_method_lists_every_method_of_the_path_in_allow(stack):
 
     assert (table.status_code, table.headers["allow"]) == (405, "GET, PUT")  # two routes, one path
     assert (actor.status_code, actor.headers["allow"]) == (405, "GET, PATCH")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_openapi_declares_the_401_of_metrics_and_the_405_of_options_on_every_path(stack, service):
+    client = stack.client(service)
+    schema = (await client.get("/openapi.json")).json()
+
+    metrics = schema["paths"]["/metrics"]["get"]["responses"]
+    assert metrics["401"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema["paths"].items():
+        options = operations["options"]["responses"]["405"]
+        assert "Allow" in options["headers"], path
+        assert "application/problem+json" in options["content"], path
+    answered = await client.options("/metrics")
+    assert answered.status_code == 405 and answered.headers["content-type"] == "application/problem+json"
+    assert answered.json()["code"] == "method_not_allowed" and "GET" in answered.headers["allow"]
+
+
+async def test_options_names_every_method_the_path_offers(stack):
+    response = await stack.client("kyc").options("/actors")
+
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}

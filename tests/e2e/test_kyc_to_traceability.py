@@ -16,7 +16,7 @@ from libs.common.relay import Relay
 from libs.common.tables import OutboxMessageRow, ProcessedEventRow
 from services.traceability.handlers import HANDLERS as TRACEABILITY_HANDLERS
 from services.traceability.tables import KnownActorRow
-from tests.kyc.register_support import actor_body, client, licence_body, person_body, run_jobs
+from tests.kyc.register_support import actor_body, client, licence_body, move, person_body, run_jobs
 from tests.support.bus import envelopes, eventually, read_topic, running
 
 FOLLOWED = {event_class.event_type() for event_class in TRACEABILITY_HANDLERS}
@@ -39,10 +39,10 @@ async def test_an_actor_approved_in_kyc_is_known_as_approved_in_traceability(sta
     actor = (await agent.post("/actors", json=actor_body())).json()
     await agent.post(f"/actors/{actor['id']}/persons", json=person_body())
     await agent.post(f"/actors/{actor['id']}/licences", json=licence_body())
-    assert (await agent.post(f"/actors/{actor['id']}/submit")).status_code == 200
-    assert (await reviewer.post(f"/actors/{actor['id']}/start-review")).status_code == 200
+    assert (await move(agent, actor["id"], "submit")).status_code == 200
+    assert (await move(reviewer, actor["id"], "start-review")).status_code == 200
     await run_jobs(stack)  # the KYC worker's jobs: screening runs, so nothing is pending
-    approved = await reviewer.post(f"/actors/{actor['id']}/approve")
+    approved = await move(reviewer, actor["id"], "approve")
     assert approved.status_code == 200, approved.text
 
     async with running(Relay(stack.settings("kyc"), stack.sessions("kyc")).run, consumer(stack).run):
@@ -115,14 +115,14 @@ async def work_on_actors(stack) -> list[str]:  # type: ignore[no-untyped-def]
     await agent.post(f"{path}/persons", json=person_body())
     await agent.post(f"{path}/licences", json=licence_body())
     await _submitted_and_screened(stack, agent, reviewer, path)
-    assert (await reviewer.post(f"{path}/reject", json={"reason": "tax number missing"})).status_code == 200
-    reopened = await agent.post(f"{path}/reopen")
+    assert (await move(reviewer, actor["id"], "reject", reason="tax number missing")).status_code == 200
+    reopened = await move(agent, actor["id"], "reopen")
     assert reopened.status_code == 200, reopened.text
     moved = await editor.patch(path, json={"version": reopened.json()["version"], "country": "RW", "region": None})
     assert moved.status_code == 200, moved.text
     await _submitted_and_screened(stack, agent, reviewer, path)
-    for step, body in (("approve", None), ("suspend", {"reason": "audit"}), ("reinstate", {"reason": "cleared"})):
-        response = await reviewer.post(f"{path}/{step}", json=body)
+    for step, body in (("approve", {}), ("suspend", {"reason": "audit"}), ("reinstate", {"reason": "cleared"})):
+        response = await move(reviewer, actor["id"], step, **body)
         assert response.status_code == 200, response.text
     assert (await admin.post(f"{path}/shares", json={"org_id": "smelter-1"})).status_code == 200
     waiting = (
@@ -130,14 +130,15 @@ async def work_on_actors(stack) -> list[str]:  # type: ignore[no-untyped-def]
             "/actors", json=actor_body(legal_name="Coopérative Minière de Walikale", registration_number="CD/WAL/1")
         )
     ).json()
-    assert (await agent.post(f"/actors/{waiting['id']}/submit")).status_code == 200
+    assert (await move(agent, waiting["id"], "submit")).status_code == 200
     elsewhere = (await client(stack, "field_agent", org="org-b").post("/actors", json=actor_body())).json()
     return [actor["id"], waiting["id"], elsewhere["id"]]
 
 
 async def _submitted_and_screened(stack, agent, reviewer, path: str) -> None:  # type: ignore[no-untyped-def]
-    assert (await agent.post(f"{path}/submit")).status_code == 200
-    assert (await reviewer.post(f"{path}/start-review")).status_code == 200
+    actor_id = path.rpartition("/")[2]
+    assert (await move(agent, actor_id, "submit")).status_code == 200
+    assert (await move(reviewer, actor_id, "start-review")).status_code == 200
     await run_jobs(stack)
 
 

@@ -44,6 +44,19 @@ class KycWriter:
         except httpx.HTTPError:  # the API process is dead or cut the connection: no answer
             return None
 
+    async def _move(
+        self, user: str, actor: str, action: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response | None:
+        """A workflow move as a client makes it: the actor read, then the move sent with the version read (no answer
+        to either: None, and the move may not have been sent)."""
+        try:
+            read = await self.http.get(f"/actors/{actor}", headers=self.headers[user])
+        except httpx.HTTPError:
+            return None
+        if read.status_code != 200:
+            return read
+        return await self._post(user, f"/actors/{actor}/{action}", {**(body or {}), "version": read.json()["version"]})
+
     async def approved_actors(self, count: int, *, label: str = "A", parallel: int = 6) -> list[str]:
         """`count` actors registered by alice and approved by bob (screening, run by the KYC worker, must be done)."""
         gate = asyncio.Semaphore(parallel)
@@ -66,11 +79,11 @@ class KycWriter:
         actor = created.json()["id"]
         self.writes.acknowledged["create"] += 1
         for user, move in (("alice", "submit"), ("bob", "start-review")):
-            answer = await self._post(user, f"/actors/{actor}/{move}")
+            answer = await self._move(user, actor, move)
             assert answer is not None and answer.status_code == 200, _text(answer)
         deadline = time.monotonic() + SETUP_TIMEOUT
         while True:
-            answer = await self._post("bob", f"/actors/{actor}/approve")
+            answer = await self._move("bob", actor, "approve")
             if answer is not None and answer.status_code == 200:
                 break
             waiting = (
@@ -84,7 +97,7 @@ class KycWriter:
 
     async def move(self, actor: str, action: str, *, reason: str = "fault test") -> bool:
         """suspend or reinstate; True when the API acknowledged it (2xx)."""
-        answer = await self._post("bob", f"/actors/{actor}/{action}", {"reason": reason})
+        answer = await self._move("bob", actor, action, {"reason": reason})
         if answer is None or answer.status_code >= 500:
             self.writes.unacknowledged += 1
             self.status[actor] = None

@@ -91,6 +91,28 @@ async def create_actor(http, **overrides: Any) -> dict[str, Any]:  # type: ignor
     return response.json()
 
 
+async def read_version(http, path: str) -> int:  # type: ignore[no-untyped-def]
+    """The version a client reads before it changes a resource (1 when it cannot read it: another's)."""
+    response = await http.get(path)
+    return int(response.json()["version"]) if response.status_code == 200 else 1
+
+
+async def move(http, actor_id: str, action: str, **body: Any):  # type: ignore[no-untyped-def]
+    """A workflow move as a client makes it: read the actor, send the move with the version read."""
+    version = await read_version(http, f"/actors/{actor_id}")
+    return await http.post(f"/actors/{actor_id}/{action}", json={"version": version, **body})
+
+
+async def edit(http, path: str, **fields: Any):  # type: ignore[no-untyped-def]
+    """A PATCH as a client makes it: read the resource, send the change with the version read."""
+    return await http.patch(path, json={"version": await read_version(http, path), **fields})
+
+
+async def remove(http, path: str):  # type: ignore[no-untyped-def]
+    """A DELETE as a client makes it: read the resource, name the version read in If-Match."""
+    return await http.delete(path, headers={"If-Match": f'"{await read_version(http, path)}"'})
+
+
 async def payloads(stack, event_type: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     return [json.loads(r.payload) for r in await outbox_rows(stack, event_type)]
 
@@ -134,9 +156,9 @@ async def approved_actor(
     creator = client(stack, "analyst", user=submitter)
     approver = client(stack, "analyst", user=reviewer)
     actor = await create_actor(creator, **overrides)
-    assert (await creator.post(f"/actors/{actor['id']}/submit")).status_code == 200
-    assert (await approver.post(f"/actors/{actor['id']}/start-review")).status_code == 200
+    assert (await move(creator, actor["id"], "submit")).status_code == 200
+    assert (await move(approver, actor["id"], "start-review")).status_code == 200
     await run_jobs(stack)
-    response = await approver.post(f"/actors/{actor['id']}/approve")
+    response = await move(approver, actor["id"], "approve")
     assert response.status_code == 200, response.text
     return response.json()

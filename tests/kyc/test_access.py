@@ -11,6 +11,7 @@ from tests.kyc.register_support import (
     count,
     create_actor,
     licence_body,
+    move,
     outbox_types,
     person_body,
     token,
@@ -35,7 +36,7 @@ async def test_an_auditor_reads_but_never_writes(stack):
         auditor.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
         auditor.post(f"/actors/{actor['id']}/persons", json=person_body()),
         auditor.post(f"/actors/{actor['id']}/licences", json=licence_body()),
-        auditor.post(f"/actors/{actor['id']}/submit"),
+        move(auditor, actor["id"], "submit"),
         auditor.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"}),
     ]
     for write in writes:
@@ -57,7 +58,7 @@ async def test_a_field_agent_creates_and_submits_only(stack):
         await agent.post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"}),
     ]:
         assert response.status_code == 403 and response.json()["code"] == "missing_role"
-    assert (await agent.post(f"/actors/{actor['id']}/submit")).status_code == 200
+    assert (await move(agent, actor["id"], "submit")).status_code == 200
 
 
 async def test_only_operator_organisations_write(stack):
@@ -88,9 +89,9 @@ async def test_another_organisation_sees_nothing(stack):
         assert (await other.get(path)).status_code == 404, path
     for response in [
         await other.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"}),
-        await other.post(f"/actors/{actor['id']}/submit"),
+        await move(other, actor["id"], "submit"),
         await other.post(f"/actors/{actor['id']}/persons", json=person_body()),
-        await other.patch(f"/licences/{licence['id']}", json={"issuer": "x"}),
+        await other.patch(f"/licences/{licence['id']}", json={"issuer": "x", "version": 1}),
         await other.post(f"/actors/{actor['id']}/shares", json={"org_id": "org-b"}),
     ]:
         assert response.status_code == 404
@@ -113,13 +114,16 @@ async def test_a_shared_actor_and_its_licences_are_readable_by_the_grantee_only(
     assert [item["id"] for item in (await smelter.get(f"/actors/{actor['id']}/licences")).json()] == [licence["id"]]
     assert (await smelter.get(f"/licences/{licence['id']}")).json()["document_ids"] == []
     assert [a["id"] for a in (await smelter.get("/actors")).json()["items"]] == [actor["id"]]
+    assert [item["id"] for item in (await smelter.get("/licences")).json()["items"]] == [licence["id"]]
+    assert (await smelter.get(f"/actors/{hidden['id']}")).status_code == 404
     for path in (
-        f"/actors/{hidden['id']}",
         f"/actors/{actor['id']}/persons",
         f"/actors/{actor['id']}/history",
         f"/actors/{actor['id']}/shares",
+        f"/actors/{actor['id']}/screening",
     ):
-        assert (await smelter.get(path)).status_code == 404, path
+        response = await smelter.get(path)
+        assert response.status_code == 403 and response.json()["code"] == "not_shared", path
     write = await smelter.patch(f"/actors/{actor['id']}", json={"version": 1, "tax_number": "x"})
     assert write.status_code == 403 and write.json()["code"] == "operator_only"
     assert (await client(stack, org="org-c").get(f"/actors/{actor['id']}")).status_code == 404

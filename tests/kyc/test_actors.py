@@ -16,6 +16,7 @@ from tests.kyc.register_support import (
     count,
     create_actor,
     licence_body,
+    move,
     outbox_rows,
     outbox_types,
     payloads,
@@ -261,7 +262,7 @@ async def test_listing_filters_and_pages(stack):
 async def test_an_actor_under_review_is_locked(stack):
     http = client(stack)
     actor = await create_actor(http)
-    await http.post(f"/actors/{actor['id']}/submit")
+    await move(http, actor["id"], "submit")
 
     response = await http.patch(f"/actors/{actor['id']}", json={"version": 2, "tax_number": "X"})
 

@@ -88,11 +88,13 @@ async def test_links_must_point_into_the_callers_organisation(stack):
     theirs = await create_actor(client(stack, org="org-b"))
     http = client(stack)
 
-    response = await upload(http, actor_id=theirs["id"])
+    for link in ("actor_id", "person_id", "licence_id", "site_id", "inspection_id"):
+        response = await upload(http, **{link: theirs["id"]})
 
-    assert response.status_code == 404 and response.json()["code"] == "actor_not_found"
-    for link in ("person_id", "licence_id", "site_id", "inspection_id"):
-        assert (await upload(http, **{link: theirs["id"]})).status_code == 404, link
+        assert response.status_code == 422, link
+        problem = response.json()
+        assert (problem["code"], problem["field"]) == (f"unknown_{link.removesuffix('_id')}", link)
+        assert theirs["id"] not in problem["detail"]
     assert await count(stack, DocumentRow) == 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.kyc.register_support import PDF, client, create_actor, licence_body, person_body, run_jobs
+from tests.kyc.register_support import PDF, client, create_actor, edit, licence_body, move, person_body, run_jobs
 
 
 async def test_the_history_covers_the_actor_its_persons_licences_and_documents(stack):
@@ -19,10 +19,10 @@ async def test_the_history_covers_the_actor_its_persons_licences_and_documents(s
             files={"file": ("card.pdf", PDF, "application/pdf")},
         )
     ).json()
-    await analyst.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"ownership_pct": 75})
-    await analyst.patch(f"/licences/{licence['id']}", json={"valid_to": "2031-06-30"})
+    await edit(analyst, f"/actors/{actor['id']}/persons/{person['id']}", ownership_pct=75)
+    await edit(analyst, f"/licences/{licence['id']}", valid_to="2031-06-30")
     await analyst.patch(f"/actors/{actor['id']}", json={"version": 1, "legal_name": "CMG SARL"})
-    await agent.post(f"/actors/{actor['id']}/submit")
+    await move(agent, actor["id"], "submit")
 
     response = await client(stack, "auditor", user="audrey").get(f"/actors/{actor['id']}/history")
 

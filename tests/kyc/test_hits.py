@@ -12,6 +12,7 @@ from libs.common.tables import OutboxMessageRow
 from services.kyc.repository import screening as repository
 from services.kyc.tables.register import AuditEntryRow
 from services.kyc.use_cases import screening
+from tests.kyc.register_support import edit, remove
 from tests.kyc.screening_steps import (
     add_person,
     events,
@@ -171,7 +172,7 @@ async def test_a_dismissed_false_positive_is_raised_again_when_the_subject_chang
     _, actor, person, hit = await screened_namesake(stack, client)
     await client.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "born 1972, listed 1971: another man"})
 
-    await client.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"nationality": "CD"})
+    await edit(client, f"/actors/{actor['id']}/persons/{person['id']}", nationality="CD")
     await run_screening(stack)
 
     [raised] = await hits(client, status="pending")
@@ -201,7 +202,7 @@ async def test_a_removed_persons_hits_no_longer_block_its_actor(stack):
     client = stack.client("kyc", stack.token())
     _, actor, person, _ = await screened_namesake(stack, client)
 
-    await client.delete(f"/actors/{actor['id']}/persons/{person['id']}")
+    await remove(client, f"/actors/{actor['id']}/persons/{person['id']}")
 
     summary = (await client.get(f"/actors/{actor['id']}/screening")).json()
     assert summary["pending_hits"] == 1  # kept for the record

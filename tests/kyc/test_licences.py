@@ -14,6 +14,7 @@ from tests.kyc.register_support import (
     client,
     count,
     create_actor,
+    edit,
     licence_body,
     outbox_rows,
     payloads,
@@ -61,7 +62,7 @@ async def test_a_licence_ending_before_it_starts_is_refused(stack):
 async def test_a_correction_putting_the_end_before_the_start_is_refused(stack):
     _, licence, http = await actor_with_licence(stack)
 
-    response = await http.patch(f"/licences/{licence['id']}", json={"valid_from": "2031-01-01"})
+    response = await edit(http, f"/licences/{licence['id']}", valid_from="2031-01-01")
 
     assert response.status_code == 422 and response.json()["code"] == "dates_out_of_order"
 
@@ -153,7 +154,7 @@ async def test_a_renewed_licence_is_announced_again_for_its_new_end(stack):
     _, licence, http = await actor_with_licence(stack, valid_from="2024-01-01", valid_to="2096-03-31")
     await run_jobs(stack, now=at(date(2096, 3, 1)))
 
-    renewed = await http.patch(f"/licences/{licence['id']}", json={"valid_to": "2098-03-31"})
+    renewed = await edit(http, f"/licences/{licence['id']}", valid_to="2098-03-31")
 
     assert renewed.status_code == 200 and renewed.json()["expiring_notified_at"] is None
     await run_jobs(stack, now=at(date(2096, 4, 1)))

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.kyc.repository import screening as screening_repository
 from services.kyc.tables.register import PersonRow
-from tests.kyc.register_support import client, count, create_actor, payloads, person_body, run_jobs
+from tests.kyc.register_support import client, count, create_actor, edit, payloads, person_body, remove, run_jobs
 
 
 async def pending_screenings(stack, actor_id: str) -> int:  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ async def test_a_correction_past_100_is_refused(stack):
         await http.post(f"/actors/{actor['id']}/persons", json=person_body(full_name="Marie Kahindo", ownership_pct=30))
     ).json()
 
-    response = await http.patch(f"/actors/{actor['id']}/persons/{other['id']}", json={"ownership_pct": 51})
+    response = await edit(http, f"/actors/{actor['id']}/persons/{other['id']}", ownership_pct=51)
 
     assert response.status_code == 422 and response.json()["code"] == "ownership_exceeds_100"
 
@@ -102,7 +102,7 @@ async def test_a_removed_person_stays_in_the_history(stack):
     actor = await create_actor(http)
     person = (await http.post(f"/actors/{actor['id']}/persons", json=person_body())).json()
 
-    response = await http.delete(f"/actors/{actor['id']}/persons/{person['id']}")
+    response = await remove(http, f"/actors/{actor['id']}/persons/{person['id']}")
 
     assert response.status_code == 204
     assert (await http.get(f"/actors/{actor['id']}/persons")).json() == []
@@ -117,9 +117,9 @@ async def test_changing_an_owners_name_screens_it_again_but_a_role_change_does_n
     actor = await create_actor(http)
     person = (await http.post(f"/actors/{actor['id']}/persons", json=person_body())).json()
     await run_jobs(stack)
-    await http.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"role": "director"})
+    await edit(http, f"/actors/{actor['id']}/persons/{person['id']}", role="director")
     assert await pending_screenings(stack, actor["id"]) == 0
-    await http.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"full_name": "Jean Pierre Mukendi Kasongo"})
+    await edit(http, f"/actors/{actor['id']}/persons/{person['id']}", full_name="Jean Pierre Mukendi Kasongo")
     assert await pending_screenings(stack, actor["id"]) == 1
 
 
@@ -131,5 +131,5 @@ async def test_a_person_of_another_actor_is_not_found_under_this_one(stack):
 
     assert (await http.get(f"/actors/{second['id']}/persons/{person['id']}")).status_code == 404
     assert (
-        await http.patch(f"/actors/{second['id']}/persons/{person['id']}", json={"role": "manager"})
+        await http.patch(f"/actors/{second['id']}/persons/{person['id']}", json={"role": "manager", "version": 1})
     ).status_code == 404

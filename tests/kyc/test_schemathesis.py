@@ -38,43 +38,6 @@ class Found:
         return f"[{self.phase}] {self.operation} — {self.check}: {self.title}"
 
 
-@dataclass(frozen=True)
-class Known:
-    """A failure that belongs to a defect fixed on another branch (issue 9, "KYC API defects"); the integrator
-    deletes the entry once that branch is merged, and the run must then pass without it."""
-
-    check: str
-    phrases: tuple[str, ...]  # one of them appears in the failure's title or detail
-    defect: str
-
-
-KNOWN = [
-    Known(
-        "negative_data_rejection",
-        ("as_of", "valid_to_before", "valid_from", "valid_to", "birth_date", "inspection_date"),
-        "issue 9 KYC API defects, strict dates: a number is read as a date (0 is 1970-01-01)",
-    ),
-    Known(
-        "error",
-        ("value too long for type character varying",),
-        "issue 9 KYC API defects, string lengths: a string longer than its column is a server error",
-    ),
-    Known(
-        "not_a_server_error",
-        ("value too long for type character varying",),
-        "issue 9 KYC API defects, string lengths: a string longer than its column is a server error",
-    ),
-]
-
-
-def known(found: Found) -> str | None:
-    text = found.title + "\n" + found.detail
-    for entry in KNOWN:
-        if found.check == entry.check and any(phrase in text for phrase in entry.phrases):
-            return entry.defect
-    return None
-
-
 async def test_no_operation_breaks_its_contract_under_every_phase(stack):
     if not stack.database_urls["kyc"].startswith("postgresql"):
         pytest.skip("needs PostgreSQL: SQLite does not enforce column lengths, which is half of what this finds")
@@ -108,12 +71,8 @@ async def test_no_operation_breaks_its_contract_under_every_phase(stack):
 
     found = list(_failures(schemathesis.engine.from_schema(schema).execute()))
 
-    unexpected = [f for f in found if known(f) is None]
-    assert not unexpected, (
-        f"{len(unexpected)} failure(s):\n"
-        + "\n".join(f.summary() for f in unexpected)
-        + "\n\n"
-        + "\n\n".join(map(str, unexpected))
+    assert not found, (
+        f"{len(found)} failure(s):\n" + "\n".join(f.summary() for f in found) + "\n\n" + "\n\n".join(map(str, found))
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from libs.common.worker import run_worker
 from services.kyc.jobs import jobs
 from services.kyc.repository import screening as screening_repository
+from tests.kyc.register_support import edit, move
 from tests.kyc.screening_steps import (
     add_person,
     events,
@@ -159,7 +160,7 @@ async def test_a_new_snapshot_rescreens_every_subject_against_only_the_entries_i
     rescreened = [e for e in await events(stack, "ScreeningCompleted.v1") if e["new_hit_count"]]
     assert [e["subject_id"] for e in rescreened] == [newcomer["id"]]
     # The namesake meets CDi.901 again only when it is screened as a whole (here: its aliases change).
-    await client.patch(f"/actors/{actor['id']}/persons/{namesake['id']}", json={"aliases": ["V. Kazantsev"]})
+    await edit(client, f"/actors/{actor['id']}/persons/{namesake['id']}", aliases=["V. Kazantsev"])
     await run_screening(stack)
     assert {h["entry_id"] for h in await hits(client, actor_id=actor["id"])} == {"CDi.901", "CDi.904"}
 
@@ -203,15 +204,15 @@ async def test_approval_waits_for_screening_and_then_for_the_hits_to_be_cleared(
     reviewer = stack.client("kyc", stack.token(roles=("analyst",), user="bob"))
     await imported(client, UN_LIST)
     actor = await register_actor(client, "Great Lakes Mining Company")
-    await client.post(f"/actors/{actor['id']}/submit")
-    await reviewer.post(f"/actors/{actor['id']}/start-review")
+    await move(client, actor["id"], "submit")
+    await move(reviewer, actor["id"], "start-review")
 
-    before = await reviewer.post(f"/actors/{actor['id']}/approve")
+    before = await move(reviewer, actor["id"], "approve")
     await run_screening(stack)
-    blocked = await reviewer.post(f"/actors/{actor['id']}/approve")
+    blocked = await move(reviewer, actor["id"], "approve")
     [hit] = await hits(client)
     await reviewer.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "a different company, other RCCM"})
-    approved = await reviewer.post(f"/actors/{actor['id']}/approve")
+    approved = await move(reviewer, actor["id"], "approve")
 
     assert before.status_code == 409 and before.json()["code"] == "screening_pending"
     assert blocked.status_code == 409 and blocked.json()["code"] == "open_hits"

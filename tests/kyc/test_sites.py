@@ -172,7 +172,7 @@ async def test_another_organisations_site_is_not_found(stack):
 
     for response in (
         await other.get(f"/sites/{site['id']}"),
-        await other.patch(f"/sites/{site['id']}", json={"name": "taken"}),
+        await other.patch(f"/sites/{site['id']}", json={"name": "taken", "version": 1}),
         await other.post(f"/sites/{site['id']}/inspections", json=inspection()),
         await other.get(f"/sites/{site['id']}/inspections"),
         await other.get(f"/sites/{site['id']}/status-history"),
@@ -234,9 +234,9 @@ async def test_editing_a_site_publishes_mine_site_updated_once(stack):
     edited = await sites.patch(
         f"/sites/{site['id']}", json={"name": "Kamituga II", "capacity_kg_per_month": 30, "region": None, "version": 1}
     )
-    unchanged = await sites.patch(f"/sites/{site['id']}", json={"name": "Kamituga II"})
+    unchanged = await sites.patch(f"/sites/{site['id']}", json={"name": "Kamituga II", "version": 2})
     stale = await sites.patch(f"/sites/{site['id']}", json={"name": "Kamituga III", "version": 1})
-    cleared = await sites.patch(f"/sites/{site['id']}", json={"name": None})
+    cleared = await sites.patch(f"/sites/{site['id']}", json={"name": None, "version": 2})
 
     assert edited.status_code == 200 and edited.json()["version"] == 2 and edited.json()["region"] is None
     assert unchanged.json()["version"] == 2

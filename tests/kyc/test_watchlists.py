@@ -45,6 +45,19 @@ async def test_a_un_xml_file_becomes_version_1_with_its_entries_and_the_file_kep
     assert len(await rows(stack, ScreeningRequestRow, subject_type="snapshot")) == 1
 
 
+async def test_the_list_of_watchlists_shows_each_ones_snapshot_in_force(stack):
+    client = stack.client("kyc", stack.token())
+    un = await new_watchlist(client)
+    empty = await new_watchlist(client, "OpenSanctions DRC", "ftm_jsonl")
+    snapshot = (await upload(client, un["id"], UN_LIST)).json()
+
+    listed = {w["id"]: w for w in (await client.get("/watchlists")).json()}
+
+    assert listed[un["id"]]["current_snapshot"] == snapshot
+    assert listed[un["id"]] == (await client.get(f"/watchlists/{un['id']}")).json()
+    assert listed[empty["id"]]["current_snapshot"] is None
+
+
 async def test_an_ftm_json_lines_export_imports_its_parties_and_skips_other_schemas(stack):
     client = stack.client("kyc", stack.token())
     watchlist = await new_watchlist(client, "OpenSanctions DRC", "ftm_jsonl")
@@ -89,6 +102,27 @@ async def test_a_malformed_file_is_refused_with_its_location_and_the_snapshot_in
     assert len(entries) == 4 and not any(e.removed for e in entries)
 
 
+async def test_a_csv_row_with_an_unterminated_quote_is_refused_naming_its_line(stack):
+    client = stack.client("kyc", stack.token())
+    watchlist = await new_watchlist(client, "Own list", "csv")
+    csv = (
+        b"id,name,kind,aliases,birth_date,country,identifiers,program\n"
+        b"L-1,Jean Bosco,person,,,CD,,\n"
+        b'L-2,"unterminated,person,,,,,\n'
+    )
+
+    response = await upload(client, watchlist["id"], csv, "own.csv")
+    stray = await upload(client, watchlist["id"], b'id,name\nL-1,"Jean" Bosco\n', "own.csv")
+
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "malformed_list" and problem["location"] == "line 3"
+    assert "not valid CSV" in problem["reason"]
+    assert stray.status_code == 422 and stray.json()["location"] == "line 2"
+    assert (await client.get(f"/watchlists/{watchlist['id']}")).json()["version"] == 0
+    assert await rows(stack, WatchlistEntryRow, watchlist_id=UUID(watchlist["id"])) == []
+
+
 async def test_xml_that_is_not_well_formed_or_declares_entities_is_refused(stack):
     client = stack.client("kyc", stack.token())
     watchlist = await new_watchlist(client)
@@ -123,6 +157,48 @@ async def test_a_changed_file_makes_a_new_version_counting_added_changed_and_rem
     assert entries["CDi.901"].changed_version == 1
     history = (await client.get(f"/watchlists/{watchlist['id']}/snapshots")).json()
     assert [s["version"] for s in history["items"]] == [2, 1] and history["total"] == 2
+
+
+async def test_an_empty_list_does_not_replace_the_one_in_force_without_confirmation(stack):
+    client = stack.client("kyc", stack.token())
+    watchlist = await new_watchlist(client)
+    first = (await upload(client, watchlist["id"], UN_LIST)).json()
+    empty = un_xml([])
+
+    refused = await upload(client, watchlist["id"], empty)
+    confirmed = await client.post(
+        f"/watchlists/{watchlist['id']}/imports",
+        params={"confirm_removals": "true"},
+        files={"file": ("list.xml", empty, "application/xml")},
+    )
+
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "confirmation_required"
+    assert (problem["listed"], problem["removed"], problem["added"], problem["max_removal_share"]) == (4, 4, 0, 0.5)
+    assert confirmed.status_code == 201, confirmed.text
+    assert (confirmed.json()["version"], confirmed.json()["entry_count"], confirmed.json()["removed_count"]) == (
+        2,
+        0,
+        4,
+    )
+    assert [s["id"] for s in (await client.get(f"/watchlists/{watchlist['id']}/snapshots")).json()["items"]][1:] == [
+        first["id"]
+    ]
+
+
+async def test_removing_up_to_the_set_share_needs_no_confirmation_and_the_share_is_a_setting(stack):
+    client = stack.client("kyc", stack.token())
+    strict = stack.client("kyc", stack.token(), kyc_watchlist_max_removal_share=0.2)
+    watchlist = await new_watchlist(client)
+    await upload(client, watchlist["id"], UN_LIST)
+
+    half = await upload(client, watchlist["id"], un_xml([KAZANTSEV, ZUBAIDI]))  # 2 of 4 removed: 50 %
+    over_share = await upload(strict, watchlist["id"], un_xml([KAZANTSEV]))  # 1 of 2 removed: over 20 %
+
+    assert half.status_code == 201 and half.json()["removed_count"] == 2
+    assert over_share.status_code == 409 and over_share.json()["code"] == "confirmation_required"
+    assert (await client.get(f"/watchlists/{watchlist['id']}")).json()["version"] == 2
 
 
 async def test_an_oversized_file_is_refused(stack):

@@ -13,6 +13,7 @@ from tests.kyc.register_support import (
     create_actor,
     history_actions,
     licence_body,
+    move,
     outbox_rows,
     outbox_types,
     payloads,
@@ -36,8 +37,8 @@ async def submitted_for_review(
 ):
     creator, approver = client(stack, "analyst", user=submitter), client(stack, "analyst", user=reviewer)
     actor = await create_actor(creator, **overrides)
-    assert (await creator.post(f"/actors/{actor['id']}/submit")).status_code == 200
-    assert (await approver.post(f"/actors/{actor['id']}/start-review")).status_code == 200
+    assert (await move(creator, actor["id"], "submit")).status_code == 200
+    assert (await move(approver, actor["id"], "start-review")).status_code == 200
     return actor, creator, approver
 
 
@@ -50,11 +51,11 @@ async def test_an_actor_goes_from_draft_to_approved_with_a_risk_level_and_a_revi
     actor = await create_actor(creator)
     await creator.post(f"/actors/{actor['id']}/persons", json=person_body())
     await creator.post(f"/actors/{actor['id']}/licences", json=licence_body())
-    await creator.post(f"/actors/{actor['id']}/submit")
-    await approver.post(f"/actors/{actor['id']}/start-review")
+    await move(creator, actor["id"], "submit")
+    await move(approver, actor["id"], "start-review")
     await run_jobs(stack)
 
-    response = await approver.post(f"/actors/{actor['id']}/approve", json={"reason": "documents complete"})
+    response = await move(approver, actor["id"], "approve", reason="documents complete")
 
     assert response.status_code == 200, response.text
     approved = response.json()
@@ -93,11 +94,11 @@ async def test_every_event_of_an_actor_carries_its_next_version_and_its_state_af
     actor = await create_actor(agent)
     await agent.post(f"/actors/{actor['id']}/persons", json=person_body())
     await agent.post(f"/actors/{actor['id']}/licences", json=licence_body())
-    await agent.post(f"/actors/{actor['id']}/submit")
-    await reviewer.post(f"/actors/{actor['id']}/start-review")
+    await move(agent, actor["id"], "submit")
+    await move(reviewer, actor["id"], "start-review")
     await run_jobs(stack)
-    await reviewer.post(f"/actors/{actor['id']}/reject", json={"reason": "tax number missing"})
-    await agent.post(f"/actors/{actor['id']}/reopen")
+    await move(reviewer, actor["id"], "reject", reason="tax number missing")
+    await move(agent, actor["id"], "reopen")
     await client(stack, "admin").post(f"/actors/{actor['id']}/shares", json={"org_id": "smelter-1"})
 
     events = [
@@ -128,7 +129,7 @@ async def test_the_submitter_cannot_approve_their_own_submission(stack):
     actor, creator, _ = await submitted_for_review(stack, submitter="alice", reviewer="bob")
     await run_jobs(stack)
 
-    response = await creator.post(f"/actors/{actor['id']}/approve")
+    response = await move(creator, actor["id"], "approve")
 
     assert response.status_code == 403 and response.json()["code"] == "four_eyes"
     assert (await stored(stack, ActorRow, actor["id"])).kyc_status == "under_review"
@@ -138,11 +139,11 @@ async def test_the_submitter_cannot_approve_their_own_submission(stack):
 async def test_an_admin_who_submitted_is_refused_too(stack):
     admin = client(stack, "admin", user="root")
     actor = await create_actor(admin)
-    await admin.post(f"/actors/{actor['id']}/submit")
-    await admin.post(f"/actors/{actor['id']}/start-review")
+    await move(admin, actor["id"], "submit")
+    await move(admin, actor["id"], "start-review")
     await run_jobs(stack)
 
-    response = await admin.post(f"/actors/{actor['id']}/approve")
+    response = await move(admin, actor["id"], "approve")
 
     assert response.status_code == 403 and response.json()["code"] == "four_eyes"
 
@@ -150,7 +151,7 @@ async def test_an_admin_who_submitted_is_refused_too(stack):
 async def test_a_field_agent_submits_but_cannot_review(stack):
     agent = client(stack, "field_agent", user="fiona")
     actor = await create_actor(agent)
-    assert (await agent.post(f"/actors/{actor['id']}/submit")).status_code == 200
+    assert (await move(agent, actor["id"], "submit")).status_code == 200
 
     for action in ("start-review", "approve", "suspend", "complete-review"):
         response = await agent.post(f"/actors/{actor['id']}/{action}", json={"reason": "x"})
@@ -161,11 +162,11 @@ async def test_a_field_agent_submits_but_cannot_review(stack):
 async def test_approval_waits_for_screening_to_run(stack):
     actor, _, approver = await submitted_for_review(stack)
 
-    response = await approver.post(f"/actors/{actor['id']}/approve")
+    response = await move(approver, actor["id"], "approve")
 
     assert response.status_code == 409 and response.json()["code"] == "screening_pending"
     await run_jobs(stack)
-    assert (await approver.post(f"/actors/{actor['id']}/approve")).status_code == 200
+    assert (await move(approver, actor["id"], "approve")).status_code == 200
 
 
 async def test_an_open_hit_blocks_approval_until_it_is_dismissed(stack):
@@ -178,23 +179,23 @@ async def test_an_open_hit_blocks_approval_until_it_is_dismissed(stack):
     actor, _, approver = await submitted_for_review(stack)
     await run_jobs(stack)
 
-    response = await approver.post(f"/actors/{actor['id']}/approve")
+    response = await move(approver, actor["id"], "approve")
 
     assert response.status_code == 409 and response.json()["code"] == "open_hits"
     hits = (await approver.get("/screening/hits", params={"actor_id": actor["id"]})).json()["items"]
     for hit in hits:
         await approver.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "different company"})
-    assert (await approver.post(f"/actors/{actor['id']}/approve")).status_code == 200
+    assert (await move(approver, actor["id"], "approve")).status_code == 200
 
 
 async def test_moves_out_of_order_are_invalid_transitions(stack):
     http = client(stack, "analyst", user="bob")
     actor = await create_actor(http)
     for action in ("approve", "start-review", "suspend", "reopen"):
-        response = await http.post(f"/actors/{actor['id']}/{action}", json={"reason": "x"})
+        response = await move(http, actor["id"], action, reason="x")
         assert response.status_code == 409 and response.json()["code"] == "invalid_transition", action
-    await http.post(f"/actors/{actor['id']}/submit")
-    again = await http.post(f"/actors/{actor['id']}/submit")
+    await move(http, actor["id"], "submit")
+    again = await move(http, actor["id"], "submit")
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
 
 
@@ -211,19 +212,19 @@ async def test_a_stale_version_on_a_move_is_refused(stack):
 async def test_a_rejected_actor_is_reopened_corrected_and_resubmitted_by_someone_else(stack):
     actor, creator, approver = await submitted_for_review(stack, submitter="alice", reviewer="bob")
     assert (await approver.post(f"/actors/{actor['id']}/reject", json={})).status_code == 422  # a reason is needed
-    rejected = await approver.post(f"/actors/{actor['id']}/reject", json={"reason": "tax number missing"})
+    rejected = await move(approver, actor["id"], "reject", reason="tax number missing")
     assert rejected.json()["kyc_status"] == "rejected"
     locked = await creator.patch(
         f"/actors/{actor['id']}", json={"version": rejected.json()["version"], "tax_number": "T-1"}
     )
     assert locked.status_code == 409 and locked.json()["code"] == "actor_locked"
 
-    reopened = await creator.post(f"/actors/{actor['id']}/reopen")
+    reopened = await move(creator, actor["id"], "reopen")
     assert (reopened.json()["kyc_status"], reopened.json()["submitted_by"]) == ("draft", None)
-    await client(stack, "analyst", user="carol").post(f"/actors/{actor['id']}/submit")
-    await approver.post(f"/actors/{actor['id']}/start-review")
+    await move(client(stack, "analyst", user="carol"), actor["id"], "submit")
+    await move(approver, actor["id"], "start-review")
     await run_jobs(stack)
-    assert (await creator.post(f"/actors/{actor['id']}/approve")).status_code == 200  # alice no longer submitted it
+    assert (await move(creator, actor["id"], "approve")).status_code == 200  # alice no longer submitted it
     assert (await payloads(stack, "ActorRejected"))[0]["reason"] == "tax number missing"
 
 
@@ -231,8 +232,8 @@ async def test_an_approved_actor_is_suspended_and_reinstated(stack):
     actor = await approved_actor(stack)
     reviewer = client(stack, "analyst", user="bob")
 
-    suspended = await reviewer.post(f"/actors/{actor['id']}/suspend", json={"reason": "audit finding"})
-    reinstated = await reviewer.post(f"/actors/{actor['id']}/reinstate", json={"reason": "finding closed"})
+    suspended = await move(reviewer, actor["id"], "suspend", reason="audit finding")
+    reinstated = await move(reviewer, actor["id"], "reinstate", reason="finding closed")
 
     assert (suspended.json()["kyc_status"], reinstated.json()["kyc_status"]) == ("suspended", "approved")
     assert reinstated.json()["next_review_date"] == actor["next_review_date"]
@@ -271,11 +272,11 @@ async def test_review_months_come_from_the_settings(stack):
     actor = await create_actor(creator, actor_type="mine_operator", registration_number=None)
     await creator.post(f"/actors/{actor['id']}/persons", json=person_body())
     await creator.post(f"/actors/{actor['id']}/licences", json=licence_body(licence_type="mining_title"))
-    await creator.post(f"/actors/{actor['id']}/submit")
-    await approver.post(f"/actors/{actor['id']}/start-review")
+    await move(creator, actor["id"], "submit")
+    await move(approver, actor["id"], "start-review")
     await run_jobs(stack)
 
-    approved = (await approver.post(f"/actors/{actor['id']}/approve")).json()
+    approved = (await move(approver, actor["id"], "approve")).json()
 
     assert approved["risk_level"] == "low"
     assert approved["next_review_date"] == add_months(date.today(), 6).isoformat()
@@ -297,7 +298,7 @@ async def test_an_overdue_review_is_listed_and_announced_once_per_review_date(st
     assert (overdue_event["actor_id"], overdue_event["next_review_date"]) == (actor["id"], due.isoformat())
     assert overdue_event["actor"]["next_review_date"] == due.isoformat()
 
-    completed = await client(stack, "analyst", user="bob").post(f"/actors/{actor['id']}/complete-review")
+    completed = await move(client(stack, "analyst", user="bob"), actor["id"], "complete-review")
     assert completed.status_code == 200, completed.text
     new_due = date.fromisoformat(completed.json()["next_review_date"])
     assert new_due == date.fromisoformat(actor["next_review_date"])  # completed today: same period from today

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
+from libs.common.schemas import IsoDate
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.schemas.actors import (
     ActorPage,
@@ -31,7 +32,7 @@ NOT_FOUND = {404: {"description": "no such actor in the caller's organisation (o
 
 @router.get("/reviews/overdue", summary="Approved or suspended actors whose next review date has passed")
 async def list_overdue_reviews(
-    principal: Reader, db: DbRead, page: PageQuery, as_of: date | None = None
+    principal: Reader, db: DbRead, page: PageQuery, as_of: IsoDate | None = None
 ) -> OverdueReviewPage:
     actors, total = await reviews.list_overdue_reviews(db, principal, today=as_of or utcnow().date(), page=page)
     return OverdueReviewPage(
@@ -60,7 +61,10 @@ async def list_actors(
     region: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$")] = None,
     risk_level: RiskLevel | None = None,
     mineral: Annotated[str | None, Query(pattern=r"^[0-9]{4,10}$")] = None,
-    q: Annotated[text(100) | None, Query(description="part of the legal name or an alias")] = None,
+    q: Annotated[
+        text(100) | None,
+        Query(description="part of the legal name, an alias or the registration number; case and accents ignored"),
+    ] = None,
 ) -> ActorPage:
     actors, total = await use_cases.list_actors(
         db,
@@ -87,8 +91,15 @@ async def get_actor(actor_id: UUID, principal: Reader, db: DbRead) -> ActorRead:
 @router.patch(
     "/{actor_id}",
     summary="Correct an actor's fields (optimistic concurrency via `version`)",
-    responses={**NOT_FOUND, 409: {"description": "stale_version, duplicate_registration, actor_locked"}},
+    responses={
+        **VERSION_RESPONSES,
+        **NOT_FOUND,
+        409: {"description": "stale_version, duplicate_registration, actor_locked"},
+    },
 )
-async def update_actor(actor_id: UUID, body: UpdateActor, principal: Editor, db: DbTransaction) -> ActorRead:
-    actor = await use_cases.update_actor(db, principal, actor_id, changes=body.changes(), version=body.version)
+async def update_actor(
+    actor_id: UUID, body: UpdateActor, principal: Editor, db: DbTransaction, if_match: IfMatch
+) -> ActorRead:
+    version = expected_version(body.version, if_match)
+    actor = await use_cases.update_actor(db, principal, actor_id, changes=body.changes(), version=version)
     return ActorRead.from_domain(actor)

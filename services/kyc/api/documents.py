@@ -6,14 +6,15 @@ from typing import Annotated
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, Form, Response
 
+from libs.common import gate
 from libs.common.db import DbRead, DbTransaction
 from libs.common.pagination import PageQuery
 from services.kyc.access import Creator, Reader
 from services.kyc.api.context import Settings, Store
 from services.kyc.domain.documents import Links, Upload
-from services.kyc.schemas.documents import DocType, DocumentPage, DocumentRead
+from services.kyc.schemas.documents import DocumentPage, DocumentRead, UploadDocument
 from services.kyc.use_cases import documents as use_cases
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -24,9 +25,10 @@ NOT_FOUND = {404: {"description": "no such document (or linked entity) in the ca
     "",
     status_code=201,
     summary="Upload a document (pdf, png, jpeg, tiff), optionally linked",
+    dependencies=[gate.body_limit(lambda settings: settings.kyc_document_max_bytes)],
     responses={
         **NOT_FOUND,
-        413: {"description": "file_too_large"},
+        413: {"description": "file_too_large; body_too_large (on the headers, before the body is read)"},
         415: {"description": "content_type_mismatch, unsupported_content_type"},
     },
 )
@@ -35,19 +37,19 @@ async def upload_document(
     db: DbTransaction,
     settings: Settings,
     store: Store,
-    file: Annotated[UploadFile, File()],
-    doc_type: Annotated[DocType, Form()],
-    actor_id: Annotated[UUID | None, Form()] = None,
-    person_id: Annotated[UUID | None, Form()] = None,
-    licence_id: Annotated[UUID | None, Form()] = None,
-    site_id: Annotated[UUID | None, Form()] = None,
-    inspection_id: Annotated[UUID | None, Form()] = None,
+    form: Annotated[UploadDocument, Form()],
 ) -> DocumentRead:
-    limit = settings.kyc_document_max_bytes
+    limit, file = settings.kyc_document_max_bytes, form.file
     data = await file.read(limit + 1)  # one byte past the limit is enough to refuse it
-    upload = Upload(data=data, filename=file.filename or "", content_type=file.content_type or "", doc_type=doc_type)
+    upload = Upload(
+        data=data, filename=file.filename or "", content_type=file.content_type or "", doc_type=form.doc_type
+    )
     links = Links(
-        actor_id=actor_id, person_id=person_id, licence_id=licence_id, site_id=site_id, inspection_id=inspection_id
+        actor_id=form.actor_id,
+        person_id=form.person_id,
+        licence_id=form.licence_id,
+        site_id=form.site_id,
+        inspection_id=form.inspection_id,
     )
     document = await use_cases.upload_document(db, principal, upload=upload, links=links, store=store, max_bytes=limit)
     return DocumentRead.from_domain(document)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
+from libs.common.schemas import IsoDate
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.api.context import Settings
 from services.kyc.schemas.licences import (
@@ -68,7 +69,7 @@ async def list_licences(
     page: PageQuery,
     settings: Settings,
     licence_type: LicenceType | None = None,
-    valid_to_before: date | None = None,
+    valid_to_before: IsoDate | None = None,
     state: LicenceState | None = None,
 ) -> LicencePage:
     lead_days = settings.kyc_licence_expiry_lead_days
@@ -98,12 +99,25 @@ async def get_licence(licence_id: UUID, principal: Reader, db: DbRead, settings:
 
 @router.patch(
     "/licences/{licence_id}",
-    summary="Correct or renew a licence (a new valid_to is announced again)",
-    responses={**NOT_FOUND, 409: {"description": "duplicate_licence"}, 422: {"description": "dates_out_of_order"}},
+    summary="Correct or renew a licence (a new valid_to is announced again); `version` or If-Match",
+    responses={
+        **VERSION_RESPONSES,
+        **NOT_FOUND,
+        409: {"description": "stale_version, duplicate_licence"},
+        422: {"description": "dates_out_of_order, version_mismatch, invalid_if_match"},
+    },
 )
 async def update_licence(
-    licence_id: UUID, body: UpdateLicence, principal: Editor, db: DbTransaction, settings: Settings
+    licence_id: UUID,
+    body: UpdateLicence,
+    principal: Editor,
+    db: DbTransaction,
+    settings: Settings,
+    if_match: IfMatch,
 ) -> LicenceRead:
     lead_days = settings.kyc_licence_expiry_lead_days
-    licence = await use_cases.update_licence(db, principal, licence_id, changes=body.changes(), lead_days=lead_days)
+    version = expected_version(body.version, if_match)
+    licence = await use_cases.update_licence(
+        db, principal, licence_id, changes=body.changes(), lead_days=lead_days, version=version
+    )
     return LicenceRead.from_domain(licence, today=utcnow().date(), lead_days=lead_days)

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction
 from services.kyc.access import Creator, Editor, Reader
 from services.kyc.schemas.persons import AddPerson, PersonRead, UpdatePerson
@@ -41,22 +42,25 @@ async def get_person(actor_id: UUID, person_id: UUID, principal: Reader, db: DbR
 
 @router.patch(
     "/{person_id}",
-    summary="Correct a person; screened fields changed are screened again",
-    responses={**NOT_FOUND, **CONFLICTS},
+    summary="Correct a person (optimistic concurrency via `version` or If-Match); changed screened fields are screened",
+    responses={**VERSION_RESPONSES, **NOT_FOUND, **CONFLICTS},
 )
 async def update_person(
-    actor_id: UUID, person_id: UUID, body: UpdatePerson, principal: Editor, db: DbTransaction
+    actor_id: UUID, person_id: UUID, body: UpdatePerson, principal: Editor, db: DbTransaction, if_match: IfMatch
 ) -> PersonRead:
-    person = await use_cases.update_person(db, principal, actor_id, person_id, changes=body.changes())
+    version = expected_version(body.version, if_match)
+    person = await use_cases.update_person(db, principal, actor_id, person_id, changes=body.changes(), version=version)
     return PersonRead.from_domain(person)
 
 
 @router.delete(
     "/{person_id}",
     status_code=204,
-    summary="Remove a person (kept in the history)",
-    responses={**NOT_FOUND, **CONFLICTS},
+    summary="Remove a person (kept in the history); If-Match names the person's version last read",
+    responses={**VERSION_RESPONSES, **NOT_FOUND, **CONFLICTS},
 )
-async def remove_person(actor_id: UUID, person_id: UUID, principal: Editor, db: DbTransaction) -> Response:
-    await use_cases.remove_person(db, principal, actor_id, person_id)
+async def remove_person(
+    actor_id: UUID, person_id: UUID, principal: Editor, db: DbTransaction, if_match: IfMatch
+) -> Response:
+    await use_cases.remove_person(db, principal, actor_id, person_id, version=expected_version(None, if_match))
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
 from services.kyc.access import Creator, Editor, Reader, Reviewer
@@ -70,17 +71,18 @@ async def get_site(site_id: UUID, principal: Reader, db: DbRead) -> SiteRead:
 @router.patch(
     "/{site_id}",
     summary="Correct a site's description (its status changes only by inspection or lapse)",
-    responses={**NOT_FOUND, **INVALID, 409: {"description": "stale_version"}},
+    responses={**VERSION_RESPONSES, **NOT_FOUND, **INVALID},
 )
 async def edit_site(
-    site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction, settings: Settings
+    site_id: UUID, body: EditSite, principal: Editor, db: DbTransaction, settings: Settings, if_match: IfMatch
 ) -> SiteRead:
+    version = expected_version(body.version, if_match)
     site = await use_cases.edit_site(
         db,
         principal,
         site_id,
         changes=body.changes(),
-        version=body.version,
+        version=version,
         border_tolerance_km=settings.kyc_site_border_tolerance_km,
     )
     return SiteRead.from_domain(site, today=utcnow().date())

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, Form, Query, Response, UploadFile
 
+from libs.common import gate
 from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import TooLarge
 from libs.common.pagination import PageQuery
@@ -14,6 +15,7 @@ from services.kyc.access import Admin, Reader
 from services.kyc.api.context import Settings, Store
 from services.kyc.schemas.watchlists import (
     CreateWatchlist,
+    ImportList,
     SnapshotPage,
     SnapshotRead,
     WatchlistRead,
@@ -24,7 +26,11 @@ router = APIRouter(prefix="/watchlists", tags=["watchlists"])
 NOT_FOUND = {404: {"description": "no such watchlist in the caller's organisation"}}
 IMPORT_ERRORS = {
     200: {"description": "the file changes nothing: the snapshot in force is answered, no new version"},
-    413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES)"},
+    409: {
+        "description": "confirmation_required: the file removes more than KYC_WATCHLIST_MAX_REMOVAL_SHARE of the "
+        "entries in force (with `listed`, `removed`, `added`, `changed`); send confirm_removals=true"
+    },
+    413: {"description": "file_too_large (setting KYC_WATCHLIST_MAX_BYTES); body_too_large, on the headers"},
     422: {
         "description": "malformed_list, with `location` (line or record) and `reason`; the snapshot in force "
         "stays; or empty_file"
@@ -65,19 +71,31 @@ async def list_snapshots(watchlist_id: UUID, principal: Reader, db: DbRead, page
     "/{watchlist_id}/imports",
     status_code=201,
     responses={**NOT_FOUND, **IMPORT_ERRORS},
+    dependencies=[gate.body_limit(lambda settings: settings.kyc_watchlist_max_bytes)],
     summary="Import a list file: a new snapshot when entries were added, changed or removed",
 )
 async def import_snapshot(
     watchlist_id: UUID,
-    file: Annotated[UploadFile, File(description="the list file")],
+    form: Annotated[ImportList, Form()],
     response: Response,
     principal: Admin,
     db: DbTransaction,
     settings: Settings,
     store: Store,
+    confirm_removals: Annotated[
+        bool, Query(description="replace the list even though the file removes most of its entries")
+    ] = False,
 ) -> SnapshotRead:
-    data = await _read_limited(file, settings.kyc_watchlist_max_bytes)
-    result = await use_cases.import_snapshot(db, principal, watchlist_id, data=data, store=store)
+    data = await _read_limited(form.file, settings.kyc_watchlist_max_bytes)
+    result = await use_cases.import_snapshot(
+        db,
+        principal,
+        watchlist_id,
+        data=data,
+        store=store,
+        max_removal_share=settings.kyc_watchlist_max_removal_share,
+        confirm_removals=confirm_removals,
+    )
     if not result.created:
         response.status_code = 200
     return SnapshotRead.from_domain(result.snapshot)

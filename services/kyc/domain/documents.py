@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 from libs.common.errors import Conflict, Invalid
 from libs.common.events.kyc import DocumentUploaded
+from services.kyc import lengths
 from services.kyc.domain.versioned import UNNUMBERED
 
 if TYPE_CHECKING:
@@ -50,11 +51,11 @@ def declared_type(content_type: str | None, filename: str) -> str:
 
 
 def safe_filename(name: str | None) -> str:
-    """The last path component, without control characters, at most 255 characters."""
+    """The last path component, without control characters, at most lengths.FILENAME characters."""
     base = PureWindowsPath(PurePosixPath(name or "").name).name
     cleaned = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
     cleaned = re.sub(r"\s+", " ", cleaned).strip().lstrip(".")
-    return cleaned[:255] or "document"
+    return cleaned[: lengths.FILENAME] or "document"
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
 from libs.common.events.kyc import LicenceState
+from services.kyc import lengths
 from services.kyc.domain.history import diff
-from services.kyc.domain.text import clean_text
+from services.kyc.domain.text import clean_text, upper_bounded
+from services.kyc.domain.versioned import Versioned
 
 LICENCE_TYPES = (
     "mining_title",
@@ -34,7 +36,7 @@ def normalise(values: dict[str, Any]) -> dict[str, Any]:
     if not issuer or not number:
         raise Invalid("issuer and number must not be empty", code="empty_field")
     check_dates(values["valid_from"], values.get("valid_to"))
-    return {**values, "issuer": issuer, "number": number.upper()}
+    return {**values, "issuer": issuer, "number": upper_bounded(number, lengths.IDENTIFIER, what="number")}
 
 
 def state(valid_from: date, valid_to: date | None, today: date, *, lead_days: int) -> str:
@@ -61,8 +63,11 @@ EDITABLE_FIELDS = ("licence_type", "issuer", "number", "valid_from", "valid_to")
 
 
 @dataclass
-class Licence:
-    """A licence or permit, part of one actor's file; the *_notified_at marks make each expiry event fire once."""
+class Licence(Versioned):
+    """A licence or permit, part of one actor's file; the *_notified_at marks make each expiry event fire once, and
+    its own `version` guards edits of it (the marks do not move it)."""
+
+    noun: ClassVar[str] = "licence"
 
     id: UUID
     org_id: str
@@ -77,6 +82,7 @@ class Licence:
     expiring_notified_at: datetime | None = None
     expired_notified_at: datetime | None = None
     document_ids: list[UUID] = field(default_factory=list)  # the files under it, read for its owner only
+    version: int = 1
 
     @classmethod
     def new(cls, values: Mapping[str, Any], *, org_id: str, actor_id: UUID, now: datetime) -> Licence:
@@ -105,7 +111,7 @@ class Licence:
         if "valid_to" in changed:
             self.expiring_notified_at = self.expired_notified_at = None
         if changed:
-            self.updated_at = now
+            self.touch(now)
         return changed
 
     def validity(self, today: date, *, lead_days: int) -> str:

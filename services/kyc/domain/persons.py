@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from libs.common.errors import Invalid
 from services.kyc.domain import geography
 from services.kyc.domain.history import diff
 from services.kyc.domain.text import clean_text, names
+from services.kyc.domain.versioned import Versioned
 
 PERSON_TYPES = ("natural", "legal")
 ROLES = ("beneficial_owner", "shareholder", "director", "manager", "legal_representative", "key_person", "other")
@@ -77,8 +78,11 @@ EDITABLE_FIELDS = (
 
 
 @dataclass
-class Person:
-    """A beneficial owner or key person, part of one actor's file (its changes are told as the actor's)."""
+class Person(Versioned):
+    """A beneficial owner or key person, part of one actor's file (its changes are told as the actor's); its own
+    `version` guards edits of it."""
+
+    noun: ClassVar[str] = "person"
 
     id: UUID
     org_id: str
@@ -93,6 +97,7 @@ class Person:
     nationality: str | None = None
     identifiers: list[str] = field(default_factory=list)
     ownership_pct: float | None = None
+    version: int = 1
 
     @classmethod
     def new(
@@ -123,7 +128,7 @@ class Person:
             check_ownership([*_shares(p for p in others if p.id != self.id), (clean["role"], clean["ownership_pct"])])
             for name in changed:
                 setattr(self, name, clean[name])
-            self.updated_at = now
+            self.touch(now)
         return changed
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from libs.common.errors import Invalid
+
 
 def clean_text(value: str | None) -> str | None:
     """Whitespace collapsed; empty becomes None."""
@@ -11,6 +13,14 @@ def clean_text(value: str | None) -> str | None:
         return None
     text = " ".join(value.split())
     return text or None
+
+
+def upper_bounded(text: str, limit: int, *, what: str) -> str:
+    """Upper-cased, still within `limit` characters: a few letters grow when upper-cased ("ß" is "SS")."""
+    upper = text.upper()
+    if len(upper) > limit:
+        raise Invalid(f"the {what} is longer than {limit} characters once upper-cased", code="too_long", field=what)
+    return upper
 
 
 def names(values: Iterable[str]) -> list[str]:

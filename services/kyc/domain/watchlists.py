@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from libs.common.errors import Invalid
+from libs.common.errors import Conflict, Invalid
 from libs.common.events.kyc import WatchlistCreated, WatchlistImported
 from services.kyc.screening.lists import ListEntry, MalformedList, parse_list
 
@@ -40,6 +40,24 @@ def parse(fmt: str, data: bytes) -> list[ListEntry]:
             location=exc.location,
             reason=exc.reason,
         ) from None
+
+
+def check_removals(change: SnapshotDiff, *, listed: int, max_share: float, confirmed: bool) -> None:
+    """A file that drops more than `max_share` of the `listed` entries (an empty export, a truncated download) must
+    be confirmed before it replaces the list in force."""
+    removed = len(change.removed)
+    if confirmed or listed == 0 or removed <= max_share * listed:
+        return
+    raise Conflict(
+        f"the file removes {removed} of the {listed} entries in force (more than {max_share:.0%}); "
+        "import it again with confirm_removals=true if that is meant",
+        code="confirmation_required",
+        listed=listed,
+        removed=removed,
+        added=len(change.added),
+        changed=len(change.changed),
+        max_removal_share=max_share,
+    )
 
 
 def sha256(data: bytes) -> str:

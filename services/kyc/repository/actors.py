@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import search
 from libs.common.db import Executor, dialect_of, insert
-from libs.common.errors import Conflict, NotFound
+from libs.common.errors import Conflict, Forbidden, NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.actors import Actor
 from services.kyc.domain.workflow import Status
@@ -25,6 +26,9 @@ from services.kyc.tables.register import ActorRow, ActorShareRow
 Actors = ActorRow.__table__
 Shares = ActorShareRow.__table__
 KEPT_ON_SAVE = ("id", "org_id", "created_by", "created_at")  # written once, by the first save
+# What a grantee of a shared actor is told when it asks for what the share does not give: a change (READ_ONLY_SHARE),
+# or a part other than the actor's record and licences (NOT_SHARED).
+READ_ONLY_SHARE, NOT_SHARED = "read_only_share", "not_shared"
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,35 @@ def _not_found(actor_id: UUID) -> NotFound:
     return NotFound(f"actor {actor_id} not found", code="actor_not_found")
 
 
-async def get_actor(db: Executor, actor_id: UUID, *, org_id: str, for_update: bool = False) -> Actor:
+async def get_actor(
+    db: Executor, actor_id: UUID, *, org_id: str, for_update: bool = False, if_shared: str = READ_ONLY_SHARE
+) -> Actor:
     """An actor of the caller's own register. `for_update` locks it to the end of the transaction: a change reads
-    what the previous writer committed, and the state its events tell is the state that commits."""
+    what the previous writer committed, and the state its events tell is the state that commits. An actor only
+    shared with the caller's organisation answers 403 `if_shared` (it may read the actor, not this); else 404."""
     actor = await find_actor(db, actor_id, org_id=org_id, for_update=for_update)
     if actor is None:
-        raise _not_found(actor_id)
+        raise await not_owned(db, actor_id, org_id=org_id, if_shared=if_shared)
     return actor
+
+
+async def not_owned(db: Executor, actor_id: UUID, *, org_id: str, if_shared: str = READ_ONLY_SHARE) -> Exception:
+    """Why the caller's organisation may not have this actor as its own: 403 for a grantee, 404 for anyone else."""
+    if not await is_shared_with(db, actor_id, org_id=org_id):
+        return _not_found(actor_id)
+    if if_shared == READ_ONLY_SHARE:
+        return Forbidden(
+            f"actor {actor_id} is shared with your organisation to read; only its owner changes it",
+            code=READ_ONLY_SHARE,
+        )
+    return Forbidden(
+        f"actor {actor_id} is shared with your organisation for its record and licences only", code=NOT_SHARED
+    )
+
+
+async def is_shared_with(db: Executor, actor_id: UUID, *, org_id: str) -> bool:
+    query = sa.select(Shares.c.actor_id).where(Shares.c.actor_id == actor_id, Shares.c.grantee_org_id == org_id)
+    return (await db.execute(query)).first() is not None
 
 
 async def find_actor(db: Executor, actor_id: UUID, *, org_id: str, for_update: bool = False) -> Actor | None:
@@ -146,14 +172,14 @@ async def list_actors(
     dialect = dialect_of(db)
     query = (
         _select_actors(dialect)
-        .where(_visible_to(org_id), *_conditions(where, dialect=dialect))
+        .where(_visible_to(org_id), *_conditions(where))
         .order_by(Actors.c.legal_name, Actors.c.id)
     )
     rows, total = await fetch_page(db, query, page)
     return [_actor(r) for r in rows], total
 
 
-def _conditions(where: ActorFilter, *, dialect: str) -> list[sa.ColumnElement[bool]]:
+def _conditions(where: ActorFilter) -> list[sa.ColumnElement[bool]]:
     conditions = [
         column == value
         for column, value in (
@@ -168,18 +194,15 @@ def _conditions(where: ActorFilter, *, dialect: str) -> list[sa.ColumnElement[bo
     if where.mineral:
         # HS codes are digits only, so the quoted code matches one whole list element.
         conditions.append(sa.cast(Actors.c.minerals, sa.Text).contains(f'"{where.mineral}"'))
-    if where.name:
-        pattern = "%" + where.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            sa.or_(Actors.c.legal_name.ilike(pattern, escape="\\"), _any_alias_like(pattern, dialect=dialect))
-        )
+    if where.name:  # accents and case ignored; a registration number matches however it is punctuated
+        conditions.append(search.matches(Actors.c.search_text, where.name))
     return conditions
 
 
-def _any_alias_like(pattern: str, *, dialect: str) -> sa.ColumnElement[bool]:
-    each = sa.func.json_array_elements_text if dialect == "postgresql" else sa.func.json_each
-    aliases = each(Actors.c.aliases).table_valued("value")
-    return sa.select(1).select_from(aliases).where(aliases.c.value.ilike(pattern, escape="\\")).exists()
+def search_text(actor: Actor) -> str:
+    """What a name query searches: the legal name, the aliases and the registration number, folded."""
+    identifiers = [actor.registration_number] if actor.registration_number else []
+    return search.search_text([actor.legal_name, *actor.aliases], identifiers=identifiers)
 
 
 async def list_overdue(
@@ -238,7 +261,7 @@ async def claim_overdue_unannounced(
 async def save_actor(db: AsyncSession, actor: Actor, *, events: int) -> int:
     """Write the actor and take the numbers of its next `events` events; returns the last one taken. The write holds
     the row lock to the end of the transaction, so numbers only grow in commit order."""
-    values = {**column_values(actor, Actors), "event_seq": events}
+    values = {**column_values(actor, Actors), "search_text": search_text(actor), "event_seq": events}
     try:
         return (await db.execute(_statements(dialect_of(db)).save, values)).scalar_one()
     except IntegrityError as exc:

@@ -19,11 +19,16 @@ Documents = DocumentRow.__table__
 
 async def get_document(db: AsyncSession, document_id: UUID, *, org_id: str) -> Document:
     """A document of the caller's organisation (raises NotFound otherwise)."""
+    document = await find_document(db, document_id, org_id=org_id)
+    if document is None:
+        raise NotFound(f"document {document_id} not found", code="document_not_found")
+    return document
+
+
+async def find_document(db: AsyncSession, document_id: UUID, *, org_id: str) -> Document | None:
     query = sa.select(Documents).where(Documents.c.id == document_id, Documents.c.org_id == org_id)
     row = (await db.execute(query)).one_or_none()
-    if row is None:
-        raise NotFound(f"document {document_id} not found", code="document_not_found")
-    return from_row(Document, row)
+    return None if row is None else from_row(Document, row)
 
 
 async def list_documents(

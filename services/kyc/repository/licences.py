@@ -14,26 +14,50 @@ from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.licences import Licence, expiring_cutoff
 from services.kyc.repository.rows import column_values, from_row, unique_violation
-from services.kyc.tables.register import LicenceRow
+from services.kyc.tables.register import ActorShareRow, LicenceRow
 
-Licences = LicenceRow.__table__
+Licences, Shares = LicenceRow.__table__, ActorShareRow.__table__
+
+
+def _not_found(licence_id: UUID) -> NotFound:
+    return NotFound(f"licence {licence_id} not found", code="licence_not_found")
+
+
+def _visible_to(org_id: str) -> sa.ColumnElement[bool]:
+    """The organisation's own licences and those of actors shared with it."""
+    shared = sa.select(Shares.c.actor_id).where(Shares.c.grantee_org_id == org_id)
+    return sa.or_(Licences.c.org_id == org_id, Licences.c.actor_id.in_(shared))
 
 
 async def get_licence(db: AsyncSession, licence_id: UUID, *, org_id: str, for_update: bool = False) -> Licence:
     """A licence of the caller's register; `for_update` holds it against the expiry job until the transaction ends."""
+    licence = await find_licence(db, licence_id, org_id=org_id, for_update=for_update)
+    if licence is None:
+        raise _not_found(licence_id)
+    return licence
+
+
+async def find_licence(db: AsyncSession, licence_id: UUID, *, org_id: str, for_update: bool = False) -> Licence | None:
     query = sa.select(Licences).where(Licences.c.id == licence_id, Licences.c.org_id == org_id)
     if for_update:
         query = query.with_for_update(key_share=True)
     row = (await db.execute(query)).one_or_none()
-    if row is None:
-        raise NotFound(f"licence {licence_id} not found", code="licence_not_found")
-    return from_row(Licence, row)
-
-
-async def find_licence(db: AsyncSession, licence_id: UUID) -> Licence | None:
-    """Any organisation's licence: for reads that check visibility through its actor (shares)."""
-    row = (await db.execute(sa.select(Licences).where(Licences.c.id == licence_id))).one_or_none()
     return None if row is None else from_row(Licence, row)
+
+
+async def find_visible_licence(db: AsyncSession, licence_id: UUID, *, org_id: str) -> Licence | None:
+    """A licence the organisation owns or reads through a share of its actor."""
+    query = sa.select(Licences).where(Licences.c.id == licence_id, _visible_to(org_id))
+    row = (await db.execute(query)).one_or_none()
+    return None if row is None else from_row(Licence, row)
+
+
+async def get_visible_licence(db: AsyncSession, licence_id: UUID, *, org_id: str) -> Licence:
+    """The same, or 404 licence_not_found naming nothing but the id asked for."""
+    licence = await find_visible_licence(db, licence_id, org_id=org_id)
+    if licence is None:
+        raise _not_found(licence_id)
+    return licence
 
 
 async def list_licences(db: AsyncSession, *, actor_id: UUID) -> list[Licence]:
@@ -41,7 +65,7 @@ async def list_licences(db: AsyncSession, *, actor_id: UUID) -> list[Licence]:
     return [from_row(Licence, r) for r in (await db.execute(query)).all()]
 
 
-async def list_org_licences(
+async def list_visible_licences(
     db: AsyncSession,
     *,
     org_id: str,
@@ -52,7 +76,7 @@ async def list_org_licences(
     today: date | None = None,
     lead_days: int = 0,
 ) -> tuple[list[Licence], int]:
-    query = sa.select(Licences).where(Licences.c.org_id == org_id)
+    query = sa.select(Licences).where(_visible_to(org_id))
     if licence_type:
         query = query.where(Licences.c.licence_type == licence_type)
     if valid_to_before:

@@ -55,8 +55,16 @@ async def get_watchlist(
 
 
 async def list_watchlists(db: AsyncSession, *, org_id: str) -> list[Watchlist]:
+    """The organisation's lists, each with the snapshot in force (as one list is read)."""
     query = sa.select(Watchlists).where(Watchlists.c.org_id == org_id).order_by(Watchlists.c.name)
-    return [from_row(Watchlist, r) for r in (await db.execute(query)).all()]
+    watchlists = [from_row(Watchlist, r) for r in (await db.execute(query)).all()]
+    in_force = {(w.id, w.version) for w in watchlists if w.version > 0}
+    if in_force:
+        snapshots = sa.select(Snapshots).where(sa.tuple_(Snapshots.c.watchlist_id, Snapshots.c.version).in_(in_force))
+        current = {(r.watchlist_id, r.version): from_row(Snapshot, r) for r in (await db.execute(snapshots)).all()}
+        for watchlist in watchlists:
+            watchlist.current = current.get((watchlist.id, watchlist.version))
+    return watchlists
 
 
 async def list_versions(db: AsyncSession, *, org_id: str) -> dict[UUID, int]:

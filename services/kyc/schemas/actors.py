@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.domain.actors import Actor
-from services.kyc.schemas.text import CountryCode, HsCode, Name, RegionCode, Short, text
+from services.kyc.schemas.text import CountryCode, FacilityId, HsCode, Name, RegionCode, Short, text
 
 ActorType = Literal[
     "asm_producer", "cooperative", "mine_operator", "trader", "processor", "exporter", "transporter", "smelter_refiner"
@@ -22,9 +22,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{5,30}$")
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Address(RequestBody):
     kind: Literal["registered", "operational", "postal", "other"] = "registered"
     street: Name
     city: Short | None = None
@@ -33,9 +31,7 @@ class Address(BaseModel):
     country: CountryCode = Field(description="ISO 3166-1 alpha-2")
 
 
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Contact(RequestBody):
     name: Name | None = None
     role: Short | None = None
     email: text(254) | None = None
@@ -52,9 +48,7 @@ class Contact(BaseModel):
         return self
 
 
-class RegisterActor(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterActor(RequestBody):
     actor_type: ActorType
     legal_name: Name
     aliases: list[Name] = Field(default_factory=list, max_length=50)
@@ -67,16 +61,14 @@ class RegisterActor(BaseModel):
     minerals: list[HsCode] = Field(
         default_factory=list, max_length=50, description="HS codes, e.g. 7108 (gold), 2616 (gold ores), 2609 (tin ores)"
     )
-    smelter_facility_id: text(20) | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
+    smelter_facility_id: FacilityId | None = Field(None, description="RMI facility id (CID + 6 digits); smelters only")
 
 
-class UpdateActor(BaseModel):
-    """Only the fields sent change; `version` is the one last read (a newer one answers 409 stale_version).
-    Fields typed without null may be left out but not set to null (the None defaults only mean "not sent")."""
+class UpdateActor(RequestBody):
+    """Only the fields sent change; `version` (or an If-Match header) is the one last read (a newer one answers 409
+    stale_version). Fields typed without null may be left out but not set to null (None defaults mean "not sent")."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = Field(ge=1, le=2**31 - 1)
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
     actor_type: ActorType = None  # type: ignore[assignment]
     legal_name: Name = None
     aliases: list[Name] = Field(None, max_length=50)  # type: ignore[assignment]
@@ -87,7 +79,7 @@ class UpdateActor(BaseModel):
     addresses: list[Address] = Field(None, max_length=20)  # type: ignore[assignment]
     contacts: list[Contact] = Field(None, max_length=20)  # type: ignore[assignment]
     minerals: list[HsCode] = Field(None, max_length=50)  # type: ignore[assignment]
-    smelter_facility_id: text(20) | None = None
+    smelter_facility_id: FacilityId | None = None
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}

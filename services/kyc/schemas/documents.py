@@ -1,4 +1,4 @@
-"""What the documents API returns (uploads are multipart forms)."""
+"""What the documents API accepts (a multipart form) and returns."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from fastapi import UploadFile
+from pydantic import BaseModel, Field
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.domain.documents import Document
 
 DocType = Literal[
@@ -22,6 +23,18 @@ DocType = Literal[
     "contract",
     "other",
 ]
+
+
+class UploadDocument(RequestBody):
+    """The form of an upload: the file, what it is, and what it is filed under (each link optional)."""
+
+    file: UploadFile = Field(description="pdf, png, jpeg or tiff")
+    doc_type: DocType
+    actor_id: UUID | None = None
+    person_id: UUID | None = None
+    licence_id: UUID | None = None
+    site_id: UUID | None = None
+    inspection_id: UUID | None = None
 
 
 class DocumentRead(BaseModel):

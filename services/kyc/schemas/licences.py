@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from libs.common.schemas import Page
+from libs.common.schemas import IsoDate, Page, RequestBody
 from services.kyc.domain.licences import Licence
-from services.kyc.schemas.text import Name, Short
+from services.kyc.schemas.text import Issuer, Short
 
 LicenceType = Literal[
     "mining_title",
@@ -24,31 +24,31 @@ LicenceType = Literal[
 LicenceState = Literal["not_yet_valid", "valid", "expiring", "expired"]
 
 
-class AddLicence(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AddLicence(RequestBody):
     licence_type: LicenceType
-    issuer: Name
+    issuer: Issuer
     number: Short
-    valid_from: date
-    valid_to: date | None = Field(None, description="last valid day; none for a permit without end date")
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(None, description="last valid day; none for a permit without end date")
     document_id: UUID | None = Field(None, description="an uploaded document of this organisation to attach")
 
 
-class UpdateLicence(BaseModel):
+class UpdateLicence(RequestBody):
     """Only the fields sent change (fields typed without null may be left out but not set to null); a new
-    valid_to (a renewal) is announced again when it nears."""
+    valid_to (a renewal) is announced again when it nears. `version` (or an If-Match header) is the licence's
+    version last read."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="the version last read (or send If-Match); a newer one answers 409"
+    )
     licence_type: LicenceType = None  # type: ignore[assignment]
-    issuer: Name = None
+    issuer: Issuer = None
     number: Short = None
-    valid_from: date = None  # type: ignore[assignment]
-    valid_to: date | None = None
+    valid_from: IsoDate = None  # type: ignore[assignment]
+    valid_to: IsoDate | None = None
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k != "version"}
 
 
 class LicenceRead(BaseModel):
@@ -67,6 +67,7 @@ class LicenceRead(BaseModel):
     document_ids: list[UUID] = []
     created_at: datetime
     updated_at: datetime
+    version: int
 
     @classmethod
     def from_domain(cls, licence: Licence, *, today: date, lead_days: int) -> LicenceRead:
@@ -86,6 +87,7 @@ class LicenceRead(BaseModel):
                     "created_at",
                     "updated_at",
                     "document_ids",
+                    "version",
                 )
             },
             state=licence.validity(today, lead_days=lead_days),

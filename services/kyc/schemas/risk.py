@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from libs.common.schemas import RequestBody
+from services.kyc import lengths
 from services.kyc.domain.risk import AreaLevel, RiskArea, RiskTable, RiskTableVersion
 from services.kyc.schemas.text import NO_CONTROL, text
 
@@ -14,10 +16,10 @@ MAX_AREAS = 5000
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=NO_CONTROL)]
 
 
-class RiskAreaEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    area: text(10, min_length=0) = Field(description="ISO 3166-1 alpha-2 country (CD) or ISO 3166-2 region (CD-NK)")
+class RiskAreaEntry(RequestBody):
+    area: text(lengths.REGION, min_length=0) = Field(
+        description="ISO 3166-1 alpha-2 country (CD) or ISO 3166-2 region (CD-NK)"
+    )
     level: Literal["conflict_affected", "high_risk"]
     reason: Text
     source: Text = Field(description="where the listing comes from, e.g. a report or list and its date")

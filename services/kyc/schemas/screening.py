@@ -8,12 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.domain.screening import Hit
 from services.kyc.schemas.text import Reason
 
 
-class DecideHit(BaseModel):
+class DecideHit(RequestBody):
     reason: Reason = Field(description="why the hit is a true match or a false positive")
 
 

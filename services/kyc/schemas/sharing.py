@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from libs.common.schemas import RequestBody
 from services.kyc.domain.actors import Share
 from services.kyc.schemas.text import OrgId
 
 
-class ShareActor(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShareActor(RequestBody):
     org_id: OrgId
 
 

@@ -8,14 +8,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from libs.common.schemas import Page
+from libs.common.schemas import IsoDate, Page, RequestBody
+from services.kyc import lengths
 from services.kyc.domain import sites as domain
 from services.kyc.domain.sites import Inspection, MineSite, StatusChange
 from services.kyc.schemas.text import NO_CONTROL, HsCode, text
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_CONTROL)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_CONTROL)]
-Code = text(10, min_length=0)  # checked by the domain, so a wrong one gets its own problem code
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=lengths.NAME, pattern=NO_CONTROL)
+]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=lengths.INSPECTOR, pattern=NO_CONTROL)
+]
+Code = text(lengths.CODE_INPUT, min_length=0)  # checked by the domain, so a wrong one gets its own problem code
 Capacity = Annotated[float, Field(gt=0, allow_inf_nan=False, description="estimated production, kg per month")]
 Minerals = Annotated[
     list[HsCode], Field(min_length=1, max_length=50, description="HS codes, e.g. 7108 (gold) or 261590 (tantalum ores)")
@@ -31,9 +36,7 @@ Status = Literal["green", "yellow", "red", "blue"]
 Result = Literal["green", "yellow", "red"]
 
 
-class RegisterSite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterSite(RequestBody):
     name: Name
     operator_actor_id: UUID | None = None
     location: Location
@@ -43,10 +46,8 @@ class RegisterSite(BaseModel):
     capacity_kg_per_month: Capacity | None = None
 
 
-class EditSite(BaseModel):
+class EditSite(RequestBody):
     """Only the fields sent change; null clears operator, region or capacity. The status is never edited."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     operator_actor_id: UUID | None = None
@@ -56,7 +57,10 @@ class EditSite(BaseModel):
     minerals: Minerals | None = None
     capacity_kg_per_month: Capacity | None = None
     version: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="the version last read; a newer one answers 409 stale_version"
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="the version last read (or send If-Match): 428 without either, 409 stale_version if it moved",
     )
 
     @model_validator(mode="after")
@@ -148,10 +152,8 @@ class SiteRead(BaseModel):
 SitePage = Page[SiteRead]
 
 
-class RecordInspection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    inspection_date: date = Field(description="not in the future; an older one than the latest is history only")
+class RecordInspection(RequestBody):
+    inspection_date: IsoDate = Field(description="not in the future; an older one than the latest is history only")
     inspector: Label
     agency: Label
     result: Result

@@ -6,22 +6,30 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from fastapi import UploadFile
 from pydantic import BaseModel, Field
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
+from services.kyc import lengths
 from services.kyc.domain.watchlists import Snapshot, Watchlist
-from services.kyc.schemas.text import Name, text
+from services.kyc.schemas.text import WatchlistName, text
 
 ListFormat = Literal["un_xml", "ofac_xml", "ofac_csv", "ftm_jsonl", "csv"]
 
 
-class CreateWatchlist(BaseModel):
-    name: Name = Field(description="unique within the organisation, e.g. 'UN SC consolidated list'")
+class CreateWatchlist(RequestBody):
+    name: WatchlistName = Field(description="unique within the organisation, e.g. 'UN SC consolidated list'")
     format: ListFormat = Field(
         description="how its files are parsed: UN XML, OFAC SDN XML/CSV, FtM JSON lines, "
         "or the plain CSV id,name,kind,aliases,birth_date,country,identifiers,program"
     )
-    source: text(500) | None = Field(None, description="where the files come from, e.g. a URL")  # type: ignore[valid-type]
+    source: text(lengths.WATCHLIST_SOURCE) | None = Field(None, description="where the files come from, e.g. a URL")  # type: ignore[valid-type]
+
+
+class ImportList(RequestBody):
+    """The form of an import: one list file in the list's format."""
+
+    file: UploadFile = Field(description="the list file")
 
 
 class SnapshotRead(BaseModel):

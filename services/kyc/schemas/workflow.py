@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from libs.common.schemas import Page
+from libs.common.schemas import Page, RequestBody
 from services.kyc.schemas.actors import ActorRead
 from services.kyc.schemas.text import Reason
 
 
-class Transition(BaseModel):
-    """`version`, when sent, must be the actor's current one (409 stale_version otherwise)."""
-
-    model_config = ConfigDict(extra="forbid")
+class Transition(RequestBody):
+    """`version` (or an If-Match header) is the actor's version last read: 428 without either, 409 stale_version when
+    the actor moved since."""
 
     version: int | None = Field(None, ge=1, le=2**31 - 1)
     reason: Reason | None = None
 
 
-class Decision(BaseModel):
+class Decision(RequestBody):
     """Reject, suspend, reinstate: the reason is kept in the history and sent with the event."""
-
-    model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(None, ge=1, le=2**31 - 1)
     reason: Reason

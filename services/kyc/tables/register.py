@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from libs.common.db import UtcDateTime
+from services.kyc import lengths
 from services.kyc.tables.base import KycTable
 
 
@@ -29,21 +30,28 @@ class ActorRow(KycTable, table=True):
         sa.Index("ix_actor_org_status", "org_id", "kyc_status"),
         sa.Index("ix_actor_next_review_date", "next_review_date"),
         sa.Index("uq_actor_registration", "org_id", "country", "registration_number", unique=True),
+        # Trigram index on PostgreSQL, for `LIKE '%…%'` on the folded names (a plain one on SQLite).
+        sa.Index(
+            "ix_actor_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: UUID = Field(primary_key=True)
-    org_id: str = Field(max_length=100)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     actor_type: str = Field(max_length=30)
-    legal_name: str = Field(max_length=300)
+    legal_name: str = Field(max_length=lengths.NAME)
     aliases: list[str] = Field(default_factory=list, sa_column=_json())
-    registration_number: str | None = Field(default=None, max_length=100)
-    tax_number: str | None = Field(default=None, max_length=100)
-    country: str = Field(max_length=2)
-    region: str | None = Field(default=None, max_length=10)
+    registration_number: str | None = Field(default=None, max_length=lengths.IDENTIFIER)
+    tax_number: str | None = Field(default=None, max_length=lengths.IDENTIFIER)
+    country: str = Field(max_length=lengths.COUNTRY)
+    region: str | None = Field(default=None, max_length=lengths.REGION)
     addresses: list[dict] = Field(default_factory=list, sa_column=_json())
     contacts: list[dict] = Field(default_factory=list, sa_column=_json())
     minerals: list[str] = Field(default_factory=list, sa_column=_json())
-    smelter_facility_id: str | None = Field(default=None, max_length=20)
+    smelter_facility_id: str | None = Field(default=None, max_length=lengths.SMELTER_FACILITY_ID)
     kyc_status: str = Field(max_length=20)
     risk_level: str | None = Field(default=None, max_length=10)
     risk_factors: list[str] = Field(default_factory=list, sa_column=_json())
@@ -64,6 +72,8 @@ class ActorRow(KycTable, table=True):
     # The last event's number (its aggregate_version). Apart from `version`, the edit token clients send back, so a
     # share, a screening or a hit decision does not make a client's pending edit stale.
     event_seq: int = Field(default=0)
+    # Legal name, aliases and registration number folded (libs.common.search), kept by the repository on each save.
+    search_text: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
 
 
 class PersonRow(KycTable, table=True):
@@ -73,18 +83,19 @@ class PersonRow(KycTable, table=True):
     __table_args__ = (sa.Index("ix_person_actor_id", "actor_id"),)
 
     id: UUID = Field(primary_key=True)
-    org_id: str = Field(max_length=100)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     actor_id: UUID = Field(foreign_key="actor.id")
     person_type: str = Field(max_length=10)
-    full_name: str = Field(max_length=300)
+    full_name: str = Field(max_length=lengths.NAME)
     aliases: list[str] = Field(default_factory=list, sa_column=_json())
     birth_date: date | None = Field(default=None)
-    nationality: str | None = Field(default=None, max_length=2)
+    nationality: str | None = Field(default=None, max_length=lengths.COUNTRY)
     identifiers: list[str] = Field(default_factory=list, sa_column=_json())
     role: str = Field(max_length=30)
     ownership_pct: float | None = Field(default=None)
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+    version: int = Field(default=1)  # the edit token clients send back
 
 
 class LicenceRow(KycTable, table=True):
@@ -98,17 +109,18 @@ class LicenceRow(KycTable, table=True):
     )
 
     id: UUID = Field(primary_key=True)
-    org_id: str = Field(max_length=100)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     actor_id: UUID = Field(foreign_key="actor.id")
     licence_type: str = Field(max_length=30)
-    issuer: str = Field(max_length=200)
-    number: str = Field(max_length=100)
+    issuer: str = Field(max_length=lengths.ISSUER)
+    number: str = Field(max_length=lengths.IDENTIFIER)
     valid_from: date
     valid_to: date | None = Field(default=None)
     expiring_notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     expired_notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     updated_at: datetime = Field(sa_column=_ts())
+    version: int = Field(default=1)  # the edit token clients send back; expiry marks do not move it
 
 
 class DocumentRow(KycTable, table=True):
@@ -124,7 +136,7 @@ class DocumentRow(KycTable, table=True):
     id: UUID = Field(primary_key=True)
     org_id: str = Field(max_length=100)
     doc_type: str = Field(max_length=40)
-    filename: str = Field(max_length=255)
+    filename: str = Field(max_length=lengths.FILENAME)
     content_type: str = Field(max_length=100)
     size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     sha256: str = Field(max_length=64)
@@ -145,8 +157,8 @@ class ActorShareRow(KycTable, table=True):
     __table_args__ = (sa.Index("ix_actor_share_grantee_org_id", "grantee_org_id"),)
 
     actor_id: UUID = Field(foreign_key="actor.id", primary_key=True)
-    grantee_org_id: str = Field(max_length=100, primary_key=True)
-    org_id: str = Field(max_length=100)
+    grantee_org_id: str = Field(max_length=lengths.ORG_ID, primary_key=True)
+    org_id: str = Field(max_length=lengths.ORG_ID)
     granted_by: str = Field(max_length=100)
     granted_at: datetime = Field(sa_column=_ts())
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from libs.common.db import UtcDateTime
+from services.kyc import lengths
 from services.kyc.tables.base import KycTable
 
 
@@ -25,9 +26,9 @@ class WatchlistRow(KycTable, table=True):
 
     id: UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
     org_id: str = Field(sa_column=_col(sa.String(100)))
-    name: str = Field(sa_column=_col(sa.String(200)))
+    name: str = Field(sa_column=_col(sa.String(lengths.WATCHLIST_NAME)))
     format: str = Field(sa_column=_col(sa.String(20)))
-    source: str | None = Field(default=None, sa_column=_col(sa.String(500), nullable=True))
+    source: str | None = Field(default=None, sa_column=_col(sa.String(lengths.WATCHLIST_SOURCE), nullable=True))
     version: int = Field(default=0, sa_column=_col(sa.Integer()))
     created_by: str = Field(sa_column=_col(sa.String(100)))
     created_at: datetime = Field(sa_column=_col(UtcDateTime()))

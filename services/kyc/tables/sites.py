@@ -11,6 +11,7 @@ from sqlmodel import Field
 
 from libs.common.db import UtcDateTime
 from libs.common.tables import BigId
+from services.kyc import lengths
 from services.kyc.tables.base import KycTable
 
 
@@ -26,11 +27,11 @@ class MineSiteRow(KycTable, table=True):
 
     id: UUID = Field(sa_column=sa.Column(sa.Uuid(), primary_key=True))
     org_id: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
-    name: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    name: str = Field(sa_column=sa.Column(sa.String(lengths.NAME), nullable=False))
     operator_actor_id: UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid(), nullable=True))
     location: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
-    country: str = Field(sa_column=sa.Column(sa.String(2), nullable=False))
-    region: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    country: str = Field(sa_column=sa.Column(sa.String(lengths.COUNTRY), nullable=False))
+    region: str | None = Field(default=None, sa_column=sa.Column(sa.String(lengths.REGION), nullable=True))
     minerals: list[str] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
     capacity_kg_per_month: float | None = Field(default=None, sa_column=sa.Column(sa.Float(), nullable=True))
     status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
@@ -59,8 +60,8 @@ class SiteInspectionRow(KycTable, table=True):
     org_id: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     site_id: UUID = Field(sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("mine_site.id"), nullable=False))
     inspection_date: date = Field(sa_column=sa.Column(sa.Date(), nullable=False))
-    inspector: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    agency: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    inspector: str = Field(sa_column=sa.Column(sa.String(lengths.INSPECTOR), nullable=False))
+    agency: str = Field(sa_column=sa.Column(sa.String(lengths.INSPECTOR), nullable=False))
     result: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     notes: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     report_document_id: UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid(), nullable=True))
@@ -108,7 +109,7 @@ class RiskAreaRow(KycTable, table=True):
 
     org_id: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
     version: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True, autoincrement=False))
-    area: str = Field(sa_column=sa.Column(sa.String(10), primary_key=True))
+    area: str = Field(sa_column=sa.Column(sa.String(lengths.REGION), primary_key=True))
     level: str = Field(sa_column=sa.Column(sa.String(30), nullable=False))
     reason: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     source: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
-from libs.common.errors import Invalid, NotFound
+from libs.common.errors import Invalid, UnknownReference, referenced
 from libs.common.pagination import Pagination
 from libs.common.storage import ObjectStore, check_content
 from services.kyc.domain import documents
@@ -79,30 +79,42 @@ async def _resolve(db: AsyncSession, links: Links, *, org_id: str) -> Links:
         if actor_id is not None and actor_id != part_actor:
             raise Invalid("the person or licence belongs to another actor", code="link_mismatch")
         actor_id = part_actor
-    if actor_id is not None:
-        await actor_repository.get_actor(db, actor_id, org_id=org_id)
+    if actor_id is not None:  # an actor only shared with the organisation: 403 read_only_share
+        lookup = actor_repository.get_actor(db, actor_id, org_id=org_id)
+        await referenced(lookup, field="actor_id", code="unknown_actor", what="actor")
     site_id = links.site_id
     if links.inspection_id is not None:
-        inspection = await site_repository.get_inspection(db, links.inspection_id, org_id=org_id)
+        lookup_inspection = site_repository.get_inspection(db, links.inspection_id, org_id=org_id)
+        inspection = await referenced(
+            lookup_inspection, field="inspection_id", code="unknown_inspection", what="inspection"
+        )
         if site_id is not None and inspection.site_id != site_id:
-            raise _inspection_not_found(links.inspection_id)
+            raise Invalid("the inspection belongs to another site", code="link_mismatch", field="inspection_id")
         site_id = inspection.site_id
     elif site_id is not None:
-        await site_repository.get_site(db, site_id, org_id=org_id)
+        lookup_site = site_repository.get_site(db, site_id, org_id=org_id)
+        await referenced(lookup_site, field="site_id", code="unknown_site", what="mine site")
     return replace(links, actor_id=actor_id, site_id=site_id)
-
-
-def _inspection_not_found(inspection_id: UUID) -> NotFound:
-    return NotFound(f"inspection {inspection_id} not found", code="inspection_not_found")
 
 
 async def _parts_actors(db: AsyncSession, links: Links, *, org_id: str) -> list[UUID]:
     found = []
     if links.person_id is not None:
-        found.append((await person_repository.get_person(db, links.person_id, org_id=org_id)).actor_id)
+        lookup = person_repository.get_person(db, links.person_id, org_id=org_id)
+        found.append((await referenced(lookup, field="person_id", code="unknown_person", what="person")).actor_id)
     if links.licence_id is not None:
-        found.append((await licence_repository.get_licence(db, links.licence_id, org_id=org_id)).actor_id)
+        licence = await licence_repository.find_licence(db, links.licence_id, org_id=org_id)
+        if licence is None:  # one read through a share is not the caller's to file documents under
+            await _shared_licence_refusal(db, links.licence_id, org_id=org_id)
+            raise UnknownReference("licence_id", code="unknown_licence", what="licence")
+        found.append(licence.actor_id)
     return found
+
+
+async def _shared_licence_refusal(db: AsyncSession, licence_id: UUID, *, org_id: str) -> None:
+    shared = await licence_repository.find_visible_licence(db, licence_id, org_id=org_id)
+    if shared is not None:
+        raise await actor_repository.not_owned(db, shared.actor_id, org_id=org_id)
 
 
 async def get_document(db: AsyncSession, principal: Principal, document_id: UUID) -> Document:

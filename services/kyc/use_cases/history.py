@@ -49,7 +49,9 @@ async def list_actor_history(
     db: AsyncSession, principal: Principal, actor_id: UUID, *, page: Pagination
 ) -> tuple[list[AuditEntry], int]:
     """The actor's entries and those of its persons, licences and documents, oldest first."""
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
     parts = [
         *await person_repository.list_person_ids(db, actor_id=actor.id),
         *await licence_repository.list_licence_ids(db, actor_id=actor.id),

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
-from libs.common.errors import NotFound
+from libs.common.errors import NotFound, referenced
 from libs.common.events.kyc import KycEvent, LicenceExpired, LicenceExpiring
 from libs.common.pagination import Pagination
 from services.kyc.domain import licences as rules
@@ -39,11 +39,14 @@ async def add_licence(
     """A licence recorded already expired, or ending within `lead_days`, is announced so at once (and marked, so
     the expiry job does not announce it again)."""
     actor = await actor_for_change(db, principal, actor_id)
-    document = (
-        await document_repository.get_document(db, document_id, org_id=principal.org_id)
-        if document_id is not None
-        else None
-    )
+    document = None
+    if document_id is not None:
+        document = await referenced(
+            document_repository.get_document(db, document_id, org_id=principal.org_id),
+            field="document_id",
+            code="unknown_document",
+            what="document",
+        )
     now = utcnow()
     licence, event = actor.add_licence(values, document=document, by=principal.user_id, now=now)
     notices = actor.announce_licence_due(licence, lead_days=lead_days, now=now)
@@ -67,13 +70,23 @@ async def add_licence(
 
 
 async def update_licence(
-    db: AsyncSession, principal: Principal, licence_id: UUID, *, changes: dict[str, Any], lead_days: int
+    db: AsyncSession,
+    principal: Principal,
+    licence_id: UUID,
+    *,
+    changes: dict[str, Any],
+    lead_days: int,
+    version: int | None = None,
 ) -> Licence:
     """A correction or renewal; one that leaves the licence expired or within `lead_days` of its end is announced
-    so at once, unless that notice was given already."""
+    so at once, unless that notice was given already. `version` is the licence's the client read (409
+    stale_version when it moved since)."""
     # The licence is locked before its actor, in the order the expiry job takes them: the job must not mark the
     # old end date as announced after the marks were reset, and the two never deadlock.
-    licence = await repository.get_licence(db, licence_id, org_id=principal.org_id, for_update=True)
+    licence = await repository.find_licence(db, licence_id, org_id=principal.org_id, for_update=True)
+    if licence is None:
+        raise await _not_changeable(db, principal, licence_id)
+    licence.check_version(version)
     actor = await actor_for_change(db, principal, licence.actor_id)
     before, now = licence.editable(), utcnow()
     event = actor.update_licence(licence, changes, by=principal.user_id, now=now)
@@ -87,11 +100,16 @@ async def update_licence(
 
 async def get_licence(db: AsyncSession, principal: Principal, licence_id: UUID) -> Licence:
     """A licence of an actor the caller owns or was shared with."""
-    licence = await repository.find_licence(db, licence_id)
-    if licence is None:
-        raise NotFound(f"licence {licence_id} not found", code="licence_not_found")
-    await actor_repository.get_visible_actor(db, licence.actor_id, org_id=principal.org_id)
+    licence = await repository.get_visible_licence(db, licence_id, org_id=principal.org_id)
     return await _with_documents_of(db, principal, licence)
+
+
+async def _not_changeable(db: AsyncSession, principal: Principal, licence_id: UUID) -> Exception:
+    """403 read_only_share for a licence the caller reads through a share, else 404 (nothing of another's named)."""
+    shared = await repository.find_visible_licence(db, licence_id, org_id=principal.org_id)
+    if shared is None:
+        return NotFound(f"licence {licence_id} not found", code="licence_not_found")
+    return await actor_repository.not_owned(db, shared.actor_id, org_id=principal.org_id)
 
 
 async def list_actor_licences(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Licence]:
@@ -109,9 +127,9 @@ async def list_licences(
     state: str | None = None,
     lead_days: int = 0,
 ) -> tuple[list[Licence], int]:
-    """The organisation's licences, e.g. those ending before a date, or in one state today (`lead_days` says
-    which are expiring)."""
-    found, total = await repository.list_org_licences(
+    """The licences the organisation owns or reads through shares (as each actor's list shows them), e.g. those
+    ending before a date, or in one state today (`lead_days` says which are expiring)."""
+    found, total = await repository.list_visible_licences(
         db,
         org_id=principal.org_id,
         licence_type=licence_type,

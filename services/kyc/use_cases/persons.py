@@ -31,11 +31,19 @@ async def add_person(db: AsyncSession, principal: Principal, actor_id: UUID, *, 
 
 
 async def update_person(
-    db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *, changes: dict[str, Any]
+    db: AsyncSession,
+    principal: Principal,
+    actor_id: UUID,
+    person_id: UUID,
+    *,
+    changes: dict[str, Any],
+    version: int | None = None,
 ) -> Person:
+    """`version` is the person's the client read (409 stale_version when it moved since)."""
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
+    person.check_version(version)
     person_before = person.editable()
     others = await repository.list_persons(db, actor_id=actor.id)
     events = actor.update_person(person, changes, others=others, by=principal.user_id, now=utcnow())
@@ -55,22 +63,31 @@ async def update_person(
     return person
 
 
-async def remove_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID) -> None:
+async def remove_person(
+    db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID, *, version: int | None = None
+) -> None:
     actor = await actor_for_change(db, principal, actor_id)
     before = actor.audited()
     person = await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
+    person.check_version(version)
     events = actor.remove_person(person, by=principal.user_id, now=utcnow())
     await repository.delete_person(db, person)
     await _changed(db, principal, actor, before, person, events, changes=removed(person.editable()), screen=False)
 
 
 async def list_persons(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Person]:
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
     return await repository.list_persons(db, actor_id=actor.id)
 
 
 async def get_person(db: AsyncSession, principal: Principal, actor_id: UUID, person_id: UUID) -> Person:
-    return await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor_id)
+    """Persons are their actor's owner's: a grantee of the actor is told so (403 not_shared), as by the list."""
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
+    return await repository.get_person(db, person_id, org_id=principal.org_id, actor_id=actor.id)
 
 
 async def _changed(

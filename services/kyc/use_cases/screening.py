@@ -89,7 +89,9 @@ async def _decide(db: AsyncSession, principal: Principal, hit_id: UUID, status: 
 
 
 async def get_actor_screening(db: AsyncSession, principal: Principal, actor_id: UUID) -> ActorScreening:
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
     counts = await repository.count_actor_hits(db, actor.id)
     return ActorScreening(
         actor_id=actor.id,

@@ -43,5 +43,7 @@ async def unshare_actor(db: AsyncSession, principal: Principal, actor_id: UUID, 
 
 
 async def list_shares(db: AsyncSession, principal: Principal, actor_id: UUID) -> list[Share]:
-    actor = await actor_repository.get_actor(db, actor_id, org_id=principal.org_id)
+    actor = await actor_repository.get_actor(
+        db, actor_id, org_id=principal.org_id, if_shared=actor_repository.NOT_SHARED
+    )
     return await repository.list_shares(db, actor_id=actor.id)

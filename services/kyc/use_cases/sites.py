@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.db import utcnow
-from libs.common.errors import Invalid, NotFound
+from libs.common.errors import Invalid, referenced
 from libs.common.events.kyc import KycEvent, MineSiteStatusChanged
 from libs.common.pagination import Pagination
 from services.kyc.domain import geography, sites
@@ -227,14 +227,14 @@ async def _area_of(db: AsyncSession, org_id: str, country: str, region: str | No
 
 
 async def _check_operator(db: AsyncSession, actor_id: UUID | None, *, org_id: str) -> None:
-    if actor_id is not None and await actor_repository.find_actor(db, actor_id, org_id=org_id) is None:
-        raise Invalid(f"operator actor {actor_id} is not in this organisation's register", code="unknown_actor")
+    """The operator is an actor of the organisation's own register (one shared with it is 403 read_only_share)."""
+    if actor_id is not None:
+        lookup = actor_repository.get_actor(db, actor_id, org_id=org_id)
+        await referenced(lookup, field="operator_actor_id", code="unknown_actor", what="actor")
 
 
 async def _check_report(db: AsyncSession, document_id: UUID, *, org_id: str, site_id: UUID) -> None:
-    try:
-        document = await document_repository.get_document(db, document_id, org_id=org_id)
-    except NotFound as exc:
-        raise Invalid(f"report document {document_id} does not exist", code="unknown_document") from exc
+    lookup = document_repository.get_document(db, document_id, org_id=org_id)
+    document = await referenced(lookup, field="report_document_id", code="unknown_document", what="document")
     if document.site_id is not None and document.site_id != site_id:
         raise Invalid(f"document {document_id} belongs to another site", code="document_of_another_site")

@@ -65,9 +65,17 @@ async def list_snapshots(
 
 
 async def import_snapshot(
-    db: AsyncSession, principal: Principal, watchlist_id: UUID, *, data: bytes, store: ObjectStore
+    db: AsyncSession,
+    principal: Principal,
+    watchlist_id: UUID,
+    *,
+    data: bytes,
+    store: ObjectStore,
+    max_removal_share: float,
+    confirm_removals: bool = False,
 ) -> ImportResult:
-    """Parse the whole file first: a malformed one writes nothing and the snapshot in force stays."""
+    """Parse the whole file first: a malformed one writes nothing and the snapshot in force stays. A file that
+    removes more than `max_removal_share` of the entries in force needs `confirm_removals` (409 otherwise)."""
     if not data:
         raise Invalid("the file is empty", code="empty_file")
     watchlist = await repository.get_watchlist(
@@ -77,9 +85,11 @@ async def import_snapshot(
     if current is not None and current.sha256 == digest:
         return ImportResult(current, created=False)
     entries = await asyncio.to_thread(lists.parse, watchlist.format, data)
-    change = await asyncio.to_thread(lists.diff, await repository.current_fingerprints(db, watchlist.id), entries)
+    listed = await repository.current_fingerprints(db, watchlist.id)
+    change = await asyncio.to_thread(lists.diff, listed, entries)
     if current is not None and change.empty:
         return ImportResult(current, created=False)
+    lists.check_removals(change, listed=len(listed), max_share=max_removal_share, confirmed=confirm_removals)
     stored = await store.put(data, "application/octet-stream")
     snapshot, event = watchlist.import_snapshot(
         change, sha256=digest, object_key=stored.key, entry_count=len(entries), by=principal.user_id, now=utcnow()

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from libs.common.errors import Invalid
+from services.kyc import lengths
 from services.kyc.domain import geography
-from services.kyc.domain.text import clean_text, names
+from services.kyc.domain.text import clean_text, names, upper_bounded
 
 ACTOR_TYPES = (
     "asm_producer",
@@ -36,7 +37,7 @@ MATERIAL_FIELDS = (*SCREENED_FIELDS, *RISK_FIELDS)
 def identifier(value: str | None) -> str | None:
     """Registration and tax numbers compare upper-cased with single spaces ("rccm cd/gom" = "RCCM CD/GOM")."""
     text = clean_text(value)
-    return text.upper() if text else None
+    return upper_bounded(text, lengths.IDENTIFIER, what="identifier") if text else None
 
 
 def hs_codes(values: Iterable[str]) -> list[str]:

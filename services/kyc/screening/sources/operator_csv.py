@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from typing import TypeVar
 
 from ..fields import parse_date
 from ..model import ListEntry, MalformedList
 from .base import collect, decode, make_entry
 
+T = TypeVar("T")
 REQUIRED = ("id", "name")
 COLUMNS = ("id", "name", "kind", "aliases", "birth_date", "country", "identifiers", "program")
 _KIND_WORDS = {
@@ -26,19 +29,30 @@ _KIND_WORDS = {
 
 def parse_csv(data: bytes) -> list[ListEntry]:
     """Header row required; list-valued cells (aliases, identifiers, country, program) split on ';'."""
-    reader = csv.DictReader(io.StringIO(decode(data)))
-    header = [h.strip().casefold() for h in reader.fieldnames or []]
+    # strict: a quote left open is an error, not a cell that swallows the rest of the file.
+    reader = csv.DictReader(io.StringIO(decode(data)), strict=True)
+    header = [h.strip().casefold() for h in _read(reader, lambda: reader.fieldnames) or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise MalformedList("line 1", f"missing required column(s): {', '.join(missing)}")
     reader.fieldnames = header
     records = []
-    for row in reader:
+    rows = iter(reader)
+    while (row := _read(reader, lambda: next(rows, None))) is not None:
         if None in row:
             raise MalformedList(f"line {reader.line_num}", "more cells than header columns")
         if any((v or "").strip() for v in row.values()):
             records.append((f"line {reader.line_num}", lambda r=row: _row(r)))
     return collect(records)
+
+
+def _read(reader: csv.DictReader[str], step: Callable[[], T]) -> T:
+    """One step of the reader; broken CSV (an unterminated quote...) names the line its record starts on."""
+    start = reader.line_num + 1
+    try:
+        return step()
+    except csv.Error as exc:
+        raise MalformedList(f"line {start}", f"not valid CSV: {exc}") from None
 
 
 def _split(cell: str | None) -> list[str]:
