@@ -35,7 +35,7 @@ def problem_schemas_on_every_error(app: FastAPI) -> None:
         schema = generate()
         problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for path, operations in schema.get("paths", {}).items():
-            operations.setdefault("options", _options_operation(path))
+            operations.setdefault("options", _options_operation(path, operations))
             for operation in operations.values():
                 for status, response in operation.get("responses", {}).items():
                     if status.startswith("4"):
@@ -48,10 +48,18 @@ def problem_schemas_on_every_error(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook for a custom schema
 
 
-def _options_operation(path: str) -> dict[str, Any]:
-    """OPTIONS is answered on every path, so the document says how: 405, no token needed."""
+def _options_operation(path: str, siblings: dict[str, Any]) -> dict[str, Any]:
+    """OPTIONS is answered on every path, so the document says how: 405, no token needed. Its path parameters are
+    those of the path's other operations (OpenAPI requires each one of the template declared)."""
     slug = path.strip("/").replace("/", "_").replace("{", "").replace("}", "").replace("-", "_") or "root"
+    in_path = {
+        parameter["name"]: parameter
+        for operation in siblings.values()
+        for parameter in operation.get("parameters", [])
+        if parameter.get("in") == "path"
+    }
     return {
+        "parameters": list(in_path.values()),
         "summary": "Not offered: answers 405 with the methods the path offers",
         "operationId": f"options_{slug}",
         "tags": ["platform"],

@@ -15,6 +15,7 @@ from tests.kyc.register_support import (
     create_actor,
     history_actions,
     licence_body,
+    move,
     payloads,
     person_body,
     run_jobs,
@@ -41,10 +42,10 @@ async def approved_actor(stack) -> dict[str, Any]:  # type: ignore[no-untyped-de
     actor = await create_actor(creator, actor_type="processor")
     await creator.post(f"/actors/{actor['id']}/persons", json=person_body())
     await creator.post(f"/actors/{actor['id']}/licences", json=licence_body())
-    await creator.post(f"/actors/{actor['id']}/submit")
-    await approver.post(f"/actors/{actor['id']}/start-review")
+    await move(creator, actor["id"], "submit")
+    await move(approver, actor["id"], "start-review")
     await run_jobs(stack)
-    response = await approver.post(f"/actors/{actor['id']}/approve")
+    response = await move(approver, actor["id"], "approve")
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -189,7 +189,7 @@ async def test_a_dismissed_hit_raised_again_after_a_rename_says_from_what_to_wha
     _, actor, person, hit = await screened_namesake(stack, client)
     await client.post(f"/screening/hits/{hit['id']}/dismiss", json={"reason": "born 1972, listed 1971: another man"})
 
-    await client.patch(f"/actors/{actor['id']}/persons/{person['id']}", json={"full_name": "Jean Pierre Mulumba"})
+    await edit(client, f"/actors/{actor['id']}/persons/{person['id']}", full_name="Jean Pierre Mulumba")
     await run_screening(stack)
 
     [raised] = await hits(client, status="pending")

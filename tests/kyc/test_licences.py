@@ -206,11 +206,11 @@ async def test_a_correction_bringing_the_end_inside_the_lead_time_is_announced_a
     assert licence["state"] == "valid" and await payloads(stack, "LicenceExpiring") == []
     soon = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 
-    corrected = await http.patch(f"/licences/{licence['id']}", json={"valid_to": soon})
+    corrected = await edit(http, f"/licences/{licence['id']}", valid_to=soon)
 
     assert corrected.json()["state"] == "expiring" and corrected.json()["expiring_notified_at"] is not None
     assert [p["valid_to"] for p in await payloads(stack, "LicenceExpiring")] == [soon]
-    await http.patch(f"/licences/{licence['id']}", json={"issuer": "Division des Mines du Nord-Kivu"})
+    await edit(http, f"/licences/{licence['id']}", issuer="Division des Mines du Nord-Kivu")
     await run_jobs(stack)
     assert len(await payloads(stack, "LicenceExpiring")) == 1
 

@@ -359,6 +359,6 @@ async def test_renaming_an_approved_actor_requests_a_re_review_with_the_reason_i
     }
 
     await run_jobs(stack)
-    completed = await client(stack, "analyst", user="bob").post(f"/actors/{actor['id']}/complete-review")
+    completed = await move(client(stack, "analyst", user="bob"), actor["id"], "complete-review")
     assert completed.status_code == 200, completed.text
     assert (completed.json()["review_reason"], completed.json()["review_requested_fields"]) == (None, [])
