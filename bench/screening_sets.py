@@ -55,7 +55,8 @@ PAIR_FIELDS = [
 ]
 # Words that say what a name is, not whose it is; left out when deciding whether two names are variants.
 _NEUTRAL = frozenset(
-    "al el ul ud de del la le du da di of the and bin ibn ben bint ould abu abou umm dr haji hajji sheikh shaikh mullah mr u daw ma "
+    "al el ul ud de del la le du da di of the and bin ibn ben bint ould abu abou umm "
+    "dr haji hajji sheikh shaikh mullah mr u daw ma "
     "ltd llc co sa inc limited company corporation corp jsc ojsc cjsc pjsc oao zao ooo pao ao gmbh ag plc sarl ltda "
     "doo bhd sdn pvt tov taa zat lp est group groupe grupo bank banque trading trade industry industries industrial "
     "international general enterprise enterprises services holding holdings".split()
@@ -169,7 +170,7 @@ def core_tokens(name: str) -> list[str]:
 def _corresponds(a: str, b: str) -> bool:
     if a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))):
         return True
-    return jellyfish.jaro_winkler_similarity(a, b) >= 0.80
+    return jellyfish.jaro_winkler_similarity(a, b) >= 0.80 or jellyfish.metaphone(a) == jellyfish.metaphone(b) != ""
 
 
 def _covered(shorter: list[str], longer: list[str]) -> int:
@@ -184,8 +185,10 @@ def _covered(shorter: list[str], longer: list[str]) -> int:
 
 
 def is_variant(a: str, b: str) -> bool:
-    """The two names spell the same name: more than half of the shorter one's tokens and at least half of the
-    longer one's find a counterpart (Jaro-Winkler >= 0.80 or a prefix), or the names written without spaces agree."""
+    """The two names spell the same name: every token of the shorter one and at least half of the longer one's find
+    a counterpart (Jaro-Winkler >= 0.80, the same Metaphone key, or a prefix), or the names written without spaces
+    agree (Jaro-Winkler >= 0.92). A recorded alias that fails is a different name: a nickname, a translation, an
+    acronym, another surname."""
     ta, tb = core_tokens(a), core_tokens(b)
     if not ta or not tb:
         return False
@@ -193,7 +196,7 @@ def is_variant(a: str, b: str) -> bool:
         return True
     shorter, longer = sorted((ta, tb), key=len)
     hits = _covered(shorter, longer)
-    return hits / len(shorter) > 0.5 and hits / len(longer) >= 0.5
+    return hits == len(shorter) and hits / len(longer) >= 0.5
 
 
 def resemblance(a: str, b: str) -> float:
@@ -238,6 +241,8 @@ def positives(entity: Entity) -> list[dict[str, str]]:
             continue
         seen.add(name.casefold())
         if role == "original_script":
+            if entity.kind != "person":
+                continue  # an organisation's name in its own script is a translation, not a spelling
             case = "original_script"
         elif is_variant(anchor, name):
             case = f"alias_{entity.kind}"

@@ -9,7 +9,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from .normalize import is_generic
-from .phonetic import consonant_key, fold, unvocalised
+from .phonetic import consonant_key, fold, loose_key, romanised_key, vowels_compatible
 from .wordlists import NAME_VARIANTS
 
 MIN_TOKEN_SIM = 0.75
@@ -18,6 +18,10 @@ FOLDED_SIM = 0.97  # same after folding transliteration clusters: khuseyni/husse
 KNOWN_VARIANT_SIM = 0.95  # same family of a common given name: mohamed/muhammad, yusuf/youssef
 EDIT_COST = 0.06  # per typo edit (OSA distance on folded spellings)
 SKELETON_SIM = 0.90  # same consonants and one side vowel-less: mhmd/mohamed (Arabic script)
+VOWEL_SIM = 0.90  # same consonants, vowels transliterated differently: daghmash/dughmush, deeb/dib
+ROMANISED_SIM = 0.90  # same syllable in another romanisation: chang/zhang, hsi/xi, pak/bak
+ARTICLE_SIM = 0.95  # Arabic article written into the word: alnoor/noor
+SHORT_ROMANISED = 6  # romanisation folding only for syllable-length words
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
 INITIAL_WEIGHT = 0.5
@@ -76,8 +80,19 @@ def token_sim(a: str, b: str, vowelless: bool = False) -> tuple[float, str]:
     if edits <= _allowed_edits(max(len(fa), len(fb))):
         return 1.0 - EDIT_COST * edits, "typo"
     key = consonant_key(a)
-    if vowelless and len(key) >= 2 and key == consonant_key(b) and (unvocalised(a) or unvocalised(b)):
+    if vowelless and len(key) >= 2 and key == consonant_key(b):
         return SKELETON_SIM, "skeleton"
+    if fa in canonical and fb in canonical:  # two known given names of different families: mohamed/mahmoud
+        return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
+    if len(loose_key(a)) >= 2 and loose_key(a) == loose_key(b) and vowels_compatible(a, b):
+        return VOWEL_SIM, "variant"
+    if max(len(a), len(b)) <= SHORT_ROMANISED and romanised_key(a) == romanised_key(b):
+        return ROMANISED_SIM, "variant"
+    for x, y in ((a, b), (b, a)):
+        if len(x) >= 5 and x[:2] in ("al", "el") and len(y) >= 3 and x[2] not in "aeiou":
+            inner = token_sim(x[2:], y, vowelless)[0]
+            if inner >= MIN_TOKEN_SIM:
+                return inner * ARTICLE_SIM, "variant"
     return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
 
 

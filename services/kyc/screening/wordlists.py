@@ -89,6 +89,8 @@ LEGAL_FORMS = frozenset(
         "cooperatives",
         "coop",
         "societe",
+        "ste",  # 'Sté', 'Ste': Société abbreviated
+        "soc",
         "sociedad",
         "sociedade",
         "societa",
@@ -112,9 +114,6 @@ LEGAL_PHRASES = tuple(
         "societe privee a responsabilite limitee",
         "societe par actions simplifiee",
         "societe anonyme",
-        "societe miniere de",
-        "societe miniere du",
-        "societe miniere des",
         "sociedad anonima cerrada",
         "sociedad anonima",
         "sociedad de responsabilidad limitada",
@@ -302,10 +301,26 @@ SYNONYMS = {
     "afrique": "africa",
     "africaine": "african",
     "commerce": "trading",
+    "trade": "trading",
 }
 
 # Arabic compound openers written together or apart: 'Abdelrahman', 'Abd al-Rahman', 'Abdul Rahman'.
-ABD_PREFIXES = ("abdel", "abdul", "abdoul", "abdal", "abdol", "abdil", "abd")
+# 'Abdur Rahman', 'Abdussalam': the article assimilated to the next consonant.
+ABD_PREFIXES = (
+    "abdel",
+    "abdul",
+    "abdoul",
+    "abdal",
+    "abdol",
+    "abdil",
+    "abdur",
+    "abdush",
+    "abdus",
+    "abduz",
+    "abdun",
+    "abdut",
+    "abd",
+)
 
 # Spelling families of common given names across transliteration conventions (Arabic via
 # French/English/Russian, Russian via English/French). First word of a line is the canonical form.
