@@ -97,7 +97,8 @@ def _pairs(text: str) -> frozenset[frozenset[str]]:
 _SAME_SOUND = _pairs("i/ee i/ie i/ea i/y i/iy ee/ea u/oo u/ou o/oo ou/oo ai/ay ei/ey ai/ei a/aa ae/ai")
 # Short vowels that move around between transliterations of longer Arabic and Persian names ('daghmash' ~
 # 'dughmush', 'rehman' ~ 'rahman', 'hawatmeh' ~ 'hawatma'); 'kabila' ~ 'kabali' (vowels swapped) stays apart.
-_SHORT_VOWELS = _SAME_SOUND | _pairs("a/e e/i o/u a/u e/ee e/ai e/ei o/ou a/ae")
+# Belarusian and Ukrainian spellings write an unstressed o as a: 'rakhmanava' ~ 'rakhmanova', 'aleksin' ~ 'oleksin'.
+_SHORT_VOWELS = _SAME_SOUND | _pairs("a/e e/i o/u a/u a/o e/ee e/ai e/ei e/ay e/ia e/ie o/ou a/ae iu/yu iou/yu io/yo")
 
 
 @lru_cache(maxsize=200_000)
@@ -115,6 +116,9 @@ def vowels_compatible(a: str, b: str) -> bool:
     if a[0] != b[0] and not (a[0] in "aeiou" and b[0] in "aeiou"):
         return False
     trim = [t[:-1] if len(t) > 3 and t.endswith("h") and t[-2] in "aeiou" else t for t in (a, b)]
+    for i in (0, 1):  # French spelling adds a mute final e: 'tiourine' ~ 'tyurin'
+        if trim[i].endswith("e") and trim[i][-2] not in "aeiouy" and trim[1 - i][-1] not in "aeiouy":
+            trim[i] = trim[i][:-1]
     va, vb = (_VOWEL_RUN.findall(t[1:] if t[0] in "yw" else t) for t in trim)  # initial y/w: consonants
     if len(va) != len(vb) or not va:
         return False

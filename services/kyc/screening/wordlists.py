@@ -103,6 +103,19 @@ LEGAL_FORMS = frozenset(
         "grupo",
         "shrka",
         "mssa",
+        # Bulgarian, Serbian, Belarusian and Ukrainian forms as the OFAC list writes them
+        "ood",
+        "eood",
+        "ead",
+        "dooel",
+        "zat",
+        "taa",
+        "ztaa",
+        "iooo",
+        "fllc",
+        "szao",
+        "szat",
+        "aat",
     }
 )
 
@@ -201,6 +214,8 @@ TITLES = frozenset(
         "mwami",
         "chief",
         "sir",
+        "daw",  # Burmese honorifics: 'U Chit', 'Daw Khaing Moe'
+        "u",
     }
 )
 
@@ -262,6 +277,8 @@ GENERIC_WORDS = frozenset(
         "smelter",
         "smelting",
         "energy",
+        "finance",
+        "telecom",
     }
 )
 
@@ -301,6 +318,10 @@ SYNONYMS = {
     "afrique": "africa",
     "africaine": "african",
     "commerce": "trading",
+    "financial": "finance",
+    "financiere": "finance",
+    "telecommunication": "telecom",
+    "telecommunications": "telecom",
     "trade": "trading",
 }
 
@@ -370,3 +391,17 @@ dieudonne dyodonne dieudone
 
 # West African spellings of Abdallah whose ending does not look like 'allah' once split.
 ABD_WHOLE_WORDS = {"abdoulaye": ("abd", "lah"), "abdulaye": ("abd", "lah"), "abdoulay": ("abd", "lah")}
+
+# Surnames that mark a Chinese, Korean or Vietnamese name (in the common romanisations). In such names a one-letter
+# difference is another syllable and so another name ('Li Ming' / 'Li Ping', 'Minh' / 'Manh'), not a typo.
+EAST_ASIAN_SURNAMES = frozenset(
+    """
+wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he lin gao luo zheng liang xie song tang han
+feng deng cao peng zeng xiao tian dong pan yuan cai jiang yu du ye cheng wei su lu ding ren shen yao cui zhong tan
+fan jin shi liao jia xia fu fang bai zou meng xiong qin qiu yin xue yan duan lei hou long tao mao hao gu gong shao
+wan qian dai kong xiang chang chao chou chu hsu hsieh kuo wong chan cheung tsai hsiao chiang teng tseng kao chung
+kim lee park pak choi choe jung jong kang cho jo yoon yun jang lim ri rim oh seo shin sin kwon hwang ahn an ryu jeon
+chon hong ko moon mun son bae baek paek ryang pyon kye
+nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly trinh truong dinh lam mai quach
+""".split()
+)
