@@ -7,7 +7,7 @@ from array import array
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .phonetic import consonant_key, unvocalised
+from .phonetic import consonant_key, romanised_key, unvocalised
 from .similarity import MIN_TOKEN_SIM, token_sim
 
 PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
@@ -15,14 +15,20 @@ JOINED_PART = 4  # shortest word recognised as part of a word written together
 CACHE_SIZE = 50_000  # query tokens whose neighbourhood is remembered (given names repeat a lot)
 
 
+ROMANISED_MAX = 6  # syllable-length words are also keyed by their romanisation-folded spelling
+
+
 def neighbour_keys(token: str) -> list[str]:
-    """Consonant key plus its one-deletion variants (symmetric-deletion typo search)."""
+    """Consonant key plus its one-deletion variants (symmetric-deletion typo search), and for short words the
+    romanisation-folded spelling ('chang' and 'zhang', 'hsi' and 'xi' share '~jang', '~si'), so a Wade-Giles
+    spelling always reaches its pinyin twin."""
     key = consonant_key(token)
+    extra = [f"~{romanised_key(token)}"] if len(token) <= ROMANISED_MAX else []
     if not key:
-        return []
+        return extra
     if len(key) < 3:
-        return [key]
-    return [key, *{key[:i] + key[i + 1 :] for i in range(len(key))}]
+        return [key, *extra]
+    return [key, *{key[:i] + key[i + 1 :] for i in range(len(key))}, *extra]
 
 
 class TokenIndex:

@@ -28,7 +28,7 @@ GENERIC_WEIGHT = 0.2
 INITIAL_WEIGHT = 0.5
 PATRONYMIC_WEIGHT = 0.5
 JOINED_SIM = 0.90  # two words on one side written as one on the other: 'energo oil' ~ 'energooil'
-LONE_TYPO = 0.06  # the only distinctive word matched is a typo: 'mining katanga' vs 'kananga' (two places)
+LONE_TYPO = 0.08  # the only distinctive word matched is a typo: 'mining katanga' vs 'kananga' (two places)
 
 IDENTIFYING = 0.8  # rarity from which a distinctive word identifies a party on its own
 GENERIC_ONLY_CAP = 0.80  # names that share only industry words are not the same party
