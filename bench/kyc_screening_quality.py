@@ -144,9 +144,12 @@ def report(label: str, rows: list[dict[str, str]], distractors: int, logic_v2: b
     ceiling = max(figures(assay, t / 100, distractors).recall for t in range(int(FLOOR * 100), 100))
     print(f"  Assay best recall at any threshold >= {FLOOR}: {ceiling:.3f}")
     print(f"  Assay time per pair (index + screen + remove): p50 {statistics.median(latencies):.1f} ms")
-    scorer = logic_v2_scorer() if logic_v2 else None
+    if not logic_v2:
+        print("  logic-v2: skipped (--no-logic-v2)")
+        return
+    scorer = logic_v2_scorer()
     if scorer is None:
-        print("  logic-v2: skipped (nomenklatura not installed; `pip install -e '.[bench]'`, pyicu compiles)")
+        print("  logic-v2: skipped, nomenklatura is not installed (`pip install -e '.[bench]'`; its pyicu compiles)")
         return
     started = time.perf_counter()
     theirs = scorer(rows, distractors)

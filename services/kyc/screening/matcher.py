@@ -164,6 +164,14 @@ class ScreeningIndex:
         variants = [analyze(n, subject.kind) for n in (subject.name, *subject.aliases) if n.strip()]
         variants = [v for v in variants if v.tokens]
         best: dict[int, tuple[float, NameAnalysis, int, NameScore]] = {}
+        rarities: dict[str, float] = {}
+
+        def rarity(token: str) -> float:
+            found = rarities.get(token)
+            if found is None:
+                found = rarities[token] = self._rarity(token)
+            return found
+
         for name_id in self._candidate_names(variants, facts.identifiers):
             slot = self._name_entry[name_id]
             entry = self._entries[slot]
@@ -178,7 +186,7 @@ class ScreeningIndex:
                     subject_org=subject.kind != "person",
                     listed_org=entry.kind != "person",
                     vowelless=vowelless,
-                    rarity=self._rarity,
+                    rarity=rarity,
                 )
                 if slot not in best or scored.score > best[slot][0]:
                     best[slot] = (scored.score, variant, name_id, scored)

@@ -208,10 +208,15 @@ def _joined(side: list[str], other: list[str], vowelless: bool) -> list[str]:
     while i < len(out) - 1:
         first, second = out[i], out[i + 1]
         joined = first + second
-        if min(len(first), len(second)) >= 2 and any(
-            token_sim(joined, o, vowelless)[0] >= JOINED_SIM
-            and max(token_sim(first, o, vowelless)[0], token_sim(second, o, vowelless)[0]) < MIN_TOKEN_SIM
-            for o in other
+        if (
+            min(len(first), len(second)) >= 2
+            and any(
+                abs(len(o) - len(joined)) <= 2  # cheap tests first: this runs for every candidate name
+                and (o[0] == first[0] or romanised_key(o)[:1] == romanised_key(first)[:1])
+                and token_sim(joined, o, vowelless)[0] >= JOINED_SIM
+                and max(token_sim(first, o, vowelless)[0], token_sim(second, o, vowelless)[0]) < MIN_TOKEN_SIM
+                for o in other
+            )
         ):
             out[i : i + 2] = [joined]
         else:
