@@ -11,6 +11,8 @@ _CLUSTERS = [
     ("shch", "s"),
     ("tsch", "s"),
     ("dzh", "j"),
+    ("dgi", "ji"),  # 'badgie' ~ 'badji'
+    ("dge", "je"),
     ("sch", "s"),
     ("tch", "s"),
     ("tsh", "s"),
@@ -146,7 +148,7 @@ _INITIALS = [
 ]
 _INITIAL_RE = re.compile("|".join(a for a, _ in _INITIALS))
 _INITIAL_MAP = dict(_INITIALS)
-_FINALS = [("eu", "u"), ("ung", "ong"), ("ieh", "ie"), ("ih", "i"), ("uo", "o")]
+_FINALS = [("eu", "u"), ("ung", "ong"), ("ieh", "ie"), ("ih", "i"), ("uo", "o"), ("gwo", "go")]
 
 
 @lru_cache(maxsize=200_000)

@@ -30,7 +30,9 @@ PATRONYMIC_WEIGHT = 0.5
 JOINED_SIM = 0.90  # two words on one side written as one on the other: 'energo oil' ~ 'energooil'
 LONE_TYPO = 0.08  # the only distinctive word matched is a typo: 'mining katanga' vs 'kananga' (two places)
 
+FULL_COVER_ALPHA = 0.8
 IDENTIFYING = 0.8  # rarity from which a distinctive word identifies a party on its own
+RARE_WORD = 0.95  # rarity of words few names share (surnames rather than given names)
 GENERIC_ONLY_CAP = 0.80  # names that share only industry words are not the same party
 
 Rarity = Callable[[str], float]  # 1.0 for a rare word, less for words many list names share
@@ -170,8 +172,8 @@ def name_score(
     loose_s = [i for i in range(len(subject)) if i not in matched_i]
     loose_l = [j for j in range(len(listed)) if j not in matched_j]
     # Words that identify: distinctive and not shared by many list names ('jean', 'mohamed' are not).
-    ids = [1.0 if k == 1.0 and r >= IDENTIFYING else min(k, 0.9) for k, r in zip(ks, rs, strict=True)]
-    idl = [1.0 if k == 1.0 and r >= IDENTIFYING else min(k, 0.9) for k, r in zip(kl, rl, strict=True)]
+    ids = [_identifies(k, r) for k, r in zip(ks, rs, strict=True)]
+    idl = [_identifies(k, r) for k, r in zip(kl, rl, strict=True)]
     score = _blend(chosen, ws, wl, ids, idl, [kl[j] for j in loose_l], [ks[i] for i in loose_s])
     if not any(ks[i] > GENERIC_WEIGHT for i, _, _, _ in chosen) and (loose_s or loose_l):
         score = min(score, GENERIC_ONLY_CAP)  # only industry words in common: 'Africa Gold Trading' / 'Gold Trading'
@@ -224,6 +226,15 @@ def _joined(side: list[str], other: list[str], vowelless: bool) -> list[str]:
     return out
 
 
+_RARE, _IDENTIFIES = 1.0, 0.95  # markers for _blend: a rare distinctive word, a distinctive word not too common
+
+
+def _identifies(kind: float, rarity: float) -> float:
+    if kind != 1.0:
+        return min(kind, 0.9)
+    return _RARE if rarity >= RARE_WORD else _IDENTIFIES if rarity >= IDENTIFYING else 0.9
+
+
 def _blend(
     chosen: list[tuple[int, int, float, str]],
     ws: list[float],
@@ -239,7 +250,12 @@ def _blend(
     cov_s = sum(sim * ws[i] for i, _, sim, _ in chosen) / sum(ws)
     cov_l = sum(sim * wl[j] for _, j, sim, _ in chosen) / sum(wl)
     hi_k, lo_loose_k = (ids, loose_l_k) if cov_s >= cov_l else (idl, loose_s_k)
-    alpha = 0.5 if sum(k == 1.0 for k in hi_k) <= 1 and 1.0 in lo_loose_k else 0.75
+    if sum(k >= _IDENTIFIES for k in hi_k) <= 1 and 1.0 in lo_loose_k:
+        alpha = 0.5
+    elif sum(k == _RARE for k in hi_k) >= 2 and max(cov_s, cov_l) >= 0.9:
+        alpha = FULL_COVER_ALPHA  # two rare words, both found: the other name's extra words cost less
+    else:
+        alpha = 0.75
     return alpha * max(cov_s, cov_l) + (1 - alpha) * min(cov_s, cov_l)
 
 

@@ -142,6 +142,25 @@ LEGAL_PHRASES = tuple(
         "zakrytoe aktsionernoe obshchestvo",
         "otkrytoe aktsionernoe obshchestvo",
         "aktsionernoe obshchestvo",
+        # the same as OFAC writes them: -oye/-oi endings, Belarusian and Ukrainian
+        "obshchestvo s ogranichennoi otvetstvennostyu",
+        "obshchestvo s ogranichennoy otvestvennostyu",
+        "obschestvo s ogranichennoi otvestvennostyu",
+        "obshchestvo s dopolnitelnoy otvetstvennostyu",
+        "publichnoye aktsionernoye obshchestvo",
+        "zakrytoye aktsionernoye obshchestvo",
+        "otkrytoye aktsionernoye obshchestvo",
+        "sovmestnoye zakrytoye aktsionernoye obshchestvo",
+        "aktsionernoye obshchestvo",
+        "tavarystva z abmezhavanay adkaznastsyu",
+        "zamezhnaye tavarystva z abmezhavanay adkaznastsyu",
+        "tavarystva z dadatkovay adkaznastsyu",
+        "zakrytaye aktsyyanernaye tavarystva",
+        "adkrytaye aktsyyanernaye tavarystva",
+        "sumesnaye zakrytaye aktsyyanernaye tavarystva",
+        "aktsyyanernaye tavarystva",
+        "tovarystvo z obmezhenoyu vidpovidalnistyu",
+        "inostrannoye obshchestvo s ogranichennoy otvetstvennostyu",
     )
 )
 
@@ -279,6 +298,22 @@ GENERIC_WORDS = frozenset(
         "energy",
         "finance",
         "telecom",
+        "airlines",
+        "airline",
+        "airways",
+        "aviation",
+        "shipping",
+        "maritime",
+        "petroleum",
+        "oil",
+        "gas",
+        "construction",
+        "engineering",
+        "technology",
+        "technologies",
+        "electronics",
+        "exchange",
+        "insurance",
     }
 )
 
