@@ -213,7 +213,7 @@ def _joined(side: list[str], other: list[str], vowelless: bool) -> list[str]:
         if (
             min(len(first), len(second)) >= 2
             and any(
-                abs(len(o) - len(joined)) <= 2  # cheap tests first: this runs for every candidate name
+                abs(len(o) - len(joined)) <= (len(o) // 2 if vowelless else 2)  # cheap tests first: runs per candidate
                 and (o[0] == first[0] or romanised_key(o)[:1] == romanised_key(first)[:1])
                 and token_sim(joined, o, vowelless)[0] >= JOINED_SIM
                 and max(token_sim(first, o, vowelless)[0], token_sim(second, o, vowelless)[0]) < MIN_TOKEN_SIM
