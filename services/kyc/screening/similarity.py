@@ -115,6 +115,7 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
 _PATRONYMIC = ("ovich", "evich", "ovitj", "evitj", "avich", "avitj", "ovna", "evna", "ievna", "ivna", "auna", "ichna")
 
 
+@lru_cache(maxsize=131_072)
 def weight(token: str, generic_light: bool) -> float:
     """Initials, patronymics and industry words count less than distinctive name parts (a list often records a
     person with and without the patronymic: 'Losyakin, Aleksandr' / 'Lasyakin, Aliaksandr Mikhailavich')."""
@@ -129,7 +130,8 @@ def _align(subject: list[str], listed: list[str], vowelless: bool, syllabic: boo
     scored = []
     for i, a in enumerate(subject):
         for j, b in enumerate(listed):
-            sim, how = token_sim(a, b, vowelless, syllabic)
+            # the three-argument call shares its cache entries with blocking's verification of the same pairs
+            sim, how = token_sim(a, b, vowelless, True) if syllabic else token_sim(a, b, vowelless)
             if sim >= MIN_TOKEN_SIM:
                 scored.append((sim, -abs(i - j), i, j, how))
     scored.sort(reverse=True)  # greedy on similarity; ties go to same-position pairs
@@ -158,31 +160,45 @@ def name_score(
     if not subject or not listed:
         return NameScore(0.0)
     syllabic = not vowelless and _east_asian(subject) and _east_asian(listed)
-    subject, listed = _joined(subject, listed, vowelless), _joined(listed, subject, vowelless)
     chosen = _align(subject, listed, vowelless, syllabic)
+    if len(chosen) < len(subject) and len(chosen) < len(listed):
+        # words left over on both sides may be one word written as two: join them and align again
+        used_i, used_j = {c[0] for c in chosen}, {c[1] for c in chosen}
+        loose_i = [t for i, t in enumerate(subject) if i not in used_i]
+        loose_j = [t for j, t in enumerate(listed) if j not in used_j]
+        joined_s = _joined(subject, loose_i, loose_j, vowelless) if len(loose_i) >= 2 else subject
+        joined_l = _joined(listed, loose_j, loose_i, vowelless) if len(loose_j) >= 2 else listed
+        if joined_s is not subject or joined_l is not listed:
+            subject, listed = joined_s, joined_l
+            chosen = _align(subject, listed, vowelless, syllabic)
     ks = [weight(t, subject_org) for t in subject]  # kind of word: distinctive 1.0, initial, industry word
     kl = [weight(t, listed_org) for t in listed]
     rs, rl = [rarity(t) for t in subject], [rarity(t) for t in listed]
-    for i, j, _, _ in chosen:  # a matched pair is as common as its more common side
+    matched_i, matched_j = set(), set()
+    generic_only = True
+    distinctive: list[str] = []
+    for i, j, _, how in chosen:  # a matched pair is as common as its more common side
         rs[i] = rl[j] = min(rs[i], rl[j])
+        matched_i.add(i)
+        matched_j.add(j)
+        if ks[i] > GENERIC_WEIGHT:
+            generic_only = False
+        if ks[i] == 1.0 and kl[j] == 1.0:
+            distinctive.append(how)
     ws = [k * r for k, r in zip(ks, rs, strict=True)]
     wl = [k * r for k, r in zip(kl, rl, strict=True)]
-    matched_i = {i for i, *_ in chosen}
-    matched_j = {j for _, j, *_ in chosen}
     loose_s = [i for i in range(len(subject)) if i not in matched_i]
     loose_l = [j for j in range(len(listed)) if j not in matched_j]
+    loose_ks, loose_kl = [ks[i] for i in loose_s], [kl[j] for j in loose_l]
     # Words that identify: distinctive and not shared by many list names ('jean', 'mohamed' are not).
     ids = [_identifies(k, r) for k, r in zip(ks, rs, strict=True)]
     idl = [_identifies(k, r) for k, r in zip(kl, rl, strict=True)]
-    score = _blend(chosen, ws, wl, ids, idl, [kl[j] for j in loose_l], [ks[i] for i in loose_s])
-    if not any(ks[i] > GENERIC_WEIGHT for i, _, _, _ in chosen) and (loose_s or loose_l):
+    score = _blend(chosen, ws, wl, ids, idl, loose_kl, loose_ks)
+    if generic_only and (loose_s or loose_l):
         score = min(score, GENERIC_ONLY_CAP)  # only industry words in common: 'Africa Gold Trading' / 'Gold Trading'
-
-    conflict = GENERIC_WEIGHT in (ks[i] for i in loose_s) and GENERIC_WEIGHT in (kl[j] for j in loose_l)
+    conflict = GENERIC_WEIGHT in loose_ks and GENERIC_WEIGHT in loose_kl
     score -= INDUSTRY_CONFLICT if conflict else 0.0
-    distinctive = [how for i, j, _, how in chosen if ks[i] == 1.0 and kl[j] == 1.0]
-    lone_typo = distinctive == ["typo"]
-    score -= LONE_TYPO if lone_typo else 0.0
+    score -= LONE_TYPO if distinctive == ["typo"] else 0.0
     chosen.sort()
     order = [j for _, j, _, _ in chosen]
     result = NameScore(
@@ -200,30 +216,38 @@ def _east_asian(tokens: list[str]) -> bool:
     return any(t in EAST_ASIAN_SURNAMES for t in tokens) and all(len(t) <= 8 for t in tokens)
 
 
-def _joined(side: list[str], other: list[str], vowelless: bool) -> list[str]:
+def _joined(side: list[str], loose: list[str], other: list[str], vowelless: bool) -> list[str]:
     """Two adjacent words written as one word of the other name ('energo oil' / 'energooil', 'shi fu' / 'xifu')
-    become that one word, so the alignment pairs whole words."""
-    if len(side) < 2:
-        return side
-    out = list(side)
+    become that one word, so the alignment pairs whole words. Only words left unmatched are tried: loose on this
+    side, other the other side's; the same list comes back when nothing was joined."""
+    tolerance = max(len(o) for o in other) // 2 if vowelless else 2
+    lengths = {len(o) for o in other}
+    free = set(loose)
+    out: list[str] | None = None
     i = 0
-    while i < len(out) - 1:
-        first, second = out[i], out[i + 1]
-        joined = first + second
+    while i < len(side) - 1:
+        first, second = side[i], side[i + 1]
+        size = len(first) + len(second)
         if (
-            min(len(first), len(second)) >= 2
+            first in free
+            and second in free
+            and min(len(first), len(second)) >= 2
+            and any(abs(n - size) <= tolerance for n in lengths)
             and any(
-                abs(len(o) - len(joined)) <= (len(o) // 2 if vowelless else 2)  # cheap tests first: runs per candidate
-                and (o[0] == first[0] or romanised_key(o)[:1] == romanised_key(first)[:1])
-                and token_sim(joined, o, vowelless)[0] >= JOINED_SIM
-                and max(token_sim(first, o, vowelless)[0], token_sim(second, o, vowelless)[0]) < MIN_TOKEN_SIM
+                (o[0] == first[0] or romanised_key(o)[:1] == romanised_key(first)[:1])
+                and token_sim(first + second, o, vowelless)[0] >= JOINED_SIM
                 for o in other
             )
         ):
-            out[i : i + 2] = [joined]
+            out = (side[:i] if out is None else out) + [first + second]
+            i += 2
         else:
+            if out is not None:
+                out.append(first)
             i += 1
-    return out
+    if out is None:
+        return side
+    return out + side[i:]
 
 
 _RARE, _IDENTIFIES = 1.0, 0.95  # markers for _blend: a rare distinctive word, a distinctive word not too common
