@@ -31,7 +31,7 @@ JOINED_SIM = 0.90  # two words on one side written as one on the other: 'energo 
 LONE_TYPO = 0.08  # the only distinctive word matched is a typo: 'mining katanga' vs 'kananga' (two places)
 
 FULL_COVER_ALPHA = 0.8
-IDENTIFYING = 0.8  # rarity from which a distinctive word identifies a party on its own
+IDENTIFYING = 0.75  # rarity from which a distinctive word identifies a party on its own
 RARE_WORD = 0.95  # rarity of words few names share (surnames rather than given names)
 GENERIC_ONLY_CAP = 0.80  # names that share only industry words are not the same party
 
