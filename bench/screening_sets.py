@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as ElementTree
 import jellyfish
@@ -82,7 +83,7 @@ class Entity:
 # ---------------------------------------------------------------- extract: list files -> list_aliases.csv
 
 
-def _text(node: ElementTree.Element | None) -> str:
+def _text(node: Element | None) -> str:
     return " ".join((node.text or "").split()) if node is not None else ""
 
 
