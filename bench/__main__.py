@@ -5,7 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = [["bench.bus"], ["bench.idle"], ["bench.fault_drain"], ["bench.kyc_screening"], ["bench.http"]]
+BENCHMARKS = [
+    ["bench.bus"],
+    ["bench.idle"],
+    ["bench.fault_drain"],
+    ["bench.kyc_screening"],
+    ["bench.kyc_screening_quality"],
+    ["bench.http"],
+]
 
 if __name__ == "__main__":
     for module in BENCHMARKS:

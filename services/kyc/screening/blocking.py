@@ -7,21 +7,28 @@ from array import array
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .phonetic import consonant_key, unvocalised
+from .phonetic import consonant_key, romanised_key, unvocalised
 from .similarity import MIN_TOKEN_SIM, token_sim
 
 PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
+JOINED_PART = 4  # shortest word recognised as part of a word written together
 CACHE_SIZE = 50_000  # query tokens whose neighbourhood is remembered (given names repeat a lot)
 
 
+ROMANISED_MAX = 6  # syllable-length words are also keyed by their romanisation-folded spelling
+
+
 def neighbour_keys(token: str) -> list[str]:
-    """Consonant key plus its one-deletion variants (symmetric-deletion typo search)."""
+    """Consonant key plus its one-deletion variants (symmetric-deletion typo search), and for short words the
+    romanisation-folded spelling ('chang' and 'zhang', 'hsi' and 'xi' share '~jang', '~si'), so a Wade-Giles
+    spelling always reaches its pinyin twin."""
     key = consonant_key(token)
+    extra = [f"~{romanised_key(token)}"] if len(token) <= ROMANISED_MAX else []
     if not key:
-        return []
+        return extra
     if len(key) < 3:
-        return [key]
-    return [key, *{key[:i] + key[i + 1 :] for i in range(len(key))}]
+        return [key, *extra]
+    return [key, *{key[:i] + key[i + 1 :] for i in range(len(key))}, *extra]
 
 
 class TokenIndex:
@@ -32,6 +39,7 @@ class TokenIndex:
         self._ids: dict[str, int] = {}
         self.words: list[str] = []
         self.postings: list[array[int]] = []
+        self._live = array("i")  # names containing each token that are still indexed
         self._neighbours: dict[str, str | list[str]] = {}
         self._bare: dict[str, list[str]] = {}  # consonant key -> vowel-less (Arabic-script) tokens
         self._cache: dict[tuple[str, bool], list[tuple[int, float]]] = {}
@@ -39,18 +47,31 @@ class TokenIndex:
     def __len__(self) -> int:
         return len(self.words)
 
+    def frequency(self, token: str) -> int:
+        """How many indexed (not removed) names contain token."""
+        tid = self._ids.get(token)
+        return 0 if tid is None else self._live[tid]
+
+    def discount(self, token: str) -> None:
+        """A name containing token was removed (its postings stay behind as tombstones)."""
+        tid = self._ids.get(token)
+        if tid is not None:
+            self._live[tid] -= 1
+
     def add(self, token: str, name_id: int) -> None:
         """Record that name_id contains token."""
         tid = self._ids.get(token)
         if tid is None:
             tid = self._new_token(token)
         self.postings[tid].append(name_id)
+        self._live[tid] += 1
 
     def _new_token(self, token: str) -> int:
         tid = len(self.words)
         self._ids[token] = tid
         self.words.append(token)
         self.postings.append(array("i"))
+        self._live.append(0)
         self._cache.clear()  # a new word may resemble a cached query token
         for key in neighbour_keys(token):
             # Most keys point at one word: keep the bare string until a second one arrives.
@@ -102,4 +123,14 @@ class TokenIndex:
             sim = token_sim(token, word, vowelless or word in bare)[0]
             if sim >= MIN_TOKEN_SIM:
                 result.append((ids[word], sim))
+            elif _contains(token, word):
+                result.append((ids[word], MIN_TOKEN_SIM))  # one word of a name written as two: scored later
         return result
+
+
+def _contains(a: str, b: str) -> bool:
+    """'energooil' and 'energo', 'aerocaribbean' and 'caribbean': one word begins or ends the other."""
+    short, long = sorted((a, b), key=len)
+    return (
+        len(short) >= JOINED_PART and len(long) - len(short) >= 2 and (long.startswith(short) or long.endswith(short))
+    )

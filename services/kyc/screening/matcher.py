@@ -23,6 +23,10 @@ DEFAULT_THRESHOLD = 0.85
 CANDIDATES_PER_NAME = 200  # names fully scored per subject name
 GENERATION_BUDGET = 60_000  # postings that may seed candidates; beyond, tokens only re-rank
 LENGTH_PENALTY = 0.35  # pre-ranking: prefer list names as long as the subject's
+RARITY_MIN_NAMES = 1000  # below this many names, word frequencies say nothing about a list
+RARE_SHARE = 0.001  # words in at most 0.1 % of the names weigh fully; each tenfold more costs RARITY_STEP
+RARITY_STEP = 0.2
+RARITY_FLOOR = 0.5
 
 
 @dataclass
@@ -142,6 +146,9 @@ class ScreeningIndex:
             return False
         self._entries[slot] = None
         self._live_names -= self._entry_name_count[slot]
+        for name_id in self._names_of_slot(slot):
+            for word in set(self._name_tokens[name_id].split()):
+                self._tokens.discount(word)
         return True
 
     def apply(self, changed: Iterable[ListEntry], removed: Iterable[str]) -> None:
@@ -157,6 +164,14 @@ class ScreeningIndex:
         variants = [analyze(n, subject.kind) for n in (subject.name, *subject.aliases) if n.strip()]
         variants = [v for v in variants if v.tokens]
         best: dict[int, tuple[float, NameAnalysis, int, NameScore]] = {}
+        rarities: dict[str, float] = {}
+
+        def rarity(token: str) -> float:
+            found = rarities.get(token)
+            if found is None:
+                found = rarities[token] = self._rarity(token)
+            return found
+
         for name_id in self._candidate_names(variants, facts.identifiers):
             slot = self._name_entry[name_id]
             entry = self._entries[slot]
@@ -171,6 +186,7 @@ class ScreeningIndex:
                     subject_org=subject.kind != "person",
                     listed_org=entry.kind != "person",
                     vowelless=vowelless,
+                    rarity=rarity,
                 )
                 if slot not in best or scored.score > best[slot][0]:
                     best[slot] = (scored.score, variant, name_id, scored)
@@ -181,6 +197,17 @@ class ScreeningIndex:
         ]
         matches.sort(key=lambda m: (-m.score, m.entry_id))
         return matches[:limit]
+
+    def _rarity(self, token: str) -> float:
+        """1.0 for a word few list names share, down to RARITY_FLOOR for the commonest given names and surnames
+        ('mohamed', 'jean', 'nguyen'): the list itself says which words identify little."""
+        total = self._live_names
+        if total < RARITY_MIN_NAMES:
+            return 1.0
+        share = self._tokens.frequency(token) / total
+        if share <= RARE_SHARE:
+            return 1.0
+        return max(RARITY_FLOOR, 1.0 - RARITY_STEP * math.log10(share / RARE_SHARE))
 
     def _match(
         self,
@@ -210,6 +237,10 @@ class ScreeningIndex:
             for slot in self._by_identifier.get(ident, ()):
                 names.update(self._names_of(slot))
         return names
+
+    def _names_of_slot(self, slot: int) -> range:
+        first = self._entry_first_name[slot]
+        return range(first, first + self._entry_name_count[slot])
 
     def _names_of(self, slot: int) -> range:
         first = self._entry_first_name[slot]

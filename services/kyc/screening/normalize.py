@@ -37,8 +37,12 @@ __all__ = [
 phonetic_key = consonant_key
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
+_ARABIC_LETTER = "[\u0621-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc]"  # with the Persian letters
 # The article ال glued to the next word; anyascii would turn 'الحسيني' into 'lhsyny'.
-_ARABIC_ARTICLE = re.compile(r"(?<![\u0621-\u064A])\u0627\u0644(?=[\u0621-\u064A]{2})")
+_ARABIC_ARTICLE = re.compile(f"(?<!{_ARABIC_LETTER})\u0627\u0644(?={_ARABIC_LETTER}{{2}})")
+_ARABIC_LETTERS_AS_LATIN = str.maketrans({"\u0625": "i", "\u0623": "a", "\u0622": "a", "\u0638": "z"})
+# 'عبدالرحمن' is 'Abd al-Rahman' written as one word: split it so the article goes too.
+_ARABIC_ABD = re.compile(f"(?<!{_ARABIC_LETTER})\u0639\u0628\u062f(?=\u0627\u0644{_ARABIC_LETTER})")
 _ARABIC_MARKS = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # harakat and tatweel
 _DOTTED = re.compile(r"\b[a-z](?:\.[a-z])+\.?(?![a-z])")
 # French elision, looked for before transliteration: a Cyrillic soft sign also becomes "'".
@@ -72,9 +76,12 @@ def script_of(name: str) -> str:
 
 def _ascii(name: str) -> str:
     if _ARABIC.search(name):
+        name = _ARABIC_ABD.sub("\u0639\u0628\u062f ", name)
+        # Hamza on alif is a vowel in Latin ('إياد' Iyad, 'أحمد' Ahmad); zah is written z ('نظمي' Nazmi).
+        name = name.translate(_ARABIC_LETTERS_AS_LATIN)
         name = _ARABIC_MARKS.sub("", _ARABIC_ARTICLE.sub("", name)).replace("\u0629", "a")
         # A word-initial ayn is written with a vowel in Latin: 'علي' -> 'aly' ~ 'ali'.
-        name = re.sub(r"(?<![\u0621-\u064A])\u0639", "a", name)
+        name = re.sub(f"(?<!{_ARABIC_LETTER})\u0639", "a", name)
     name = _ELISION.sub("", name) if "'" in name or "\u2019" in name else name
     text = name.casefold() if name.isascii() else anyascii(name).casefold()
     if "." in text:

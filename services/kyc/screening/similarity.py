@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -9,8 +10,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from .normalize import is_generic
-from .phonetic import consonant_key, fold, unvocalised
-from .wordlists import NAME_VARIANTS
+from .phonetic import consonant_key, fold, loose_key, romanised_key, vowels_compatible
+from .wordlists import EAST_ASIAN_SURNAMES, NAME_VARIANTS
 
 MIN_TOKEN_SIM = 0.75
 INITIAL_SIM = 0.85
@@ -18,9 +19,27 @@ FOLDED_SIM = 0.97  # same after folding transliteration clusters: khuseyni/husse
 KNOWN_VARIANT_SIM = 0.95  # same family of a common given name: mohamed/muhammad, yusuf/youssef
 EDIT_COST = 0.06  # per typo edit (OSA distance on folded spellings)
 SKELETON_SIM = 0.90  # same consonants and one side vowel-less: mhmd/mohamed (Arabic script)
+VOWEL_SIM = 0.90  # same consonants, vowels transliterated differently: daghmash/dughmush, deeb/dib
+ROMANISED_SIM = 0.90  # same syllable in another romanisation: chang/zhang, hsi/xi, pak/bak
+ARTICLE_SIM = 0.95  # Arabic article written into the word: alnoor/noor
+SHORT_ROMANISED = 6  # romanisation folding only for syllable-length words
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
 INITIAL_WEIGHT = 0.5
+PATRONYMIC_WEIGHT = 0.5
+JOINED_SIM = 0.90  # two words on one side written as one on the other: 'energo oil' ~ 'energooil'
+LONE_TYPO = 0.08  # the only distinctive word matched is a typo: 'mining katanga' vs 'kananga' (two places)
+
+FULL_COVER_ALPHA = 0.8
+IDENTIFYING = 0.75  # rarity from which a distinctive word identifies a party on its own
+RARE_WORD = 0.95  # rarity of words few names share (surnames rather than given names)
+GENERIC_ONLY_CAP = 0.80  # names that share only industry words are not the same party
+
+Rarity = Callable[[str], float]  # 1.0 for a rare word, less for words many list names share
+
+
+def _rare(token: str) -> float:
+    return 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +76,11 @@ def _allowed_edits(length: int) -> int:
 
 
 @lru_cache(maxsize=262_144)
-def token_sim(a: str, b: str, vowelless: bool = False) -> tuple[float, str]:
+def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -> tuple[float, str]:
     """Similarity in [0, 1] of two normalised tokens and the kind of resemblance; vowelless says
     one of the names was written in a script without short vowels (Arabic), so equal consonant
-    skeletons count ('mhmd' ~ 'mohamed')."""
+    skeletons count ('mhmd' ~ 'mohamed'); syllabic says both are East Asian names, where a letter
+    more or less is another syllable, so no typo is assumed."""
     if a == b:
         return 1.0, "exact"
     if len(a) == 1 or len(b) == 1:
@@ -73,26 +93,45 @@ def token_sim(a: str, b: str, vowelless: bool = False) -> tuple[float, str]:
         return KNOWN_VARIANT_SIM, "variant"
     # Raw spelling too: folding can hide a transposition typo ('mwakabu' -> 'mwakaub' -> 'mwakob').
     edits = min(OSA.distance(fa, fb), OSA.distance(a, b))
-    if edits <= _allowed_edits(max(len(fa), len(fb))):
+    if edits <= _allowed_edits(max(len(fa), len(fb))) and not syllabic:
         return 1.0 - EDIT_COST * edits, "typo"
     key = consonant_key(a)
-    if vowelless and len(key) >= 2 and key == consonant_key(b) and (unvocalised(a) or unvocalised(b)):
+    if vowelless and len(key) >= 2 and key == consonant_key(b):
         return SKELETON_SIM, "skeleton"
+    if fa in canonical and fb in canonical:  # two known given names of different families: mohamed/mahmoud
+        return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
+    if not syllabic and len(loose_key(a)) >= 2 and loose_key(a) == loose_key(b) and vowels_compatible(a, b):
+        return VOWEL_SIM, "variant"
+    if max(len(a), len(b)) <= SHORT_ROMANISED and romanised_key(a) == romanised_key(b):
+        return ROMANISED_SIM, "variant"
+    for x, y in ((a, b), (b, a)):
+        if len(x) >= 5 and x[:2] in ("al", "el") and len(y) >= 3 and x[2] not in "aeiou":
+            inner = token_sim(x[2:], y, vowelless)[0]
+            if inner >= MIN_TOKEN_SIM:
+                return inner * ARTICLE_SIM, "variant"
     return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
 
 
+_PATRONYMIC = ("ovich", "evich", "ovitj", "evitj", "avich", "avitj", "ovna", "evna", "ievna", "ivna", "auna", "ichna")
+
+
+@lru_cache(maxsize=131_072)
 def weight(token: str, generic_light: bool) -> float:
-    """Initials and industry words count less than distinctive name parts."""
+    """Initials, patronymics and industry words count less than distinctive name parts (a list often records a
+    person with and without the patronymic: 'Losyakin, Aleksandr' / 'Lasyakin, Aliaksandr Mikhailavich')."""
     if len(token) == 1:
         return INITIAL_WEIGHT
+    if len(token) > 6 and token.endswith(_PATRONYMIC):
+        return PATRONYMIC_WEIGHT
     return GENERIC_WEIGHT if generic_light and is_generic(token) else 1.0
 
 
-def _align(subject: list[str], listed: list[str], vowelless: bool) -> list[tuple[int, int, float, str]]:
+def _align(subject: list[str], listed: list[str], vowelless: bool, syllabic: bool) -> list[tuple[int, int, float, str]]:
     scored = []
     for i, a in enumerate(subject):
         for j, b in enumerate(listed):
-            sim, how = token_sim(a, b, vowelless)
+            # the three-argument call shares its cache entries with blocking's verification of the same pairs
+            sim, how = token_sim(a, b, vowelless, True) if syllabic else token_sim(a, b, vowelless)
             if sim >= MIN_TOKEN_SIM:
                 scored.append((sim, -abs(i - j), i, j, how))
     scored.sort(reverse=True)  # greedy on similarity; ties go to same-position pairs
@@ -114,20 +153,52 @@ def name_score(
     subject_org: bool = False,
     listed_org: bool = False,
     vowelless: bool = False,
+    rarity: Rarity = _rare,
 ) -> NameScore:
-    """Similarity of two token lists from the alignment of their tokens (see _blend)."""
+    """Similarity of two token lists from the alignment of their tokens (see _blend); rarity weighs each word by how
+    few names of the list share it, so common given names and surnames decide less than rare ones."""
     if not subject or not listed:
         return NameScore(0.0)
-    chosen = _align(subject, listed, vowelless)
-    ws = [weight(t, subject_org) for t in subject]
-    wl = [weight(t, listed_org) for t in listed]
-    matched_i = {i for i, *_ in chosen}
-    matched_j = {j for _, j, *_ in chosen}
+    syllabic = not vowelless and _east_asian(subject) and _east_asian(listed)
+    chosen = _align(subject, listed, vowelless, syllabic)
+    if len(chosen) < len(subject) and len(chosen) < len(listed):
+        # words left over on both sides may be one word written as two: join them and align again
+        used_i, used_j = {c[0] for c in chosen}, {c[1] for c in chosen}
+        loose_i = [t for i, t in enumerate(subject) if i not in used_i]
+        loose_j = [t for j, t in enumerate(listed) if j not in used_j]
+        joined_s = _joined(subject, loose_i, loose_j, vowelless) if len(loose_i) >= 2 else subject
+        joined_l = _joined(listed, loose_j, loose_i, vowelless) if len(loose_j) >= 2 else listed
+        if joined_s is not subject or joined_l is not listed:
+            subject, listed = joined_s, joined_l
+            chosen = _align(subject, listed, vowelless, syllabic)
+    ks = [weight(t, subject_org) for t in subject]  # kind of word: distinctive 1.0, initial, industry word
+    kl = [weight(t, listed_org) for t in listed]
+    rs, rl = [rarity(t) for t in subject], [rarity(t) for t in listed]
+    matched_i, matched_j = set(), set()
+    generic_only = True
+    distinctive: list[str] = []
+    for i, j, _, how in chosen:  # a matched pair is as common as its more common side
+        rs[i] = rl[j] = min(rs[i], rl[j])
+        matched_i.add(i)
+        matched_j.add(j)
+        if ks[i] > GENERIC_WEIGHT:
+            generic_only = False
+        if ks[i] == 1.0 and kl[j] == 1.0:
+            distinctive.append(how)
+    ws = [k * r for k, r in zip(ks, rs, strict=True)]
+    wl = [k * r for k, r in zip(kl, rl, strict=True)]
     loose_s = [i for i in range(len(subject)) if i not in matched_i]
     loose_l = [j for j in range(len(listed)) if j not in matched_j]
-    score = _blend(chosen, ws, wl, [wl[j] for j in loose_l], [ws[i] for i in loose_s])
-    conflict = GENERIC_WEIGHT in (ws[i] for i in loose_s) and GENERIC_WEIGHT in (wl[j] for j in loose_l)
+    loose_ks, loose_kl = [ks[i] for i in loose_s], [kl[j] for j in loose_l]
+    # Words that identify: distinctive and not shared by many list names ('jean', 'mohamed' are not).
+    ids = [_identifies(k, r) for k, r in zip(ks, rs, strict=True)]
+    idl = [_identifies(k, r) for k, r in zip(kl, rl, strict=True)]
+    score = _blend(chosen, ws, wl, ids, idl, loose_kl, loose_ks)
+    if generic_only and (loose_s or loose_l):
+        score = min(score, GENERIC_ONLY_CAP)  # only industry words in common: 'Africa Gold Trading' / 'Gold Trading'
+    conflict = GENERIC_WEIGHT in loose_ks and GENERIC_WEIGHT in loose_kl
     score -= INDUSTRY_CONFLICT if conflict else 0.0
+    score -= LONE_TYPO if distinctive == ["typo"] else 0.0
     chosen.sort()
     order = [j for _, j, _, _ in chosen]
     result = NameScore(
@@ -141,20 +212,74 @@ def name_score(
     return _compact(subject, listed, result)
 
 
+def _east_asian(tokens: list[str]) -> bool:
+    return any(t in EAST_ASIAN_SURNAMES for t in tokens) and all(len(t) <= 8 for t in tokens)
+
+
+def _joined(side: list[str], loose: list[str], other: list[str], vowelless: bool) -> list[str]:
+    """Two adjacent words written as one word of the other name ('energo oil' / 'energooil', 'shi fu' / 'xifu')
+    become that one word, so the alignment pairs whole words. Only words left unmatched are tried: loose on this
+    side, other the other side's; the same list comes back when nothing was joined."""
+    tolerance = max(len(o) for o in other) // 2 if vowelless else 2
+    lengths = {len(o) for o in other}
+    free = set(loose)
+    out: list[str] | None = None
+    i = 0
+    while i < len(side) - 1:
+        first, second = side[i], side[i + 1]
+        size = len(first) + len(second)
+        if (
+            first in free
+            and second in free
+            and min(len(first), len(second)) >= 2
+            and any(abs(n - size) <= tolerance for n in lengths)
+            and any(
+                (o[0] == first[0] or romanised_key(o)[:1] == romanised_key(first)[:1])
+                and token_sim(first + second, o, vowelless)[0] >= JOINED_SIM
+                for o in other
+            )
+        ):
+            out = (side[:i] if out is None else out) + [first + second]
+            i += 2
+        else:
+            if out is not None:
+                out.append(first)
+            i += 1
+    if out is None:
+        return side
+    return out + side[i:]
+
+
+_RARE, _IDENTIFIES = 1.0, 0.95  # markers for _blend: a rare distinctive word, a distinctive word not too common
+
+
+def _identifies(kind: float, rarity: float) -> float:
+    if kind != 1.0:
+        return min(kind, 0.9)
+    return _RARE if rarity >= RARE_WORD else _IDENTIFIES if rarity >= IDENTIFYING else 0.9
+
+
 def _blend(
     chosen: list[tuple[int, int, float, str]],
     ws: list[float],
     wl: list[float],
-    loose_l_w: list[float],
-    loose_s_w: list[float],
+    ids: list[float],
+    idl: list[float],
+    loose_l_k: list[float],
+    loose_s_k: list[float],
 ) -> float:
     """Weighted coverage of each side, mostly the better-covered one, so extra middle names cost
     little. One distinctive word fully matched while the other name keeps distinctive words
     left over is a shared surname, not the same party: both sides then weigh the same."""
     cov_s = sum(sim * ws[i] for i, _, sim, _ in chosen) / sum(ws)
     cov_l = sum(sim * wl[j] for _, j, sim, _ in chosen) / sum(wl)
-    hi_w, lo_loose_w = (ws, loose_l_w) if cov_s >= cov_l else (wl, loose_s_w)
-    alpha = 0.5 if sum(w == 1.0 for w in hi_w) <= 1 and 1.0 in lo_loose_w else 0.75
+    hi_k, lo_loose_k = (ids, loose_l_k) if cov_s >= cov_l else (idl, loose_s_k)
+    if sum(k >= _IDENTIFIES for k in hi_k) <= 1 and 1.0 in lo_loose_k:
+        alpha = 0.5
+    elif sum(k == _RARE for k in hi_k) >= 2 and max(cov_s, cov_l) >= 0.9:
+        alpha = FULL_COVER_ALPHA  # two rare words, both found: the other name's extra words cost less
+    else:
+        alpha = 0.75
     return alpha * max(cov_s, cov_l) + (1 - alpha) * min(cov_s, cov_l)
 
 

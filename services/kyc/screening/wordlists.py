@@ -89,6 +89,8 @@ LEGAL_FORMS = frozenset(
         "cooperatives",
         "coop",
         "societe",
+        "ste",  # 'Sté', 'Ste': Société abbreviated
+        "soc",
         "sociedad",
         "sociedade",
         "societa",
@@ -101,6 +103,19 @@ LEGAL_FORMS = frozenset(
         "grupo",
         "shrka",
         "mssa",
+        # Bulgarian, Serbian, Belarusian and Ukrainian forms as the OFAC list writes them
+        "ood",
+        "eood",
+        "ead",
+        "dooel",
+        "zat",
+        "taa",
+        "ztaa",
+        "iooo",
+        "fllc",
+        "szao",
+        "szat",
+        "aat",
     }
 )
 
@@ -112,9 +127,6 @@ LEGAL_PHRASES = tuple(
         "societe privee a responsabilite limitee",
         "societe par actions simplifiee",
         "societe anonyme",
-        "societe miniere de",
-        "societe miniere du",
-        "societe miniere des",
         "sociedad anonima cerrada",
         "sociedad anonima",
         "sociedad de responsabilidad limitada",
@@ -130,6 +142,25 @@ LEGAL_PHRASES = tuple(
         "zakrytoe aktsionernoe obshchestvo",
         "otkrytoe aktsionernoe obshchestvo",
         "aktsionernoe obshchestvo",
+        # the same as OFAC writes them: -oye/-oi endings, Belarusian and Ukrainian
+        "obshchestvo s ogranichennoi otvetstvennostyu",
+        "obshchestvo s ogranichennoy otvestvennostyu",
+        "obschestvo s ogranichennoi otvestvennostyu",
+        "obshchestvo s dopolnitelnoy otvetstvennostyu",
+        "publichnoye aktsionernoye obshchestvo",
+        "zakrytoye aktsionernoye obshchestvo",
+        "otkrytoye aktsionernoye obshchestvo",
+        "sovmestnoye zakrytoye aktsionernoye obshchestvo",
+        "aktsionernoye obshchestvo",
+        "tavarystva z abmezhavanay adkaznastsyu",
+        "zamezhnaye tavarystva z abmezhavanay adkaznastsyu",
+        "tavarystva z dadatkovay adkaznastsyu",
+        "zakrytaye aktsyyanernaye tavarystva",
+        "adkrytaye aktsyyanernaye tavarystva",
+        "sumesnaye zakrytaye aktsyyanernaye tavarystva",
+        "aktsyyanernaye tavarystva",
+        "tovarystvo z obmezhenoyu vidpovidalnistyu",
+        "inostrannoye obshchestvo s ogranichennoy otvetstvennostyu",
     )
 )
 
@@ -202,6 +233,8 @@ TITLES = frozenset(
         "mwami",
         "chief",
         "sir",
+        "daw",  # Burmese honorifics: 'U Chit', 'Daw Khaing Moe'
+        "u",
     }
 )
 
@@ -263,6 +296,24 @@ GENERIC_WORDS = frozenset(
         "smelter",
         "smelting",
         "energy",
+        "finance",
+        "telecom",
+        "airlines",
+        "airline",
+        "airways",
+        "aviation",
+        "shipping",
+        "maritime",
+        "petroleum",
+        "oil",
+        "gas",
+        "construction",
+        "engineering",
+        "technology",
+        "technologies",
+        "electronics",
+        "exchange",
+        "insurance",
     }
 )
 
@@ -302,10 +353,30 @@ SYNONYMS = {
     "afrique": "africa",
     "africaine": "african",
     "commerce": "trading",
+    "financial": "finance",
+    "financiere": "finance",
+    "telecommunication": "telecom",
+    "telecommunications": "telecom",
+    "trade": "trading",
 }
 
 # Arabic compound openers written together or apart: 'Abdelrahman', 'Abd al-Rahman', 'Abdul Rahman'.
-ABD_PREFIXES = ("abdel", "abdul", "abdoul", "abdal", "abdol", "abdil", "abd")
+# 'Abdur Rahman', 'Abdussalam': the article assimilated to the next consonant.
+ABD_PREFIXES = (
+    "abdel",
+    "abdul",
+    "abdoul",
+    "abdal",
+    "abdol",
+    "abdil",
+    "abdur",
+    "abdush",
+    "abdus",
+    "abduz",
+    "abdun",
+    "abdut",
+    "abd",
+)
 
 # Spelling families of common given names across transliteration conventions (Arabic via
 # French/English/Russian, Russian via English/French). First word of a line is the canonical form.
@@ -355,3 +426,17 @@ dieudonne dyodonne dieudone
 
 # West African spellings of Abdallah whose ending does not look like 'allah' once split.
 ABD_WHOLE_WORDS = {"abdoulaye": ("abd", "lah"), "abdulaye": ("abd", "lah"), "abdoulay": ("abd", "lah")}
+
+# Surnames that mark a Chinese, Korean or Vietnamese name (in the common romanisations). In such names a one-letter
+# difference is another syllable and so another name ('Li Ming' / 'Li Ping', 'Minh' / 'Manh'), not a typo.
+EAST_ASIAN_SURNAMES = frozenset(
+    """
+wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he lin gao luo zheng liang xie song tang han
+feng deng cao peng zeng xiao tian dong pan yuan cai jiang yu du ye cheng wei su lu ding ren shen yao cui zhong tan
+fan jin shi liao jia xia fu fang bai zou meng xiong qin qiu yin xue yan duan lei hou long tao mao hao gu gong shao
+wan qian dai kong xiang chang chao chou chu hsu hsieh kuo wong chan cheung tsai hsiao chiang teng tseng kao chung
+kim lee park pak choi choe jung jong kang cho jo yoon yun jang lim ri rim oh seo shin sin kwon hwang ahn an ryu jeon
+chon hong ko moon mun son bae baek paek ryang pyon kye
+nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly trinh truong dinh lam mai quach
+""".split()
+)

@@ -1,0 +1,105 @@
+"""The kinds of miss and false alarm issue 9 found with names written by others, one case each."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.kyc.screening.lists import ListEntry
+from services.kyc.screening.matcher import DEFAULT_THRESHOLD, ScreeningIndex, Subject
+from services.kyc.screening.normalize import tokens
+from services.kyc.screening.similarity import name_score
+from services.kyc.screening.synthetic import synthetic_entries
+
+# Place names of the Copperbelt around the company looked for, as a list of small mining firms has them.
+_PLACES = ("Kolwezi", "Likasi", "Kambove", "Kipushi", "Lubumbashi", "Fungurume", "Kakanda", "Musonoi")
+_PLACE_FIRMS = [
+    ListEntry(f"PL-{i}", "organization", (f"{place} {word} SARL",), (), ("CD",))
+    for i, (place, word) in enumerate(
+        (p, w) for p in _PLACES for w in ("Mining", "Minerals", "Cobalt", "Copper", "Trading", "Gold", "Metals")
+    )
+]
+LISTED = [
+    ListEntry("CN-1", "person", ("Zhang Xifu",), (), ("CN",)),
+    ListEntry("CN-2", "person", ("Li Ping",), (), ("CN",)),
+    ListEntry("CN-3", "person", ("Zhang Xiaoping",), (), ("CN",)),
+    ListEntry("VN-1", "person", ("Nguyen Van Manh",), (), ("VN",)),
+    ListEntry("FR-1", "organization", ("Société Minière de Kolwezi",), (), ("CD",)),
+    ListEntry("AR-1", "organization", ("Alnoor Petroleum",), (), ("AE",)),
+    ListEntry("AR-2", "organization", ("Al Rashid General Trading LLC",), (), ("AE",)),
+    ListEntry("PL-K", "organization", ("Kananga",), (), ("CD",)),
+    ListEntry("GT-1", "organization", ("Gold Trading SARL",), (), ("CD",)),
+    ListEntry("GT-2", "organization", ("General Trading Company",), (), ("CD",)),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> ScreeningIndex:
+    return ScreeningIndex([*synthetic_entries(3000, seed=99), *_PLACE_FIRMS, *LISTED])
+
+
+def _hits(index: ScreeningIndex, subject: Subject) -> list[str]:
+    return [m.entry_id for m in index.screen(subject, threshold=DEFAULT_THRESHOLD)]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        # Wade-Giles against pinyin: 'Chang' is 'Zhang', 'Hsi-fu' is 'Xifu' (retrieved through the romanised key)
+        (Subject("Chang Hsi-fu"), "CN-1"),
+        # French abbreviation of a company word, accents and a legal form, among place-name firms
+        (Subject("Sté Minière de Kolwezi SARL", kind="organization"), "FR-1"),
+        (Subject("STE MINIERE DE KOLWEZI", kind="organization"), "FR-1"),
+        # one word written apart, with the Arabic article: 'Al Nour' / 'Alnoor'
+        (Subject("Al Nour Petroleum Company", kind="organization"), "AR-1"),
+        # Arabic transliteration together with a free-zone legal form
+        (Subject("Al-Rasheed General Trading FZE", kind="organization"), "AR-2"),
+    ],
+)
+def test_variants_written_by_others_are_found(index: ScreeningIndex, subject: Subject, expected: str) -> None:
+    assert expected in _hits(index, subject)[:1]
+
+
+@pytest.mark.parametrize(
+    ("subject", "not_expected"),
+    [
+        # one syllable of a Chinese given name differs: another person, not a typo
+        (Subject("Li Ming"), "CN-2"),
+        (Subject("Zhang Xiaoming"), "CN-3"),
+        # one letter makes another Vietnamese name
+        (Subject("Nguyen Van Minh"), "VN-1"),
+        # 'Société Minière du' is no legal form: the company keeps its trade and 'Katanga' is not 'Kananga'
+        (Subject("Société Minière du Katanga SARL", kind="organization"), "PL-K"),
+        # only generic trading words in common
+        (Subject("Africa Gold Trading", kind="organization"), "GT-1"),
+        (Subject("Great Lakes General Trading", kind="organization"), "GT-2"),
+    ],
+)
+def test_look_alikes_are_not_hits(index: ScreeningIndex, subject: Subject, not_expected: str) -> None:
+    assert not_expected not in _hits(index, subject)
+
+
+def test_legal_form_stripper_keeps_the_trade_word() -> None:
+    assert tokens("Société Minière du Katanga SARL", "organization") == ["mining", "katanga"]
+    assert tokens("Sté Minière de Kolwezi", "organization") == tokens("Société Minière de Kolwezi", "organization")
+
+
+def test_common_words_decide_less_than_rare_ones() -> None:
+    """Two common given names and a common surname shared with a longer list name: weighing words by their
+    frequency in the list lowers the score (it no longer counts as three identifying words)."""
+    subject, listed = ["jean", "pierre", "kasongo"], ["jean", "pierre", "kasongo", "mwilambwe"]
+    common = {"jean": 0.55, "pierre": 0.6, "kasongo": 0.6}
+    plain = name_score(subject, listed).score
+    weighted = name_score(subject, listed, rarity=lambda t: common.get(t, 1.0)).score
+    assert weighted < plain
+    assert weighted < DEFAULT_THRESHOLD
+
+
+def test_word_frequencies_follow_removals() -> None:
+    index = ScreeningIndex(synthetic_entries(1500, seed=5))
+    before = index._rarity("ilunga")
+    for n in range(200):
+        index.add(ListEntry(f"X-{n}", "person", (f"Ilunga Person{n}",)))
+    assert index._rarity("ilunga") < before
+    for n in range(200):
+        index.remove(f"X-{n}")
+    assert index._rarity("ilunga") == pytest.approx(before)
