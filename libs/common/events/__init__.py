@@ -10,7 +10,9 @@ _ABSTRACT: set[type[Event]] = {
     kyc.KycEvent,
     incidents.IncidentEvent,
     traceability.TraceabilityEvent,
+    traceability.LotEvent,
     scoring.ScoringEvent,
+    scoring.AssessmentEvent,
 }
 
 
