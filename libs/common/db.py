@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
@@ -114,7 +115,10 @@ class FairQueuePool(AsyncAdaptedQueuePool):
         if self._turns is None:
             return super()._do_get()
         try:
-            await_(asyncio.wait_for(self._turns.acquire(), self._timeout))
+            if self._turns.locked():
+                await_(asyncio.wait_for(self._turns.acquire(), self._timeout))
+            else:  # a turn is free: acquire() returns at once, without the task wait_for makes
+                await_(self._turns.acquire())
         except TimeoutError as exc:
             raise sa.exc.TimeoutError(
                 f"no database connection free within {self._timeout:g} s (pool of "
@@ -210,6 +214,109 @@ def _upsert_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], k
     return statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: statement.excluded[name] for name in columns if name not in keys}
     )
+
+
+# --- reads straight through the driver ------------------------------------------------------------------------
+
+
+class DriverRow:
+    """A row read by `read_rows` on the driver: by position (`row[0]`), by name (`row.id`), and `row._mapping`,
+    as the rows SQLAlchemy hands back are used."""
+
+    __slots__ = ("_mapping", "_values")
+
+    def __init__(self, values: tuple[Any, ...], mapping: dict[str, Any]) -> None:
+        self._values, self._mapping = values, mapping
+
+    def __getitem__(self, index: int) -> Any:
+        return self._values[index]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class _DriverPlan:
+    sql: str
+    parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]  # name, fixed value or _REQUIRED, processor
+    keys: tuple[str, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+_REQUIRED: Any = object()
+
+
+@lru_cache(maxsize=512)  # by the statement object: only statements built once (bound parameters) should come here
+def _driver_plan(statement: sa.Select[Any], dialect: sa.Dialect) -> _DriverPlan | None:
+    compiled: Any = statement.compile(dialect=dialect)
+    binds = compiled.binds
+    if (
+        compiled.positiontup is None
+        or compiled.escaped_bind_names
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or any(bind.expanding for bind in binds.values())
+    ):
+        return None  # what only SQLAlchemy's execution knows how to render: leave it to SQLAlchemy
+    processors = compiled._bind_processors
+    parameters = []
+    for name in compiled.positiontup:
+        bind = binds[name]
+        fixed = _REQUIRED if bind.required or bind.callable is not None else bind.effective_value
+        parameters.append((name, fixed, processors.get(name)))
+    keys, results = [], []
+    for index, (key, _name, _objects, type_) in enumerate(compiled._result_columns):
+        keys.append(key)
+        processor = type_._cached_result_processor(dialect, None)
+        if processor is not None:
+            results.append((index, processor))
+    return _DriverPlan(compiled.string, tuple(parameters), tuple(keys), tuple(results))
+
+
+async def read_rows(db: Executor, statement: sa.Select[Any], params: Mapping[str, Any] | None = None) -> list[Any]:
+    """The rows of a SELECT built once (bound parameters), as `(await db.execute(statement, params)).all()` gives
+    them. On a PostgreSQL read connection (DbRead) the statement, compiled once, runs on asyncpg itself with
+    SQLAlchemy's type processing applied: SQLAlchemy's execution around the driver (execution context, result
+    metadata, row objects) was most of a read's database CPU. Anything else runs through SQLAlchemy."""
+    if not isinstance(db, AsyncConnection) or db.dialect.name != "postgresql":
+        return list((await db.execute(statement, params)).all())
+    plan = _driver_plan(statement, db.dialect)
+    if plan is None:
+        return list((await db.execute(statement, params)).all())
+    given = params or {}
+    args = []
+    for name, fixed, processor in plan.parameters:
+        value = given[name] if fixed is _REQUIRED or name in given else fixed
+        args.append(processor(value) if processor is not None else value)
+    raw = await db.get_raw_connection()
+    try:
+        records = await raw.driver_connection.fetch(plan.sql, *args)  # type: ignore[union-attr]
+    except Exception as exc:
+        if not _server_error(exc):  # the connection itself failed: the pool must not hand it out again
+            await db.invalidate(exc)
+        raise
+    rows = []
+    keys, processors = plan.keys, plan.processors
+    for record in records:
+        values = list(record.values())
+        for index, process in processors:
+            values[index] = process(values[index])
+        rows.append(DriverRow(tuple(values), dict(zip(keys, values, strict=True))))
+    return rows
+
+
+def _server_error(exc: Exception) -> bool:
+    """An error the server answered (asyncpg's PostgresError carries its SQLSTATE): the connection is fine."""
+    return isinstance(getattr(exc, "sqlstate", None), str)
 
 
 READ_ONLY = "assay_read_only"

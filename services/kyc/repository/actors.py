@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import search
-from libs.common.db import Executor, dialect_of, insert
+from libs.common.db import Executor, dialect_of, insert, read_rows
 from libs.common.errors import Conflict, Forbidden, NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.actors import Actor
@@ -81,8 +81,8 @@ async def find_actor(db: Executor, actor_id: UUID, *, org_id: str, for_update: b
     statements = _statements(dialect_of(db))
     params = {"actor_id": actor_id, "org_id": org_id}
     if not for_update:
-        row = (await db.execute(statements.own, params)).one_or_none()
-        return None if row is None else _actor(row)
+        rows = await read_rows(db, statements.own, params)
+        return _actor(rows[0]) if rows else None
     # The lock first, then the shares: a statement that waited for the lock still reads its subqueries in the
     # snapshot it started with, and would miss a share the previous holder committed.
     locked = (await db.execute(statements.own_for_update, params)).one_or_none()
@@ -100,10 +100,10 @@ def _visible_to(org_id: str | sa.BindParameter[str]) -> sa.ColumnElement[bool]:
 async def get_visible_actor(db: Executor, actor_id: UUID, *, org_id: str) -> Actor:
     """An actor the caller's organisation owns or was shared with."""
     query = _statements(dialect_of(db)).visible
-    row = (await db.execute(query, {"actor_id": actor_id, "org_id": org_id})).one_or_none()
-    if row is None:
+    rows = await read_rows(db, query, {"actor_id": actor_id, "org_id": org_id})
+    if not rows:
         raise _not_found(actor_id)
-    return _actor(row)
+    return _actor(rows[0])
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,14 @@ async def list_actors(
     db: AsyncSession, *, org_id: str, where: ActorFilter, page: Pagination
 ) -> tuple[list[Actor], int]:
     dialect = dialect_of(db)
+    if where.name is None:  # the statement of these filters, built once with bound parameters
+        filters = tuple(name for name in _EQUAL if getattr(where, name) is not None)
+        params: dict[str, Any] = {name: getattr(where, name) for name in filters}
+        params["org_id"] = org_id
+        if where.mineral:
+            params["mineral"] = _quoted(where.mineral)
+        rows, total = await fetch_page(db, _list_statement(dialect, filters, bool(where.mineral)), page, params)
+        return [_actor(r) for r in rows], total
     query = (
         _select_actors(dialect)
         .where(_visible_to(org_id), *_conditions(where))
@@ -177,6 +185,28 @@ async def list_actors(
     )
     rows, total = await fetch_page(db, query, page)
     return [_actor(r) for r in rows], total
+
+
+_EQUAL = ("kyc_status", "actor_type", "country", "region", "risk_level")
+
+
+@cache
+def _list_statement(dialect: str, filters: tuple[str, ...], mineral: bool) -> sa.Select[Any]:
+    """The list of actors visible to `org_id` with these equality filters (and a mineral), built once: building
+    and compiling it per request was a sixth of a list's CPU."""
+    conditions = [Actors.c[name] == sa.bindparam(name) for name in filters]
+    if mineral:
+        conditions.append(sa.cast(Actors.c.minerals, sa.Text).contains(sa.bindparam("mineral", type_=sa.Text)))
+    return (
+        _select_actors(dialect)
+        .where(_visible_to(sa.bindparam("org_id")), *conditions)
+        .order_by(Actors.c.legal_name, Actors.c.id)
+    )
+
+
+def _quoted(mineral: str) -> str:
+    # HS codes are digits only, so the quoted code matches one whole list element.
+    return f'"{mineral}"'
 
 
 def _conditions(where: ActorFilter) -> list[sa.ColumnElement[bool]]:
@@ -192,8 +222,7 @@ def _conditions(where: ActorFilter) -> list[sa.ColumnElement[bool]]:
         if value is not None
     ]
     if where.mineral:
-        # HS codes are digits only, so the quoted code matches one whole list element.
-        conditions.append(sa.cast(Actors.c.minerals, sa.Text).contains(f'"{where.mineral}"'))
+        conditions.append(sa.cast(Actors.c.minerals, sa.Text).contains(_quoted(where.mineral)))
     if where.name:  # accents and case ignored; a registration number matches however it is punctuated
         conditions.append(search.matches(Actors.c.search_text, where.name))
     return conditions
