@@ -272,23 +272,31 @@ class _BearerPrincipal(HTTPBearer):
         return await tokens.principal(token.strip())
 
 
-current_principal = _BearerPrincipal(
-    auto_error=False,
-    scheme_name="HTTPBearer",
-    description="JWT naming the user, organisation, organisation kind and roles (claims: JWT_CLAIM_* settings)",
-)
+_SCHEME_DESCRIPTION = "JWT naming the user, organisation, organisation kind and roles (claims: JWT_CLAIM_* settings)"
+current_principal = _BearerPrincipal(auto_error=False, scheme_name="HTTPBearer", description=_SCHEME_DESCRIPTION)
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+BearerPrincipal = _BearerPrincipal  # what reads the caller from the token (the gate looks for it)
+
+
+class _RoleCheck(_BearerPrincipal):
+    """The caller, who must hold one of `roles`: the bearer check and the role check as one dependency (the same
+    security scheme in the OpenAPI document), since every level of a route's dependency tree is solved on every
+    request."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        super().__init__(auto_error=False, scheme_name="HTTPBearer", description=_SCHEME_DESCRIPTION)
+        self.roles = roles
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]  # a Principal, not credentials
+        principal = await super().__call__(request)
+        if not principal.has_any(*self.roles):
+            raise Forbidden(f"this action needs one of the roles: {', '.join(self.roles)}", code="missing_role")
+        return principal
 
 
 def require_role(*roles: str) -> Callable[..., Any]:
     """Dependency: the caller must hold one of `roles`; use as `Annotated[Principal, Depends(require_role(...))]`."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_any(*roles):
-            raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}", code="missing_role")
-        return principal
-
-    return check
+    return _RoleCheck(roles)
 
 
 def issue_token(

@@ -115,10 +115,7 @@ class FairQueuePool(AsyncAdaptedQueuePool):
         if self._turns is None:
             return super()._do_get()
         try:
-            if self._turns.locked():
-                await_(asyncio.wait_for(self._turns.acquire(), self._timeout))
-            else:  # a turn is free: acquire() returns at once, without the task wait_for makes
-                await_(self._turns.acquire())
+            await_(_acquire_within(self._turns, self._timeout))
         except TimeoutError as exc:
             raise sa.exc.TimeoutError(
                 f"no database connection free within {self._timeout:g} s (pool of "
@@ -136,6 +133,16 @@ class FairQueuePool(AsyncAdaptedQueuePool):
         finally:
             if self._turns is not None:
                 self._turns.release()
+
+
+async def _acquire_within(turns: asyncio.Semaphore, seconds: float) -> None:
+    """A turn within `seconds` (TimeoutError else). A free turn is taken at once; a wait arms a timer, not the task
+    per request asyncio.wait_for makes, which was a tenth of a read's CPU with 64 requests on 10 connections."""
+    if not turns.locked():
+        await turns.acquire()
+        return
+    async with asyncio.timeout(seconds):
+        await turns.acquire()
 
 
 _CHECKED_IN_AT = "assay_checked_in_at"

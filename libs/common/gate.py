@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.common.auth import current_principal
+from libs.common.auth import BearerPrincipal
 from libs.common.errors import AppError, TooLarge
 from libs.common.http import Refusal
 
@@ -153,7 +153,7 @@ def _walk(dependants: list[Dependant]) -> list[Dependant]:
 
 
 def _needs_token(dependant: Dependant) -> bool:
-    return dependant.call is current_principal or any(_needs_token(d) for d in dependant.dependencies)
+    return isinstance(dependant.call, BearerPrincipal) or any(_needs_token(d) for d in dependant.dependencies)
 
 
 def _header_only(dependant: Dependant) -> bool:
