@@ -159,7 +159,7 @@ def run_wrk(wrk: str, url: str, script: str, folder: Path, *, seconds: float, co
 
 
 def py_spy() -> str:
-    """py-spy is a profiling aid, not a dependency: `pip install py-spy` into the venv to use --py-spy."""
+    """py-spy (the bench extra) records where the API spends its time: `pip install py-spy` to use --py-spy."""
     beside = Path(sys.executable).parent / "py-spy"
     found = str(beside) if beside.exists() else shutil.which("py-spy")
     if found is None:

@@ -227,22 +227,22 @@ def _upsert_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], k
 
 
 class DriverRow:
-    """A row read by `read_rows` on the driver: by position (`row[0]`), by name (`row.id`), and `row._mapping`,
-    as the rows SQLAlchemy hands back are used."""
+    """A row read by `read_rows` on the driver: by name (`row.id`, `row._mapping`) and by position (`row[0]`), as
+    the rows SQLAlchemy hands back are used."""
 
-    __slots__ = ("_mapping", "_values")
+    __slots__ = ("_mapping",)
 
-    def __init__(self, values: tuple[Any, ...], mapping: dict[str, Any]) -> None:
-        self._values, self._mapping = values, mapping
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
 
     def __getitem__(self, index: int) -> Any:
-        return self._values[index]
+        return tuple(self._mapping.values())[index]
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._mapping)
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._values)
+        return iter(self._mapping.values())
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -256,7 +256,7 @@ class _DriverPlan:
     sql: str
     parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]  # name, fixed value or _REQUIRED, processor
     keys: tuple[str, ...]
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
 
 
 _REQUIRED: Any = object()
@@ -281,11 +281,13 @@ def _driver_plan(statement: sa.Select[Any], dialect: sa.Dialect) -> _DriverPlan 
         fixed = _REQUIRED if bind.required or bind.callable is not None else bind.effective_value
         parameters.append((name, fixed, processors.get(name)))
     keys, results = [], []
-    for index, (key, _name, _objects, type_) in enumerate(compiled._result_columns):
+    for key, _name, _objects, type_ in compiled._result_columns:
         keys.append(key)
         processor = type_._cached_result_processor(dialect, None)
         if processor is not None:
-            results.append((index, processor))
+            results.append((key, processor))
+    if len(set(keys)) < len(keys):
+        return None  # two columns of one name: a row by name would lose one
     return _DriverPlan(compiled.string, tuple(parameters), tuple(keys), tuple(results))
 
 
@@ -314,10 +316,10 @@ async def read_rows(db: Executor, statement: sa.Select[Any], params: Mapping[str
     rows = []
     keys, processors = plan.keys, plan.processors
     for record in records:
-        values = list(record.values())
-        for index, process in processors:
-            values[index] = process(values[index])
-        rows.append(DriverRow(tuple(values), dict(zip(keys, values, strict=True))))
+        mapping = dict(zip(keys, record.values(), strict=True))
+        for key, process in processors:
+            mapping[key] = process(mapping[key])
+        rows.append(DriverRow(mapping))
     return rows
 
 
@@ -348,15 +350,43 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
-async def _read(request: Request) -> AsyncIterator[AsyncConnection]:
+_READ_CONNECTIONS = "assay.read_connections"
+
+
+class ReadConnections:
+    """Pure ASGI middleware that closes the read connections (DbRead) a request opened once it is answered.
+    DbRead was a `yield` dependency, and FastAPI's exit stack and shielded exit around one cost a tenth of a
+    read's CPU; a read has nothing to commit, so its connection may as well go back to the pool here."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        opened: list[AsyncConnection] = []
+        scope[_READ_CONNECTIONS] = opened
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for connection in opened:
+                await connection.close()
+
+
+async def _read(request: Request) -> AsyncConnection:
     # A Core connection, not an ORM session: reads map rows to domain objects themselves, and the session's
     # bookkeeping was a quarter of a read's CPU.
+    opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
+    if opened is None:
+        raise RuntimeError("DbRead needs the ReadConnections middleware (libs.common.service.create_app adds it)")
     engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as db:
-        yield db
+    connection = await engine.connect()
+    opened.append(connection)
+    return connection
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.
 DbTransaction = Annotated[AsyncSession, Depends(_transaction, scope="function")]
-# For GET routes: no write transaction, no write lock.
-DbRead = Annotated[AsyncConnection, Depends(_read, scope="function")]
+# For GET routes: no write transaction, no write lock; closed by ReadConnections once the request is answered.
+DbRead = Annotated[AsyncConnection, Depends(_read)]

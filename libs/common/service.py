@@ -19,7 +19,7 @@ from libs.common import app as platform
 from libs.common import gate, logs, metrics, telemetry
 from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
-from libs.common.db import engine_for, make_sessions, read_engine
+from libs.common.db import ReadConnections, engine_for, make_sessions, read_engine
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.scheduler import Job
 from libs.common.settings import ServiceSettings
@@ -93,6 +93,7 @@ def create_app(
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app, unique_codes=service.unique_codes, metadata=service.all_metadata())
+    app.add_middleware(ReadConnections)  # closes the DbRead connections of a request once it is answered
     app.add_middleware(gate.RequestGate)  # refuses on the headers, before a body is read
     app.add_middleware(metrics.HttpMetrics, service=settings.service_name)
     app.add_middleware(logs.RequestIds)  # outermost of ours: every line of a request, errors too, has its id
