@@ -397,6 +397,8 @@ def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> l
             ("POST /actors", kyc.base + "/actors", post_script("/actors", bearer_token, uuid4().hex[:6])),
         ]
         for name, target, script in cases:
+            if args.only and not any(part in name for part in args.only.split(",")):
+                continue
             results.append(measure(wrk, name, kyc, target, script, folder, args, profile))
     return results
 
@@ -423,6 +425,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured wrk run before each measurement")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seed", type=int, default=SEED_ACTORS, help="actors registered before measuring")
+    parser.add_argument("--only", help="measure only the endpoints whose name contains one of these, e.g. '{id}'")
     parser.add_argument("--py-spy", metavar="DIR", help="also record py-spy profiles of the KYC API into DIR")
     args = parser.parse_args()
     wrk = ensure_wrk()
