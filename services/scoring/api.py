@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 
 from libs.common import gate
 from libs.common.db import DbRead, DbTransaction
+from libs.common.errors import Invalid
 from libs.common.pagination import PageQuery
 from libs.common.storage import ObjectStore
 from services.scoring import reports
@@ -92,10 +93,8 @@ async def list_assessments(
     found, total = await assessments.list_assessments(
         db, principal, subject_id=subject_id, framework=framework, page=page
     )
-    items = []
-    for assessment in found:
-        _, fw = await assessments.get_assessment(db, principal, assessment.id)
-        items.append(AssessmentRead.from_domain(assessment, fw))
+    known = {(f.code, f.version): f for f, _, _ in await frameworks.list_frameworks(db, principal)}
+    items = [AssessmentRead.from_domain(a, known[(a.framework_code, a.framework_version)]) for a in found]
     return AssessmentPage(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -237,8 +236,6 @@ async def progress_chart(
 ) -> Response:
     definition = await frameworks.get_framework(db, principal, framework)
     if dimension not in definition.dimensions:
-        from libs.common.errors import Invalid
-
         raise Invalid(f"{definition.key} has no dimension {dimension!r}", code="unknown_dimension")
     points = await progress.progress(
         db, principal, subject_id=subject_id, framework=framework, self_assessment=self_assessment

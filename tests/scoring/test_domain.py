@@ -106,3 +106,30 @@ def test_yaml_that_does_not_parse_names_its_line():
     with pytest.raises(FrameworkInvalid) as raised:
         parse("code: x\nversion: [1\n", file="x.yaml")
     assert raised.value.extra["problems"][0]["line"] is not None
+
+
+def test_an_assessment_moves_draft_submitted_reviewed_and_says_so_in_its_events():
+    from uuid import uuid4
+
+    from libs.common.errors import Conflict, Forbidden, Invalid
+    from services.scoring.domain.assessments import Answer, Assessment
+
+    craft = shipped("craft-2.0.yaml")
+    assessment = Assessment.start(
+        craft, org_id="org-a", subject_type="site", subject_id=uuid4(), self_assessment=True, by="fiona", now=AT
+    )
+    with pytest.raises(Invalid):
+        assessment.record_answers(craft, {"1.1": Answer("maybe")})
+    with pytest.raises(Invalid):
+        assessment.submit(craft, now=AT)
+    assessment.record_answers(craft, {i: Answer("met") for i in craft_answers()})
+
+    submitted = assessment.submit(craft, now=AT)
+
+    assert (submitted.outcome, submitted.self_assessment, submitted.framework_version) == ("engage", True, "2.0")
+    with pytest.raises(Conflict):
+        assessment.record_answers(craft, {"1.1": Answer("not_met")})
+    with pytest.raises(Forbidden):
+        assessment.review(by="fiona", note="", now=AT)
+    reviewed = assessment.review(by="rob", note="checked on site", now=AT)
+    assert reviewed.outcome == "engage" and assessment.status == "reviewed"
