@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,7 +25,13 @@ Evidences = EvidenceRow.__table__
 async def list_uploaded_frameworks(db: Executor, *, org_id: str) -> list[Framework]:
     query = sa.select(Frameworks.c.code, Frameworks.c.version, Frameworks.c.source).where(Frameworks.c.org_id == org_id)
     rows = (await db.execute(query.order_by(Frameworks.c.uploaded_at, Frameworks.c.id))).all()
-    return [parse(r.source, file=f"{r.code}-{r.version}") for r in rows]
+    return [_parsed(r.source, f"{r.code}-{r.version}") for r in rows]
+
+
+@lru_cache(maxsize=256)
+def _parsed(source: str, name: str) -> Framework:
+    """Uploads are immutable and were checked when stored: each text is parsed once per process."""
+    return parse(source, file=name)
 
 
 async def save_framework(

@@ -86,3 +86,16 @@ async def test_an_oecd_alignment_at_72_percent_is_level_2_with_what_keeps_it_bel
     assert result["percent"]["scope"]["standard"] == 72.0 and result["outcome"] == "level_2"
     assert result["gap"]["target"] == 90 and len(result["gap"]["to_reach"]) == 5
     assert result["percent"]["section"] == {"A": 100.0, "B": 100.0, "C": 30.0}
+
+
+async def test_auditors_read_only_and_smelters_do_not_assess(stack):
+    auditor = client(stack, "auditor")
+    refused = await auditor.post(
+        "/assessments", json={"framework": "craft", "subject_type": "actor", "subject_id": str(uuid4())}
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "missing_role"
+    smelter = stack.client("scoring", stack.token(kind="smelter", roles=("admin",)))
+    upload = await smelter.post("/frameworks", json={"source": "code: x"})
+    assert upload.status_code == 403 and upload.json()["code"] == "operator_only"
+    assert (await auditor.get("/frameworks")).status_code == 200
+    assert (await stack.client("scoring").get("/frameworks")).status_code == 401
