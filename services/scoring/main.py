@@ -6,16 +6,20 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
+from libs.common.storage import make_store
+from services.scoring import api
 from services.scoring.settings import ScoringSettings
 from services.scoring.tables import ScoringTable
 
-# A skeleton so far: routers, handlers and jobs join the descriptor as api.py, handlers.py and jobs.py appear.
 SERVICE = service.Service(
     name="scoring",
     settings=ScoringSettings,
     title="Assay Scoring",
     description="Frameworks as data, assessments and explainable risk scores.",
+    routers=[api.router],
     metadata=ScoringTable.metadata,
+    unique_codes={"uq_framework_version": "framework_version_exists"},
+    state=lambda settings: {"store": make_store(settings)},
 )
 
 

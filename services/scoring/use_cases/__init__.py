@@ -1,0 +1,1 @@
+"""Use cases of the scoring service: frameworks, assessments, progress."""
