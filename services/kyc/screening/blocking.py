@@ -106,7 +106,9 @@ class TokenIndex:
             close = process.extract(
                 token, list(candidates), scorer=Levenshtein.distance, score_cutoff=PREFILTER_EDITS, limit=None
             )
-            candidates = {word for word, _, _ in close}
+            # a word that begins or ends with the query is further than the prefilter but may be the name written
+            # as one word ('caribbean' in 'aerocaribbean')
+            candidates = {word for word, _, _ in close} | {w for w in candidates if _contains(token, w)}
         if token in self._ids:
             candidates.add(token)
         bare = set(self._bare.get(consonant_key(token), ()))

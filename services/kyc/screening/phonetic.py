@@ -96,7 +96,8 @@ def _pairs(text: str) -> frozenset[frozenset[str]]:
 
 
 # Vowel spellings that stand for one sound in transliterations ('deeb' ~ 'dib', 'shear' ~ 'shir', 'noor' ~ 'nur').
-_SAME_SOUND = _pairs("i/ee i/ie i/ea i/y i/iy ee/ea u/oo u/ou o/oo ou/oo ai/ay ei/ey ai/ei a/aa ae/ai")
+# English spellings respelt from Russian or Arabic script: 'sky' ~ 'skai', 'blue' ~ 'blyu'.
+_SAME_SOUND = _pairs("i/ee i/ie i/ea i/y i/iy ee/ea u/oo u/ou o/oo ou/oo ai/ay ei/ey ai/ei a/aa ae/ai ai/y ue/yu")
 # Short vowels that move around between transliterations of longer Arabic and Persian names ('daghmash' ~
 # 'dughmush', 'rehman' ~ 'rahman', 'hawatmeh' ~ 'hawatma'); 'kabila' ~ 'kabali' (vowels swapped) stays apart.
 # Belarusian and Ukrainian spellings write an unstressed o as a: 'rakhmanava' ~ 'rakhmanova', 'aleksin' ~ 'oleksin'.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +14,8 @@ from .normalize import is_generic
 from .phonetic import consonant_key, fold, loose_key, romanised_key, vowels_compatible
 from .wordlists import EAST_ASIAN_SURNAMES, NAME_VARIANTS
 
+_VOWEL_RUN = re.compile(r"[aeiouy]+")
+
 MIN_TOKEN_SIM = 0.75
 INITIAL_SIM = 0.85
 FOLDED_SIM = 0.97  # same after folding transliteration clusters: khuseyni/husseini, zhan/jan
@@ -22,6 +25,9 @@ SKELETON_SIM = 0.90  # same consonants and one side vowel-less: mhmd/mohamed (Ar
 VOWEL_SIM = 0.90  # same consonants, vowels transliterated differently: daghmash/dughmush, deeb/dib
 ROMANISED_SIM = 0.90  # same syllable in another romanisation: chang/zhang, hsi/xi, pak/bak
 ARTICLE_SIM = 0.95  # Arabic article written into the word: alnoor/noor
+VOWEL_COUNT_SIM = 0.86  # same consonants, a vowel more or less: emireits/emirates, hissene/hissein
+BALTIC_ENDING = 0.95  # Lithuanian and Latvian nominative endings: leontjevas/leontiev, vladislavas/vladislav
+_BALTIC = ("as", "is", "ys", "us", "s")
 SHORT_ROMANISED = 6  # romanisation folding only for syllable-length words
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
@@ -104,12 +110,46 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
         return VOWEL_SIM, "variant"
     if max(len(a), len(b)) <= SHORT_ROMANISED and romanised_key(a) == romanised_key(b):
         return ROMANISED_SIM, "variant"
+    if not syllabic and _vowel_count_variant(a, b):
+        return VOWEL_COUNT_SIM, "variant"
+    if not syllabic:
+        baltic = _baltic(a, b, vowelless)
+        if baltic:
+            return baltic, "variant"
     for x, y in ((a, b), (b, a)):
         if len(x) >= 5 and x[:2] in ("al", "el") and len(y) >= 3 and x[2] not in "aeiou":
             inner = token_sim(x[2:], y, vowelless)[0]
             if inner >= MIN_TOKEN_SIM:
                 return inner * ARTICLE_SIM, "variant"
     return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
+
+
+def _vowel_count_variant(a: str, b: str) -> bool:
+    """Same consonant skeleton (at least three consonants, same first letter, lengths within two letters) with a
+    vowel written, dropped or merged: transliterations disagree on how many vowels a sound takes."""
+    if a[0] != b[0] or abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 5:
+        return False
+    key = loose_key(a)
+    if len(key) < 3 or key != loose_key(b):
+        return False
+    return len(_VOWEL_RUN.findall(a)) != len(_VOWEL_RUN.findall(b))
+
+
+def _baltic(a: str, b: str, vowelless: bool) -> float:
+    """A Lithuanian or Latvian nominative ending on one side only: compare the stems."""
+    for x, y in ((a, b), (b, a)):
+        if len(x) < 6 or x[-1] != "s" or y.endswith("s"):
+            continue
+        for ending in _BALTIC:
+            if x.endswith(ending) and len(x) - len(ending) >= 4:
+                stem = x[: -len(ending)]
+                if stem[-1] in "aeiou" and ending != "s":
+                    continue
+                sim = token_sim(stem, y, vowelless)[0] if stem != y else 1.0
+                if sim >= 0.88:
+                    return sim * BALTIC_ENDING
+                break
+    return 0.0
 
 
 _PATRONYMIC = ("ovich", "evich", "ovitj", "evitj", "avich", "avitj", "ovna", "evna", "ievna", "ivna", "auna", "ichna")

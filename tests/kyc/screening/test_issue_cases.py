@@ -7,7 +7,7 @@ import pytest
 from services.kyc.screening.lists import ListEntry
 from services.kyc.screening.matcher import DEFAULT_THRESHOLD, ScreeningIndex, Subject
 from services.kyc.screening.normalize import tokens
-from services.kyc.screening.similarity import name_score
+from services.kyc.screening.similarity import name_score, token_sim
 from services.kyc.screening.synthetic import synthetic_entries
 
 # Place names of the Copperbelt around the company looked for, as a list of small mining firms has them.
@@ -103,3 +103,39 @@ def test_word_frequencies_follow_removals() -> None:
     for n in range(200):
         index.remove(f"X-{n}")
     assert index._rarity("ilunga") == pytest.approx(before)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("emireits", "emirates"),  # a vowel more or less on the same consonants (Russian respelling)
+        ("leontjevas", "leontiev"),  # Lithuanian nominative ending
+        ("vladislavas", "vladislav"),
+        ("skai", "sky"),  # English y and ue respelt from Russian
+        ("blyu", "blue"),
+    ],
+)
+def test_transliteration_variants_are_close(a: str, b: str) -> None:
+    assert token_sim(a, b)[0] >= 0.85
+
+
+@pytest.mark.parametrize(("a", "b"), [("kabila", "kabali"), ("mevlut", "meluvet"), ("bela", "blue"), ("sami", "sumo")])
+def test_other_names_stay_apart(a: str, b: str) -> None:
+    assert token_sim(a, b)[0] < 0.85
+
+
+def test_respelt_company_name_and_joined_words_are_found() -> None:
+    index = ScreeningIndex(
+        [
+            *synthetic_entries(3000, seed=7),
+            ListEntry("RU-1", "organization", ("LLC EMIRATES BLUE SKY",), (), ()),
+            ListEntry("CU-1", "organization", ("AEROCARIBBEAN AIRLINES",), (), ()),
+            ListEntry("LT-1", "person", ("LEONTIEV, Vladislav",), (), ()),
+        ]
+    )
+    for name, kind, expected in (
+        ("OOO EMIREITS BLYU SKAI", "organization", "RU-1"),
+        ("AERO-CARIBBEAN", "organization", "CU-1"),
+        ("LEONTJEVAS, Vladislavas", "person", "LT-1"),
+    ):
+        assert expected in _hits(index, Subject(name, kind=kind)), name
