@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
+from services.scoring import risk
 from services.scoring.settings import ScoringSettings
 from services.scoring.tables import ScoringTable
 
@@ -16,6 +17,9 @@ SERVICE = service.Service(
     title="Assay Scoring",
     description="Frameworks as data, assessments and explainable risk scores.",
     metadata=ScoringTable.metadata,
+    routers=[risk.router],
+    handlers={**risk.HANDLERS},
+    jobs=risk.jobs,
 )
 
 
