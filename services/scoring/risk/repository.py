@@ -153,9 +153,9 @@ async def lot_upstream(
 
 
 def _trigger_of(factors: list[dict[str, Any]]) -> str | None:
-    """The newest event among a score's factors: what set that subject's score."""
-    ids = [f.get("source_event_id") for f in factors if f.get("source_event_id")]
-    return max(ids) if ids else None
+    """The event behind a score's largest contribution: what put that subject where it is."""
+    sourced = [f for f in factors if f.get("source_event_id")]
+    return max(sourced, key=lambda f: f["contribution"])["source_event_id"] if sourced else None
 
 
 # --- facts -----------------------------------------------------------------------------------------------------
