@@ -11,12 +11,14 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import outbox
+from libs.common import outbox, telemetry
 from libs.common.db import utcnow
+from libs.common.events.base import new_event_id
 from libs.common.events.incidents import IncidentState
 from libs.common.events.kyc import ActorState, LicenceState, MineSiteState
 from libs.common.events.scoring import ScoreChanged, ScoreFactor
 from libs.common.events.traceability import LotState
+from libs.common.tables import OutboxMessageRow
 from services.scoring.risk import domain, repository
 from services.scoring.risk import weights as weights_file
 from services.scoring.risk.tables import (
@@ -33,6 +35,8 @@ from services.scoring.risk.tables import (
     risk_lot_origin,
     risk_site,
 )
+
+BULK_OUTBOX = 50
 
 
 @dataclass
@@ -315,20 +319,47 @@ async def _publish(
         )
     await repository.update_factors(db, explained)
     await repository.save_scores(db, [{k: v for k, v in m.items() if k != "previous"} for m in moved])
-    for item in moved:
-        before = item["previous"]
-        event = ScoreChanged(
-            org_id=item["org_id"],
-            subject_type=subject_type,
-            subject_id=item["subject_id"],
-            aggregate_version=item["version"],
-            score=item["score"],
-            band=item["band"],
-            previous_score=before.score if before else None,
-            previous_band=before.band if before else None,
-            factors=[ScoreFactor.model_validate(f) for f in item["factors"]],
-            weights_version=weights.version,
-            computed_at=now,
-        )
-        outbox.add(db, event, key=item["subject_id"])
+    await _stage(db, [_score_changed(subject_type, item, weights=weights) for item in moved])
     return len(moved)
+
+
+def _score_changed(subject_type: str, item: dict[str, Any], *, weights: weights_file.Weights) -> ScoreChanged:
+    before = item["previous"]
+    return ScoreChanged(
+        org_id=item["org_id"],
+        subject_type=subject_type,
+        subject_id=item["subject_id"],
+        aggregate_version=item["version"],
+        score=item["score"],
+        band=item["band"],
+        previous_score=before.score if before else None,
+        previous_band=before.band if before else None,
+        factors=[ScoreFactor.model_validate(f) for f in item["factors"]],
+        weights_version=weights.version,
+        computed_at=item["computed_at"],
+    )
+
+
+async def _stage(db: AsyncSession, events: list[ScoreChanged]) -> None:
+    """outbox.add for a few; a full recompute stages thousands per batch, as one multi-row insert of the same rows
+    (the ORM's unit of work was most of its time)."""
+    if len(events) <= BULK_OUTBOX:
+        for event in events:
+            outbox.add(db, event, key=event.subject_id)
+        return
+    outbox.add(db, events[0], key=events[0].subject_id)  # also wakes the relay when the transaction commits
+    now, traceparent = utcnow(), telemetry.current_traceparent()
+    rows = [
+        {
+            "event_id": new_event_id(),
+            "topic": event.topic,
+            "key": str(event.subject_id),
+            "event_type": event.event_type(),
+            "payload": event.model_dump_json(),
+            "bucket": outbox.bucket_of(str(event.subject_id)),
+            "occurred_at": now,
+            "traceparent": traceparent,
+        }
+        for event in events[1:]
+    ]
+    await db.execute(sa.insert(OutboxMessageRow.__table__), rows)
