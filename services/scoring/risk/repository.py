@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from libs.common.db import Executor, dialect_of, insert
 from libs.common.errors import NotFound
@@ -29,6 +30,14 @@ from services.scoring.risk.tables import (
     risk_score_history,
     risk_site,
 )
+
+
+def among(db: Executor, column: sa.ColumnElement[Any], ids: Collection[UUID]) -> sa.ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter: thousands of expanded parameters per batch
+    were a third of a full recompute's time."""
+    if dialect_of(db) == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.Uuid())))
+    return column.in_(list(ids))
 
 
 async def save_versioned(db: Executor, table: sa.Table, values: dict[str, Any]) -> bool:
@@ -62,7 +71,7 @@ async def operators_of(db: Executor, site_ids: Collection[UUID]) -> set[UUID]:
     if not site_ids:
         return set()
     query = sa.select(risk_site.c.operator_actor_id).where(
-        risk_site.c.site_id.in_(site_ids), risk_site.c.operator_actor_id.is_not(None)
+        among(db, risk_site.c.site_id, site_ids), risk_site.c.operator_actor_id.is_not(None)
     )
     return set((await db.execute(query)).scalars())
 
@@ -78,11 +87,11 @@ async def lots_downstream(
     """The lots that are, hold, come from, or were made (recursively) from any of these: one recursive query."""
     parts: list[sa.Select[Any]] = []
     if lot_ids:
-        parts.append(sa.select(risk_lot.c.lot_id).where(risk_lot.c.lot_id.in_(lot_ids)))
+        parts.append(sa.select(risk_lot.c.lot_id).where(among(db, risk_lot.c.lot_id, lot_ids)))
     if site_ids:
-        parts.append(sa.select(risk_lot_origin.c.lot_id).where(risk_lot_origin.c.site_id.in_(site_ids)))
+        parts.append(sa.select(risk_lot_origin.c.lot_id).where(among(db, risk_lot_origin.c.site_id, site_ids)))
     if actor_ids:
-        parts.append(sa.select(risk_lot_holder.c.lot_id).where(risk_lot_holder.c.actor_id.in_(actor_ids)))
+        parts.append(sa.select(risk_lot_holder.c.lot_id).where(among(db, risk_lot_holder.c.actor_id, actor_ids)))
     if not parts:
         return set()
     start = sa.union(*parts).subquery()
@@ -95,10 +104,10 @@ async def lots_downstream(
     return set((await db.execute(sa.select(tree.c.lot_id).distinct())).scalars())
 
 
-def upstream_cte(lot_ids: Collection[UUID], *, max_depth: int) -> sa.CTE:
+def upstream_cte(db: Executor, lot_ids: Collection[UUID], *, max_depth: int) -> sa.CTE:
     """(root, lot): each root and every lot it was made from, recursively (UNION: a DAG, merges meet once)."""
     base = sa.select(risk_lot.c.lot_id.label("root"), risk_lot.c.lot_id.label("lot_id"), sa.literal(0).label("depth"))
-    tree = base.where(risk_lot.c.lot_id.in_(lot_ids)).cte("upstream", recursive=True)
+    tree = base.where(among(db, risk_lot.c.lot_id, lot_ids)).cte("upstream", recursive=True)
     step = sa.select(tree.c.root, risk_lot_input.c.input_lot_id, tree.c.depth + 1).where(
         risk_lot_input.c.lot_id == tree.c.lot_id, tree.c.depth < max_depth
     )
@@ -110,7 +119,7 @@ async def lot_upstream(
 ) -> tuple[dict[UUID, list[domain.Upstream]], dict[UUID, list[domain.Incident]], dict[UUID, str]]:
     """Per lot: the current scores of the sites and actors upstream, the open incidents on it and its input lots,
     and its organisation. Three set-based statements over one recursive lineage."""
-    tree = upstream_cte(lot_ids, max_depth=max_depth)
+    tree = upstream_cte(db, lot_ids, max_depth=max_depth)
     lineage = sa.select(tree.c.root, tree.c.lot_id).distinct().cte("lineage")
     subjects = sa.union(
         sa.select(
@@ -148,7 +157,7 @@ async def lot_upstream(
     )
     for row in await db.execute(query):
         incidents[row.root].append(domain.Incident(row.level, row.event_id))
-    orgs = sa.select(risk_lot.c.lot_id, risk_lot.c.org_id).where(risk_lot.c.lot_id.in_(lot_ids))
+    orgs = sa.select(risk_lot.c.lot_id, risk_lot.c.org_id).where(among(db, risk_lot.c.lot_id, lot_ids))
     return upstream, incidents, {row.lot_id: row.org_id for row in await db.execute(orgs)}
 
 
@@ -167,7 +176,7 @@ async def _incidents_of(db: Executor, subject_type: str, ids: Collection[UUID]) 
         .join(risk_incident, risk_incident.c.incident_id == risk_incident_link.c.incident_id)
         .where(
             risk_incident_link.c.subject_type == subject_type,
-            risk_incident_link.c.subject_id.in_(ids),
+            among(db, risk_incident_link.c.subject_id, ids),
             risk_incident.c.is_open,
         )
     )
@@ -190,7 +199,7 @@ async def _assessments_of(db: Executor, subject_type: str, ids: Collection[UUID]
         )
         .where(
             risk_assessment.c.subject_type == subject_type,
-            risk_assessment.c.subject_id.in_(ids),
+            among(db, risk_assessment.c.subject_id, ids),
             risk_assessment.c.self_assessment.is_(False),
         )
         .subquery()
@@ -202,7 +211,7 @@ async def _assessments_of(db: Executor, subject_type: str, ids: Collection[UUID]
 async def actor_facts(db: Executor, ids: Collection[UUID]) -> dict[UUID, tuple[str, domain.ActorFacts]]:
     """The facts of each actor we have a copy of, with its organisation."""
     facts: dict[UUID, tuple[str, domain.ActorFacts]] = {}
-    for row in await db.execute(sa.select(risk_actor).where(risk_actor.c.actor_id.in_(ids))):
+    for row in await db.execute(sa.select(risk_actor).where(among(db, risk_actor.c.actor_id, ids))):
         facts[row.actor_id] = (
             row.org_id,
             domain.ActorFacts(
@@ -213,10 +222,12 @@ async def actor_facts(db: Executor, ids: Collection[UUID]) -> dict[UUID, tuple[s
         )
     if not facts:
         return facts
-    hits = sa.select(risk_hit).where(risk_hit.c.actor_id.in_(facts), risk_hit.c.confirmed)
+    hits = sa.select(risk_hit).where(among(db, risk_hit.c.actor_id, facts), risk_hit.c.confirmed)
     for row in await db.execute(hits):
         facts[row.actor_id][1].confirmed_hits.append(domain.Fact(str(row.hit_id), row.event_id))
-    licences = sa.select(risk_licence).where(risk_licence.c.actor_id.in_(facts), risk_licence.c.removed.is_(False))
+    licences = sa.select(risk_licence).where(
+        among(db, risk_licence.c.actor_id, facts), risk_licence.c.removed.is_(False)
+    )
     for row in await db.execute(licences):
         facts[row.actor_id][1].licences.append(domain.Licence(row.valid_to, row.notice, row.event_id))
     for actor_id, incidents in (await _incidents_of(db, domain.ACTOR, list(facts))).items():
@@ -228,7 +239,7 @@ async def actor_facts(db: Executor, ids: Collection[UUID]) -> dict[UUID, tuple[s
 
 async def site_facts(db: Executor, ids: Collection[UUID]) -> dict[UUID, tuple[str, domain.SiteFacts]]:
     facts: dict[UUID, tuple[str, domain.SiteFacts]] = {}
-    for row in await db.execute(sa.select(risk_site).where(risk_site.c.site_id.in_(ids))):
+    for row in await db.execute(sa.select(risk_site).where(among(db, risk_site.c.site_id, ids))):
         facts[row.site_id] = (
             row.org_id,
             domain.SiteFacts(
@@ -238,7 +249,7 @@ async def site_facts(db: Executor, ids: Collection[UUID]) -> dict[UUID, tuple[st
         )
     if not facts:
         return facts
-    anomalies = sa.select(risk_anomaly).where(risk_anomaly.c.site_id.in_(facts))
+    anomalies = sa.select(risk_anomaly).where(among(db, risk_anomaly.c.site_id, facts))
     for row in await db.execute(anomalies):
         facts[row.site_id][1].anomalies.append(domain.Fact(row.kind, row.event_id))
     for site_id, incidents in (await _incidents_of(db, domain.SITE, list(facts))).items():
@@ -253,7 +264,7 @@ async def site_facts(db: Executor, ids: Collection[UUID]) -> dict[UUID, tuple[st
 
 async def current_scores(db: Executor, subject_type: str, ids: Iterable[UUID]) -> dict[UUID, sa.Row[Any]]:
     query = sa.select(risk_score).where(
-        risk_score.c.subject_type == subject_type, risk_score.c.subject_id.in_(list(ids))
+        risk_score.c.subject_type == subject_type, among(db, risk_score.c.subject_id, list(ids))
     )
     return {row.subject_id: row for row in await db.execute(query)}
 
