@@ -1,25 +1,44 @@
-"""HTTP routes of risk scores: a subject's score now or at a time, and its history."""
+"""HTTP routes of risk scores: a subject's score now or at a time, its history, and full recomputes."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
-from libs.common.auth import CurrentPrincipal
-from libs.common.db import DbRead
+from libs.common.auth import CurrentPrincipal, Principal, require_role
+from libs.common.db import DbRead, DbTransaction
 from libs.common.pagination import PageQuery, fetch_page
 from libs.common.schemas import Page
-from services.scoring.risk import repository
-from services.scoring.risk.schemas import ScoreRead, SubjectType
+from services.scoring.risk import repository, use_cases
+from services.scoring.risk.schemas import RecomputeRequestRead, ScoreRead, SubjectType
 
 router = APIRouter(prefix="/scores", tags=["risk scores"])
+Admin = Annotated[Principal, Depends(require_role("admin"))]
 NOT_FOUND = {
     404: {"description": "score_not_found: no score of this subject (at that time) in the caller's organisation"}
 }
 HISTORY = repository.history_query()
+
+
+@router.post(
+    "/recompute", status_code=202, summary="Ask for a full recompute of the organisation's risk scores (admin)"
+)
+async def request_recompute(principal: Admin, db: DbTransaction) -> RecomputeRequestRead:
+    request = await use_cases.request_recompute(db, org_id=principal.org_id, requested_by=principal.user_id)
+    return RecomputeRequestRead.model_validate(request)
+
+
+@router.get(
+    "/recompute/{request_id}",
+    summary="A requested full recompute: pending, or finished with how many scores changed",
+    responses={404: {"description": "recompute_request_not_found"}},
+)
+async def get_recompute_request(request_id: UUID, principal: Admin, db: DbRead) -> RecomputeRequestRead:
+    row = await repository.get_recompute_request(db, request_id, org_id=principal.org_id)
+    return RecomputeRequestRead.model_validate(row, from_attributes=True)
 
 
 @router.get(

@@ -26,6 +26,7 @@ from services.scoring.risk.tables import (
     risk_lot_holder,
     risk_lot_input,
     risk_lot_origin,
+    risk_recompute_request,
     risk_score,
     risk_score_history,
     risk_site,
@@ -330,9 +331,48 @@ def history_query() -> sa.Select[Any]:
     )
 
 
-async def all_ids(db: Executor, table: sa.Table, *, after: UUID | None, limit: int) -> list[UUID]:
+async def all_ids(
+    db: Executor, table: sa.Table, *, after: UUID | None, limit: int, org_id: str | None = None
+) -> list[UUID]:
     key = next(iter(table.primary_key.columns))
     query = sa.select(key).order_by(key).limit(limit)
     if after is not None:
         query = query.where(key > after)
+    if org_id is not None:
+        query = query.where(table.c.org_id == org_id)
     return list((await db.execute(query)).scalars())
+
+
+# --- recompute requests ----------------------------------------------------------------------------------------
+
+
+async def save_recompute_request(db: Executor, values: dict[str, Any]) -> None:
+    await db.execute(sa.insert(risk_recompute_request), values)
+
+
+async def claim_recompute_request(db: Executor) -> sa.Row[Any] | None:
+    """The oldest pending request, locked (another worker skips it)."""
+    query = (
+        sa.select(risk_recompute_request)
+        .where(risk_recompute_request.c.finished_at.is_(None))
+        .order_by(risk_recompute_request.c.requested_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await db.execute(query)).first()
+
+
+async def finish_recompute_request(db: Executor, request_id: UUID, *, at: datetime, changed: dict[str, int]) -> None:
+    await db.execute(
+        sa.update(risk_recompute_request)
+        .where(risk_recompute_request.c.request_id == request_id)
+        .values(finished_at=at, changed=changed)
+    )
+
+
+async def get_recompute_request(db: Executor, request_id: UUID, *, org_id: str) -> sa.Row[Any]:
+    query = sa.select(risk_recompute_request).where(risk_recompute_request.c.request_id == request_id)
+    row = (await db.execute(query)).first()
+    if row is None or row.org_id != org_id:
+        raise NotFound(f"no recompute request {request_id}", code="recompute_request_not_found")
+    return row

@@ -31,3 +31,11 @@ class ScoreRead(BaseModel):
     @classmethod
     def from_row(cls, row: Any) -> ScoreRead:
         return cls.model_validate(row, from_attributes=True)
+
+
+class RecomputeRequestRead(BaseModel):
+    request_id: UUID
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None = None
+    changed: dict[str, int] | None = None  # scores changed per subject type, once finished

@@ -185,3 +185,16 @@ risk_score_history = sa.Table(
     sa.Column("weights_version", sa.String(40), nullable=False),
     sa.Column("computed_at", UtcDateTime(), nullable=False),
 )
+
+# A full recompute asked for by an organisation's admin, run by the worker's job.
+risk_recompute_request = sa.Table(
+    "risk_recompute_request",
+    metadata,
+    sa.Column("request_id", sa.Uuid(), primary_key=True),
+    _org(),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("changed", sa.JSON(), nullable=True),
+    sa.Index("ix_risk_recompute_request_pending", "finished_at", "requested_at"),
+)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -363,3 +363,12 @@ async def _stage(db: AsyncSession, events: list[ScoreChanged]) -> None:
         for event in events[1:]
     ]
     await db.execute(sa.insert(OutboxMessageRow.__table__), rows)
+
+
+# --- full recompute on request ---------------------------------------------------------------------------------
+
+
+async def request_recompute(db: AsyncSession, *, org_id: str, requested_by: str) -> dict[str, Any]:
+    values = {"request_id": uuid4(), "org_id": org_id, "requested_by": requested_by, "requested_at": utcnow()}
+    await repository.save_recompute_request(db, values)
+    return {**values, "finished_at": None, "changed": None}

@@ -147,10 +147,21 @@ def upgrade() -> None:
             sa.Column("computed_at", UtcDateTime(), nullable=False),
         )
     op.create_index("ix_risk_score_org_id", "risk_score", ["org_id", "subject_type"])
+    op.create_table(
+        "risk_recompute_request",
+        sa.Column("request_id", sa.Uuid(), primary_key=True),
+        _org(),
+        sa.Column("requested_by", sa.String(200), nullable=False),
+        sa.Column("requested_at", UtcDateTime(), nullable=False),
+        sa.Column("finished_at", UtcDateTime(), nullable=True),
+        sa.Column("changed", sa.JSON(), nullable=True),
+    )
+    op.create_index("ix_risk_recompute_request_pending", "risk_recompute_request", ["finished_at", "requested_at"])
 
 
 def downgrade() -> None:
     for name in (
+        "risk_recompute_request",
         "risk_score_history",
         "risk_score",
         "risk_assessment",
