@@ -39,6 +39,7 @@ async def recompute_all(
                 ids = await repository.all_ids(db, table, after=after, limit=batch, org_id=org_id)
                 if not ids:
                     break
+                await repository.lock_scores(db)
                 changed[name] += await rescore(db, ids, weights=weights, now=now)
             after = ids[-1]
     return changed
@@ -47,6 +48,7 @@ async def recompute_all(
 async def recompute_in(db: AsyncSession, *, org_id: str, now: datetime, batch: int = BATCH) -> dict[str, int]:
     """The same within the caller's transaction (the job's), for one organisation."""
     weights, changed = weights_file.load(), {}
+    await repository.lock_scores(db)
     for name, table, rescore in STEPS:
         changed[name], after = 0, None
         while ids := await repository.all_ids(db, table, after=after, limit=batch, org_id=org_id):

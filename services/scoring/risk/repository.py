@@ -41,6 +41,17 @@ def among(db: Executor, column: sa.ColumnElement[Any], ids: Collection[UUID]) ->
     return column.in_(list(ids))
 
 
+SCORES_LOCK = 0x5C0_2E5  # pg_advisory_xact_lock key: one transaction rescoring at a time
+
+
+async def lock_scores(db: Executor) -> None:
+    """Held to the end of the transaction. Rescoring reads facts other transactions (other partitions) may be
+    changing; under the lock each one reads what every earlier rescoring committed, and whoever changed a fact
+    later rescores what it touches, so no score is left computed from facts older than its inputs."""
+    if dialect_of(db) == "postgresql":
+        await db.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCORES_LOCK})
+
+
 async def save_versioned(db: Executor, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert, or overwrite a row older than values["version"]; True when the row now reflects `values`."""
     key = [c.name for c in table.primary_key.columns]

@@ -246,6 +246,7 @@ async def recompute(db: AsyncSession, affected: Affected, *, now: datetime | Non
         return 0
     now = now or utcnow()
     weights = weights_file.load()
+    await repository.lock_scores(db)
     changed = await rescore_actors(db, affected.actors, weights=weights, now=now)
     changed += await rescore_sites(db, affected.sites, weights=weights, now=now)
     lots = await repository.lots_downstream(
