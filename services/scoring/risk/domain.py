@@ -75,6 +75,22 @@ class Score:
         return score is None or round(score, 2) != round(self.score, 2) or band != self.band
 
 
+def _factor(*, factor: str, value: str, contribution: float, source_event_id: str | None = None) -> ScoreFactor:
+    # Built from values typed here: validating them again was a tenth of a full recompute.
+    return ScoreFactor.model_construct(
+        factor=factor, value=value, contribution=float(contribution), source_event_id=source_event_id
+    )
+
+
+def as_dict(factor: ScoreFactor) -> dict[str, str | float | None]:
+    return {
+        "factor": factor.factor,
+        "value": factor.value,
+        "contribution": factor.contribution,
+        "source_event_id": factor.source_event_id,
+    }
+
+
 def band_of(score: float, weights: Weights) -> str:
     bands = weights.bands
     if score >= bands.critical:
@@ -94,9 +110,7 @@ def _lookup(fact: Fact | None, name: str, points: dict[str, float]) -> list[Scor
     if fact is None:
         return []
     return [
-        ScoreFactor(
-            factor=name, value=fact.value, contribution=points.get(fact.value, 0.0), source_event_id=fact.event_id
-        )
+        _factor(factor=name, value=fact.value, contribution=points.get(fact.value, 0.0), source_event_id=fact.event_id)
     ]
 
 
@@ -109,7 +123,7 @@ def _incident_factors(incidents: Sequence[Incident], weights: Weights) -> list[S
         room -= points
         newest = max((i.event_id or "" for i in of_level), default="") or None
         factors.append(
-            ScoreFactor(
+            _factor(
                 factor=f"open_incidents_level_{level}",
                 value=str(len(of_level)),
                 contribution=points,
@@ -123,9 +137,7 @@ def _assessment_factor(fact: Fact | None, weights: Weights) -> list[ScoreFactor]
     if fact is None:
         return []
     points = weights.assessment.outcomes.get(fact.value, weights.assessment.other)
-    return [
-        ScoreFactor(factor="latest_assessment", value=fact.value, contribution=points, source_event_id=fact.event_id)
-    ]
+    return [_factor(factor="latest_assessment", value=fact.value, contribution=points, source_event_id=fact.event_id)]
 
 
 def licence_state(licences: Sequence[Licence], today: date, *, expiring_days: int) -> tuple[str, Licence | None]:
@@ -153,7 +165,7 @@ def score_actor(facts: ActorFacts, weights: Weights, *, today: date) -> Score:
         *_lookup(facts.kyc_status, "kyc_status", rules.kyc_status),
         *_lookup(facts.kyc_risk_level, "kyc_risk_level", rules.kyc_risk_level),
         *_lookup(facts.area_risk, "country_region_risk", rules.area_risk),
-        ScoreFactor(
+        _factor(
             factor="licence_validity",
             value=state,
             contribution=rules.licence.get(state, 0.0),
@@ -162,7 +174,7 @@ def score_actor(facts: ActorFacts, weights: Weights, *, today: date) -> Score:
     ]
     if hits:
         factors.append(
-            ScoreFactor(
+            _factor(
                 factor="confirmed_hits",
                 value=str(len(hits)),
                 contribution=min(rules.confirmed_hits_cap, rules.confirmed_hit * len(hits)),
@@ -182,7 +194,7 @@ def score_site(facts: SiteFacts, weights: Weights) -> Score:
     factors += _incident_factors(facts.incidents, weights)
     if facts.anomalies:
         factors.append(
-            ScoreFactor(
+            _factor(
                 factor="production_anomalies",
                 value=str(len(facts.anomalies)),
                 contribution=min(rules.anomalies_cap, rules.anomaly * len(facts.anomalies)),
@@ -201,7 +213,7 @@ def score_lot(upstream: Sequence[Upstream], incidents: Sequence[Incident], weigh
         worst = max(upstream, key=lambda u: (u.score, u.subject_type, u.subject_id))
         mean = sum(u.score for u in upstream) / len(upstream)
         factors.append(
-            ScoreFactor(
+            _factor(
                 factor="upstream_worst",
                 value=f"{worst.subject_type}:{worst.subject_id}={worst.score:g}",
                 contribution=round(rules.worst * worst.score, 2),
@@ -209,7 +221,7 @@ def score_lot(upstream: Sequence[Upstream], incidents: Sequence[Incident], weigh
             )
         )
         factors.append(
-            ScoreFactor(
+            _factor(
                 factor="upstream_weighted",
                 value=f"mean {mean:.2f} of {len(upstream)}",
                 contribution=round(rules.mean * mean, 2),

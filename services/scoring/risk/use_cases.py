@@ -16,7 +16,7 @@ from libs.common.db import utcnow
 from libs.common.events.base import new_event_id
 from libs.common.events.incidents import IncidentState
 from libs.common.events.kyc import ActorState, LicenceState, MineSiteState
-from libs.common.events.scoring import ScoreChanged, ScoreFactor
+from libs.common.events.scoring import ScoreChanged
 from libs.common.events.traceability import LotState
 from libs.common.tables import OutboxMessageRow
 from services.scoring.risk import domain, repository
@@ -300,7 +300,7 @@ async def _publish(
     moved, explained = [], []
     for subject_id, (org_id, score) in scores.items():
         before = current.get(subject_id)
-        factors = [f.model_dump(mode="json") for f in score.factors]
+        factors = [domain.as_dict(f) for f in score.factors]
         row = {"subject_type": subject_type, "subject_id": subject_id, "factors": factors}
         if before is not None and not score.differs_from(before.score, before.band):
             if before.factors != factors:
@@ -316,10 +316,13 @@ async def _publish(
                 "weights_version": weights.version,
                 "computed_at": now,
                 "previous": before,
+                "explained": score,
             }
         )
     await repository.update_factors(db, explained)
-    await repository.save_scores(db, [{k: v for k, v in m.items() if k != "previous"} for m in moved])
+    await repository.save_scores(
+        db, [{k: v for k, v in m.items() if k not in ("previous", "explained")} for m in moved]
+    )
     await _stage(db, [_score_changed(subject_type, item, weights=weights) for item in moved])
     return len(moved)
 
@@ -335,7 +338,7 @@ def _score_changed(subject_type: str, item: dict[str, Any], *, weights: weights_
         band=item["band"],
         previous_score=before.score if before else None,
         previous_band=before.band if before else None,
-        factors=[ScoreFactor.model_validate(f) for f in item["factors"]],
+        factors=list(item["explained"].factors),
         weights_version=weights.version,
         computed_at=item["computed_at"],
     )
