@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
 from libs.common.storage import make_store
-from services.scoring import api
+from services.scoring import api, risk
 from services.scoring.settings import ScoringSettings
 from services.scoring.tables import ScoringTable
 
@@ -16,7 +16,9 @@ SERVICE = service.Service(
     settings=ScoringSettings,
     title="Assay Scoring",
     description="Frameworks as data, assessments and explainable risk scores.",
-    routers=[api.router],
+    routers=[api.router, risk.router],
+    handlers={**risk.HANDLERS},
+    jobs=risk.jobs,
     metadata=ScoringTable.metadata,
     unique_codes={"uq_framework_version": "framework_version_exists"},
     state=lambda settings: {"store": make_store(settings)},

@@ -14,3 +14,5 @@ class ScoringSettings(ServiceSettings):
     )
     api_port: int = Field(8004, alias="SCORING_PORT")
     worker_port: int = Field(9104, alias="SCORING_WORKER_PORT")
+    # How often the worker looks for a requested full recompute of risk scores.
+    scoring_risk_recompute_seconds: float = Field(30.0, gt=0, alias="SCORING_RISK_RECOMPUTE_SECONDS")

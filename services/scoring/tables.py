@@ -84,3 +84,7 @@ class EvidenceRow(ScoringTable, table=True):
     object_key: str | None = Field(default=None, max_length=200)
     added_by: str = Field(max_length=100)
     added_at: datetime = Field(sa_column=_ts())
+
+
+# The risk package keeps its tables on our base; imported here so Alembic and the model check see them.
+from services.scoring.risk import tables as _risk_tables  # noqa: E402, F401
