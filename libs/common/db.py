@@ -283,7 +283,10 @@ def _driver_plan(statement: sa.Select[Any], dialect: sa.Dialect) -> _DriverPlan 
     keys, results = [], []
     for key, _name, _objects, type_ in compiled._result_columns:
         keys.append(key)
-        processor = type_._cached_result_processor(dialect, None)
+        try:
+            processor = type_._cached_result_processor(dialect, None)
+        except (TypeError, sa.exc.InvalidRequestError):
+            return None  # a type whose processing depends on the column's driver type (Numeric, Float): SQLAlchemy
         if processor is not None:
             results.append((key, processor))
     if len(set(keys)) < len(keys):
