@@ -6,12 +6,14 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 
+from libs.common import gate
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import PageQuery
 from libs.common.ratelimit import RateLimiter, client_address
+from libs.common.storage import ObjectStore
 from services.incidents import domain, repository, use_cases
 from services.incidents.access import FIELD_AGENT, PARTNER, Admin, IncidentTeam, Manager, Reader, Reporter
 from services.incidents.domain import Category, Incident
@@ -21,6 +23,7 @@ from services.incidents.schemas import (
     AddInformation,
     AnonymousReceipt,
     AnonymousStatus,
+    AttachmentRead,
     CategoryRead,
     Close,
     Dismiss,
@@ -38,6 +41,7 @@ from services.incidents.schemas import (
     TimelineEntryRead,
     UpdateAction,
     UpdateIncident,
+    UploadAttachment,
 )
 from services.incidents.settings import IncidentsSettings
 
@@ -291,3 +295,64 @@ async def report_status(body: FollowUpToken, db: DbRead) -> AnonymousStatus:
 async def add_information(body: AddInformation, db: DbTransaction) -> AnonymousStatus:
     incident = await use_cases.add_anonymous_information(db, body.token, text=body.text)
     return AnonymousStatus(reference=incident.reference, status=incident.status.value, updated_at=incident.updated_at)
+
+
+# --- evidence ----------------------------------------------------------------------------------------------------
+
+
+async def _store(request: Request) -> ObjectStore:
+    return request.app.state.store
+
+
+Store = Annotated[ObjectStore, Depends(_store)]
+
+
+@router.post(
+    "/incidents/{incident_id}/attachments",
+    status_code=201,
+    summary="Attach evidence (pdf, png, jpeg, tiff)",
+    dependencies=[gate.body_limit(lambda settings: settings.incidents_attachment_max_bytes)],
+    responses={**NOT_FOUND, 413: {"description": "file_too_large"}, 415: {"description": "content_type_mismatch"}},
+)
+async def attach(
+    incident_id: UUID,
+    principal: Reporter,
+    db: DbTransaction,
+    settings: Settings,
+    store: Store,
+    form: Annotated[UploadAttachment, Form()],
+) -> AttachmentRead:
+    limit = settings.incidents_attachment_max_bytes
+    data = await form.file.read(limit + 1)
+    values = await use_cases.attach_evidence(
+        db,
+        principal,
+        incident_id,
+        data=data,
+        filename=form.file.filename or "",
+        store=store,
+        max_bytes=limit,
+        content_type=form.file.content_type or "",
+    )
+    return AttachmentRead(**values)
+
+
+@router.get("/incidents/{incident_id}/attachments", summary="Evidence of an incident", responses=NOT_FOUND)
+async def list_attachments(incident_id: UUID, principal: Reader, db: DbRead) -> list[AttachmentRead]:
+    await repository.get_incident(db, principal.org_id, incident_id)
+    return [AttachmentRead(**r._mapping) for r in await repository.list_attachments(db, incident_id)]
+
+
+@router.get(
+    "/incidents/{incident_id}/attachments/{attachment_id}/content",
+    summary="An attachment's bytes",
+    response_class=Response,
+    responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}},
+)
+async def attachment_content(
+    incident_id: UUID, attachment_id: UUID, principal: Reader, db: DbRead, store: Store
+) -> Response:
+    await repository.get_incident(db, principal.org_id, incident_id)
+    row = await repository.get_attachment(db, incident_id, attachment_id)
+    data = await store.get(row.object_key)
+    return Response(data, media_type=row.content_type, headers={"ETag": f'"{row.sha256}"'})

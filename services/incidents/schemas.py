@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import pycountry
+from fastapi import UploadFile
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from libs.common.schemas import IsoDate, RequestBody
@@ -233,3 +234,7 @@ class AttachmentRead(BaseModel):
     sha256: str
     uploaded_by: str
     uploaded_at: datetime
+
+
+class UploadAttachment(RequestBody):
+    file: UploadFile = Field(description="evidence: pdf, png, jpeg or tiff")

@@ -28,3 +28,5 @@ class IncidentsSettings(ServiceSettings):
             2: self.incidents_verification_days_level2,
             3: self.incidents_verification_days_level3,
         }
+
+    incidents_attachment_max_bytes: int = Field(20 * 1024 * 1024, alias="INCIDENTS_ATTACHMENT_MAX_BYTES", ge=1)

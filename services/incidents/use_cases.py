@@ -15,6 +15,7 @@ from libs.common.auth import Principal
 from libs.common.db import utcnow
 from libs.common.errors import Invalid
 from libs.common.events.base import Event
+from libs.common.storage import ObjectStore, check_content
 from services.incidents import domain, repository
 from services.incidents.domain import Action, Category, Incident
 
@@ -183,3 +184,38 @@ async def notice_overdue(db: AsyncSession, *, now: datetime, max_open: timedelta
                 _publish(db, locked, event)
                 published += 1
     return published
+
+
+async def attach_evidence(
+    db: AsyncSession,
+    principal: Principal,
+    incident_id: UUID,
+    *,
+    data: bytes,
+    filename: str,
+    content_type: str,
+    store: ObjectStore,
+    max_bytes: int,
+) -> dict[str, Any]:
+    """Evidence into the object store (content checked first, key by sha256), its row and a timeline entry."""
+    incident = await repository.get_incident(db, principal.org_id, incident_id, lock=True)
+    check_content(data, content_type, max_bytes=max_bytes)
+    stored = await store.put(data, content_type)
+    values = {
+        "id": uuid4(),
+        "incident_id": incident.id,
+        "org_id": principal.org_id,
+        "filename": filename[:255] or "file",
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "object_key": stored.key,
+        "uploaded_by": principal.user_id,
+        "uploaded_at": utcnow(),
+    }
+    await repository.save_attachment(db, values)
+    incident.changes.append(
+        domain.Change("attachment_added", principal.user_id, values["uploaded_at"], {"sha256": stored.sha256})
+    )
+    await repository.save_incident(db, incident)
+    return values
