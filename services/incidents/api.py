@@ -106,7 +106,7 @@ async def list_incidents(
     return IncidentPage(items=[_read(i, settings) for i in items], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/incidents/overdue", summary="Missed deadlines: verification, mitigation actions, maximum time open")
+@router.get("/deadlines/overdue", summary="Missed deadlines: verification, mitigation actions, maximum time open")
 async def list_overdue(principal: Reader, db: DbRead, settings: Settings) -> list[OverdueRead]:
     now, max_open = utcnow(), timedelta(days=settings.incidents_max_open_days)
     return [

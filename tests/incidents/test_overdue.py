@@ -28,4 +28,4 @@ async def test_nothing_is_overdue_before_its_deadline(stack):
     client = stack.client("incidents", stack.token(roles=("analyst",)))
     await client.post("/incidents", json=report_body())
 
-    assert (await client.get("/incidents/overdue")).json() == []
+    assert (await client.get("/deadlines/overdue")).json() == []
