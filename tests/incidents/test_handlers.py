@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime
 from typing import Any
@@ -189,3 +190,17 @@ async def test_review_overdue_and_custody_anomalies_open_incidents(stack):
     rows = sorted(await incidents(stack), key=lambda r: r.category)
     assert [r.category for r in rows] == ["chain_of_custody.tag_misuse", "labour_community.kyc_review_overdue"]
     assert rows[0].cause == f"traceability.anomaly:{anomaly_id}" and rows[0].lot_ids == [str(lot_id)]
+
+
+async def test_two_workers_handling_the_same_cause_at_once_make_one_incident(stack, row_locking):
+    actor_id, hit_id = uuid4(), uuid4()
+
+    await asyncio.gather(*(deliver(stack, hit_confirmed(hit_id, actor_id, version=v)) for v in (3, 4, 5)))
+
+    [row] = await incidents(stack)
+    assert row.version == 3
+    assert sorted(r.event_type for r in await outbox(stack)) == [
+        "IncidentReported.v1",
+        "IncidentUpdated.v1",
+        "IncidentUpdated.v1",
+    ]
