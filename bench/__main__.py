@@ -13,6 +13,7 @@ BENCHMARKS = [
     ["bench.kyc_screening_quality"],
     ["bench.http"],
     ["bench.scoring_risk"],
+    ["bench.incidents_intake"],
 ]
 
 if __name__ == "__main__":
