@@ -81,3 +81,13 @@ async def list_events_of_lots(db: Executor, lot_ids: Iterable[UUID], *, org_id: 
     touching = sa.select(EventLots.c.event_id).where(EventLots.c.lot_id.in_(ids))
     query = sa.select(Events).where(Events.c.org_id == org_id, Events.c.event_id.in_(touching)).order_by(Events.c.seq)
     return list((await db.execute(query)).all())
+
+
+async def find_event(db: Executor, event_id: UUID, *, org_id: str) -> sa.Row[Any] | None:
+    query = sa.select(Events).where(Events.c.event_id == event_id, Events.c.org_id == org_id)
+    return (await db.execute(query)).one_or_none()
+
+
+async def lots_of_event(db: Executor, event_id: UUID) -> list[UUID]:
+    query = sa.select(EventLots.c.lot_id).where(EventLots.c.event_id == event_id).distinct()
+    return sorted((await db.execute(query)).scalars(), key=str)

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from services.traceability.tables import actors, custody  # noqa: F401  (registers the tables)
-from services.traceability.tables.actors import KnownActorRow
+from services.traceability.tables import actors, custody, lots  # noqa: F401  (registers the tables)
+from services.traceability.tables.actors import KnownActorRow, KnownIncidentRow, KnownScoreRow, KnownSiteRow
 from services.traceability.tables.base import TraceabilityTable
 from services.traceability.tables.custody import CustodyEventLotRow, CustodyEventRow, CustodyLogHeadRow
+from services.traceability.tables.lots import (
+    AnomalyRow,
+    CustodyRequestRow,
+    LotHolderRow,
+    LotInputRow,
+    LotRow,
+    TagRow,
+)
 
-__all__ = ["CustodyEventLotRow", "CustodyEventRow", "CustodyLogHeadRow", "KnownActorRow", "TraceabilityTable"]
+__all__ = [
+    "AnomalyRow",
+    "CustodyEventLotRow",
+    "CustodyEventRow",
+    "CustodyLogHeadRow",
+    "CustodyRequestRow",
+    "KnownActorRow",
+    "KnownIncidentRow",
+    "KnownScoreRow",
+    "KnownSiteRow",
+    "LotHolderRow",
+    "LotInputRow",
+    "LotRow",
+    "TagRow",
+    "TraceabilityTable",
+]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from libs.common.auth import CurrentPrincipal
 from libs.common.db import DbRead
 from services.traceability.repository import actors as repository
-from services.traceability.schemas import KnownActorRead
+from services.traceability.schemas.actors import KnownActorRead
 
 router = APIRouter(prefix="/known-actors", tags=["known actors"])
 KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected", "suspended"]
