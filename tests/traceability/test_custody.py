@@ -94,3 +94,25 @@ async def test_a_season_from_two_sites_through_traders_to_a_smelter(stack):
         assert after.prev_hash == before.hash
     assert all(event_hash(e.body) == e.hash for e in log)
     assert canonical_body({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+
+
+async def test_a_device_syncing_its_batch_twice_creates_nothing_twice(stack):
+    client = stack.client("traceability", stack.token(org=ORG))
+    site_id, miner, trader = await site(stack), await approved_actor(stack, "miner"), await approved_actor(stack)
+    await issue(client, site_id, "B-")
+    lot = {"action": "create_lot", "idempotency_key": "dev1-1", "tag": "B-1", "mineral": "tin", "form": "ore",
+           "mass": 50, "unit": "KGM", "site_id": str(site_id), "producer_actor_id": str(miner)}  # fmt: skip
+    first = (await client.post("/custody/batches", json={"items": [lot]})).json()["items"][0]
+    lot_id = first["result"]["lot_id"]
+    sent = {"action": "transfer", "idempotency_key": "dev1-2", "lot_id": lot_id, "from_actor_id": str(miner),
+            "to_actor_id": str(trader)}  # fmt: skip
+    batch = {"items": [lot, sent]}
+
+    once = (await client.post("/custody/batches", json=batch)).json()["items"]
+    twice = (await client.post("/custody/batches", json=batch)).json()["items"]
+
+    assert [i["replayed"] for i in once] == [True, False] and [i["replayed"] for i in twice] == [True, True]
+    assert once[1]["result"] == twice[1]["result"] and once[1]["status"] == 201
+    async with stack.sessions("traceability")() as db:
+        kinds = (await db.execute(sa.select(CustodyEventRow.kind).where(CustodyEventRow.org_id == ORG))).scalars()
+        assert sorted(kinds) == ["creation", "transfer_initiated"]

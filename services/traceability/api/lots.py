@@ -17,6 +17,8 @@ from services.traceability.schemas.lots import (
     AllocateTags,
     AnomalyPage,
     AnomalyRead,
+    BatchRead,
+    BatchResult,
     ConfirmTransfer,
     CorrectEvent,
     CreateLot,
@@ -27,11 +29,12 @@ from services.traceability.schemas.lots import (
     LineageRead,
     LotRead,
     ReceiveLot,
+    SubmitBatch,
     TagBlockRead,
     Transform,
     TransformationRead,
 )
-from services.traceability.use_cases import custody, lineage, lots
+from services.traceability.use_cases import batch, custody, lineage, lots
 
 router = APIRouter(tags=["lots and custody"])
 NOT_FOUND = {404: {"description": "unknown here, or another organisation's"}}
@@ -132,3 +135,9 @@ async def list_anomalies(
 ) -> AnomalyPage:
     rows, total = await anomaly_store.list_anomalies(db, org_id=principal.org_id, kind=kind, page=page)
     return AnomalyPage(items=[AnomalyRead.from_row(r) for r in rows], total=total)
+
+
+@router.post("/custody/batches", summary="A field device's batch: each item once per idempotency key, on its own")
+async def submit_batch(body: SubmitBatch, principal: CurrentPrincipal, sessions: Sessions) -> BatchRead:
+    results = await batch.submit(sessions, body.items, org_id=principal.org_id)
+    return BatchRead(items=[BatchResult(idempotency_key=k, status=s, result=r, replayed=p) for k, s, r, p in results])

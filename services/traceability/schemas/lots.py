@@ -6,12 +6,21 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 Unit = Annotated[str, Field(min_length=3, max_length=3, description="UN/ECE Rec 20 code: KGM, GRM, TNE, APZ, ...")]
-Mass = Annotated[float, Field(description="greater than zero, in `unit`", allow_inf_nan=False)]
+Mass = Annotated[float, Field(description="greater than zero, in `unit`", allow_inf_nan=False, strict=True)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+def _text_only(value: Any) -> Any:
+    if not isinstance(value, str):  # the schema says string (date-time); pydantic would take a number as epoch
+        raise ValueError("a date-time is an RFC 3339 string")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_text_only)]
 
 
 class Strict(BaseModel):
@@ -38,10 +47,10 @@ class CreateLot(Strict):
     form: Annotated[str, Field(min_length=1, max_length=30)]
     mass: Mass
     unit: Unit
-    grade_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    grade_pct: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
     site_id: UUID
     producer_actor_id: UUID
-    produced_at: datetime | None = None
+    produced_at: Timestamp | None = None
     place: Annotated[str, Field(max_length=200)] | None = None
 
 
@@ -86,7 +95,7 @@ class Output(Strict):
     mass: Mass
     unit: Unit
     form: Annotated[str, Field(min_length=1, max_length=30)] | None = None
-    grade_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    grade_pct: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
 
 
 class Transform(Strict):
@@ -94,7 +103,7 @@ class Transform(Strict):
     actor_id: UUID
     input_lot_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]
     outputs: Annotated[list[Output], Field(min_length=1, max_length=500)]
-    yield_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    yield_pct: Annotated[float, Field(gt=0, le=100, strict=True)] | None = None
 
 
 class TransformationRead(BaseModel):
@@ -155,3 +164,41 @@ class AnomalyRead(BaseModel):
 class AnomalyPage(BaseModel):
     items: list[AnomalyRead]
     total: int
+
+
+Key = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class BatchCreateLot(CreateLot):
+    action: Literal["create_lot"]
+    idempotency_key: Key
+
+
+class BatchTransfer(InitiateTransfer):
+    action: Literal["transfer"]
+    idempotency_key: Key
+    lot_id: UUID
+
+
+class BatchConfirm(ConfirmTransfer):
+    action: Literal["confirm"]
+    idempotency_key: Key
+    lot_id: UUID
+
+
+BatchItem = Annotated[BatchCreateLot | BatchTransfer | BatchConfirm, Field(discriminator="action")]
+
+
+class SubmitBatch(Strict):
+    items: Annotated[list[BatchItem], Field(min_length=1, max_length=500)]
+
+
+class BatchResult(BaseModel):
+    idempotency_key: str
+    status: int = Field(description="what the item alone would have answered: 201, or a problem's status")
+    result: dict[str, Any] = Field(description="lot_id or event_id; for a refusal, the problem's code and detail")
+    replayed: bool = Field(description="the key was applied before: this is that answer again, nothing new written")
+
+
+class BatchRead(BaseModel):
+    items: list[BatchResult]
