@@ -14,6 +14,7 @@ BENCHMARKS = [
     ["bench.http"],
     ["bench.scoring_risk"],
     ["bench.incidents_intake"],
+    ["bench.traceability_lineage"],
 ]
 
 if __name__ == "__main__":

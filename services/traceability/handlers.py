@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.bus import Handlers
+from libs.common.events import incidents
 from libs.common.events.kyc import (
     ActorApproved,
     ActorRegistered,
@@ -15,8 +16,12 @@ from libs.common.events.kyc import (
     ActorSubmitted,
     ActorSuspended,
     ActorUpdated,
+    MineSiteRegistered,
+    MineSiteStatusChanged,
+    MineSiteUpdated,
 )
-from services.traceability import use_cases
+from libs.common.events.scoring import ScoreChanged
+from services.traceability.use_cases import actors, read_models
 
 # Every event that can change what our copy keeps: each status move, and edits (name, type, country, region). The
 # other KYC events keyed by an actor (shares, screenings, hits, licence dates) carry its state too but change none
@@ -45,8 +50,43 @@ ACTOR_EVENTS: tuple[type[ActorEvent], ...] = (
 )
 
 
+SiteEvent = MineSiteRegistered | MineSiteUpdated | MineSiteStatusChanged
+SITE_EVENTS: tuple[type[SiteEvent], ...] = (MineSiteRegistered, MineSiteUpdated, MineSiteStatusChanged)
+INCIDENT_EVENTS: tuple[type[incidents.IncidentEvent], ...] = (
+    incidents.IncidentReported,
+    incidents.IncidentUpdated,
+    incidents.IncidentTriaged,
+    incidents.IncidentVerified,
+    incidents.IncidentDismissed,
+    incidents.IncidentEscalated,
+    incidents.MitigationPlanned,
+    incidents.MitigationActionUpdated,
+    incidents.IncidentResolved,
+    incidents.IncidentClosed,
+    incidents.IncidentReopened,
+    incidents.IncidentOverdue,
+)
+
+
 async def on_actor_event(db: AsyncSession, event: ActorEvent) -> None:
-    await use_cases.record_actor(db, event.actor, version=event.aggregate_version)
+    await actors.record_actor(db, event.actor, version=event.aggregate_version)
 
 
-HANDLERS: Handlers = {event_class: on_actor_event for event_class in ACTOR_EVENTS}
+async def on_site_event(db: AsyncSession, event: SiteEvent) -> None:
+    await read_models.record_site(db, event.site, version=event.aggregate_version)
+
+
+async def on_incident_event(db: AsyncSession, event: incidents.IncidentEvent) -> None:
+    await read_models.record_incident(db, event.incident, version=event.aggregate_version)
+
+
+async def on_score_changed(db: AsyncSession, event: ScoreChanged) -> None:
+    await read_models.record_score(db, event)
+
+
+HANDLERS: Handlers = {
+    **{event_class: on_actor_event for event_class in ACTOR_EVENTS},
+    **{event_class: on_site_event for event_class in SITE_EVENTS},
+    **{event_class: on_incident_event for event_class in INCIDENT_EVENTS},
+    ScoreChanged: on_score_changed,
+}

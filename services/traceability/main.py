@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
-from services.traceability import api
+from services.traceability.api import routers
 from services.traceability.handlers import HANDLERS
 from services.traceability.jobs import jobs
 from services.traceability.settings import TraceabilitySettings
@@ -17,7 +17,7 @@ SERVICE = service.Service(
     settings=TraceabilitySettings,
     title="Assay Traceability",
     description="Lots, custody, transformations, lineage and proofs for smelters.",
-    routers=[api.router],
+    routers=routers,
     handlers=HANDLERS,
     jobs=jobs,
     metadata=TraceabilityTable.metadata,

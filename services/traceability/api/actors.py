@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 
 from libs.common.auth import CurrentPrincipal
 from libs.common.db import DbRead
-from services.traceability import repository
-from services.traceability.schemas import KnownActorRead
+from libs.common.pagination import MAX_OFFSET
+from services.traceability.repository import actors as repository
+from services.traceability.schemas.actors import KnownActorRead
 
 router = APIRouter(prefix="/known-actors", tags=["known actors"])
 KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected", "suspended"]
@@ -22,7 +23,7 @@ async def list_known_actors(
     db: DbRead,
     status: KycStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[KnownActorRead]:
     rows = await repository.list_known_actors(db, org_id=principal.org_id, status=status, limit=limit, offset=offset)
     return [KnownActorRead.from_row(r) for r in rows]

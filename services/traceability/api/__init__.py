@@ -1,0 +1,9 @@
+"""HTTP routes of the traceability service, one module per area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.traceability.api import actors, lots
+
+routers: list[APIRouter] = [actors.router, lots.router]

@@ -1,0 +1,115 @@
+"""Lots, lineage edges, holders and tags as stored; every read is scoped to the caller's organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.db import Executor, dialect_of, insert
+from libs.common.errors import NotFound
+from services.traceability.tables.lots import LotHolderRow, LotInputRow, LotRow, TagRow
+
+Lots = LotRow.__table__
+Inputs = LotInputRow.__table__
+Holders = LotHolderRow.__table__
+Tags = TagRow.__table__
+MAX_DEPTH = 64  # no real chain is this deep; the bound keeps a corrupt cycle from running away
+
+
+async def get_lot(db: Executor, lot_id: UUID, *, org_id: str, for_update: bool = False) -> sa.Row[Any]:
+    query = sa.select(Lots).where(Lots.c.lot_id == lot_id, Lots.c.org_id == org_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await db.execute(query)).one_or_none()
+    if row is None:
+        raise NotFound(f"lot {lot_id} not found", code="lot_not_found")
+    return row
+
+
+async def get_lots_for_update(db: AsyncSession, lot_ids: list[UUID], *, org_id: str) -> list[sa.Row[Any]]:
+    """The lots in id order (a stable lock order, so two transformations sharing inputs cannot deadlock)."""
+    ordered = sorted(set(lot_ids), key=str)
+    query = sa.select(Lots).where(Lots.c.lot_id.in_(ordered), Lots.c.org_id == org_id).with_for_update()
+    rows = {row.lot_id: row for row in (await db.execute(query.order_by(Lots.c.lot_id))).all()}
+    missing = [lot for lot in ordered if lot not in rows]
+    if missing:
+        raise NotFound(f"lot {missing[0]} not found", code="lot_not_found")
+    return [rows[lot] for lot in lot_ids]
+
+
+async def insert_lot(db: AsyncSession, values: dict[str, Any], *, input_lot_ids: Iterable[UUID] = ()) -> None:
+    await db.execute(sa.insert(Lots).values(**values))
+    edges = [{"lot_id": values["lot_id"], "input_lot_id": lot} for lot in set(input_lot_ids)]
+    if edges:
+        await db.execute(sa.insert(Inputs), edges)
+
+
+async def update_lot(db: AsyncSession, lot_id: UUID, **values: Any) -> None:
+    await db.execute(sa.update(Lots).where(Lots.c.lot_id == lot_id).values(version=Lots.c.version + 1, **values))
+
+
+async def add_holder(db: AsyncSession, lot_id: UUID, actor_id: UUID) -> None:
+    statement = insert(dialect_of(db), Holders).values(lot_id=lot_id, actor_id=actor_id)
+    await db.execute(statement.on_conflict_do_nothing())
+
+
+async def has_held(db: Executor, lot_id: UUID, actor_id: UUID) -> bool:
+    query = sa.select(Holders.c.lot_id).where(Holders.c.lot_id == lot_id, Holders.c.actor_id == actor_id)
+    return (await db.execute(query)).first() is not None
+
+
+async def input_ids(db: Executor, lot_id: UUID) -> list[UUID]:
+    return list((await db.execute(sa.select(Inputs.c.input_lot_id).where(Inputs.c.lot_id == lot_id))).scalars())
+
+
+async def lineage(db: Executor, lot_id: UUID, *, org_id: str, direction: str) -> list[sa.Row[Any]]:
+    """Every lot upstream (`up`: what it was made from) or downstream (`down`: what was made from it) of `lot_id`,
+    each at its least depth. Recursive CTE with UNION over the indexed edge table, bounded by MAX_DEPTH."""
+    near, far = (
+        (Inputs.c.lot_id, Inputs.c.input_lot_id) if direction == "up" else (Inputs.c.input_lot_id, Inputs.c.lot_id)
+    )
+    seed = sa.select(far.label("lot_id"), sa.literal(1).label("depth")).where(near == lot_id)
+    walk = seed.cte("walk", recursive=True)
+    step = sa.select(far.label("lot_id"), (walk.c.depth + 1).label("depth")).where(
+        near == walk.c.lot_id, walk.c.depth < MAX_DEPTH
+    )
+    walk = walk.union(step)
+    nearest = sa.select(walk.c.lot_id, sa.func.min(walk.c.depth).label("depth")).group_by(walk.c.lot_id).subquery()
+    query = (
+        sa.select(Lots, nearest.c.depth)
+        .join(nearest, nearest.c.lot_id == Lots.c.lot_id)
+        .where(Lots.c.org_id == org_id)
+        .order_by(nearest.c.depth, Lots.c.lot_id)
+    )
+    return list((await db.execute(query)).all())
+
+
+async def find_tag(db: Executor, tag: str, *, for_update: bool = False) -> sa.Row[Any] | None:
+    query = sa.select(Tags).where(Tags.c.tag == tag)
+    if for_update:
+        query = query.with_for_update()
+    return (await db.execute(query)).one_or_none()
+
+
+async def insert_tags(db: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert the tags not issued yet; returns how many were new."""
+    statement = insert(dialect_of(db), Tags).on_conflict_do_nothing(index_elements=["tag"])
+    result = await db.execute(statement.returning(Tags.c.tag), rows)
+    return len(result.all())
+
+
+async def use_tag(db: AsyncSession, tag: str, lot_id: UUID) -> None:
+    await db.execute(sa.update(Tags).where(Tags.c.tag == tag).values(lot_id=lot_id))
+
+
+async def produced_kg_between(db: Executor, site_id: UUID, *, org_id: str, start: datetime, end: datetime) -> float:
+    """Mass of the mine lots created at `site_id` in [start, end)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(Lots.c.mass_kg), 0.0)).where(
+        Lots.c.org_id == org_id, Lots.c.site_id == site_id, Lots.c.produced_at >= start, Lots.c.produced_at < end
+    )
+    return float((await db.execute(query)).scalar_one())

@@ -1,0 +1,64 @@
+"""Traceability's copies of KYC sites, incidents and scores: each moves only forward (newer version wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from libs.common.db import Executor, dialect_of, insert, utcnow
+from services.traceability.tables.actors import KnownActorRow, KnownIncidentRow, KnownScoreRow, KnownSiteRow
+
+Actors = KnownActorRow.__table__
+Sites = KnownSiteRow.__table__
+Incidents = KnownIncidentRow.__table__
+Scores = KnownScoreRow.__table__
+OPEN_INCIDENT_STATUSES = ("reported", "triage", "verified", "mitigation", "resolved")
+BLOCKING_INCIDENT_STATUSES = ("verified", "mitigation")  # a verified level-1 incident blocks until it is closed
+
+
+async def save_versioned(db: Executor, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+    """Insert, or overwrite a copy older than values["version"]; an equal or newer copy stays."""
+    values = {**values, "updated_at": utcnow()}
+    statement = insert(dialect_of(db), table).values(**values)
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key],
+            set_={name: statement.excluded[name] for name in values if name != key},
+            where=table.c.version < statement.excluded.version,
+        )
+    )
+
+
+async def actors_by_id(db: Executor, actor_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, sa.Row[Any]]:
+    ids = list(set(actor_ids))
+    if not ids:
+        return {}
+    rows = await db.execute(sa.select(Actors).where(Actors.c.actor_id.in_(ids), Actors.c.org_id == org_id))
+    return {row.actor_id: row for row in rows}
+
+
+async def sites_by_id(db: Executor, site_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, sa.Row[Any]]:
+    ids = list(set(site_ids))
+    if not ids:
+        return {}
+    rows = await db.execute(sa.select(Sites).where(Sites.c.site_id.in_(ids), Sites.c.org_id == org_id))
+    return {row.site_id: row for row in rows}
+
+
+async def list_open_incidents(db: Executor, *, org_id: str, blocking_only: bool = False) -> list[sa.Row[Any]]:
+    statuses = BLOCKING_INCIDENT_STATUSES if blocking_only else OPEN_INCIDENT_STATUSES
+    query = sa.select(Incidents).where(Incidents.c.org_id == org_id, Incidents.c.status.in_(statuses))
+    if blocking_only:
+        query = query.where(Incidents.c.level == 1)
+    return list((await db.execute(query)).all())
+
+
+async def scores_by_id(db: Executor, subject_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, sa.Row[Any]]:
+    ids = list(set(subject_ids))
+    if not ids:
+        return {}
+    rows = await db.execute(sa.select(Scores).where(Scores.c.subject_id.in_(ids), Scores.c.org_id == org_id))
+    return {row.subject_id: row for row in rows}

@@ -1,0 +1,1 @@
+"""What the traceability HTTP API accepts and returns, one module per subject."""

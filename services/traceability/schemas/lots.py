@@ -1,0 +1,204 @@
+"""What the lot, tag and custody routes accept and return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+Text = Annotated[str, Field(min_length=1, max_length=100)]
+Unit = Annotated[str, Field(min_length=3, max_length=3, description="UN/ECE Rec 20 code: KGM, GRM, TNE, APZ, ...")]
+Mass = Annotated[float, Field(description="greater than zero, in `unit`", allow_inf_nan=False, strict=True)]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+def _text_only(value: Any) -> Any:
+    if not isinstance(value, str):  # the schema says string (date-time); pydantic would take a number as epoch
+        raise ValueError("a date-time is an RFC 3339 string")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_text_only)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AllocateTags(Strict):
+    prefix: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+    first: Annotated[int, Field(ge=0, le=10**12)]
+    count: Annotated[int, Field(ge=1, le=10_000)]
+    site_id: UUID | None = None
+    actor_id: UUID | None = None
+
+
+class TagBlockRead(BaseModel):
+    block_id: UUID
+    issued: int = Field(description="tags new in this block; numbers issued before are left as they were")
+
+
+class CreateLot(Strict):
+    tag: Text
+    mineral: Text
+    hs_code: Annotated[str, Field(pattern=r"^[0-9]{4,10}$")] | None = None
+    form: Annotated[str, Field(min_length=1, max_length=30)]
+    mass: Mass
+    unit: Unit
+    grade_pct: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
+    site_id: UUID
+    producer_actor_id: UUID
+    produced_at: Timestamp | None = None
+    place: Annotated[str, Field(max_length=200)] | None = None
+
+
+class LotRead(BaseModel):
+    lot_id: UUID
+    tag: str | None
+    mineral: str
+    hs_code: str | None
+    form: str
+    mass: float
+    unit: str
+    mass_kg: float
+    grade_pct: float | None
+    origin_site_ids: list[UUID]
+    producer_actor_id: UUID | None
+    custodian_actor_id: UUID | None
+    status: str
+    country: str | None
+    produced_at: datetime
+    created_at: datetime
+    version: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> LotRead:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class InitiateTransfer(Strict):
+    from_actor_id: UUID
+    to_actor_id: UUID
+    into_country: Country | None = Field(None, description="a border crossing: the country the lot enters")
+    border_point: Annotated[str, Field(max_length=100)] | None = None
+
+
+class ConfirmTransfer(Strict):
+    actor_id: UUID = Field(description="the receiver")
+    mass: Mass
+    unit: Unit
+
+
+class Output(Strict):
+    mass: Mass
+    unit: Unit
+    form: Annotated[str, Field(min_length=1, max_length=30)] | None = None
+    grade_pct: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
+
+
+class Transform(Strict):
+    kind: Literal["split", "merge", "processing"]
+    actor_id: UUID
+    input_lot_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]
+    outputs: Annotated[list[Output], Field(min_length=1, max_length=500)]
+    yield_pct: Annotated[float, Field(gt=0, le=100, strict=True)] | None = None
+
+
+class TransformationRead(BaseModel):
+    output_lot_ids: list[UUID]
+
+
+class ExportLot(Strict):
+    actor_id: UUID
+    export_certificate: Text
+    country: Country
+    border_point: Annotated[str, Field(max_length=100)] | None = None
+
+
+class ReceiveLot(Strict):
+    smelter_actor_id: UUID
+
+
+class CorrectEvent(Strict):
+    corrects_event_id: UUID
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class CustodyEventRead(BaseModel):
+    event_id: UUID
+
+
+class LineageLot(LotRead):
+    depth: int
+
+
+class LineageRead(BaseModel):
+    lot_id: UUID
+    direction: Literal["up", "down"]
+    lots: list[LineageLot]
+    site_ids: list[UUID] = Field(description="the mine sites behind the lots (upstream only)")
+
+
+class TagCheckRead(BaseModel):
+    tag: str
+    issued: bool
+    lot_status: Literal["unused", "active", "in_transit", "consumed", "blocked"] | None
+
+
+class AnomalyRead(BaseModel):
+    anomaly_id: UUID
+    kind: str
+    detail: str
+    lot_ids: list[UUID]
+    actor_ids: list[UUID]
+    site_ids: list[UUID]
+    detected_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> AnomalyRead:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class AnomalyPage(BaseModel):
+    items: list[AnomalyRead]
+    total: int
+
+
+Key = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class BatchCreateLot(CreateLot):
+    action: Literal["create_lot"]
+    idempotency_key: Key
+
+
+class BatchTransfer(InitiateTransfer):
+    action: Literal["transfer"]
+    idempotency_key: Key
+    lot_id: UUID
+
+
+class BatchConfirm(ConfirmTransfer):
+    action: Literal["confirm"]
+    idempotency_key: Key
+    lot_id: UUID
+
+
+BatchItem = Annotated[BatchCreateLot | BatchTransfer | BatchConfirm, Field(discriminator="action")]
+
+
+class SubmitBatch(Strict):
+    items: Annotated[list[BatchItem], Field(min_length=1, max_length=500)]
+
+
+class BatchResult(BaseModel):
+    idempotency_key: str
+    status: int = Field(description="what the item alone would have answered: 201, or a problem's status")
+    result: dict[str, Any] = Field(description="lot_id or event_id; for a refusal, the problem's code and detail")
+    replayed: bool = Field(description="the key was applied before: this is that answer again, nothing new written")
+
+
+class BatchRead(BaseModel):
+    items: list[BatchResult]

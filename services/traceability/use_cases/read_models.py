@@ -1,0 +1,36 @@
+"""Keeping traceability's copies of KYC sites, incidents and scores: newest version wins, older ones change nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.events.incidents import IncidentState
+from libs.common.events.kyc import MineSiteState
+from libs.common.events.scoring import ScoreChanged
+from services.traceability.repository import read_models as repository
+
+
+async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) -> None:
+    values = {
+        "site_id": site.site_id, "org_id": site.org_id, "name": site.name, "country": site.country,
+        "status": site.status, "capacity_kg_per_month": site.capacity_kg_per_month, "version": version,
+    }  # fmt: skip
+    await repository.save_versioned(db, repository.Sites, "site_id", values)
+
+
+async def record_incident(db: AsyncSession, incident: IncidentState, *, version: int) -> None:
+    values = {
+        "incident_id": incident.incident_id, "org_id": incident.org_id, "level": incident.level,
+        "status": incident.status, "actor_ids": [str(x) for x in incident.actor_ids],
+        "site_ids": [str(x) for x in incident.site_ids], "lot_ids": [str(x) for x in incident.lot_ids],
+        "version": version,
+    }  # fmt: skip
+    await repository.save_versioned(db, repository.Incidents, "incident_id", values)
+
+
+async def record_score(db: AsyncSession, event: ScoreChanged) -> None:
+    values = {
+        "subject_id": event.subject_id, "subject_type": event.subject_type, "org_id": event.org_id,
+        "score": event.score, "band": event.band, "version": event.aggregate_version,
+    }  # fmt: skip
+    await repository.save_versioned(db, repository.Scores, "subject_id", values)
