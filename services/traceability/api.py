@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from libs.common.auth import CurrentPrincipal
 from libs.common.db import DbRead
-from services.traceability import repository
+from services.traceability.repository import actors as repository
 from services.traceability.schemas import KnownActorRead
 
 router = APIRouter(prefix="/known-actors", tags=["known actors"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events.kyc import ActorState
-from services.traceability import repository
+from services.traceability.repository import actors as repository
 
 
 async def record_actor(db: AsyncSession, actor: ActorState, *, version: int) -> None:

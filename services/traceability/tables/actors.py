@@ -1,4 +1,4 @@
-"""SQLModel tables of the traceability service; their base has its own MetaData, so migrations see only ours."""
+"""Traceability tables: read models of KYC actors."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from libs.common.db import UtcDateTime
-
-
-class TraceabilityTable(SQLModel):
-    metadata = sa.MetaData()
+from services.traceability.tables.base import TraceabilityTable
 
 
 class KnownActorRow(TraceabilityTable, table=True):

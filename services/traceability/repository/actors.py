@@ -1,4 +1,4 @@
-"""Every query of the traceability service; every read is scoped to the caller's organisation."""
+"""Traceability's copy of KYC actors, as stored; every read is scoped to the caller's organisation."""
 
 from __future__ import annotations
 
