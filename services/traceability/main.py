@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
-from services.traceability import api
+from services.traceability import api, proofs
 from services.traceability.handlers import HANDLERS
 from services.traceability.jobs import jobs
 from services.traceability.settings import TraceabilitySettings
@@ -17,9 +17,9 @@ SERVICE = service.Service(
     settings=TraceabilitySettings,
     title="Assay Traceability",
     description="Lots, custody, transformations, lineage and proofs for smelters.",
-    routers=[api.router],
+    routers=[api.router, proofs.router],
     handlers=HANDLERS,
-    jobs=jobs,
+    jobs=lambda settings: [*jobs(settings), *proofs.jobs(settings)],
     metadata=TraceabilityTable.metadata,
 )
 
