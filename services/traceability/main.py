@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
-from services.traceability import api, proofs
+from services.traceability import api, epcis, proofs
 from services.traceability.handlers import HANDLERS
 from services.traceability.jobs import jobs
 from services.traceability.settings import TraceabilitySettings
@@ -17,7 +17,7 @@ SERVICE = service.Service(
     settings=TraceabilitySettings,
     title="Assay Traceability",
     description="Lots, custody, transformations, lineage and proofs for smelters.",
-    routers=[api.router, proofs.router],
+    routers=[api.router, proofs.router, epcis.router],
     handlers=HANDLERS,
     jobs=lambda settings: [*jobs(settings), *proofs.jobs(settings)],
     metadata=TraceabilityTable.metadata,
