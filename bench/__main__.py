@@ -12,6 +12,7 @@ BENCHMARKS = [
     ["bench.kyc_screening"],
     ["bench.kyc_screening_quality"],
     ["bench.http"],
+    ["bench.traceability_proofs"],
 ]
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from services.traceability.tables.custody import CustodyEventLotRow, CustodyEven
 Events: sa.Table = CustodyEventRow.__table__  # type: ignore[attr-defined]
 EventLots: sa.Table = CustodyEventLotRow.__table__  # type: ignore[attr-defined]
 FORMAT = "assay.traceability.proof/v1"
-MAX_DEPTH = 64
+MAX_DEPTH = 256  # custody hops upstream; a chain longer than this is cut (and would be a data error)
 
 
 async def upstream_lots(db: Executor, lot_id: UUID, *, org_id: str) -> list[UUID]:
