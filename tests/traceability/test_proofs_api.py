@@ -178,3 +178,25 @@ async def test_another_organisations_lot_answers_404_and_a_token_is_required(sta
     assert response.headers["content-type"].startswith("application/problem+json")
     assert (await anonymous.get("/proof-key")).status_code == 401
     assert (await stranger.get("/checkpoints/latest")).status_code == 404
+
+
+async def test_the_worker_job_signs_a_checkpoint_only_when_the_log_grew(stack):
+    from libs.common import scheduler
+    from services.traceability.main import SERVICE
+
+    lots = await season(stack)
+    jobs = [j for j in SERVICE.jobs(stack.settings("traceability")) if j.name == "traceability.checkpoint"]
+    sessions = stack.sessions("traceability")
+
+    first = await scheduler.run_due(sessions, jobs, force=True)
+    again = await scheduler.run_due(sessions, jobs, force=True)
+    await append(stack, "receipt", [(lots["merged"], "subject")])
+    grown = await scheduler.run_due(sessions, jobs, force=True)
+    listed = (await stack.client("traceability", stack.token()).get("/checkpoints")).json()
+
+    assert (first, again, grown) == (
+        {"traceability.checkpoint": 1},
+        {"traceability.checkpoint": 0},
+        {"traceability.checkpoint": 1},
+    )
+    assert [c["tree_size"] for c in listed] == [8, 7]
