@@ -178,6 +178,13 @@ async def test_another_organisations_lot_answers_404_and_a_token_is_required(sta
     assert response.headers["content-type"].startswith("application/problem+json")
     assert (await anonymous.get("/proof-key")).status_code == 401
     assert (await stranger.get("/checkpoints/latest")).status_code == 404
+    owner = stack.client("traceability", stack.token())
+    beyond = await owner.get(f"/lots/{lots['merged']}/proof", params={"since": 999})
+    unknown = await owner.get("/checkpoints/consistency", params={"first": 3, "second": 7})
+    huge = await owner.get("/checkpoints/consistency", params={"first": 2**63, "second": 7})
+    assert (beyond.status_code, beyond.json()["code"]) == (404, "checkpoint_not_found")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "checkpoint_not_found")
+    assert huge.status_code == 422
 
 
 async def test_the_worker_job_signs_a_checkpoint_only_when_the_log_grew(stack):

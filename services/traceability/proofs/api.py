@@ -13,6 +13,7 @@ from libs.common.errors import NotFound
 from services.traceability.proofs import bundle, checkpoints, merkle, signing
 
 router = APIRouter(tags=["proofs"])
+MAX_SIZE = 2**62  # tree sizes are BIGINT: a larger query value is refused with 422, never sent to the database
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown here, or another organisation's"}}
 
 
@@ -26,7 +27,9 @@ async def get_lot_proof(
     request: Request,
     principal: CurrentPrincipal,
     db: DbTransaction,
-    since: Annotated[int | None, Query(ge=1, description="also prove the log extends this checkpoint size")] = None,
+    since: Annotated[
+        int | None, Query(ge=1, le=MAX_SIZE, description="also prove the log extends this checkpoint size")
+    ] = None,
 ) -> dict[str, Any]:
     # A transaction: when the log grew past the latest checkpoint, this request signs the new one.
     return await bundle.proof_bundle(db, _key(request), lot_id, org_id=principal.org_id, since=since)
@@ -37,7 +40,7 @@ async def list_checkpoints(
     principal: CurrentPrincipal,
     db: DbRead,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SIZE)] = 0,
 ) -> list[dict[str, Any]]:
     rows = await checkpoints.list_checkpoints(db, org_id=principal.org_id, limit=limit, offset=offset)
     return [checkpoints.as_document(r) for r in rows]
@@ -55,8 +58,8 @@ async def latest_checkpoint(principal: CurrentPrincipal, db: DbRead) -> dict[str
 async def checkpoint_consistency(
     principal: CurrentPrincipal,
     db: DbRead,
-    first: Annotated[int, Query(ge=1, description="tree size of the older checkpoint")],
-    second: Annotated[int, Query(ge=1, description="tree size of the newer checkpoint")],
+    first: Annotated[int, Query(ge=1, le=MAX_SIZE, description="tree size of the older checkpoint")],
+    second: Annotated[int, Query(ge=1, le=MAX_SIZE, description="tree size of the newer checkpoint")],
 ) -> dict[str, Any]:
     older = await checkpoints.get_checkpoint(db, org_id=principal.org_id, tree_size=first)
     newer = await checkpoints.get_checkpoint(db, org_id=principal.org_id, tree_size=second)
