@@ -15,6 +15,7 @@ BENCHMARKS = [
     ["bench.scoring_risk"],
     ["bench.incidents_intake"],
     ["bench.traceability_lineage"],
+    ["bench.traceability_proofs"],
 ]
 
 if __name__ == "__main__":

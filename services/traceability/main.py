@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
+from services.traceability import epcis, proofs
 from services.traceability.api import routers
 from services.traceability.handlers import HANDLERS
 from services.traceability.jobs import jobs
@@ -17,9 +18,9 @@ SERVICE = service.Service(
     settings=TraceabilitySettings,
     title="Assay Traceability",
     description="Lots, custody, transformations, lineage and proofs for smelters.",
-    routers=routers,
+    routers=[*routers, proofs.router, epcis.router],
     handlers=HANDLERS,
-    jobs=jobs,
+    jobs=lambda settings: [*jobs(settings), *proofs.jobs(settings)],
     metadata=TraceabilityTable.metadata,
 )
 

@@ -14,3 +14,7 @@ class TraceabilitySettings(ServiceSettings):
     )
     api_port: int = Field(8003, alias="TRACEABILITY_PORT")
     worker_port: int = Field(9103, alias="TRACEABILITY_WORKER_PORT")
+    # Ed25519 key that signs the custody log's checkpoints: a 32-byte seed in hex, or a PKCS#8 PEM. Empty (dev and
+    # local runs): one generated once into var/traceability-proof-key and kept there.
+    proof_signing_key: SecretStr = Field(SecretStr(""), alias="TRACEABILITY_PROOF_SIGNING_KEY")
+    checkpoint_every_seconds: float = Field(60.0, gt=0, alias="TRACEABILITY_CHECKPOINT_SECONDS")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.traceability.proofs import tables as proofs_tables  # noqa: F401  (registers custody_checkpoint)
 from services.traceability.tables import actors, custody, lots  # noqa: F401  (registers the tables)
 from services.traceability.tables.actors import KnownActorRow, KnownIncidentRow, KnownScoreRow, KnownSiteRow
 from services.traceability.tables.base import TraceabilityTable
