@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import service
+from services.incidents import webhooks
 from services.incidents.settings import IncidentsSettings
 from services.incidents.tables import IncidentsTable
 
@@ -16,6 +17,9 @@ SERVICE = service.Service(
     title="Assay Incidents",
     description="Incident intake, OECD Annex II taxonomy, mitigation lifecycle and partner alerts.",
     metadata=IncidentsTable.metadata,
+    routers=[webhooks.router],
+    handlers={**webhooks.HANDLERS},
+    jobs=lambda settings: [*webhooks.jobs(settings)],
 )
 
 
