@@ -12,6 +12,7 @@ BENCHMARKS = [
     ["bench.kyc_screening"],
     ["bench.kyc_screening_quality"],
     ["bench.http"],
+    ["bench.incidents_webhooks"],
 ]
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.bus import Handlers
 from libs.common.events import incidents as events
-from services.incidents.webhooks import use_cases
+from services.incidents.webhooks import partner_topics, use_cases
 
 
 async def on_incident_event(db: AsyncSession, event: events.IncidentEvent) -> None:
     await use_cases.fan_out(db, event)
+    partner_topics.stage(db, event)
 
 
 HANDLERS: Handlers = {

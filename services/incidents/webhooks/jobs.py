@@ -125,9 +125,10 @@ class Dispatcher:
                     values["next_attempt_at"] = retry_at
             await db.execute(sa.update(Deliveries).where(Deliveries.c.id == row.id).values(**values))
             if subscription:
-                await db.execute(
-                    sa.update(Subscriptions).where(Subscriptions.c.id == row.subscription_id).values(**subscription)
-                )
+                update = sa.update(Subscriptions).where(Subscriptions.c.id == row.subscription_id)
+                if outcome.ok:  # only when there is something to reset: no lock on the hot row per success
+                    update = update.where(Subscriptions.c.consecutive_failures != 0)
+                await db.execute(update.values(**subscription))
                 if not outcome.ok:
                     limit = self.settings.webhooks_disable_after_failures
                     await db.execute(

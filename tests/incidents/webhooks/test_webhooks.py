@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,12 +13,13 @@ import sqlalchemy as sa
 
 from libs.common import scheduler
 from libs.common.events import incidents as events
-from services.incidents.webhooks import domain
+from libs.common.relay import Relay
+from services.incidents.webhooks import domain, partner_topics
 from services.incidents.webhooks.handlers import on_incident_event
 from services.incidents.webhooks.jobs import Dispatcher
 from services.incidents.webhooks.repository import Deliveries
 from tests.incidents.webhooks.receiver import Receiver
-from tests.support.bus import eventually
+from tests.support.bus import envelopes, eventually, read_topic, running
 
 DEV = dict(webhooks_allow_http=True, webhooks_allow_private=True, webhooks_retry_schedule_seconds=[0, 0, 0])
 ACTOR = UUID("00000000-0000-0000-0000-00000000a001")
@@ -299,3 +301,28 @@ async def test_foreign_subscription_is_404(stack: Any, receiver: Receiver) -> No
             await stack.client("incidents", stack.token(kind="partner")).get(f"/webhooks/subscriptions/{created['id']}")
         ).json()
     )
+
+
+async def test_partner_topics_hold_only_what_the_tier_sees(stack: Any) -> None:
+    incident_id = uuid4()
+    await consume(
+        stack,
+        event(events.IncidentReported, 1, "reported", incident_id=incident_id),
+        event(events.IncidentVerified, 2, "verified", incident_id=incident_id),
+    )
+    settings = stack.settings("incidents")
+    async with running(Relay(settings, stack.sessions("incidents")).run):
+        member = await read_topic(stack.bootstrap, partner_topics.MEMBER_TOPIC, expect=2, timeout=30)
+        public = await read_topic(stack.bootstrap, partner_topics.PUBLIC_TOPIC, expect=1, timeout=30)
+    mine = [e for e in envelopes(member) if e.key == str(incident_id)]
+    assert sorted(_body(e)["type"] for e in mine) == ["incident.reported", "incident.verified"]
+    [published] = [e for e in envelopes(public) if e.key == str(incident_id)]
+    body = _body(published)
+    assert body["type"] == "incident.verified"
+    assert set(body["data"]["incident"]) == {*domain.PUBLIC_FIELDS, "summary"}
+    assert "John Doe" not in json.dumps(body)
+
+
+def _body(envelope: Any) -> dict[str, Any]:
+    payload = envelope.payload
+    return payload if isinstance(payload, dict) else json.loads(payload)
