@@ -18,10 +18,11 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from libs.common import bus
 from libs.common.db import utcnow
 from libs.common.scheduler import Job
 from services.incidents.settings import IncidentsSettings
-from services.incidents.webhooks import domain, repository
+from services.incidents.webhooks import domain, partner_topics, repository
 from services.incidents.webhooks.delivery import Outcome, send
 from services.incidents.webhooks.repository import Deliveries, Subscriptions
 
@@ -37,6 +38,7 @@ class Dispatcher:
         self.in_flight: Counter[UUID] = Counter()
         self.sending: set[UUID] = set()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.topics: asyncio.Task[None] | None = None
 
     def _start(self, db: AsyncSession) -> None:
         if self.client is None:
@@ -47,8 +49,18 @@ class Dispatcher:
             assert isinstance(db.bind, AsyncEngine)
             self.sessions = async_sessionmaker(db.bind, expire_on_commit=False)
 
+    async def _ensure_partner_topics(self) -> None:
+        """The partner topics exist before the relay sends to them (a broker may refuse to auto-create topics)."""
+        try:
+            await asyncio.wait_for(bus.ensure_topics(self.settings, list(partner_topics.TOPIC_NAMES)), 15)
+        except Exception as exc:  # the broker is away: the next pass tries again
+            log.warning("could not create the partner topics; retrying", extra={"error": repr(exc)[:300]})
+            self.topics = None
+
     async def run(self, db: AsyncSession, now: datetime) -> int:
         self._start(db)
+        if self.topics is None:
+            self.topics = asyncio.create_task(self._ensure_partner_topics())
         lease = now + timedelta(seconds=self.settings.webhooks_lease_seconds)
         claimed = await repository.claim_due(db, now, limit=self.settings.webhooks_batch)
         chosen = []
@@ -148,6 +160,8 @@ class Dispatcher:
 
     async def close(self) -> None:
         await self.drain()
+        if self.topics is not None:
+            await asyncio.gather(self.topics, return_exceptions=True)
         if self.client is not None:
             await self.client.aclose()
             self.client = None

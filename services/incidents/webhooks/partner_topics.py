@@ -20,6 +20,7 @@ from services.incidents.webhooks import domain
 
 MEMBER_TOPIC = "incidents.partner.member"
 PUBLIC_TOPIC = "incidents.partner.public"
+TOPIC_NAMES = (MEMBER_TOPIC, PUBLIC_TOPIC)
 TOPICS = {"member": (MEMBER_TOPIC, "IncidentPartnerMember.v1"), "public": (PUBLIC_TOPIC, "IncidentPartnerPublic.v1")}
 
 
