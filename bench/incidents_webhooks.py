@@ -149,10 +149,10 @@ async def main(url: str, events_count: int) -> None:
     else:
         raise SystemExit("the receivers did not start")
     slow, dead = ports[-2], ports[-1]
-    engine = make_engine(url, pool_size=40)
+    engine = make_engine(url, pool_size=60)
     sessions = make_sessions(engine)
     settings = IncidentsSettings(
-        database_url=url, webhooks_allow_http=True, webhooks_allow_private=True, webhooks_concurrency=32
+        database_url=url, webhooks_allow_http=True, webhooks_allow_private=True, webhooks_concurrency=200
     )
     try:
         async with engine.begin() as conn:

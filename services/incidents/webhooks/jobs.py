@@ -107,6 +107,26 @@ class Dispatcher:
     async def _record(self, row: Any, outcome: Outcome) -> None:
         assert self.sessions is not None
         now = utcnow()
+        if outcome.ok:  # the common case: one statement, and the subscription's row only if it needs a reset
+            async with self.sessions() as db, db.begin():
+                await db.execute(
+                    sa.update(Deliveries)
+                    .where(Deliveries.c.id == row.id, Deliveries.c.status == "pending")
+                    .values(
+                        attempts=Deliveries.c.attempts + 1,
+                        status="delivered",
+                        delivered_at=now,
+                        lease_until=None,
+                        last_status_code=outcome.status_code,
+                        last_error=None,
+                    )
+                )
+                await db.execute(
+                    sa.update(Subscriptions)
+                    .where(Subscriptions.c.id == row.subscription_id, Subscriptions.c.consecutive_failures != 0)
+                    .values(consecutive_failures=0)
+                )
+            return
         async with self.sessions() as db, db.begin():
             current = (
                 await db.execute(
