@@ -39,6 +39,8 @@ class Dispatcher:
         self.sending: set[UUID] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.topics: asyncio.Task[None] | None = None
+        self.delivered: list[tuple[UUID, UUID, int | None]] = []
+        self.flusher: asyncio.Task[None] | None = None
 
     def _start(self, db: AsyncSession) -> None:
         if self.client is None:
@@ -107,25 +109,10 @@ class Dispatcher:
     async def _record(self, row: Any, outcome: Outcome) -> None:
         assert self.sessions is not None
         now = utcnow()
-        if outcome.ok:  # the common case: one statement, and the subscription's row only if it needs a reset
-            async with self.sessions() as db, db.begin():
-                await db.execute(
-                    sa.update(Deliveries)
-                    .where(Deliveries.c.id == row.id, Deliveries.c.status == "pending")
-                    .values(
-                        attempts=Deliveries.c.attempts + 1,
-                        status="delivered",
-                        delivered_at=now,
-                        lease_until=None,
-                        last_status_code=outcome.status_code,
-                        last_error=None,
-                    )
-                )
-                await db.execute(
-                    sa.update(Subscriptions)
-                    .where(Subscriptions.c.id == row.subscription_id, Subscriptions.c.consecutive_failures != 0)
-                    .values(consecutive_failures=0)
-                )
+        if outcome.ok:  # the common case: batched, one statement for all the successes of ~20 ms
+            self.delivered.append((row.id, row.subscription_id, outcome.status_code))
+            if self.flusher is None or self.flusher.done():
+                self.flusher = asyncio.create_task(self._flush_delivered())
             return
         async with self.sessions() as db, db.begin():
             current = (
@@ -173,10 +160,46 @@ class Dispatcher:
                         .values(enabled=False, disabled_reason="too_many_failures", updated_at=now)
                     )
 
+    async def _flush_delivered(self) -> None:
+        """Record the successes gathered meanwhile. A worker killed before this resends them when their lease ends
+        (at least once, same webhook-id)."""
+        assert self.sessions is not None
+        await asyncio.sleep(0.02)
+        while self.delivered:
+            batch, self.delivered = self.delivered, []
+            try:
+                async with self.sessions() as db, db.begin():
+                    await db.execute(
+                        sa.update(Deliveries)
+                        .where(Deliveries.c.id.in_([d for d, _, _ in batch]), Deliveries.c.status == "pending")
+                        .values(
+                            attempts=Deliveries.c.attempts + 1,
+                            status="delivered",
+                            delivered_at=utcnow(),
+                            lease_until=None,
+                            last_status_code=sa.case(
+                                {d: code for d, _, code in batch}, value=Deliveries.c.id, else_=200
+                            ),
+                            last_error=None,
+                        )
+                    )
+                    await db.execute(
+                        sa.update(Subscriptions)
+                        .where(
+                            Subscriptions.c.id.in_(sorted({s for _, s, _ in batch})),
+                            Subscriptions.c.consecutive_failures != 0,
+                        )
+                        .values(consecutive_failures=0)
+                    )
+            except Exception:
+                log.exception("could not record delivered webhooks; they are sent again when their lease ends")
+
     async def drain(self) -> None:
-        """Wait for the sends in flight (tests, benchmarks, shutdown)."""
-        while self.tasks:
+        """Wait for the sends in flight and their records (tests, benchmarks, shutdown)."""
+        while self.tasks or (self.flusher is not None and not self.flusher.done()):
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            if self.flusher is not None:
+                await asyncio.gather(self.flusher, return_exceptions=True)
 
     async def close(self) -> None:
         await self.drain()
