@@ -16,6 +16,7 @@ BENCHMARKS = [
     ["bench.incidents_intake"],
     ["bench.traceability_lineage"],
     ["bench.traceability_proofs"],
+    ["bench.incidents_webhooks"],
 ]
 
 if __name__ == "__main__":

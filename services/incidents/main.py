@@ -11,16 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common import ratelimit, service
 from libs.common.scheduler import Job
 from libs.common.storage import make_store
-from services.incidents import api, handlers, jobs
+from services.incidents import api, handlers, jobs, webhooks
 from services.incidents.settings import IncidentsSettings
 from services.incidents.tables import IncidentsTable
 
-ROUTERS = [api.router, api.public]  # inc-hooks adds webhooks.router here
-HANDLERS = {**handlers.HANDLERS}  # inc-hooks adds **webhooks.HANDLERS here
+ROUTERS = [api.router, api.public, webhooks.router]
+HANDLERS = {**handlers.HANDLERS, **webhooks.HANDLERS}
 
 
 def all_jobs(settings: IncidentsSettings) -> Sequence[Job]:
-    return [*jobs.jobs(settings)]  # inc-hooks adds *webhooks.jobs(settings) here
+    return [*jobs.jobs(settings), *webhooks.jobs(settings)]
 
 
 def app_state(settings: IncidentsSettings) -> Mapping[str, Any]:
