@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
+from pydantic import Field
 
 from libs.common import gate
 from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import Invalid
 from libs.common.pagination import PageQuery
+from libs.common.schemas import RequestBody
 from libs.common.storage import ObjectStore
 from services.scoring import reports
 from services.scoring.access import Admin, Assessor, Reader, Reviewer
@@ -129,6 +131,15 @@ async def review_assessment(
     return AssessmentRead.from_domain(*found)
 
 
+class AddEvidence(RequestBody):
+    """The form of a piece of evidence: text, or a file (a document or a photo), for a requirement or the whole."""
+
+    kind: Literal["text", "document", "photo"]
+    requirement_id: Annotated[str | None, Field(pattern=ID, max_length=64)] = None
+    text: Annotated[str, Field(max_length=4000)] = ""
+    file: UploadFile | None = None
+
+
 @router.post(
     "/assessments/{assessment_id}/evidence",
     status_code=201,
@@ -140,15 +151,15 @@ async def add_evidence(
     principal: Assessor,
     db: DbTransaction,
     store: Store,
-    kind: Annotated[Literal["text", "document", "photo"], Form()],
-    requirement_id: Annotated[str | None, Form(pattern=ID, max_length=64)] = None,
-    text: Annotated[str, Form(max_length=4000)] = "",
-    file: Annotated[UploadFile | None, File()] = None,
+    form: Annotated[AddEvidence, Form()],
 ) -> EvidenceRead:
     upload = None
-    if file is not None:
-        data = await file.read(EVIDENCE_MAX_BYTES + 1)
-        upload = assessments.File(data=data, filename=file.filename or "", content_type=file.content_type or "")
+    if form.file is not None:
+        data = await form.file.read(EVIDENCE_MAX_BYTES + 1)
+        upload = assessments.File(
+            data=data, filename=form.file.filename or "", content_type=form.file.content_type or ""
+        )
+    kind, requirement_id, text = form.kind, form.requirement_id, form.text
     evidence = await assessments.add_evidence(
         db,
         principal,

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from libs.common.auth import Principal, Role, require_role
 from libs.common.db import DbRead, DbTransaction
 from libs.common.pagination import PageQuery
+from libs.common.schemas import RequestBody
 from services.incidents.settings import IncidentsSettings
 from services.incidents.webhooks import domain, use_cases
 
@@ -32,7 +33,7 @@ def _settings(request: Request) -> IncidentsSettings:
 Settings = Annotated[IncidentsSettings, Depends(_settings)]
 
 
-class FiltersBody(BaseModel):
+class FiltersBody(RequestBody):
     countries: list[Annotated[str, Field(min_length=2, max_length=2)]] = Field(default=[], max_length=300)
     regions: list[Code] = Field(default=[], max_length=300)
     minerals: list[Code] = Field(default=[], max_length=50)
@@ -46,7 +47,7 @@ class FiltersBody(BaseModel):
         return domain.Filters.from_json(self.model_dump(mode="json"))
 
 
-class CreateSubscription(BaseModel):
+class CreateSubscription(RequestBody):
     url: Annotated[str, Field(min_length=8, max_length=2000)]
     tier: Literal["member", "public"]
     filters: FiltersBody = FiltersBody()
@@ -129,7 +130,7 @@ class DeliveryPage(BaseModel):
     total: int
 
 
-class Replay(BaseModel):
+class Replay(RequestBody):
     since: AwareDatetime
     until: AwareDatetime
 
