@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -20,6 +20,22 @@ def _iso_date_only(value: object) -> object:
     if isinstance(value, str) and _ISO_DATE.match(value):
         return value
     raise PydanticCustomError("iso_date", "Input should be an ISO 8601 date, YYYY-MM-DD")
+
+
+# No control characters but tab and newlines (PostgreSQL rejects NUL bytes; the others are never meant).
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def text(max_length: int, *, min_length: int = 1) -> Any:
+    """A bounded string without control characters: the one shape of free text in every API."""
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)]
+
+
+def search_query(max_length: int) -> Any:
+    """A search term: surrounding spaces dropped, and one that is only spaces refused (it would match everything)."""
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length, pattern=NO_CONTROL)
+    ]
 
 
 # Every date an API accepts, in a body or a query: an ISO 8601 calendar date string and nothing else.

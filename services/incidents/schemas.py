@@ -10,14 +10,8 @@ import pycountry
 from fastapi import UploadFile
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from libs.common.schemas import IsoDate, RequestBody
+from libs.common.schemas import IsoDate, RequestBody, text
 from services.incidents.domain import Incident
-
-NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-
-
-def text(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)]
 
 
 def _country(value: str) -> str:

@@ -52,6 +52,18 @@ async def test_name_search_ignores_accents_and_case_and_matches_aliases_and_regi
         assert [a["legal_name"] for a in found] == expected, query
 
 
+async def test_a_query_of_only_spaces_is_refused_rather_than_matching_everyone(stack):
+    http = client(stack)
+    await register_two(http)
+
+    for blank in ("   ", "\t", " \n "):
+        response = await http.get("/actors", params={"q": blank})
+
+        assert response.status_code == 422, blank
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert (await http.get("/actors", params={"q": "  goma  "})).json()["total"] == 1
+
+
 async def test_a_renamed_actor_is_found_by_its_new_name_only(stack):
     http = client(stack)
     actor, _ = await register_two(http)

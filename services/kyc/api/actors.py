@@ -21,7 +21,7 @@ from services.kyc.schemas.actors import (
     RiskLevel,
     UpdateActor,
 )
-from services.kyc.schemas.text import text
+from services.kyc.schemas.text import search_query
 from services.kyc.schemas.workflow import OverdueReviewPage
 from services.kyc.use_cases import actors as use_cases
 from services.kyc.use_cases import reviews
@@ -62,7 +62,7 @@ async def list_actors(
     risk_level: RiskLevel | None = None,
     mineral: Annotated[str | None, Query(pattern=r"^[0-9]{4,10}$")] = None,
     q: Annotated[
-        text(100) | None,
+        search_query(100) | None,
         Query(description="part of the legal name, an alias or the registration number; case and accents ignored"),
     ] = None,
 ) -> ActorPage:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import StringConstraints
-
+from libs.common.schemas import NO_CONTROL, search_query, text
 from services.kyc import lengths
 
-NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-
-
-def text(max_length: int, *, min_length: int = 1) -> Any:
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_CONTROL)]
+__all__ = ["NO_CONTROL", "search_query", "text"]
 
 
 # Lengths come from services/kyc/lengths.py, which the tables' columns use too.
