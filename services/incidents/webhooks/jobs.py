@@ -40,6 +40,7 @@ class Dispatcher:
         self.tasks: set[asyncio.Task[None]] = set()
         self.topics: asyncio.Task[None] | None = None
         self.delivered: list[tuple[UUID, UUID, int | None]] = []
+        self.failed: list[tuple[Any, Outcome]] = []
         self.flusher: asyncio.Task[None] | None = None
 
     def _start(self, db: AsyncSession) -> None:
@@ -107,92 +108,99 @@ class Dispatcher:
                 del self.in_flight[row.subscription_id]
 
     async def _record(self, row: Any, outcome: Outcome) -> None:
-        assert self.sessions is not None
-        now = utcnow()
-        if outcome.ok:  # the common case: batched, one statement for all the successes of ~20 ms
+        """Queue the outcome for the recorder: one task, one transaction per round for all outcomes gathered, so a
+        burst of failures (a partner down) never takes more than one database connection."""
+        if outcome.ok:
             self.delivered.append((row.id, row.subscription_id, outcome.status_code))
-            if self.flusher is None or self.flusher.done():
-                self.flusher = asyncio.create_task(self._flush_delivered())
-            return
-        async with self.sessions() as db, db.begin():
-            current = (
-                await db.execute(
-                    sa.select(Deliveries.c.attempts, Deliveries.c.status)
-                    .where(Deliveries.c.id == row.id)
-                    .with_for_update()
-                )
-            ).first()
-            if current is None or current.status != "pending":
-                return  # deleted, or replayed/settled meanwhile
-            attempts = current.attempts + 1
+        else:
+            self.failed.append((row, outcome))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Record the outcomes gathered meanwhile (~20 ms). A worker killed before this resends them when their
+        lease ends (at least once, same webhook-id)."""
+        assert self.sessions is not None
+        await asyncio.sleep(0.02)
+        while self.delivered or self.failed:
+            delivered, self.delivered = self.delivered, []
+            failed, self.failed = self.failed, []
+            try:
+                async with self.sessions() as db, db.begin():
+                    if delivered:
+                        await self._record_delivered(db, delivered)
+                    if failed:
+                        await self._record_failed(db, failed)
+            except Exception:
+                log.exception("could not record webhook outcomes; they are sent again when their lease ends")
+
+    async def _record_delivered(self, db: AsyncSession, batch: list[tuple[UUID, UUID, int | None]]) -> None:
+        await db.execute(
+            sa.update(Deliveries)
+            .where(Deliveries.c.id.in_([d for d, _, _ in batch]), Deliveries.c.status == "pending")
+            .values(
+                attempts=Deliveries.c.attempts + 1,
+                status="delivered",
+                delivered_at=utcnow(),
+                lease_until=None,
+                last_status_code=sa.case({d: code for d, _, code in batch}, value=Deliveries.c.id, else_=200),
+                last_error=None,
+            )
+        )
+        # Only where there is something to reset: no lock on the hot subscription row per success.
+        await db.execute(
+            sa.update(Subscriptions)
+            .where(Subscriptions.c.id.in_(sorted({s for _, s, _ in batch})), Subscriptions.c.consecutive_failures != 0)
+            .values(consecutive_failures=0)
+        )
+
+    async def _record_failed(self, db: AsyncSession, batch: list[tuple[Any, Outcome]]) -> None:
+        """Each failure: its next attempt on the retry schedule, or failed for good (which counts against its
+        subscription, disabled after too many)."""
+        now, limit = utcnow(), self.settings.webhooks_disable_after_failures
+        current = {
+            r.id: r
+            for r in await db.execute(
+                sa.select(Deliveries.c.id, Deliveries.c.attempts, Deliveries.c.status)
+                .where(Deliveries.c.id.in_([row.id for row, _ in batch]))
+                .order_by(Deliveries.c.id)
+                .with_for_update()
+            )
+        }
+        gave_up: Counter[UUID] = Counter()
+        for row, outcome in batch:
+            state = current.get(row.id)
+            if state is None or state.status != "pending":
+                continue  # deleted, or replayed/settled meanwhile
+            attempts = state.attempts + 1
             values: dict[str, Any] = {
                 "attempts": attempts,
                 "lease_until": None,
                 "last_status_code": outcome.status_code,
                 "last_error": outcome.error,
             }
-            subscription: dict[str, Any] = {}
-            if outcome.ok:
-                values |= {"status": "delivered", "delivered_at": now}
-                subscription = {"consecutive_failures": 0}
+            retry_at = domain.next_attempt(self.settings.webhooks_retry_schedule_seconds, attempts, now)
+            if retry_at is None:
+                values["status"] = "failed"
+                gave_up[row.subscription_id] += 1
             else:
-                retry_at = domain.next_attempt(self.settings.webhooks_retry_schedule_seconds, attempts, now)
-                if retry_at is None:
-                    values["status"] = "failed"
-                    subscription = {"consecutive_failures": Subscriptions.c.consecutive_failures + 1}
-                else:
-                    values["next_attempt_at"] = retry_at
+                values["next_attempt_at"] = retry_at
             await db.execute(sa.update(Deliveries).where(Deliveries.c.id == row.id).values(**values))
-            if subscription:
-                update = sa.update(Subscriptions).where(Subscriptions.c.id == row.subscription_id)
-                if outcome.ok:  # only when there is something to reset: no lock on the hot row per success
-                    update = update.where(Subscriptions.c.consecutive_failures != 0)
-                await db.execute(update.values(**subscription))
-                if not outcome.ok:
-                    limit = self.settings.webhooks_disable_after_failures
-                    await db.execute(
-                        sa.update(Subscriptions)
-                        .where(
-                            Subscriptions.c.id == row.subscription_id,
-                            Subscriptions.c.consecutive_failures >= limit,
-                            Subscriptions.c.enabled.is_(True),
-                        )
-                        .values(enabled=False, disabled_reason="too_many_failures", updated_at=now)
-                    )
-
-    async def _flush_delivered(self) -> None:
-        """Record the successes gathered meanwhile. A worker killed before this resends them when their lease ends
-        (at least once, same webhook-id)."""
-        assert self.sessions is not None
-        await asyncio.sleep(0.02)
-        while self.delivered:
-            batch, self.delivered = self.delivered, []
-            try:
-                async with self.sessions() as db, db.begin():
-                    await db.execute(
-                        sa.update(Deliveries)
-                        .where(Deliveries.c.id.in_([d for d, _, _ in batch]), Deliveries.c.status == "pending")
-                        .values(
-                            attempts=Deliveries.c.attempts + 1,
-                            status="delivered",
-                            delivered_at=utcnow(),
-                            lease_until=None,
-                            last_status_code=sa.case(
-                                {d: code for d, _, code in batch}, value=Deliveries.c.id, else_=200
-                            ),
-                            last_error=None,
-                        )
-                    )
-                    await db.execute(
-                        sa.update(Subscriptions)
-                        .where(
-                            Subscriptions.c.id.in_(sorted({s for _, s, _ in batch})),
-                            Subscriptions.c.consecutive_failures != 0,
-                        )
-                        .values(consecutive_failures=0)
-                    )
-            except Exception:
-                log.exception("could not record delivered webhooks; they are sent again when their lease ends")
+        for subscription_id in sorted(gave_up):
+            await db.execute(
+                sa.update(Subscriptions)
+                .where(Subscriptions.c.id == subscription_id)
+                .values(consecutive_failures=Subscriptions.c.consecutive_failures + gave_up[subscription_id])
+            )
+            await db.execute(
+                sa.update(Subscriptions)
+                .where(
+                    Subscriptions.c.id == subscription_id,
+                    Subscriptions.c.consecutive_failures >= limit,
+                    Subscriptions.c.enabled.is_(True),
+                )
+                .values(enabled=False, disabled_reason="too_many_failures", updated_at=now)
+            )
 
     async def drain(self) -> None:
         """Wait for the sends in flight and their records (tests, benchmarks, shutdown)."""
