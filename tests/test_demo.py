@@ -4,23 +4,26 @@ second load is refused with exit code 3."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from libs.common.auth import issue_token
 from libs.common.devservers import free_port
 from libs.common.settings import ServiceSettings
 from tests.test_local_run import FOREIGN, ROOT, SERVICES, Launcher, wait_until
 
-pytestmark = pytest.mark.timeout(600)
 
-
+@pytest.mark.timeout(600)
 def test_make_run_demo_loads_the_programme_once(tmp_path):
     api_ports = {s: free_port() for s in SERVICES}
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN and not k.endswith(("_DATABASE_URL", "_PORT"))}
@@ -83,3 +86,43 @@ def test_make_run_demo_loads_the_programme_once(tmp_path):
         if launcher.process.poll() is None:
             launcher.process.send_signal(signal.SIGTERM)
             launcher.process.wait(timeout=60)
+
+
+def test_the_demo_receiver_prints_verified_deliveries_and_refuses_forged_ones():
+    secret = "whsec_" + base64.b64encode(b"demo receiver secret, 32 bytes!!").decode()
+    port = free_port()
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "deploy.demo", "receive", "--port", str(port), "--secret", secret],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/assay"
+        body = json.dumps({"type": "incident.reported", "data": {"incident": {"reference": "INC-1", "status":
+                           "reported", "title": "Pit collapse"}, "aggregate_version": 1}})  # fmt: skip
+        now = datetime.now(UTC)
+        signature = Webhook(secret).sign("msg_1", now, body)
+        headers = {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(int(now.timestamp())),
+            "content-type": "application/json",
+        }
+        deadline = time.monotonic() + 30
+        while True:  # until it listens
+            try:
+                good = httpx.post(url, content=body, headers={**headers, "webhook-signature": signature})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline and receiver.poll() is None, "the receiver did not start"
+                time.sleep(0.2)
+        forged = httpx.post(
+            url, content=body.replace("Pit", "Pot"), headers={**headers, "webhook-signature": signature}
+        )
+        assert (good.status_code, forged.status_code) == (204, 400)
+    finally:
+        receiver.send_signal(signal.SIGINT)
+        output, _ = receiver.communicate(timeout=30)
+    assert "verified msg_1 incident.reported: INC-1 reported Pit collapse" in output
+    assert "REFUSED msg_1" in output
