@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy import demo
 from libs.common.devservers import TansuBroker
 from libs.common.settings import VAR_DIR, dev_jwt_secret
 
@@ -95,6 +96,7 @@ def main() -> int:
     env = dict(os.environ)
     if not env.get("JWT_SECRET") and not env.get("JWT_PUBLIC_KEY"):
         env["JWT_SECRET"] = dev_jwt_secret()  # made once under var/, so `make token` signs with the same key
+    demo.prepare(env)  # DEMO=1: the demo programme's settings
     children = _children(env)
     _refuse_taken_ports(children)
     broker: TansuBroker | None = None
@@ -178,6 +180,7 @@ def _supervise(children: list[Child], broker: TansuBroker | None, env: dict[str,
         if not announced and (all(c.healthy() for c in children) or time.monotonic() - started > STARTUP_SECONDS):
             _announce(children, env, broker)
             announced = True
+            demo.launch(env)  # DEMO=1: loads the demo programme once, alongside
         if time.monotonic() - last_check >= CHECK_EVERY_SECONDS:
             last_check = time.monotonic()
             for child in children:
