@@ -154,3 +154,7 @@ class AttachmentRow(IncidentsTable, table=True):
     object_key: str = Field(max_length=300)
     uploaded_by: str = Field(max_length=100)
     uploaded_at: datetime = Field(sa_column=_ts())
+
+
+# The webhooks package keeps its tables on our base; imported here so Alembic and the model check see them.
+from services.incidents.webhooks import tables as _webhook_tables  # noqa: E402, F401

@@ -83,6 +83,7 @@ async def start_assessment(body: StartAssessment, principal: Assessor, db: DbTra
         subject_type=body.subject_type,
         subject_id=body.subject_id,
         self_assessment=body.self_assessment,
+        assessed_on=body.assessed_on,
     )
     _, framework = await assessments.get_assessment(db, principal, assessment.id)
     return AssessmentRead.from_domain(assessment, framework)

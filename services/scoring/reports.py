@@ -18,7 +18,7 @@ def progress_chart(framework: Framework, points: list[Point], *, dimension: str)
         style=CleanStyle, range=(0, 100), include_x_axis=True, show_dots=True, width=800, height=400, js=[]
     )
     chart.title = f"{framework.title}: {framework.dimensions[dimension].title} over time"
-    chart.x_labels = [p.submitted_at.date().isoformat() if p.submitted_at else "draft" for p in points]
+    chart.x_labels = [p.assessed_on.isoformat() for p in points]
     for group in framework.dimensions[dimension].groups:
         chart.add(group.title, [p.percent.get(dimension, {}).get(group.id) for p in points])
     rendered: bytes = chart.render()

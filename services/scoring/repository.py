@@ -61,6 +61,7 @@ def _assessment(row: Any) -> Assessment:
         self_assessment=m["self_assessment"],
         assessor=m["assessor"],
         created_at=m["created_at"],
+        assessed_on=m["assessed_on"] or m["created_at"].date(),
         status=Status(m["status"]),
         answers={k: Answer(**v) for k, v in (m["answers"] or {}).items()},
         result=m["result"],
@@ -103,7 +104,8 @@ async def list_assessments(
         query = query.where(Assessments.c.subject_id == subject_id)
     if framework is not None:
         query = query.where(Assessments.c.framework_code == framework)
-    rows, total = await fetch_page(db, query.order_by(Assessments.c.created_at, Assessments.c.id), page)
+    order = (Assessments.c.assessed_on, Assessments.c.created_at, Assessments.c.id)
+    rows, total = await fetch_page(db, query.order_by(*order), page)
     return [_assessment(r) for r in rows], total
 
 
@@ -118,7 +120,8 @@ async def list_series(
         Assessments.c.self_assessment == self_assessment,
         Assessments.c.status != Status.DRAFT.value,
     )
-    rows = (await db.execute(query.order_by(Assessments.c.submitted_at, Assessments.c.id))).all()
+    order = (Assessments.c.assessed_on, Assessments.c.submitted_at, Assessments.c.id)
+    rows = (await db.execute(query.order_by(*order))).all()
     return [_assessment(r) for r in rows]
 
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from libs.common.schemas import IsoDate, RequestBody
 from services.scoring.domain.assessments import Assessment, Evidence
 from services.scoring.domain.frameworks import ID, MAX_SOURCE_BYTES, Framework
 from services.scoring.domain.results import Result
 from services.scoring.use_cases.progress import Point
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class UploadFramework(Body):
+class UploadFramework(RequestBody):
     source: str = Field(min_length=1, max_length=MAX_SOURCE_BYTES, description="the framework as YAML or JSON text")
 
 
@@ -46,25 +43,28 @@ class FrameworkList(BaseModel):
     items: list[FrameworkSummary]
 
 
-class StartAssessment(Body):
+class StartAssessment(RequestBody):
     framework: str = Field(pattern=ID, max_length=64)
     framework_version: str | None = Field(None, pattern=ID, max_length=64, description="default: the one in force")
     subject_type: Literal["actor", "site", "mechanism"]
     subject_id: UUID
     self_assessment: bool = False
+    assessed_on: IsoDate | None = Field(
+        None, description="the day of the assessment (a visit recorded later); today by default, not in the future"
+    )
 
 
-class AnswerBody(Body):
+class AnswerBody(RequestBody):
     answer: str = Field(pattern=ID, max_length=64)
     note: str = Field("", max_length=2000)
 
 
-class RecordAnswers(Body):
+class RecordAnswers(RequestBody):
     version: int = Field(ge=1, le=2**31 - 1)
     answers: dict[str, AnswerBody] = Field(max_length=2000)
 
 
-class Transition(Body):
+class Transition(RequestBody):
     version: int = Field(ge=1, le=2**31 - 1)
 
 
@@ -124,6 +124,7 @@ class AssessmentRead(BaseModel):
     assessor: str
     reviewer: str | None
     review_note: str
+    assessed_on: date
     created_at: datetime
     submitted_at: datetime | None
     reviewed_at: datetime | None
@@ -146,6 +147,7 @@ class AssessmentRead(BaseModel):
             assessor=assessment.assessor,
             reviewer=assessment.reviewer,
             review_note=assessment.review_note,
+            assessed_on=assessment.assessed_on,
             created_at=assessment.created_at,
             submitted_at=assessment.submitted_at,
             reviewed_at=assessment.reviewed_at,
@@ -192,6 +194,7 @@ class ChangeRead(BaseModel):
 
 class PointRead(BaseModel):
     assessment_id: UUID
+    assessed_on: date
     submitted_at: datetime | None
     status: str
     label: str
@@ -206,6 +209,7 @@ class PointRead(BaseModel):
     def from_domain(cls, point: Point) -> PointRead:
         return cls(
             assessment_id=point.assessment_id,
+            assessed_on=point.assessed_on,
             submitted_at=point.submitted_at,
             status=point.status,
             label="self-assessment" if point.self_assessment else "verified",

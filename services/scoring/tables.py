@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -60,6 +60,8 @@ class AssessmentRow(ScoringTable, table=True):
     reviewer: str | None = Field(default=None, max_length=100)
     review_note: str = Field(default="", max_length=2000)
     created_at: datetime = Field(sa_column=_ts())
+    # The day of the assessment itself; rows from before the column have the day they were created.
+    assessed_on: date | None = Field(default=None)
     submitted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     reviewed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     version: int = Field(default=1)

@@ -73,6 +73,35 @@ async def test_three_assessments_read_back_as_a_progress_series_with_deltas_and_
     assert b"<svg" in chart.content and b"Commercialization" in chart.content
 
 
+async def test_the_series_follows_the_day_each_assessment_was_made_not_when_it_was_recorded(stack):
+    http, reviewer = client(stack), client(stack, "analyst", user="rob")
+    subject = str(uuid4())
+    recent = await submitted(http, subject, all_met(), assessed_on="2026-06-10")
+    older = await submitted(http, subject, all_met(**{"4.2": "not_met"}), assessed_on="2025-11-03")
+
+    points = (await http.get("/progress", params={"subject_id": subject, "framework": "craft"})).json()["points"]
+
+    assert [(p["assessment_id"], p["assessed_on"]) for p in points] == [
+        (older["id"], "2025-11-03"),
+        (recent["id"], "2026-06-10"),
+    ]
+    assert points[1]["delta"]["module"]["4"] == 25.0
+    for a in (recent, older):
+        await reviewer.post(f"/assessments/{a['id']}/review", json={"version": a["version"]})
+    rows = await outbox_rows(stack, service="scoring")
+    reviewed = [r for r in rows if r.event_type == "AssessmentReviewed.v1"]
+    assert '"assessed_on":"2025-11-03"' in reviewed[1].payload and '"reviewed_at":' in reviewed[1].payload
+    future = await http.post(
+        "/assessments",
+        json={"framework": "craft", "subject_type": "actor", "subject_id": subject, "assessed_on": "2999-01-01"},
+    )
+    assert future.status_code == 422 and future.json()["code"] == "assessed_on_in_future"
+    not_a_date = await http.post(
+        "/assessments", json={"framework": "craft", "subject_type": "actor", "subject_id": subject, "assessed_on": 0}
+    )
+    assert not_a_date.status_code == 422
+
+
 async def test_an_oecd_alignment_at_72_percent_is_level_2_with_what_keeps_it_below_90(stack):
     http = client(stack)
     definition = (await http.get("/frameworks/oecd-alignment/1.0")).json()

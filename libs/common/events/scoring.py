@@ -5,7 +5,7 @@ subject); assessment events are keyed by the assessment id."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 from uuid import UUID
 
@@ -50,6 +50,7 @@ class AssessmentEvent(ScoringEvent):
     framework: str  # e.g. craft
     framework_version: str
     self_assessment: bool = False
+    assessed_on: date | None = None  # the day the assessment was made (the visit), which orders a subject's series
 
 
 class AssessmentSubmitted(AssessmentEvent):
@@ -58,3 +59,4 @@ class AssessmentSubmitted(AssessmentEvent):
 
 class AssessmentReviewed(AssessmentEvent):
     outcome: str  # the framework's outcome code, e.g. engage_with_mitigation_plan
+    reviewed_at: datetime | None = None

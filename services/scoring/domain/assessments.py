@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
@@ -39,6 +39,7 @@ class Assessment:
     self_assessment: bool
     assessor: str
     created_at: datetime
+    assessed_on: date
     status: Status = Status.DRAFT
     answers: dict[str, Answer] = field(default_factory=dict)
     result: dict[str, Any] | None = None
@@ -60,9 +61,14 @@ class Assessment:
         self_assessment: bool,
         by: str,
         now: datetime,
+        assessed_on: date | None = None,
     ) -> Assessment:
+        """A draft; `assessed_on` is the day of the assessment itself (a visit recorded later), today by default,
+        never in the future."""
         if subject_type not in SUBJECT_TYPES:
             raise Invalid(f"subject_type is one of {', '.join(SUBJECT_TYPES)}", code="invalid_subject_type")
+        if assessed_on is not None and assessed_on > now.date():
+            raise Invalid(f"assessed_on {assessed_on} is in the future", code="assessed_on_in_future")
         return cls(
             id=uuid4(),
             org_id=org_id,
@@ -73,6 +79,7 @@ class Assessment:
             self_assessment=self_assessment,
             assessor=by,
             created_at=now,
+            assessed_on=assessed_on or now.date(),
         )
 
     def check_version(self, expected: int) -> None:
@@ -138,7 +145,7 @@ class Assessment:
         self.status, self.reviewer, self.review_note, self.reviewed_at = Status.REVIEWED, by, note, now
         self.version += 1
         assert self.outcome is not None  # set on submit
-        return AssessmentReviewed(**self._event_fields(), outcome=self.outcome)
+        return AssessmentReviewed(**self._event_fields(), outcome=self.outcome, reviewed_at=now)
 
     def _check_draft(self) -> None:
         if self.status is not Status.DRAFT:
@@ -153,6 +160,7 @@ class Assessment:
             "framework": self.framework_code,
             "framework_version": self.framework_version,
             "self_assessment": self.self_assessment,
+            "assessed_on": self.assessed_on,
         }
 
 

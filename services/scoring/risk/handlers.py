@@ -100,7 +100,7 @@ async def on_custody_anomaly(db: AsyncSession, event: traceability.CustodyAnomal
 
 
 async def on_assessment_reviewed(db: AsyncSession, event: scoring.AssessmentReviewed) -> None:
-    # The event names no review time: the time we learn of it orders a subject's assessments.
+    # Events from before reviewed_at was sent: the time we learn of it stands in.
     affected = await use_cases.record_assessment(
         db,
         assessment_id=event.assessment_id,
@@ -109,7 +109,8 @@ async def on_assessment_reviewed(db: AsyncSession, event: scoring.AssessmentRevi
         subject_id=event.subject_id,
         outcome=event.outcome,
         self_assessment=event.self_assessment,
-        reviewed_at=getattr(event, "reviewed_at", None) or utcnow(),
+        reviewed_at=event.reviewed_at or utcnow(),
+        assessed_on=event.assessed_on,
         event_id=_event_id(),
     )
     await use_cases.recompute(db, affected)

@@ -205,7 +205,11 @@ async def _assessments_of(db: Executor, subject_type: str, ids: Collection[UUID]
             sa.func.row_number()
             .over(
                 partition_by=risk_assessment.c.subject_id,
-                order_by=(risk_assessment.c.reviewed_at.desc(), risk_assessment.c.assessment_id.desc()),
+                order_by=(
+                    risk_assessment.c.assessed_on.desc().nulls_last(),
+                    risk_assessment.c.reviewed_at.desc(),
+                    risk_assessment.c.assessment_id.desc(),
+                ),
             )
             .label("rank"),
         )

@@ -153,6 +153,7 @@ risk_assessment = sa.Table(
     sa.Column("outcome", sa.String(60), nullable=False),
     sa.Column("self_assessment", sa.Boolean(), nullable=False),
     sa.Column("reviewed_at", UtcDateTime(), nullable=False),
+    sa.Column("assessed_on", sa.Date(), nullable=True),  # the newest by this day counts (then by review time)
     _event(),
     sa.Index("ix_risk_assessment_subject", "subject_id", "subject_type"),
 )

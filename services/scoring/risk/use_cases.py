@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -219,6 +219,7 @@ async def record_assessment(
     self_assessment: bool,
     reviewed_at: datetime,
     event_id: str | None,
+    assessed_on: date | None = None,
 ) -> Affected:
     values = {
         "assessment_id": assessment_id,
@@ -228,6 +229,7 @@ async def record_assessment(
         "outcome": outcome,
         "self_assessment": self_assessment,
         "reviewed_at": reviewed_at,
+        "assessed_on": assessed_on or reviewed_at.date(),
         "event_id": event_id,
     }
     await repository.add_rows(db, risk_assessment, [values])

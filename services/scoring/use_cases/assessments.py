@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ async def start_assessment(
     subject_type: str,
     subject_id: UUID,
     self_assessment: bool,
+    assessed_on: date | None = None,
 ) -> Assessment:
     chosen = await frameworks.framework_for_body(db, principal, framework, framework_version)
     assessment = Assessment.start(
@@ -41,6 +43,7 @@ async def start_assessment(
         self_assessment=self_assessment,
         by=principal.user_id,
         now=utcnow(),
+        assessed_on=assessed_on,
     )
     await repository.save_assessment(db, assessment)
     return assessment

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from libs.common.auth import Principal
@@ -17,6 +17,7 @@ from services.scoring.use_cases.assessments import get_assessment
 @dataclass(frozen=True)
 class Point:
     assessment_id: UUID
+    assessed_on: date
     submitted_at: datetime | None
     status: str
     self_assessment: bool
@@ -34,6 +35,7 @@ def _point(assessment: Assessment, before: Assessment | None) -> Point:
     previous = (before.result or {}).get("percent", {}) if before else None
     return Point(
         assessment_id=assessment.id,
+        assessed_on=assessment.assessed_on,
         submitted_at=assessment.submitted_at,
         status=assessment.status.value,
         self_assessment=assessment.self_assessment,

@@ -124,6 +124,23 @@ async def test_country_region_risk_and_open_incidents_by_level_and_the_latest_as
     }
 
 
+async def test_the_latest_assessment_is_the_one_made_last_even_when_an_older_one_is_reviewed_after_it(stack):
+    actor_id = uuid4()
+    await deliver(stack, approved(actor_id, 1))
+
+    def reviewed(outcome: str, made: date) -> scoring.AssessmentReviewed:
+        return scoring.AssessmentReviewed(
+            org_id=ORG, assessment_id=uuid4(), subject_type="actor", subject_id=actor_id, framework="craft",
+            framework_version="2.0", outcome=outcome, assessed_on=made, reviewed_at=NOW,
+        )  # fmt: skip
+
+    await deliver(stack, reviewed("engage_with_mitigation_plan", date(2026, 6, 1)))
+    await deliver(stack, reviewed("disengage", date(2025, 6, 1)))  # an old visit, recorded late
+    last = (await score_changes(stack, actor_id))[-1]
+
+    assert factor(last, "latest_assessment")["value"] == "engage_with_mitigation_plan"
+
+
 async def test_a_site_scores_status_incidents_and_production_anomalies(stack):
     site_id = uuid4()
     await deliver(stack, site_event(site_id, 1, status="yellow", area_risk="high"))
