@@ -73,12 +73,14 @@ async def test_a_smelter_sees_its_lot_and_lineage_and_nothing_it_never_held(stac
     never_held = [await smelter.get(f"/lots/{c['kept']}{path}") for path in ("", "/lineage", "/proof", "/epcis",
                                                                            "/custody")]  # fmt: skip
     other_org = await foreign.get(f"/lots/{c['shipment']}")
+    recall = await smelter.get(f"/lots/{c['mine_lots'][0]}/lineage", params={"direction": "down"})
 
     assert own.status_code == 200 and lineage.status_code == 200
     assert {x["lot_id"] for x in lineage.json()["lots"]} == {c["blend"], *c["mine_lots"]}
     assert [r.status_code for r in upstream] == [200] * 5
     assert [(r.status_code, r.json()["code"]) for r in never_held] == [(404, "lot_not_found")] * 5
     assert (other_org.status_code, other_org.json()["code"]) == (404, "lot_not_found")
+    assert {x["lot_id"] for x in recall.json()["lots"]} == {c["blend"], c["shipment"]}  # not the half it never had
     assert (await c["client"].get(f"/lots/{c['kept']}")).status_code == 200  # the operator sees its programme
 
 

@@ -125,6 +125,9 @@ async def get_lineage(
 ) -> LineageRead:
     await access.require_visible(db, lot_id, principal)
     lot, rows = await lineage.lineage(db, lot_id, org_id=principal.org_id, direction=direction)
+    smelter = access.smelter_actor(principal)
+    if smelter is not None and direction == "down":
+        rows = await lineage.visible_downstream(db, lot_id, rows, actor_id=smelter)
     sites = lineage.origin_sites(lot, rows) if direction == "up" else []
     items = [LineageLot.model_validate(row, from_attributes=True) for row in rows]
     return LineageRead(lot_id=lot_id, direction=direction, lots=items, site_ids=sites)

@@ -112,6 +112,23 @@ async def held_or_upstream_of_held(db: Executor, lot_id: UUID, *, org_id: str, a
     return bool((await db.execute(sa.select(held))).scalar_one())
 
 
+async def held_among(db: Executor, lot_ids: Iterable[UUID], *, actor_id: UUID) -> set[UUID]:
+    ids = list(set(lot_ids))
+    if not ids:
+        return set()
+    query = sa.select(Holders.c.lot_id).where(Holders.c.lot_id.in_(ids), Holders.c.actor_id == actor_id)
+    return set((await db.execute(query)).scalars())
+
+
+async def edges_into(db: Executor, lot_ids: Iterable[UUID]) -> list[tuple[UUID, UUID]]:
+    """(lot_id, input_lot_id) of every edge whose made lot is one of `lot_ids`."""
+    ids = list(set(lot_ids))
+    if not ids:
+        return []
+    query = sa.select(Inputs.c.lot_id, Inputs.c.input_lot_id).where(Inputs.c.lot_id.in_(ids))
+    return [(row.lot_id, row.input_lot_id) for row in await db.execute(query)]
+
+
 async def find_tag(db: Executor, tag: str, *, for_update: bool = False) -> sa.Row[Any] | None:
     query = sa.select(Tags).where(Tags.c.tag == tag)
     if for_update:

@@ -63,8 +63,8 @@ def _lot(row: Any, depth: int) -> view.ViewLot:
 
 def _event(row: Any, facts: dict[str, Any]) -> view.ViewEvent:
     lots = facts.get("lots")
-    by_role = {role: [UUID(x) for x in ids] for role, ids in lots.items()} if isinstance(lots, dict) else {}
-    actors = sorted({UUID(facts[name]) for name in ACTOR_FIELDS if facts.get(name)}, key=str)
+    by_role = {role: list(ids) for role, ids in lots.items()} if isinstance(lots, dict) else {}  # ids: pydantic's
+    actors = sorted({str(facts[name]) for name in ACTOR_FIELDS if facts.get(name)})
     mass = facts.get("mass_kg")
     return view.ViewEvent(
         event_id=row.event_id, seq=row.seq, kind=row.kind, recorded_at=row.recorded_at,
