@@ -16,8 +16,8 @@ from services.traceability.schemas import custody_view as view
 
 ACTOR_FIELDS = ("actor_id", "from_actor_id", "to_actor_id", "sender_id", "receiver_id")
 VERIFY_COMMAND = (
-    "curl -H 'Authorization: Bearer $TOKEN' {base}/lots/{lot_id}/proof > bundle.json && "
-    "curl -H 'Authorization: Bearer $TOKEN' {base}/proof-key | jq -r .public_key > key.pem && "
+    'curl -H "Authorization: Bearer $TOKEN" {base}/lots/{lot_id}/proof > bundle.json && '
+    'curl -H "Authorization: Bearer $TOKEN" {base}/proof-key | jq -r .public_key > key.pem && '
     "python -m services.traceability.proofs verify bundle.json --key key.pem"
 )
 
