@@ -16,6 +16,7 @@ BENCHMARKS = [
     ["bench.incidents_intake"],
     ["bench.traceability_lineage"],
     ["bench.traceability_proofs"],
+    ["bench.traceability_custody_view"],
     ["bench.incidents_webhooks"],
 ]
 

@@ -2,7 +2,8 @@
 
 Lots and edges are made in PostgreSQL with generate_series (lot i is made from lots i/2, i/2-1 and i/3), then the
 service's own lineage query runs on random lots. `BENCH_LINEAGE_SIZES=100000` runs the small size only. Not yet
-here: the smelter view and custody writes/s through the API (see the traceability README section)."""
+here: custody writes/s through the API (see the traceability README section); the smelter custody view is
+bench/traceability_custody_view.py."""
 
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ class Principal:
     org_id: str
     org_kind: OrgKind
     roles: frozenset[str]
+    actor_id: str | None = None  # a smelter's actor in the programme (JWT_CLAIM_ACTOR_ID); None when absent
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -82,7 +83,13 @@ def _refusal(exc: Exception) -> Unauthorized:
 # --- claims -> Principal ---------------------------------------------------------------------------------------
 
 _MISSING: Any = object()
-_CLAIM_WORDS = {"user": "user", "org": "organisation", "org_kind": "organisation kind", "roles": "roles"}
+_CLAIM_WORDS = {
+    "user": "user",
+    "org": "organisation",
+    "org_kind": "organisation kind",
+    "roles": "roles",
+    "actor_id": "actor id",
+}
 
 
 @dataclass(frozen=True)
@@ -93,11 +100,16 @@ class ClaimPaths:
     org: str = "org"
     org_kind: str = "org_kind"
     roles: str = "roles"
+    actor_id: str = "actor_id"
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> ClaimPaths:
         return cls(
-            settings.jwt_claim_user, settings.jwt_claim_org, settings.jwt_claim_org_kind, settings.jwt_claim_roles
+            settings.jwt_claim_user,
+            settings.jwt_claim_org,
+            settings.jwt_claim_org_kind,
+            settings.jwt_claim_roles,
+            settings.jwt_claim_actor_id,
         )
 
 
@@ -151,6 +163,12 @@ def _roles(claims: Mapping[str, Any], path: str) -> frozenset[str]:
     return frozenset(value)
 
 
+def _optional_text(claims: Mapping[str, Any], name: str, path: str) -> str | None:
+    if claim_at(claims, path) in (_MISSING, None):
+        return None
+    return _text(claims, name, path)
+
+
 # Organisation ids the platform keeps for itself (KYC's shipped risk table is `assay:default`): no caller is one.
 RESERVED_ORG_PREFIX = "assay:"
 
@@ -169,6 +187,7 @@ def principal_from(claims: Mapping[str, Any], paths: ClaimPaths = ClaimPaths()) 
             org_id=org_id,
             org_kind=OrgKind(kind),
             roles=_roles(claims, paths.roles),
+            actor_id=_optional_text(claims, "actor_id", paths.actor_id),
         )
     except _ClaimRefused as refused:
         raise refused.unauthorized() from None
@@ -308,6 +327,7 @@ def issue_token(
     roles: list[str],
     ttl: timedelta = timedelta(hours=12),
     signing_key: str | None = None,
+    actor_id: str | None = None,
 ) -> str:
     """For tests and `make token` (HS256, this checkout's secret, the default claim names); production tokens come
     from the operator's identity provider."""
@@ -322,4 +342,6 @@ def issue_token(
         "iat": now,
         "exp": now + ttl,
     }
+    if actor_id is not None:
+        claims["actor_id"] = actor_id
     return jwt.encode(claims, signing_key or settings.jwt_signing_secret(), algorithm="HS256")

@@ -58,6 +58,8 @@ class ServiceSettings(BaseSettings):
     jwt_claim_org: str = Field("org", alias="JWT_CLAIM_ORG")
     jwt_claim_org_kind: str = Field("org_kind", alias="JWT_CLAIM_ORG_KIND")
     jwt_claim_roles: str = Field("roles", alias="JWT_CLAIM_ROLES")
+    # A smelter's actor id in the programme (optional claim; traceability refuses a smelter token without it).
+    jwt_claim_actor_id: str = Field("actor_id", alias="JWT_CLAIM_ACTOR_ID")
     oidc_issuer: str = Field("", alias="OIDC_ISSUER")  # set: keys from <issuer>/.well-known/openid-configuration
     oidc_jwks_url: str = Field("", alias="OIDC_JWKS_URL")  # the JWKS itself, skipping discovery
     oidc_jwks_refresh_seconds: float = Field(300.0, gt=0, alias="OIDC_JWKS_REFRESH_SECONDS")  # re-read the keys

@@ -29,6 +29,7 @@ parser.add_argument(
     "--roles", type=role_list, default="admin,analyst", help=f"comma-separated: {', '.join(ROLE_NAMES)}"
 )
 parser.add_argument("--hours", type=float, default=12)
+parser.add_argument("--actor", default=None, help="the smelter's actor id in the programme (claim actor_id)")
 
 
 def main(argv: Sequence[str] | None = None) -> str:
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> str:
         org_kind=args.kind,
         roles=args.roles,
         ttl=timedelta(hours=args.hours),
+        actor_id=args.actor.strip() if args.actor else None,
     )
 
 

@@ -15,9 +15,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import APIRouter, Path
 
-from libs.common.auth import CurrentPrincipal
 from libs.common.db import DbRead, Executor, utcnow
 from libs.common.errors import NotFound
+from services.traceability import access
+from services.traceability.access import Caller
 from services.traceability.proofs import bundle
 from services.traceability.tables.custody import CustodyEventLotRow, CustodyEventRow
 
@@ -116,5 +117,6 @@ async def lot_document(db: Executor, lot_id: UUID, *, org_id: str) -> dict[str, 
 
 
 @router.get("/lots/{lot_id}/epcis", summary="A lot's history and upstream lineage as an EPCIS 2.0 JSON-LD document")
-async def get_lot_epcis(lot_id: Annotated[UUID, Path()], principal: CurrentPrincipal, db: DbRead) -> dict[str, Any]:
+async def get_lot_epcis(lot_id: Annotated[UUID, Path()], principal: Caller, db: DbRead) -> dict[str, Any]:
+    await access.require_visible(db, lot_id, principal)
     return await lot_document(db, lot_id, org_id=principal.org_id)

@@ -128,3 +128,20 @@ def test_make_token_refuses_role_names_the_services_do_not_know(capsys):
     assert jwt.decode(token_command.main(["--roles", "auditor"]), options={"verify_signature": False})["roles"] == [
         "auditor"
     ]
+
+
+async def test_the_actor_id_claim_is_read_from_its_configured_path_and_is_optional(stack):
+    settings = stack.settings("traceability", jwt_claim_actor_id="ext.actor")
+    named = await TokenVerifier(settings).principal(signed(org_kind="smelter", ext={"actor": "a-1"}))
+    unnamed = await TokenVerifier(stack.settings("traceability")).principal(signed())
+
+    assert (named.actor_id, unnamed.actor_id) == ("a-1", None)
+    with pytest.raises(Unauthorized):
+        await TokenVerifier(stack.settings("traceability")).principal(signed(actor_id=["a-1"]))
+
+
+def test_make_token_names_the_smelters_actor():
+    token = token_command.main(["--kind", "smelter", "--actor", "a-7"])
+
+    assert jwt.decode(token, options={"verify_signature": False})["actor_id"] == "a-7"
+    assert "actor_id" not in jwt.decode(token_command.main([]), options={"verify_signature": False})

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from libs.common.auth import CurrentPrincipal
 from libs.common.db import DbRead
 from libs.common.pagination import MAX_OFFSET
+from services.traceability.access import Operator
 from services.traceability.repository import actors as repository
 from services.traceability.schemas.actors import KnownActorRead
 
@@ -19,7 +19,7 @@ KycStatus = Literal["draft", "submitted", "under_review", "approved", "rejected"
 
 @router.get("", summary="Actors as KYC last reported them, for the caller's organisation")
 async def list_known_actors(
-    principal: CurrentPrincipal,
+    principal: Operator,
     db: DbRead,
     status: KycStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -34,5 +34,5 @@ async def list_known_actors(
     summary="One actor's KYC status as traceability knows it",
     responses={404: {"description": "unknown here, or another organisation's"}},
 )
-async def get_known_actor(actor_id: UUID, principal: CurrentPrincipal, db: DbRead) -> KnownActorRead:
+async def get_known_actor(actor_id: UUID, principal: Operator, db: DbRead) -> KnownActorRead:
     return KnownActorRead.from_row(await repository.get_known_actor(db, actor_id, org_id=principal.org_id))

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
-from libs.common.auth import CurrentPrincipal
 from libs.common.db import DbRead, DbTransaction
 from libs.common.errors import NotFound
+from services.traceability import access
+from services.traceability.access import Caller
 from services.traceability.proofs import bundle, checkpoints, merkle, signing
 
 router = APIRouter(tags=["proofs"])
@@ -25,19 +26,20 @@ def _key(request: Request) -> Any:
 async def get_lot_proof(
     lot_id: UUID,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Caller,
     db: DbTransaction,
     since: Annotated[
         int | None, Query(ge=1, le=MAX_SIZE, description="also prove the log extends this checkpoint size")
     ] = None,
 ) -> dict[str, Any]:
+    await access.require_visible(db, lot_id, principal)
     # A transaction: when the log grew past the latest checkpoint, this request signs the new one.
     return await bundle.proof_bundle(db, _key(request), lot_id, org_id=principal.org_id, since=since)
 
 
 @router.get("/checkpoints", summary="The signed checkpoints of the caller's custody log, newest first")
 async def list_checkpoints(
-    principal: CurrentPrincipal,
+    principal: Caller,
     db: DbRead,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_SIZE)] = 0,
@@ -47,7 +49,7 @@ async def list_checkpoints(
 
 
 @router.get("/checkpoints/latest", summary="The newest signed checkpoint", responses=NOT_FOUND)
-async def latest_checkpoint(principal: CurrentPrincipal, db: DbRead) -> dict[str, Any]:
+async def latest_checkpoint(principal: Caller, db: DbRead) -> dict[str, Any]:
     row = await checkpoints.find_latest(db, org_id=principal.org_id)
     if row is None:
         raise NotFound("no checkpoint yet", code="checkpoint_not_found")
@@ -56,7 +58,7 @@ async def latest_checkpoint(principal: CurrentPrincipal, db: DbRead) -> dict[str
 
 @router.get("/checkpoints/consistency", summary="Proof that checkpoint `second` extends `first`", responses=NOT_FOUND)
 async def checkpoint_consistency(
-    principal: CurrentPrincipal,
+    principal: Caller,
     db: DbRead,
     first: Annotated[int, Query(ge=1, le=MAX_SIZE, description="tree size of the older checkpoint")],
     second: Annotated[int, Query(ge=1, le=MAX_SIZE, description="tree size of the newer checkpoint")],
@@ -74,6 +76,6 @@ async def checkpoint_consistency(
 
 
 @router.get("/proof-key", summary="The Ed25519 public key that signs the checkpoints (PEM)")
-async def proof_key(request: Request, principal: CurrentPrincipal) -> dict[str, str]:
+async def proof_key(request: Request, principal: Caller) -> dict[str, str]:
     public = _key(request).public_key()
     return {"algorithm": "Ed25519", "key_id": signing.key_id(public), "public_key": signing.public_pem(public)}

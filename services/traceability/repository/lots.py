@@ -12,12 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import Executor, dialect_of, insert
 from libs.common.errors import NotFound
+from services.traceability.tables.custody import CustodyEventLotRow, CustodyEventRow
 from services.traceability.tables.lots import LotHolderRow, LotInputRow, LotRow, TagRow
 
 Lots = LotRow.__table__
 Inputs = LotInputRow.__table__
 Holders = LotHolderRow.__table__
 Tags = TagRow.__table__
+Events = CustodyEventRow.__table__
+EventLots = CustodyEventLotRow.__table__
+RECEIVING_KINDS = ("transfer_confirmed", "receipt")
 MAX_DEPTH = 64  # no real chain is this deep; the bound keeps a corrupt cycle from running away
 
 
@@ -67,18 +71,29 @@ async def input_ids(db: Executor, lot_id: UUID) -> list[UUID]:
     return list((await db.execute(sa.select(Inputs.c.input_lot_id).where(Inputs.c.lot_id == lot_id))).scalars())
 
 
-async def lineage(db: Executor, lot_id: UUID, *, org_id: str, direction: str) -> list[sa.Row[Any]]:
-    """Every lot upstream (`up`: what it was made from) or downstream (`down`: what was made from it) of `lot_id`,
-    each at its least depth. Recursive CTE with UNION over the indexed edge table, bounded by MAX_DEPTH."""
+def _walk(lot_id: UUID, *, org_id: str, direction: str, include_self: bool = False) -> sa.CTE:
+    """The lineage CTE: (lot_id, depth) of every lot upstream (`up`) or downstream (`down`) of `lot_id`, at every
+    depth it is reached (UNION over the indexed edge table, bounded by MAX_DEPTH); with `include_self`, the lot
+    itself at depth 0 (when it is `org_id`'s)."""
     near, far = (
         (Inputs.c.lot_id, Inputs.c.input_lot_id) if direction == "up" else (Inputs.c.input_lot_id, Inputs.c.lot_id)
     )
-    seed = sa.select(far.label("lot_id"), sa.literal(1).label("depth")).where(near == lot_id)
+    if include_self:
+        seed = sa.select(Lots.c.lot_id.label("lot_id"), sa.literal(0).label("depth"))
+        seed = seed.where(Lots.c.lot_id == lot_id, Lots.c.org_id == org_id)
+    else:
+        seed = sa.select(far.label("lot_id"), sa.literal(1).label("depth")).where(near == lot_id)
     walk = seed.cte("walk", recursive=True)
     step = sa.select(far.label("lot_id"), (walk.c.depth + 1).label("depth")).where(
         near == walk.c.lot_id, walk.c.depth < MAX_DEPTH
     )
-    walk = walk.union(step)
+    return walk.union(step)
+
+
+async def lineage(db: Executor, lot_id: UUID, *, org_id: str, direction: str) -> list[sa.Row[Any]]:
+    """Every lot upstream (`up`: what it was made from) or downstream (`down`: what was made from it) of `lot_id`,
+    each at its least depth."""
+    walk = _walk(lot_id, org_id=org_id, direction=direction)
     nearest = sa.select(walk.c.lot_id, sa.func.min(walk.c.depth).label("depth")).group_by(walk.c.lot_id).subquery()
     query = (
         sa.select(Lots, nearest.c.depth)
@@ -87,6 +102,31 @@ async def lineage(db: Executor, lot_id: UUID, *, org_id: str, direction: str) ->
         .order_by(nearest.c.depth, Lots.c.lot_id)
     )
     return list((await db.execute(query)).all())
+
+
+async def held_or_upstream_of_held(db: Executor, lot_id: UUID, *, org_id: str, actor_id: UUID) -> bool:
+    """True when `actor_id` holds or held `lot_id`, or a lot made from it (at any depth): one query, walking down
+    from the lot and looking for the actor among the holders."""
+    walk = _walk(lot_id, org_id=org_id, direction="down", include_self=True)
+    held = sa.exists().where(Holders.c.lot_id == walk.c.lot_id, Holders.c.actor_id == actor_id)
+    return bool((await db.execute(sa.select(held))).scalar_one())
+
+
+async def held_among(db: Executor, lot_ids: Iterable[UUID], *, actor_id: UUID) -> set[UUID]:
+    ids = list(set(lot_ids))
+    if not ids:
+        return set()
+    query = sa.select(Holders.c.lot_id).where(Holders.c.lot_id.in_(ids), Holders.c.actor_id == actor_id)
+    return set((await db.execute(query)).scalars())
+
+
+async def edges_into(db: Executor, lot_ids: Iterable[UUID]) -> list[tuple[UUID, UUID]]:
+    """(lot_id, input_lot_id) of every edge whose made lot is one of `lot_ids`."""
+    ids = list(set(lot_ids))
+    if not ids:
+        return []
+    query = sa.select(Inputs.c.lot_id, Inputs.c.input_lot_id).where(Inputs.c.lot_id.in_(ids))
+    return [(row.lot_id, row.input_lot_id) for row in await db.execute(query)]
 
 
 async def find_tag(db: Executor, tag: str, *, for_update: bool = False) -> sa.Row[Any] | None:
@@ -113,3 +153,38 @@ async def produced_kg_between(db: Executor, site_id: UUID, *, org_id: str, start
         Lots.c.org_id == org_id, Lots.c.site_id == site_id, Lots.c.produced_at >= start, Lots.c.produced_at < end
     )
     return float((await db.execute(query)).scalar_one())
+
+
+async def lots_received_by(
+    db: Executor, actor_id: UUID, *, org_id: str, start: datetime, end: datetime
+) -> list[sa.Row[Any]]:
+    """The lots `actor_id` received in [start, end): a confirmed transfer to it, or its receipt at the smelter; each
+    with its mineral, origin sites and the first and last such event (first_at, last_at)."""
+    body = sa.cast(Events.c.body, sa.JSON)
+    receiver = sa.case(
+        (Events.c.kind == "receipt", body["actor_id"].as_string()), else_=body["to_actor_id"].as_string()
+    )
+    received = (
+        sa.select(
+            EventLots.c.lot_id,
+            sa.func.min(Events.c.recorded_at).label("first_at"),
+            sa.func.max(Events.c.recorded_at).label("last_at"),
+        )
+        .join(Events, Events.c.event_id == EventLots.c.event_id)
+        .where(
+            Events.c.org_id == org_id,
+            Events.c.kind.in_(RECEIVING_KINDS),
+            EventLots.c.role == "subject",
+            Events.c.recorded_at >= start,
+            Events.c.recorded_at < end,
+            receiver == str(actor_id),
+        )
+        .group_by(EventLots.c.lot_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Lots.c.lot_id, Lots.c.mineral, Lots.c.origin_site_ids, received.c.first_at, received.c.last_at)
+        .join(received, received.c.lot_id == Lots.c.lot_id)
+        .where(Lots.c.org_id == org_id)
+    )
+    return list((await db.execute(query)).all())

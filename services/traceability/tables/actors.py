@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ class KnownSiteRow(TraceabilityTable, table=True):
     org_id: str = Field(max_length=100)
     name: str = Field(max_length=300)
     country: str = Field(max_length=2)
+    region: str | None = Field(default=None, max_length=100)
     status: str = Field(max_length=10)
     capacity_kg_per_month: float | None = Field(default=None)
     version: int
@@ -57,6 +59,8 @@ class KnownIncidentRow(TraceabilityTable, table=True):
     org_id: str = Field(max_length=100)
     level: int
     status: str = Field(max_length=20)
+    category: str | None = Field(default=None, max_length=100)
+    reference: str | None = Field(default=None, max_length=100)
     actor_ids: list[str] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
     site_ids: list[str] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
     lot_ids: list[str] = Field(sa_column=sa.Column(sa.JSON(), nullable=False))
@@ -74,5 +78,7 @@ class KnownScoreRow(TraceabilityTable, table=True):
     org_id: str = Field(max_length=100)
     score: float
     band: str = Field(max_length=20)
+    factors: list[dict[str, Any]] | None = Field(default=None, sa_column=sa.Column(sa.JSON(), nullable=True))
+    computed_at: datetime | None = Field(default=None, sa_column=sa.Column(UtcDateTime, nullable=True))
     version: int
     updated_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))

@@ -13,7 +13,8 @@ from services.traceability.repository import read_models as repository
 async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) -> None:
     values = {
         "site_id": site.site_id, "org_id": site.org_id, "name": site.name, "country": site.country,
-        "status": site.status, "capacity_kg_per_month": site.capacity_kg_per_month, "version": version,
+        "region": site.region, "status": site.status, "capacity_kg_per_month": site.capacity_kg_per_month,
+        "version": version,
     }  # fmt: skip
     await repository.save_versioned(db, repository.Sites, "site_id", values)
 
@@ -21,7 +22,8 @@ async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) ->
 async def record_incident(db: AsyncSession, incident: IncidentState, *, version: int) -> None:
     values = {
         "incident_id": incident.incident_id, "org_id": incident.org_id, "level": incident.level,
-        "status": incident.status, "actor_ids": [str(x) for x in incident.actor_ids],
+        "status": incident.status, "category": incident.category, "reference": incident.reference,
+        "actor_ids": [str(x) for x in incident.actor_ids],
         "site_ids": [str(x) for x in incident.site_ids], "lot_ids": [str(x) for x in incident.lot_ids],
         "version": version,
     }  # fmt: skip
@@ -32,5 +34,6 @@ async def record_score(db: AsyncSession, event: ScoreChanged) -> None:
     values = {
         "subject_id": event.subject_id, "subject_type": event.subject_type, "org_id": event.org_id,
         "score": event.score, "band": event.band, "version": event.aggregate_version,
+        "factors": [factor.model_dump() for factor in event.factors], "computed_at": event.computed_at,
     }  # fmt: skip
     await repository.save_versioned(db, repository.Scores, "subject_id", values)
