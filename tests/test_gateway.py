@@ -121,6 +121,7 @@ async def test_headers_pass_except_hop_by_hop_and_the_query_survives(platform):
                 "Connection": "keep-alive, X-Private",
                 "X-Private": "for the gateway only",
                 "Proxy-Authorization": "Basic c2VjcmV0",
+                "X-Forwarded-For": "6.6.6.6",
             },
         )
 
@@ -132,6 +133,7 @@ async def test_headers_pass_except_hop_by_hop_and_the_query_survives(platform):
     assert seen["headers"]["traceparent"].startswith("00-0af7651916cd43dd")
     assert "x-private" not in seen["headers"] and "proxy-authorization" not in seen["headers"]
     assert seen["headers"]["x-forwarded-proto"] == "http"
+    assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"  # the peer's address, not what the client claimed
 
 
 async def test_a_large_body_streams_both_ways_without_being_held(platform):
