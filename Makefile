@@ -75,6 +75,7 @@ replay-deadletters: $(STAMP)
 
 asyncapi: $(STAMP)
 	$(PY) -m libs.common.events.asyncapi --write
+	$(PY) -m deploy.docs_pages --write
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(SOURCES) && $(VENV)/bin/ruff check $(SOURCES) && $(VENV)/bin/mypy

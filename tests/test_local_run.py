@@ -96,15 +96,19 @@ def test_make_run_restarts_what_dies_or_hangs_and_ctrl_c_stops_everything(tmp_pa
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN and not k.endswith(("_DATABASE_URL", "_PORT"))}
     env.update({f"{s.upper()}_PORT": str(p) for s, p in api_ports.items()})
     env.update({f"{s.upper()}_WORKER_PORT": str(p) for s, p in worker_ports.items()})
-    env.update(ASSAY_VAR_DIR=str(tmp_path), KAFKA_PORT=str(free_port()))
+    gateway_port = free_port()
+    env.update(ASSAY_VAR_DIR=str(tmp_path), KAFKA_PORT=str(free_port()), GATEWAY_PORT=str(gateway_port))
     launcher = Launcher(env)
     seen: list[psutil.Process] = []
     try:
         wait_until(lambda: "Assay is running" in launcher.output, timeout=240, what="the banner", launcher=launcher)
-        everything = [*api_ports.values(), *worker_ports.values()]
+        everything = [*api_ports.values(), *worker_ports.values(), gateway_port]
         wait_until(lambda: all(healthy(p) for p in everything), timeout=120, what="all healthy", launcher=launcher)
         assert f"http://127.0.0.1:{worker_ports['kyc']}/health" in launcher.output
         assert (tmp_path / "log" / "kyc-worker.log").exists()
+        assert f"entry point   http://127.0.0.1:{gateway_port}" in launcher.output
+        with urllib.request.urlopen(f"http://127.0.0.1:{gateway_port}/kyc/health", timeout=5) as through:
+            assert b'"kyc"' in through.read()
 
         killed_worker, killed_api = launcher.child("kyc", "worker"), launcher.child("incidents", "api")
         hung_worker = launcher.child("scoring", "worker")
@@ -140,7 +144,7 @@ def test_make_run_restarts_what_dies_or_hangs_and_ctrl_c_stops_everything(tmp_pa
         assert "scoring-worker failed 3 health checks in a row" in launcher.output
 
         seen = launcher.children()
-        assert len([p for p in seen if is_alive(p)]) >= 9  # 4 apis, 4 workers, the broker
+        assert len([p for p in seen if is_alive(p)]) >= 10  # 4 apis, 4 workers, the gateway, the broker
         launcher.process.send_signal(signal.SIGINT)
         assert launcher.process.wait(timeout=60) == 0, launcher.output
         assert [p.pid for p in seen if is_alive(p)] == []

@@ -48,6 +48,7 @@ def _api(service: Service, settings: ServiceSettings, *, host: str, port: int) -
         workers=settings.api_workers,
         log_config=_log_config(f"{service.name}-api", settings.log_level),
         access_log=False,
+        proxy_headers=False,  # the app applies X-Forwarded-For itself, from FORWARDED_ALLOW_IPS (service.py)
     )
 
 

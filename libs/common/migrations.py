@@ -63,6 +63,8 @@ def run_env(service_metadata: sa.MetaData) -> None:
             connection=connection, target_metadata=metadata, render_as_batch=is_sqlite(url), **compare_options()
         )
         with context.begin_transaction():
+            if not is_sqlite(url):  # API replicas start together: one migrates, the others wait, then find it done
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('assay-migrations'))"))
             context.run_migrations()
 
     async def _run() -> None:

@@ -56,6 +56,8 @@ class RateLimiter:
 
 
 def client_address(request: Request) -> str:
+    """The peer's address, or X-Forwarded-For's client when the peer is a proxy in FORWARDED_ALLOW_IPS (the app's
+    ProxyHeadersMiddleware rewrote it; a client's own X-Forwarded-For from anywhere else is ignored)."""
     return request.client.host if request.client else "unknown"
 
 

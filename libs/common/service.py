@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from libs.common import app as platform
 from libs.common import gate, logs, metrics, telemetry
@@ -96,7 +97,10 @@ def create_app(
     app.add_middleware(ReadConnections)  # closes the DbRead connections of a request once it is answered
     app.add_middleware(gate.RequestGate)  # refuses on the headers, before a body is read
     app.add_middleware(metrics.HttpMetrics, service=settings.service_name)
-    app.add_middleware(logs.RequestIds)  # outermost of ours: every line of a request, errors too, has its id
+    app.add_middleware(logs.RequestIds)  # every line of a request, errors too, has its id
+    # Outermost: the client address everything after sees (the rate limiter's) is the proxy's word only when the
+    # peer is a trusted proxy; uvicorn's own copy of this middleware is off (libs/common/entry.py).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.include_router(platform.platform_router(settings))
     for router in service.routers:
         app.include_router(router, responses=PROBLEM_RESPONSES)

@@ -23,6 +23,9 @@ class ServiceSettings(BaseSettings):
     api_port: int = 8000  # each service's subclass reads it from <SERVICE>_PORT
     worker_port: int = 9100  # the worker's /health, /ready and /metrics; <SERVICE>_WORKER_PORT
     worker_host: str = Field("127.0.0.1", alias="HOST")  # the same variable as the api's --host default
+    # Who may say who the client is (X-Forwarded-For, -Proto): the gateway of `make run` on loopback, nginx's fixed
+    # address in compose. Comma-separated addresses or networks; a request from anyone else keeps its peer address.
+    forwarded_allow_ips: str = Field("127.0.0.1", alias="FORWARDED_ALLOW_IPS")
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     # Tansu (the embedded broker) has no idempotent producer; Apache Kafka in compose turns this on.
