@@ -515,19 +515,24 @@ def assessments(p: Platform, made: dict[str, Any]) -> None:
     second = {r: ("met" if r[0] in "1234" else "partly_met") for r in ids}
     subject = made["actors"]["coop_nyabibwe"]
     made["assessments"] = {}
-    for label, answers, note in (("baseline", first, "Baseline visit"), ("follow_up", second, "Follow-up visit")):
-        made["assessments"][label] = assess(p, subject, answers, note)
+    today = date.today()
+    visits = (
+        ("baseline", first, "Baseline visit", today - timedelta(days=180)),
+        ("follow_up", second, "Follow-up visit", today - timedelta(days=14)),
+    )
+    for label, answers, note, made_on in visits:
+        made["assessments"][label] = assess(p, subject, answers, note, made_on)
     draft = p.post("scoring", "analyst", "/assessments", {"framework": "craft", "subject_type": "actor",
                                                          "subject_id": made["actors"]["coop_kalima"]})  # fmt: skip
     made["assessments"]["draft"] = draft["id"]
 
 
-def assess(p: Platform, subject: str, answers: dict[str, str], note: str) -> str:
-    draft = p.post("scoring", "analyst", "/assessments", {"framework": "craft", "subject_type": "actor",
-                                                         "subject_id": subject})  # fmt: skip
+def assess(p: Platform, subject: str, answers: dict[str, str], note: str, made_on: date) -> str:
+    body = {"framework": "craft", "subject_type": "actor", "subject_id": subject, "assessed_on": made_on.isoformat()}
+    draft = p.post("scoring", "analyst", "/assessments", body)
     path = f"/assessments/{draft['id']}"
-    body = {"version": draft["version"], "answers": {r: {"answer": a, "note": note} for r, a in answers.items()}}
-    answered = p.call("scoring", "analyst", "PATCH", f"{path}/answers", json=body).json()
+    answer_body = {"version": draft["version"], "answers": {r: {"answer": a, "note": note} for r, a in answers.items()}}
+    answered = p.call("scoring", "analyst", "PATCH", f"{path}/answers", json=answer_body).json()
     submitted = p.post("scoring", "analyst", f"{path}/submit", {"version": answered["version"]})
     p.post("scoring", "reviewer", f"{path}/review", {"version": submitted["version"], "note": f"{note}: reviewed"})
     return str(draft["id"])
