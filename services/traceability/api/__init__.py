@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.traceability.api import actors, lots
+from services.traceability.api import actors, lots, public
 
-routers: list[APIRouter] = [actors.router, lots.router]
+routers: list[APIRouter] = [actors.router, lots.router, public.router]

@@ -23,7 +23,7 @@ from services.traceability.domain.rules import Anomaly, exceeds_mass_balance, we
 from services.traceability.domain.units import to_kg
 from services.traceability.repository import custody_log
 from services.traceability.repository import lots as repository
-from services.traceability.use_cases import anomalies, checks
+from services.traceability.use_cases import anomalies, blocking, checks
 from services.traceability.use_cases.lots import publish
 
 
@@ -70,6 +70,7 @@ async def initiate_transfer(
 ) -> UUID:
     if from_actor_id == to_actor_id:
         raise Invalid("a lot cannot be transferred to its own holder", code="transfer_to_self")
+    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, from_actor_id, org_id=org_id)
@@ -96,6 +97,7 @@ async def confirm_transfer(
 ) -> UUID:
     """The receiver confirms with what it weighed; a difference beyond the tolerance is an anomaly, not a refusal."""
     received_kg = to_kg(mass, unit)
+    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     if lot.status != "in_transit" or lot.pending_to_actor_id != actor_id:
         raise Conflict(f"no transfer of lot {lot_id} awaits confirmation by {actor_id}", code="no_pending_transfer")
@@ -123,6 +125,7 @@ async def confirm_transfer(
     )  # fmt: skip
     await repository.add_holder(db, lot_id, actor_id)
     await publish(db, LotMoved, lot_id, org_id=org_id, from_actor_id=sender, to_actor_id=actor_id, mass_kg=received_kg)
+    await blocking.settle(db, [lot_id], org_id=org_id)  # a holder named by a blocking incident blocks the lot
     return event_id
 
 
@@ -148,6 +151,7 @@ async def transform(
 ) -> list[UUID]:
     """Split (one in, several out), merge (several in, one out) or processing (with a yield): all or nothing."""
     _check_shape(kind, input_lot_ids, outputs)
+    await blocking.lock_org(db, org_id, exclusive=False)
     inputs = await repository.get_lots_for_update(db, input_lot_ids, org_id=org_id)
     for lot in inputs:
         await checks.require_movable(db, lot, org_id=org_id)
@@ -188,6 +192,7 @@ async def transform(
         await publish(db, LotCreated, output_id, org_id=org_id)
     for lot in inputs:
         await publish(db, LotConsumed, lot.lot_id, org_id=org_id, output_lot_ids=output_ids)
+    await blocking.settle(db, output_ids, org_id=org_id)
     return output_ids
 
 
@@ -236,6 +241,7 @@ async def export_lot(
     border_point: str | None = None,
 ) -> UUID:
     """Export from `country`: a lot that left its origin country without a recorded crossing is an anomaly."""
+    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, actor_id, org_id=org_id)
@@ -265,6 +271,7 @@ async def receive_lot(
     db: AsyncSession, sessions: async_sessionmaker[AsyncSession], lot_id: UUID, *, org_id: str, smelter_actor_id: UUID
 ) -> UUID:
     """Receipt at the smelter, which holds the lot after a confirmed transfer."""
+    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, smelter_actor_id, org_id=org_id)
