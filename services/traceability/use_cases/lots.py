@@ -140,11 +140,12 @@ async def create_lot(db: AsyncSession, sessions: async_sessionmaker[AsyncSession
         "form": new.form, "mass_kg": mass_kg, "actor_id": str(new.producer_actor_id),
         "event_time": produced_at.isoformat(), "place": new.place, "corrects_event_id": None,
     }  # fmt: skip
+    await publish(db, LotCreated, lot_id, org_id=org_id)
+    await blocking.settle(db, [lot_id], org_id=org_id)  # a producer named by a blocking incident: born blocked
+    # last: the append holds the organisation's log head locked until the commit (see custody._log)
     await custody_log.append_event(
         db, org_id=org_id, event_id=uuid4(), kind="creation", content=content, lots=[(lot_id, "subject")]
     )
-    await publish(db, LotCreated, lot_id, org_id=org_id)
-    await blocking.settle(db, [lot_id], org_id=org_id)  # a producer named by a blocking incident: born blocked
     return lot_id
 
 
