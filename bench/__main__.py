@@ -16,6 +16,7 @@ BENCHMARKS = [
     ["bench.incidents_intake"],
     ["bench.traceability_lineage"],
     ["bench.traceability_proofs"],
+    ["bench.traceability_writes"],
     ["bench.incidents_webhooks"],
 ]
 
