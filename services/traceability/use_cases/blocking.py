@@ -8,9 +8,13 @@ reasons while it stays blocked (a second reason, or one of two cleared) is store
 lot's next one. A duplicate or stale event writes no read model (save_versioned) and so recomputes nothing.
 
 Custody writes that change what touches a lot (creation, a confirmed transfer to a new holder, transformation
-outputs) settle that lot the same way. Read-model changes take the organisation's block lock exclusively, custody
-writes share it (PostgreSQL advisory transaction locks; SQLite serialises writers anyway), so a custody write and a
-read-model change of one organisation never interleave: the move sees the stored state the change committed."""
+outputs) settle that lot the same way. Concurrency: a read-model change locks its candidate lots (FOR UPDATE), so a
+move of an existing lot, which locks the lot first, either runs before it or sees what it committed. What row
+locks cannot cover is a lot the change's query could not see yet: one created, or confirmed to a newly named
+holder, by a write committing meanwhile. So read-model changes take the organisation's block lock exclusively and
+the writes that create lots or change a holder (creation, confirmation, transformation) take it shared, before any
+lot lock (PostgreSQL advisory transaction locks; SQLite serialises writers anyway). Transfers out, exports and
+receipts change nothing a block depends on and skip it."""
 
 from __future__ import annotations
 

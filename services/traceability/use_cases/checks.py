@@ -66,9 +66,9 @@ async def require_movable(db: Executor, lot: sa.Row[Any], *, org_id: str) -> Non
     /lots/{id}, the public tag check and the LotBlocked / LotReleased events show, so a move is refused exactly
     when the lot shows blocked. It is kept equal to the derivation (`Blockers.reasons`) by use_cases/blocking.py:
     in the transaction that changes a site or incident copy (handlers), and in the custody writes that change what
-    touches a lot (creation, confirmed transfer, transformation outputs). Both sides take the organisation's block
-    lock (exclusive for a read-model change, shared for a custody write), so a move never reads a state that a
-    concurrent, committed read-model change has made stale."""
+    touches a lot (creation, confirmed transfer, transformation outputs). A read-model change locks the lots it
+    recomputes, and shares an organisation lock with the writes that create lots or change a holder, so a move
+    never acts on a state that a concurrent, committed read-model change has made stale (blocking.py)."""
     if lot.status == "consumed":
         raise Conflict(f"lot {lot.lot_id} was consumed by a transformation", code="lot_consumed")
     reasons = list(lot.blocked_reasons or [])

@@ -82,7 +82,6 @@ async def initiate_transfer(
 ) -> UUID:
     if from_actor_id == to_actor_id:
         raise Invalid("a lot cannot be transferred to its own holder", code="transfer_to_self")
-    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, from_actor_id, org_id=org_id)
@@ -254,7 +253,6 @@ async def export_lot(
     border_point: str | None = None,
 ) -> UUID:
     """Export from `country`: a lot that left its origin country without a recorded crossing is an anomaly."""
-    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, actor_id, org_id=org_id)
@@ -283,7 +281,6 @@ async def receive_lot(
     db: AsyncSession, sessions: async_sessionmaker[AsyncSession], lot_id: UUID, *, org_id: str, smelter_actor_id: UUID
 ) -> UUID:
     """Receipt at the smelter, which holds the lot after a confirmed transfer."""
-    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, smelter_actor_id, org_id=org_id)
