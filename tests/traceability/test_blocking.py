@@ -9,8 +9,12 @@ from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
+from libs.common import bus, outbox
 from libs.common.events import incidents
 from libs.common.events.incidents import IncidentState
+from libs.common.relay import Relay
+from services.traceability import handlers
+from tests.support.bus import envelopes, eventually, read_topic, running
 from tests.traceability.support import ORG, approved_actor, deliver, site, site_turned
 from tests.traceability.test_custody import issue, move, new_lot
 
@@ -179,3 +183,37 @@ async def test_a_consumed_lot_is_left_as_it_was(stack):
     assert [(await client.get(f"/lots/{lot}")).json()["status"] for lot in lots] == ["consumed", "consumed"]
     assert await lot_events(stack, lots[0]) == []
     assert (await client.get(f"/lots/{output}")).json()["blocked_reasons"] == [f"site_red:{site_id}"]
+
+
+async def test_over_the_broker_a_red_site_sent_twice_publishes_one_lot_blocked(stack, broker):
+    client, site_id, miner, _ = await programme(stack)
+    lot = (await new_lot(client, site_id, miner, "K-1")).json()["lot_id"]
+    red = site_turned(site_id, "red", version=2)
+    async with stack.sessions("kyc")() as db, db.begin():
+        for _ in range(2):  # the same change published twice (two event ids, one version)
+            outbox.add(db, red, key=site_id)
+
+    consumer = bus.Consumer(stack.settings("traceability"), stack.sessions("traceability"), handlers.HANDLERS)
+    relays = [Relay(stack.settings(name), stack.sessions(name)).run for name in ("kyc", "traceability")]
+    async with running(*relays, consumer.run):
+        records = await eventually(lambda: _blocked_on_topic(broker.bootstrap, lot))
+        await eventually(lambda: _consumed(stack, 2))
+
+    assert [e.event_type for e in records] == ["LotBlocked.v1"]
+    assert records[0].payload["lot"]["blocked_reasons"] == [f"site_red:{site_id}"]  # type: ignore[index]
+    assert await lot_events(stack, lot) == [("LotBlocked.v1", "blocked", [f"site_red:{site_id}"], 2)]
+
+
+async def _blocked_on_topic(bootstrap: str, lot: str) -> list[Any] | None:
+    found = [
+        e
+        for e in envelopes(await read_topic(bootstrap, "traceability.events"))
+        if e.key == lot and e.event_type.startswith(("LotBlocked", "LotReleased"))
+    ]
+    return found or None
+
+
+async def _consumed(stack, count: int) -> bool:  # type: ignore[no-untyped-def]
+    async with stack.engine("traceability").connect() as conn:
+        seen = (await conn.execute(sa.text("SELECT count(*) FROM processed_event"))).scalar_one()
+    return seen >= count
