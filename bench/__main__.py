@@ -17,6 +17,7 @@ BENCHMARKS = [
     ["bench.traceability_lineage"],
     ["bench.traceability_proofs"],
     ["bench.traceability_custody_view"],
+    ["bench.traceability_writes"],
     ["bench.incidents_webhooks"],
 ]
 

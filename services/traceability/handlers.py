@@ -21,7 +21,7 @@ from libs.common.events.kyc import (
     MineSiteUpdated,
 )
 from libs.common.events.scoring import ScoreChanged
-from services.traceability.use_cases import actors, read_models
+from services.traceability.use_cases import actors, blocking, read_models
 
 # Every event that can change what our copy keeps: each status move, and edits (name, type, country, region). The
 # other KYC events keyed by an actor (shares, screenings, hits, licence dates) carry its state too but change none
@@ -73,11 +73,17 @@ async def on_actor_event(db: AsyncSession, event: ActorEvent) -> None:
 
 
 async def on_site_event(db: AsyncSession, event: SiteEvent) -> None:
-    await read_models.record_site(db, event.site, version=event.aggregate_version)
+    """The copy, and in the same transaction the blocked state of the site's lots (LotBlocked / LotReleased)."""
+    await blocking.lock_org(db, event.site.org_id, exclusive=True)
+    if await read_models.record_site(db, event.site, version=event.aggregate_version):
+        await blocking.site_changed(db, event.site.site_id, org_id=event.site.org_id)
 
 
 async def on_incident_event(db: AsyncSession, event: incidents.IncidentEvent) -> None:
-    await read_models.record_incident(db, event.incident, version=event.aggregate_version)
+    """The copy, and in the same transaction the blocked state of the lots it names now or blocked before."""
+    await blocking.lock_org(db, event.incident.org_id, exclusive=True)
+    if await read_models.record_incident(db, event.incident, version=event.aggregate_version):
+        await blocking.incident_changed(db, event.incident.incident_id, org_id=event.incident.org_id)
 
 
 async def on_score_changed(db: AsyncSession, event: ScoreChanged) -> None:

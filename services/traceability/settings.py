@@ -18,3 +18,5 @@ class TraceabilitySettings(ServiceSettings):
     # local runs): one generated once into var/traceability-proof-key and kept there.
     proof_signing_key: SecretStr = Field(SecretStr(""), alias="TRACEABILITY_PROOF_SIGNING_KEY")
     checkpoint_every_seconds: float = Field(60.0, gt=0, alias="TRACEABILITY_CHECKPOINT_SECONDS")
+    # Requests per minute one client address may make to the public tag check (GET /public/tags/{tag}).
+    public_tag_rate_per_minute: int = Field(30, ge=1, alias="TRACEABILITY_PUBLIC_TAG_RATE_PER_MINUTE")

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.traceability.api import actors, lots, smelters
+from services.traceability.api import actors, lots, public, smelters
 
-routers: list[APIRouter] = [actors.router, lots.router, smelters.router]
+routers: list[APIRouter] = [actors.router, lots.router, smelters.router, public.router]

@@ -188,3 +188,23 @@ async def lots_received_by(
         .where(Lots.c.org_id == org_id)
     )
     return list((await db.execute(query)).all())
+
+
+async def public_tag_status(db: Executor, tag: str) -> str | None:
+    """What the public tag check may tell: None for a tag never issued, `unused`, or the lot's public status."""
+    query = (
+        sa.select(Tags.c.tag, Lots.c.status, Lots.c.blocked_reasons)
+        .select_from(Tags.outerjoin(Lots, Lots.c.lot_id == Tags.c.lot_id))
+        .where(Tags.c.tag == tag)
+    )
+    row = (await db.execute(query)).one_or_none()
+    if row is None:
+        return None
+    if row.status is None:
+        return "unused"
+    return public_status(row.status, row.blocked_reasons)
+
+
+def public_status(status: str, blocked_reasons: list[str] | None) -> str:
+    """The status a lot shows: `blocked` over active or in transit while any reason holds; consumed stays."""
+    return "blocked" if blocked_reasons and status != "consumed" else status

@@ -19,17 +19,18 @@ OPEN_INCIDENT_STATUSES = ("reported", "triage", "verified", "mitigation", "resol
 BLOCKING_INCIDENT_STATUSES = ("verified", "mitigation")  # a verified level-1 incident blocks until it is closed
 
 
-async def save_versioned(db: Executor, table: sa.Table, key: str, values: dict[str, Any]) -> None:
-    """Insert, or overwrite a copy older than values["version"]; an equal or newer copy stays."""
+async def save_versioned(db: Executor, table: sa.Table, key: str, values: dict[str, Any]) -> bool:
+    """Insert, or overwrite a copy older than values["version"]; an equal or newer copy stays. True if written."""
     values = {**values, "updated_at": utcnow()}
     statement = insert(dialect_of(db), table).values(**values)
-    await db.execute(
+    result = await db.execute(
         statement.on_conflict_do_update(
             index_elements=[key],
             set_={name: statement.excluded[name] for name in values if name != key},
             where=table.c.version < statement.excluded.version,
-        )
+        ).returning(table.c[key])
     )
+    return result.first() is not None
 
 
 async def actors_by_id(db: Executor, actor_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, sa.Row[Any]]:
@@ -46,6 +47,15 @@ async def sites_by_id(db: Executor, site_ids: Iterable[UUID], *, org_id: str) ->
         return {}
     rows = await db.execute(sa.select(Sites).where(Sites.c.site_id.in_(ids), Sites.c.org_id == org_id))
     return {row.site_id: row for row in rows}
+
+
+async def site_ids_with_status(db: Executor, statuses: Iterable[str], *, org_id: str) -> list[UUID]:
+    query = sa.select(Sites.c.site_id).where(Sites.c.org_id == org_id, Sites.c.status.in_(list(statuses)))
+    return list((await db.execute(query)).scalars())
+
+
+async def get_incident(db: Executor, incident_id: UUID) -> sa.Row[Any] | None:
+    return (await db.execute(sa.select(Incidents).where(Incidents.c.incident_id == incident_id))).one_or_none()
 
 
 async def list_open_incidents(db: Executor, *, org_id: str, blocking_only: bool = False) -> list[sa.Row[Any]]:

@@ -67,7 +67,8 @@ class LotRead(BaseModel):
     origin_site_ids: list[UUID]
     producer_actor_id: UUID | None
     custodian_actor_id: UUID | None
-    status: str
+    status: str = Field(description="active | in_transit | consumed | blocked (while any blocked reason holds)")
+    blocked_reasons: list[str] = Field(description="site_red:<site_id>, incident:<incident_id>; empty: may move")
     country: str | None
     produced_at: datetime
     created_at: datetime
@@ -75,7 +76,9 @@ class LotRead(BaseModel):
 
     @classmethod
     def from_row(cls, row: Any) -> LotRead:
-        return cls.model_validate(row, from_attributes=True)
+        read = cls.model_validate(row, from_attributes=True)
+        blocked = bool(read.blocked_reasons) and read.status != "consumed"
+        return read.model_copy(update={"status": "blocked"}) if blocked else read
 
 
 class InitiateTransfer(Strict):

@@ -40,6 +40,10 @@ class LotRow(TraceabilityTable, table=True):
     pending_event_id: UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid(), nullable=True))
     pending_mass_kg: float | None = Field(default=None, sa_column=sa.Column(sa.Float(), nullable=True))
     status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # active | in_transit | consumed
+    # Why it may not move (site_red:<id>, incident:<id>), sorted; empty when it may. Shown as status `blocked`.
+    blocked_reasons: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+    )
     country: str | None = Field(default=None, sa_column=sa.Column(sa.String(2), nullable=True))  # where it is now
     place: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
     produced_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,23 +29,48 @@ async def require_approved(db: Executor, actor_ids: Iterable[UUID], *, org_id: s
     return known
 
 
-async def blocked_reasons(db: Executor, lot: sa.Row[Any], *, org_id: str) -> list[str]:
-    """Why `lot` may not move: a red origin site, or a verified level-1 incident on it, its sites or its holder."""
-    origin = [UUID(s) for s in lot.origin_site_ids]
-    sites = await read_models.sites_by_id(db, origin, org_id=org_id)
-    reasons = [f"site_{site.status}:{site.site_id}" for site in sites.values() if site.status in BLOCKING_SITE_STATUSES]
-    touching = {str(lot.lot_id), *lot.origin_site_ids}
-    if lot.custodian_actor_id is not None:
-        touching.add(str(lot.custodian_actor_id))
-    for incident in await read_models.list_open_incidents(db, org_id=org_id, blocking_only=True):
-        if touching.intersection([*incident.lot_ids, *incident.site_ids, *incident.actor_ids]):
-            reasons.append(f"incident:{incident.incident_id}")
-    return sorted(reasons)
+@dataclass(frozen=True)
+class Blockers:
+    """What blocks lots in one organisation now, read once from the read models: red sites, blocking incidents."""
+
+    red_site_ids: frozenset[str]
+    incidents: tuple[sa.Row[Any], ...]
+
+    def reasons(self, lot: Any) -> list[str]:
+        """Why `lot` may not move: a red origin site, or a verified level-1 incident on it, its sites or holder."""
+        reasons = [f"site_red:{site}" for site in lot.origin_site_ids if site in self.red_site_ids]
+        touching = {str(lot.lot_id), *lot.origin_site_ids}
+        if lot.custodian_actor_id is not None:
+            touching.add(str(lot.custodian_actor_id))
+        for incident in self.incidents:
+            if touching.intersection([*incident.lot_ids, *incident.site_ids, *incident.actor_ids]):
+                reasons.append(f"incident:{incident.incident_id}")
+        return sorted(set(reasons))
+
+
+async def blockers(db: Executor, *, org_id: str) -> Blockers:
+    red = await read_models.site_ids_with_status(db, BLOCKING_SITE_STATUSES, org_id=org_id)
+    incidents = await read_models.list_open_incidents(db, org_id=org_id, blocking_only=True)
+    return Blockers(red_site_ids=frozenset(map(str, red)), incidents=tuple(incidents))
+
+
+async def blocked_reasons(db: Executor, lot: Any, *, org_id: str) -> list[str]:
+    """The reasons derived from the read models now (what `lot.blocked_reasons` is kept equal to)."""
+    return (await blockers(db, org_id=org_id)).reasons(lot)
 
 
 async def require_movable(db: Executor, lot: sa.Row[Any], *, org_id: str) -> None:
+    """A consumed or blocked lot does not move.
+
+    The stored `lot.blocked_reasons` is the one source of truth here, not a fresh derivation: it is what GET
+    /lots/{id}, the public tag check and the LotBlocked / LotReleased events show, so a move is refused exactly
+    when the lot shows blocked. It is kept equal to the derivation (`Blockers.reasons`) by use_cases/blocking.py:
+    in the transaction that changes a site or incident copy (handlers), and in the custody writes that change what
+    touches a lot (creation, confirmed transfer, transformation outputs). A read-model change locks the lots it
+    recomputes, and shares an organisation lock with the writes that create lots or change a holder, so a move
+    never acts on a state that a concurrent, committed read-model change has made stale (blocking.py)."""
     if lot.status == "consumed":
         raise Conflict(f"lot {lot.lot_id} was consumed by a transformation", code="lot_consumed")
-    reasons = await blocked_reasons(db, lot, org_id=org_id)
+    reasons = list(lot.blocked_reasons or [])
     if reasons:
         raise Conflict(f"lot {lot.lot_id} is blocked: {', '.join(reasons)}", code="lot_blocked", reasons=reasons)

@@ -23,16 +23,28 @@ from services.traceability.domain.rules import Anomaly, exceeds_mass_balance, we
 from services.traceability.domain.units import to_kg
 from services.traceability.repository import custody_log
 from services.traceability.repository import lots as repository
-from services.traceability.use_cases import anomalies, checks
+from services.traceability.use_cases import anomalies, blocking, checks
 from services.traceability.use_cases.lots import publish
 
 
-async def _log(db: AsyncSession, kind: str, *, org_id: str, lots: list[tuple[UUID, str]], **content: Any) -> UUID:
+async def _log(
+    db: AsyncSession,
+    kind: str,
+    *,
+    org_id: str,
+    lots: list[tuple[UUID, str]],
+    event_id: UUID | None = None,
+    **content: Any,
+) -> UUID:
+    """Append the custody event: each write does this last, just before its commit, because the append holds the
+    organisation's log head row locked until then, and that is the one part custody writes do one at a time."""
     by_role: dict[str, list[str]] = {}
     for lot_id, role in lots:
         by_role.setdefault(role, []).append(str(lot_id))
     body = {"lots": by_role, "event_time": utcnow().isoformat(), "corrects_event_id": None, **content}
-    logged = await custody_log.append_event(db, org_id=org_id, event_id=uuid4(), kind=kind, content=body, lots=lots)
+    logged = await custody_log.append_event(
+        db, org_id=org_id, event_id=event_id or uuid4(), kind=kind, content=body, lots=lots
+    )
     return logged.event_id
 
 
@@ -76,10 +88,7 @@ async def initiate_transfer(
     if lot.status == "in_transit":
         raise Conflict(f"lot {lot_id} is already in transit", code="transfer_pending")
     await checks.require_approved(db, [from_actor_id, to_actor_id], org_id=org_id)
-    event_id = await _log(
-        db, "transfer_initiated", org_id=org_id, lots=[(lot_id, "subject")], from_actor_id=str(from_actor_id),
-        to_actor_id=str(to_actor_id), mass_kg=lot.mass_kg, into_country=into_country, border_point=border_point,
-    )  # fmt: skip
+    event_id = uuid4()
     await repository.update_lot(
         db, lot_id, status="in_transit", pending_to_actor_id=to_actor_id, pending_event_id=event_id,
         pending_mass_kg=lot.mass_kg, country=into_country or lot.country,
@@ -88,7 +97,11 @@ async def initiate_transfer(
         db, LotTransferInitiated, lot_id, org_id=org_id, from_actor_id=from_actor_id, to_actor_id=to_actor_id,
         mass_kg=lot.mass_kg,
     )  # fmt: skip
-    return event_id
+    return await _log(
+        db, "transfer_initiated", org_id=org_id, lots=[(lot_id, "subject")], event_id=event_id,
+        from_actor_id=str(from_actor_id), to_actor_id=str(to_actor_id), mass_kg=lot.mass_kg,
+        into_country=into_country, border_point=border_point,
+    )  # fmt: skip
 
 
 async def confirm_transfer(
@@ -96,16 +109,14 @@ async def confirm_transfer(
 ) -> UUID:
     """The receiver confirms with what it weighed; a difference beyond the tolerance is an anomaly, not a refusal."""
     received_kg = to_kg(mass, unit)
+    await blocking.lock_org(db, org_id, exclusive=False)
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     if lot.status != "in_transit" or lot.pending_to_actor_id != actor_id:
         raise Conflict(f"no transfer of lot {lot_id} awaits confirmation by {actor_id}", code="no_pending_transfer")
     await checks.require_movable(db, lot, org_id=org_id)
     await checks.require_approved(db, [actor_id], org_id=org_id)
-    sender, sent_kg = lot.custodian_actor_id, lot.pending_mass_kg
-    event_id = await _log(
-        db, "transfer_confirmed", org_id=org_id, lots=[(lot_id, "subject")], from_actor_id=str(sender),
-        to_actor_id=str(actor_id), mass_kg=received_kg, initiated_event_id=str(lot.pending_event_id),
-    )  # fmt: skip
+    sender, sent_kg, initiated = lot.custodian_actor_id, lot.pending_mass_kg, lot.pending_event_id
+    event_id = uuid4()
     if weight_differs(sent_kg, received_kg):
         anomaly = Anomaly(
             kind="weight_discrepancy",
@@ -123,7 +134,11 @@ async def confirm_transfer(
     )  # fmt: skip
     await repository.add_holder(db, lot_id, actor_id)
     await publish(db, LotMoved, lot_id, org_id=org_id, from_actor_id=sender, to_actor_id=actor_id, mass_kg=received_kg)
-    return event_id
+    await blocking.settle(db, [lot_id], org_id=org_id)  # a holder named by a blocking incident blocks the lot
+    return await _log(
+        db, "transfer_confirmed", org_id=org_id, lots=[(lot_id, "subject")], event_id=event_id,
+        from_actor_id=str(sender), to_actor_id=str(actor_id), mass_kg=received_kg, initiated_event_id=str(initiated),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,7 @@ async def transform(
 ) -> list[UUID]:
     """Split (one in, several out), merge (several in, one out) or processing (with a yield): all or nothing."""
     _check_shape(kind, input_lot_ids, outputs)
+    await blocking.lock_org(db, org_id, exclusive=False)
     inputs = await repository.get_lots_for_update(db, input_lot_ids, org_id=org_id)
     for lot in inputs:
         await checks.require_movable(db, lot, org_id=org_id)
@@ -178,16 +194,17 @@ async def transform(
         await repository.add_holder(db, output_id, actor_id)
     for lot in inputs:
         await repository.update_lot(db, lot.lot_id, status="consumed")
+    for output_id in output_ids:
+        await publish(db, LotCreated, output_id, org_id=org_id)
+    for lot in inputs:
+        await publish(db, LotConsumed, lot.lot_id, org_id=org_id, output_lot_ids=output_ids)
+    await blocking.settle(db, output_ids, org_id=org_id)
     await _log(
         db, "transformation", org_id=org_id,
         lots=[(lot.lot_id, "input") for lot in inputs] + [(o, "output") for o in output_ids],
         transformation=kind, actor_id=str(actor_id), input_mass_kg=inputs_kg, output_mass_kg=outputs_kg,
         yield_pct=yield_pct,
     )  # fmt: skip
-    for output_id in output_ids:
-        await publish(db, LotCreated, output_id, org_id=org_id)
-    for lot in inputs:
-        await publish(db, LotConsumed, lot.lot_id, org_id=org_id, output_lot_ids=output_ids)
     return output_ids
 
 
@@ -240,10 +257,6 @@ async def export_lot(
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, actor_id, org_id=org_id)
     await checks.require_approved(db, [actor_id], org_id=org_id)
-    event_id = await _log(
-        db, "export", org_id=org_id, lots=[(lot_id, "subject")], actor_id=str(actor_id),
-        export_certificate=certificate, country=country, border_point=border_point,
-    )  # fmt: skip
     if lot.country is not None and country != lot.country:
         anomaly = Anomaly(
             kind="undeclared_crossing",
@@ -258,7 +271,10 @@ async def export_lot(
         await anomalies.record(db, anomaly, org_id=org_id)
     await repository.update_lot(db, lot_id, country=country)
     await publish(db, LotExported, lot_id, org_id=org_id, export_certificate=certificate, border_point=border_point)
-    return event_id
+    return await _log(
+        db, "export", org_id=org_id, lots=[(lot_id, "subject")], actor_id=str(actor_id),
+        export_certificate=certificate, country=country, border_point=border_point,
+    )  # fmt: skip
 
 
 async def receive_lot(
@@ -268,10 +284,9 @@ async def receive_lot(
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, smelter_actor_id, org_id=org_id)
-    event_id = await _log(db, "receipt", org_id=org_id, lots=[(lot_id, "subject")], actor_id=str(smelter_actor_id))
     await repository.update_lot(db, lot_id)
     await publish(db, LotReceived, lot_id, org_id=org_id, smelter_actor_id=smelter_actor_id)
-    return event_id
+    return await _log(db, "receipt", org_id=org_id, lots=[(lot_id, "subject")], actor_id=str(smelter_actor_id))
 
 
 async def correct_event(db: AsyncSession, *, org_id: str, corrects_event_id: UUID, reason: str) -> UUID:

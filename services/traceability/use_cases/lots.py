@@ -51,7 +51,8 @@ def state_of(row: Any, *, input_lot_ids: list[UUID] | None = None) -> LotState:
         origin_site_ids=[UUID(s) for s in row.origin_site_ids],
         producer_actor_id=row.producer_actor_id,
         custodian_actor_id=row.custodian_actor_id,
-        status=row.status,
+        status=repository.public_status(row.status, row.blocked_reasons),
+        blocked_reasons=list(row.blocked_reasons or []),
         input_lot_ids=input_lot_ids or [],
         created_at=row.created_at,
     )
@@ -110,6 +111,9 @@ async def check_tag(db: AsyncSession, sessions: async_sessionmaker[AsyncSession]
 
 
 async def create_lot(db: AsyncSession, sessions: async_sessionmaker[AsyncSession], new: NewLot, *, org_id: str) -> UUID:
+    from services.traceability.use_cases import blocking  # it publishes lot events with this module's `publish`
+
+    await blocking.lock_org(db, org_id, exclusive=False)
     mass_kg = to_kg(new.mass, new.unit)
     await checks.require_approved(db, [new.producer_actor_id], org_id=org_id)
     site = (await read_models.sites_by_id(db, [new.site_id], org_id=org_id)).get(new.site_id)
@@ -136,10 +140,12 @@ async def create_lot(db: AsyncSession, sessions: async_sessionmaker[AsyncSession
         "form": new.form, "mass_kg": mass_kg, "actor_id": str(new.producer_actor_id),
         "event_time": produced_at.isoformat(), "place": new.place, "corrects_event_id": None,
     }  # fmt: skip
+    await publish(db, LotCreated, lot_id, org_id=org_id)
+    await blocking.settle(db, [lot_id], org_id=org_id)  # a producer named by a blocking incident: born blocked
+    # last: the append holds the organisation's log head locked until the commit (see custody._log)
     await custody_log.append_event(
         db, org_id=org_id, event_id=uuid4(), kind="creation", content=content, lots=[(lot_id, "subject")]
     )
-    await publish(db, LotCreated, lot_id, org_id=org_id)
     return lot_id
 
 

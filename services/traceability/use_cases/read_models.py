@@ -10,16 +10,16 @@ from libs.common.events.scoring import ScoreChanged
 from services.traceability.repository import read_models as repository
 
 
-async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) -> None:
+async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) -> bool:
     values = {
         "site_id": site.site_id, "org_id": site.org_id, "name": site.name, "country": site.country,
         "region": site.region, "status": site.status, "capacity_kg_per_month": site.capacity_kg_per_month,
         "version": version,
     }  # fmt: skip
-    await repository.save_versioned(db, repository.Sites, "site_id", values)
+    return await repository.save_versioned(db, repository.Sites, "site_id", values)
 
 
-async def record_incident(db: AsyncSession, incident: IncidentState, *, version: int) -> None:
+async def record_incident(db: AsyncSession, incident: IncidentState, *, version: int) -> bool:
     values = {
         "incident_id": incident.incident_id, "org_id": incident.org_id, "level": incident.level,
         "status": incident.status, "category": incident.category, "reference": incident.reference,
@@ -27,7 +27,7 @@ async def record_incident(db: AsyncSession, incident: IncidentState, *, version:
         "site_ids": [str(x) for x in incident.site_ids], "lot_ids": [str(x) for x in incident.lot_ids],
         "version": version,
     }  # fmt: skip
-    await repository.save_versioned(db, repository.Incidents, "incident_id", values)
+    return await repository.save_versioned(db, repository.Incidents, "incident_id", values)
 
 
 async def record_score(db: AsyncSession, event: ScoreChanged) -> None:

@@ -1,0 +1,23 @@
+"""lot.blocked_reasons: why a lot may not move, kept as state (recomputed when a site or incident changes)
+
+Revision ID: 0103
+Revises: 0102
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0103"
+down_revision = "0102"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("lot", sa.Column("blocked_reasons", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+
+
+def downgrade() -> None:
+    op.drop_column("lot", "blocked_reasons")
