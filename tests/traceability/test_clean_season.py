@@ -16,8 +16,8 @@ SITES, PER_SITE, BLEND = 4, 50, 25  # 200 lots of 20 kg; blends of 25 lots at th
 
 async def batch(client, items: list[dict[str, Any]]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     results: list[dict[str, Any]] = []
-    for start in range(0, len(items), 500):
-        response = await client.post("/custody/batches", json={"items": items[start : start + 500]})
+    for start in range(0, len(items), 100):
+        response = await client.post("/custody/batches", json={"items": items[start : start + 100]})
         assert response.status_code == 200, response.text
         results.extend(response.json()["items"])
     assert [r["status"] for r in results] == [201] * len(items), [r for r in results if r["status"] != 201][:3]
