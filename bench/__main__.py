@@ -17,6 +17,8 @@ BENCHMARKS = [
     ["bench.traceability_lineage"],
     ["bench.traceability_proofs"],
     ["bench.incidents_webhooks"],
+    ["bench.system_http"],
+    ["bench.system_latency"],
 ]
 
 if __name__ == "__main__":
