@@ -443,22 +443,31 @@ def table(workers: int, results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def wrk_arguments(parser: argparse.ArgumentParser) -> None:
+    """--seconds, --warmup and --connections, as every wrk benchmark takes them (wrk wants whole seconds)."""
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per endpoint")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk run before each measurement")
+    parser.add_argument("--connections", type=int, default=64)
+
+
+def announce(args: argparse.Namespace) -> None:
+    print(
+        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s per endpoint; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios to the bare endpoint)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.add_argument("--workers", default="1,2", help="API_WORKERS values to measure, comma-separated")
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured wrk run before each measurement")
-    parser.add_argument("--connections", type=int, default=64)
+    wrk_arguments(parser)
     parser.add_argument("--seed", type=int, default=SEED_ACTORS, help="actors registered before measuring")
     parser.add_argument("--only", help="measure only the endpoints whose name contains one of these, e.g. '{id}'")
     parser.add_argument("--py-spy", metavar="DIR", help="also record py-spy profiles of the KYC API into DIR")
     args = parser.parse_args()
     wrk = ensure_wrk()
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s; load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios)",
-        flush=True,
-    )
+    announce(args)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         folder = Path(tmp)
         for workers in (int(w) for w in args.workers.split(",")):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 from pathlib import Path
 from uuid import uuid4
@@ -17,6 +16,7 @@ from bench.http import (
     THREADS,
     Result,
     Server,
+    announce,
     bare_server,
     bearer,
     ensure_wrk,
@@ -25,6 +25,7 @@ from bench.http import (
     migrated_database,
     service_server,
     table,
+    wrk_arguments,
 )
 from libs.common.auth import issue_token
 from libs.common.devservers import free_port
@@ -84,16 +85,10 @@ def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> l
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.incidents_intake", description=__doc__)
     parser.add_argument("--workers", default="1", help="API_WORKERS values to measure, comma-separated")
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured wrk run before each measurement")
-    parser.add_argument("--connections", type=int, default=64)
+    wrk_arguments(parser)
     args = parser.parse_args()
     wrk = ensure_wrk()
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s; load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios)",
-        flush=True,
-    )
+    announce(args)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-incidents-") as tmp:
             for workers in (int(w) for w in args.workers.split(",")):

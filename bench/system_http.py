@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from bench.http import (
     THREADS,
     Result,
     Server,
+    announce,
     bare_server,
     bearer,
     ensure_wrk,
@@ -39,6 +39,7 @@ from bench.http import (
     seed,
     service_server,
     table,
+    wrk_arguments,
 )
 from bench.incidents_intake import report_script
 from libs.common.auth import issue_token
@@ -147,7 +148,7 @@ def scoring_cases(base: str, bearer_token: str) -> list[Case]:
     ]
 
 
-async def announce(url: str, *events: Any) -> None:
+async def apply_events(url: str, *events: Any) -> None:
     """Events as KYC publishes them, applied to traceability's database at `url` by traceability's own handlers."""
     engine = make_engine(url, pool_size=1)
     sessions = make_sessions(engine)
@@ -166,7 +167,7 @@ async def green_site(url: str, org: str = ORG) -> UUID:
         site_id=site_id, org_id=org, name="Nyabibwe", country="CD", minerals=["tin"], capacity_kg_per_month=None,
         status="green", status_since_date=date(2026, 1, 1),
     )  # fmt: skip
-    await announce(url, MineSiteRegistered(org_id=org, site_id=site_id, aggregate_version=1, site=site))
+    await apply_events(url, MineSiteRegistered(org_id=org, site_id=site_id, aggregate_version=1, site=site))
     return site_id
 
 
@@ -177,7 +178,8 @@ async def traceability_programme(url: str) -> tuple[UUID, UUID]:
         actor_id=actor_id, org_id=ORG, actor_type="cooperative", legal_name="Coopérative Minière de Nyabibwe",
         country="CD", region="CD-SK", kyc_status="approved",
     )  # fmt: skip
-    await announce(url, ActorApproved(org_id=ORG, actor_id=actor_id, aggregate_version=3, actor=actor, approved_by="b"))
+    approved = ActorApproved(org_id=ORG, actor_id=actor_id, aggregate_version=3, actor=actor, approved_by="bench")
+    await apply_events(url, approved)
     return actor_id, await green_site(url)
 
 
@@ -244,17 +246,11 @@ def run(wrk: str, folder: Path, args: argparse.Namespace) -> list[Result]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.system_http", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured wrk run before each measurement")
-    parser.add_argument("--connections", type=int, default=64)
+    wrk_arguments(parser)
     parser.add_argument("--services", default=",".join(SERVICES), help="comma-separated, of " + ", ".join(SERVICES))
     args = parser.parse_args()
     wrk = ensure_wrk()
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s per endpoint; load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores (a shared machine: compare the ratios to the bare endpoint)",
-        flush=True,
-    )
+    announce(args)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-system-http-") as tmp:
             print(table(1, run(wrk, Path(tmp), args)), flush=True)
