@@ -7,7 +7,7 @@ a green site announced to traceability, a lot created by one approved holder. Ea
 approved actor through the KYC API (the clock starts before the request), then every `--poll` seconds the
 traceability API is asked for the actor's read model (GET /known-actors/{id}); once it shows `suspended`, a
 transfer of the holder's lot to the actor is sent, and the clock stops when it is refused (409
-actor_not_approved). N samples at rest, then N with a background of ~`--rate` synthetic valid ActorSuspended
+actor_not_approved). N samples at rest, then N with a background of ~`--rates` synthetic valid ActorSuspended
 events/s (20 per transaction into KYC's outbox by 4 writers in a separate process) flowing through the same relay,
 broker and consumer. The achieved background rate is printed as staged by the writers and as applied by
 traceability. The processes run with the shipped relay and scheduler settings.
@@ -43,7 +43,7 @@ from tests.support.stack import TEST_JWT_SECRET
 
 PER_TX = 20
 WRITERS = 4
-SAMPLE_TIMEOUT = 30.0
+SAMPLE_TIMEOUT = 20.0
 TEST_TUNING = ("RELAY_IDLE_SECONDS", "SCHEDULER_INTERVAL_SECONDS")  # KYC screening stays fast: set-up only
 
 
@@ -56,6 +56,8 @@ class Phase:
     accepted: int = 0  # transfers accepted after the read model said suspended: must stay 0
     staged_rate: float | None = None
     applied_rate: float | None = None
+    lag_before: int = 0  # events staged in KYC and not yet applied by traceability, when the samples start
+    lag_after: int = 0
 
 
 # --- background load: a separate process staging synthetic events in KYC's outbox at a steady rate -------------
@@ -147,13 +149,15 @@ class System:
         return str(answer.json()["lot_id"])
 
 
-async def sample(system: System, kyc: KycWriter, actor: str, holder: str, lot: str, poll: float, phase: Phase) -> None:
+async def sample(
+    system: System, kyc: KycWriter, actor: str, holder: str, lot: str, poll: float, timeout: float, phase: Phase
+) -> None:
     started = time.perf_counter()
     if not await kyc.move(actor, "suspend", reason="licence documents missing at the last site visit"):
         raise SystemExit(f"suspending {actor} was not acknowledged: {kyc.writes}")
     phase.acks.append(time.perf_counter() - started)
     transfer = {"from_actor_id": holder, "to_actor_id": actor}
-    while time.perf_counter() - started < SAMPLE_TIMEOUT:
+    while time.perf_counter() - started < timeout:
         if await system.status(actor) == "suspended":
             answer = await system.trace.post(f"/lots/{lot}/transfers", json=transfer)
             if answer.status_code == 409 and answer.json().get("code") == "actor_not_approved":
@@ -169,11 +173,61 @@ async def measure_phase(
     system: System, kyc: KycWriter, actors: list[str], holder: str, lot: str, args: argparse.Namespace, phase: Phase
 ) -> None:
     for actor in actors:
-        await sample(system, kyc, actor, holder, lot, args.poll, phase)
+        await sample(system, kyc, actor, holder, lot, args.poll, args.sample_timeout, phase)
         await asyncio.sleep(args.gap)  # samples spaced out, so one's tail does not start the next
 
 
-async def run(args: argparse.Namespace, admin_url: str, folder: Path) -> list[Phase]:
+async def lag(databases: Databases) -> int:
+    """Events in KYC's outbox that traceability's consumer has not applied yet."""
+    conn = await databases.connect("kyc")
+    try:
+        staged = await conn.fetchval("SELECT count(*) FROM outbox_message")
+    finally:
+        await conn.close()
+    return int(staged) - await applied(databases)
+
+
+async def loaded_phase(
+    system: System, kyc: KycWriter, actors: list[str], holder: str, lot: str, args: argparse.Namespace, rate: float
+) -> Phase:
+    databases = system.platform.databases
+    phase = Phase(f"background ~{rate:,.0f} events/s")
+    context = multiprocessing.get_context("spawn")
+    stop, staged = context.Event(), context.Value("q", 0)
+    writer = context.Process(target=background, args=(databases.url("kyc"), rate, stop, staged))
+    writer.start()
+    try:
+        deadline = time.monotonic() + 120  # a spawned Python imports everything again: slow on a busy machine
+        while staged.value == 0 and writer.is_alive() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        if staged.value == 0:
+            raise SystemExit("the background writer staged nothing")
+        await asyncio.sleep(args.settle)  # the background reaches its steady state before the samples
+        window, applied_start, staged_start = time.monotonic(), await applied(databases), staged.value
+        phase.lag_before = await lag(databases)
+        await measure_phase(system, kyc, actors, holder, lot, args, phase)
+        elapsed = time.monotonic() - window
+        phase.staged_rate = (staged.value - staged_start) / elapsed
+        phase.applied_rate = (await applied(databases) - applied_start) / elapsed
+        phase.lag_after = await lag(databases)
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+        if writer.is_alive():
+            writer.kill()
+    return phase
+
+
+async def drained(databases: Databases, baseline: int, *, timeout: float = 300.0) -> None:
+    """The backlog of a loaded phase applied before the next phase starts."""
+    deadline = time.monotonic() + timeout
+    while await lag(databases) > baseline:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"traceability still {await lag(databases) - baseline} events behind after {timeout:.0f}s")
+        await asyncio.sleep(0.5)
+
+
+async def run(args: argparse.Namespace, admin_url: str, folder: Path) -> None:
     databases = Databases(admin_url)
     await databases.create()
     system = System(folder, databases)
@@ -181,38 +235,22 @@ async def run(args: argparse.Namespace, admin_url: str, folder: Path) -> list[Ph
         await system.start()
         kyc = KycWriter(system.platform.api_url)
         system.platform.cleanups.append(kyc.close)
-        actors = await kyc.approved_actors(2 * args.samples + 1)
+        rates = [float(r) for r in args.rates.split(",")]
+        actors = await kyc.approved_actors((1 + len(rates)) * args.samples + 1)
         holder, targets = actors[0], actors[1:]
         await system.wait_status(actors, "approved")
         lot = await system.lot_of(holder)
         print(f"  set up: {len(actors)} actors approved through KYC and known in traceability", flush=True)
+        batches = [targets[i * args.samples : (i + 1) * args.samples] for i in range(1 + len(rates))]
 
         rest = Phase("at rest")
-        await measure_phase(system, kyc, targets[: args.samples], holder, lot, args, rest)
-
-        loaded = Phase(f"background ~{args.rate:,.0f} events/s")
-        context = multiprocessing.get_context("spawn")
-        stop, staged = context.Event(), context.Value("q", 0)
-        writer = context.Process(target=background, args=(databases.url("kyc"), args.rate, stop, staged))
-        writer.start()
-        try:
-            deadline = time.monotonic() + 120  # a spawned Python imports everything again: slow on a busy machine
-            while staged.value == 0 and writer.is_alive() and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-            if staged.value == 0:
-                raise SystemExit("the background writer staged nothing")
-            await asyncio.sleep(args.settle)  # the background reaches its steady state before the samples
-            window, applied_start, staged_start = time.monotonic(), await applied(databases), staged.value
-            await measure_phase(system, kyc, targets[args.samples :], holder, lot, args, loaded)
-            elapsed = time.monotonic() - window
-            loaded.staged_rate = (staged.value - staged_start) / elapsed
-            loaded.applied_rate = (await applied(databases) - applied_start) / elapsed
-        finally:
-            stop.set()
-            writer.join(timeout=30)
-            if writer.is_alive():
-                writer.kill()
-        return [rest, loaded]
+        await measure_phase(system, kyc, batches[0], holder, lot, args, rest)
+        print(line(rest), flush=True)
+        baseline = await lag(databases)
+        for rate, batch in zip(rates, batches[1:], strict=True):
+            print(line(await loaded_phase(system, kyc, batch, holder, lot, args, rate)), flush=True)
+            if rate != rates[-1]:
+                await drained(databases, baseline)
     finally:
         await system.close()
 
@@ -229,7 +267,8 @@ def line(phase: Phase) -> str:
     if phase.staged_rate is not None:
         rate = (
             f"\n    background achieved: {phase.staged_rate:,.0f} events/s staged in KYC's outbox, "
-            f"{phase.applied_rate:,.0f} events/s applied by traceability's consumer"
+            f"{phase.applied_rate:,.0f} events/s applied by traceability's consumer; backlog {phase.lag_before:,}"
+            f" events when the samples started, {phase.lag_after:,} when they ended"
         )
     return f"  {phase.name:<28} {figures}{rate}"
 
@@ -239,7 +278,8 @@ def main() -> None:
         prog="python -m bench.system_latency", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--samples", type=int, default=30, help="suspensions measured per phase")
-    parser.add_argument("--rate", type=float, default=1000.0, help="background events/s in the second phase")
+    parser.add_argument("--rates", default="1000", help="background events/s of the loaded phases, comma-separated")
+    parser.add_argument("--sample-timeout", type=float, default=SAMPLE_TIMEOUT, help="give up on a sample after")
     parser.add_argument("--poll", type=float, default=0.005, help="seconds between two reads of the read model")
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between two samples")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds of background load before sampling")
@@ -257,8 +297,7 @@ def main() -> None:
         flush=True,
     )
     try:
-        for phase in asyncio.run(run(args, admin_url, folder)):
-            print(line(phase), flush=True)
+        asyncio.run(run(args, admin_url, folder))
     finally:
         if container is not None:
             container.stop()
