@@ -19,6 +19,8 @@ BENCHMARKS = [
     ["bench.traceability_custody_view"],
     ["bench.traceability_writes"],
     ["bench.incidents_webhooks"],
+    ["bench.system_http"],
+    ["bench.system_latency"],
 ]
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,11 +187,11 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
-def backends() -> list[psutil.Process]:
+def backends(database: str = DATABASE) -> list[psutil.Process]:
     """The PostgreSQL backends serving the bench database (their titles name it)."""
     found = []
     for process in psutil.process_iter(["name", "cmdline"]):
-        if process.info["name"] == "postgres" and DATABASE in " ".join(process.info["cmdline"] or ()):
+        if process.info["name"] == "postgres" and database in " ".join(process.info["cmdline"] or ()):
             found.append(process)
     return found
 
@@ -263,28 +264,43 @@ def bare_server(port: int, workers: int, folder: Path) -> Server:
     return Server("bare", cmd, dict(os.environ), port, folder / f"bare-{workers}.log")
 
 
-def kyc_server(port: int, workers: int, url: str, folder: Path) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KYC_", "S3_", "JWT_"))}
+def service_server(
+    service: str, port: int, workers: int, url: str, folder: Path, *, secret: str = JWT_SECRET, **extra: str
+) -> Server:
+    """`python -m services.<service> api` as the platform runs it, on `url`, with no broker (the API only writes
+    its outbox); `extra` adds settings."""
+    prefix = service.upper() + "_"
+    env = {k: v for k, v in os.environ.items() if not k.startswith((prefix, "S3_", "JWT_"))}
     env.update(
-        KYC_DATABASE_URL=url,
-        JWT_SECRET=JWT_SECRET,
+        {f"{prefix}DATABASE_URL": url},
+        JWT_SECRET=secret,
         API_WORKERS=str(workers),
         LOG_LEVEL="WARNING",
         STORAGE_DIR=str(folder / "objects"),
         KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
+        **extra,
     )
-    cmd = [sys.executable, "-m", "services.kyc", "api", "--port", str(port)]
-    return Server("kyc", cmd, env, port, folder / f"kyc-{workers}.log")
+    cmd = [sys.executable, "-m", f"services.{service}", "api", "--port", str(port)]
+    return Server(service, cmd, env, port, folder / f"{service}-{workers}.log")
+
+
+def kyc_server(port: int, workers: int, url: str, folder: Path) -> Server:
+    return service_server("kyc", port, workers, url, folder)
+
+
+def migrated_database(service: str, name: str) -> str:
+    """A fresh database `name` on the tests' PostgreSQL with `service`'s migrations applied; its URL."""
+    admin_url, _ = servers.find_postgres()
+    if admin_url is None:
+        raise SystemExit("this benchmark needs PostgreSQL (TEST_DATABASE_URL or 127.0.0.1:5432)")
+    asyncio.run(servers.create_databases(admin_url, [name]))
+    url = servers.with_database(admin_url, name)
+    migrations.upgrade(service, url)
+    return url
 
 
 def fresh_database() -> str:
-    admin_url, _ = servers.find_postgres()
-    if admin_url is None:
-        raise SystemExit("bench.http needs PostgreSQL (TEST_DATABASE_URL or 127.0.0.1:5432)")
-    asyncio.run(servers.create_databases(admin_url, [DATABASE]))
-    url = servers.with_database(admin_url, DATABASE)
-    migrations.upgrade("kyc", url)
-    return url
+    return migrated_database("kyc", DATABASE)
 
 
 def token() -> str:
@@ -323,12 +339,20 @@ def measure(
     name: str,
     server: Server,
     url: str,
-    script: str,
+    script: str | Callable[[], str],
     folder: Path,
     args: argparse.Namespace,
     profile: Path | None,
+    *,
+    database: str = DATABASE,
 ) -> Result:
-    run_wrk(wrk, url, script, folder, seconds=args.warmup, connections=args.connections)
+    """A warm-up run, then the measured one; `script` may be a function giving a fresh script for each run (bodies
+    that must be unique across both, e.g. tags)."""
+
+    def fresh() -> str:
+        return script() if callable(script) else script
+
+    run_wrk(wrk, url, fresh(), folder, seconds=args.warmup, connections=args.connections)
     spy = None
     assert server.process is not None
     if profile is not None:
@@ -352,9 +376,9 @@ def measure(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    server_processes, database_processes = tree(server.process.pid), backends()
+    server_processes, database_processes = tree(server.process.pid), backends(database)
     cpu_before, db_before = cpu_seconds(server_processes), cpu_seconds(database_processes)
-    figures = run_wrk(wrk, url, script, folder, seconds=args.seconds, connections=args.connections)
+    figures = run_wrk(wrk, url, fresh(), folder, seconds=args.seconds, connections=args.connections)
     cpu, db_cpu = cpu_seconds(server_processes) - cpu_before, cpu_seconds(database_processes) - db_before
     if spy is not None:
         spy.wait()
@@ -405,35 +429,45 @@ def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> l
 
 def table(workers: int, results: list[Result]) -> str:
     bare = results[0].rps
+    width = max(22, *(len(r.name) for r in results))
     header = (
-        f"  {'endpoint':<22} {'rps':>8} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+        f"  {'endpoint':<{width}} {'rps':>8} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
         f"{'sock err':>8} {'RSS MB':>7} {'CPU µs/req':>10} {'db µs/req':>9}"
     )
     lines = [f"API_WORKERS={workers}", header]
     for r in results:
         lines.append(
-            f"  {r.name:<22} {r.rps:8.0f} {r.rps / bare:7.2f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} "
+            f"  {r.name:<{width}} {r.rps:8.0f} {r.rps / bare:7.2f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} "
             f"{r.non_2xx:8d} {r.socket_errors:8d} {r.rss_mb:7.0f} {r.cpu_us:10.0f} {r.db_cpu_us:9.0f}"
         )
     return "\n".join(lines)
 
 
+def wrk_arguments(parser: argparse.ArgumentParser) -> None:
+    """--seconds, --warmup and --connections, as every wrk benchmark takes them (wrk wants whole seconds)."""
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per endpoint")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk run before each measurement")
+    parser.add_argument("--connections", type=int, default=64)
+
+
+def announce(args: argparse.Namespace) -> None:
+    print(
+        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s per endpoint; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios to the bare endpoint)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__)
     parser.add_argument("--workers", default="1,2", help="API_WORKERS values to measure, comma-separated")
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured wrk run before each measurement")
-    parser.add_argument("--connections", type=int, default=64)
+    wrk_arguments(parser)
     parser.add_argument("--seed", type=int, default=SEED_ACTORS, help="actors registered before measuring")
     parser.add_argument("--only", help="measure only the endpoints whose name contains one of these, e.g. '{id}'")
     parser.add_argument("--py-spy", metavar="DIR", help="also record py-spy profiles of the KYC API into DIR")
     args = parser.parse_args()
     wrk = ensure_wrk()
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s; load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios)",
-        flush=True,
-    )
+    announce(args)
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         folder = Path(tmp)
         for workers in (int(w) for w in args.workers.split(",")):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 import tempfile
 from pathlib import Path
 from uuid import uuid4
@@ -18,14 +16,17 @@ from bench.http import (
     THREADS,
     Result,
     Server,
+    announce,
     bare_server,
     bearer,
     ensure_wrk,
     get_script,
     measure,
+    migrated_database,
+    service_server,
     table,
+    wrk_arguments,
 )
-from libs.common import migrations
 from libs.common.auth import issue_token
 from libs.common.devservers import free_port
 from libs.common.settings import ServiceSettings
@@ -49,28 +50,14 @@ def report_script(path: str, token: str | None, run: str, *, public: bool) -> st
 
 
 def incidents_server(port: int, workers: int, url: str, folder: Path) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INCIDENTS_", "S3_", "JWT_"))}
-    env.update(
-        INCIDENTS_DATABASE_URL=url,
-        JWT_SECRET=JWT_SECRET,
-        API_WORKERS=str(workers),
-        LOG_LEVEL="WARNING",
-        STORAGE_DIR=str(folder / "objects"),
-        KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
-        INCIDENTS_PUBLIC_RATE_PER_MINUTE="100000000",  # wrk is one client address: measure, do not limit
+    # wrk is one client address: measure, do not limit
+    return service_server(
+        "incidents", port, workers, url, folder, secret=JWT_SECRET, INCIDENTS_PUBLIC_RATE_PER_MINUTE="100000000"
     )
-    cmd = [sys.executable, "-m", "services.incidents", "api", "--port", str(port)]
-    return Server("incidents", cmd, env, port, folder / f"incidents-{workers}.log")
 
 
 def fresh_database() -> str:
-    admin_url, _ = servers.find_postgres()
-    if admin_url is None:
-        raise SystemExit("bench.incidents_intake needs PostgreSQL (TEST_DATABASE_URL or 127.0.0.1:5432)")
-    asyncio.run(servers.create_databases(admin_url, [DATABASE]))
-    url = servers.with_database(admin_url, DATABASE)
-    migrations.upgrade("incidents", url)
-    return url
+    return migrated_database("incidents", DATABASE)
 
 
 def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> list[Result]:
@@ -91,23 +78,17 @@ def run_for(workers: int, wrk: str, folder: Path, args: argparse.Namespace) -> l
             ("POST /public/reports", "/public/reports", report_script("/public/reports", None, run, public=True)),
         ]
         for name, path, script in cases:
-            results.append(measure(wrk, name, api, api.base + path, script, folder, args, None))
+            results.append(measure(wrk, name, api, api.base + path, script, folder, args, None, database=DATABASE))
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.incidents_intake", description=__doc__)
     parser.add_argument("--workers", default="1", help="API_WORKERS values to measure, comma-separated")
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured wrk run before each measurement")
-    parser.add_argument("--connections", type=int, default=64)
+    wrk_arguments(parser)
     args = parser.parse_args()
     wrk = ensure_wrk()
-    print(
-        f"wrk -t2 -c{args.connections} -d{args.seconds:g}s; load average {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores (figures on a busy machine are noisy; compare the ratios)",
-        flush=True,
-    )
+    announce(args)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-incidents-") as tmp:
             for workers in (int(w) for w in args.workers.split(",")):
