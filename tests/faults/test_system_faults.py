@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -75,8 +76,11 @@ async def baseline(system: System) -> tuple[SystemWriter, list[str], list[str]]:
 def report(result: system_figures.SystemFigures | None, system: System, writer: SystemWriter, seed: object) -> str:
     if result is None:
         return "no figures could be measured\n" + system.logs()
-    writes = writer.writes
-    writes.acknowledged.update(writer.kyc.writes.acknowledged)
+    writes = system_figures.Writes(
+        acknowledged=writer.writes.acknowledged + writer.kyc.writes.acknowledged,
+        unacknowledged=writer.writes.unacknowledged + Counter(kyc=writer.kyc.writes.unacknowledged),
+        refused=writer.writes.refused + writer.kyc.writes.refused,
+    )  # a copy: the report is printed more than once
     return f"{result.line(seed, writes)}\n{result.details()}\n{system.logs(lines=15)}"
 
 
