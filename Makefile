@@ -51,11 +51,13 @@ browser:
 	  fi; \
 	fi
 
-# The fault-injection test (kill -9, broker restarts, database outages) for minutes instead of ~40 s; the printed
+# The fault-injection tests (kill -9, broker restarts, database outages; KYC → traceability, then all four
+# services) for minutes instead of ~40 s; the printed
 # seed replays a schedule: `make soak FAULT_SEED=7 FAULT_SECONDS=600`. Then the schemathesis run over the KYC API
 # with ten times the examples and longer stateful sequences (SCHEMATHESIS_EXAMPLES, _STEPS, _SEED).
 soak: $(STAMP)
 	FAULT_SECONDS=$${FAULT_SECONDS:-300} $(PY) -m pytest tests/faults/test_fault_injection.py -s
+	FAULT_SECONDS=$${FAULT_SECONDS:-300} $(PY) -m pytest tests/faults/test_system_faults.py -s -k random_kills
 	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-80} SCHEMATHESIS_STEPS=$${SCHEMATHESIS_STEPS:-20} \
 	  $(PY) -m pytest tests/kyc/test_schemathesis.py --timeout=3600
 

@@ -18,6 +18,7 @@ import pytest
 from tests.faults import figures
 from tests.faults.steps import approved_platform, assert_promise_kept
 from tests.support.processes import Platform
+from tests.support.system import System
 
 SEED = int(os.environ.get("FAULT_SEED", "20261201"))
 SECONDS = float(os.environ.get("FAULT_SECONDS", "40"))
@@ -44,14 +45,16 @@ class Fault:
         return f"{self.at:6.1f}s {self.target} for {self.length:.1f}s"
 
 
-def fault_schedule(rng: random.Random, seconds: float) -> list[Fault]:
+def fault_schedule(
+    rng: random.Random, seconds: float, lengths: dict[str, tuple[float, float]] = LENGTHS
+) -> list[Fault]:
     """Faults in time order; one at a time per target (a dead process is not killed again), several at once."""
     faults: list[Fault] = []
-    busy_until = {target: 0.0 for target in LENGTHS}
+    busy_until = {target: 0.0 for target in lengths}
     at = rng.uniform(*GAP)
     while at < seconds:
-        target = rng.choice(sorted(LENGTHS))
-        length = min(rng.uniform(*LENGTHS[target]), max(0.3, seconds - at))
+        target = rng.choice(sorted(lengths))
+        length = min(rng.uniform(*lengths[target]), max(0.3, seconds - at))
         if busy_until[target] <= at:
             faults.append(Fault(round(at, 2), target, round(length, 2)))
             busy_until[target] = at + length + 0.5  # up again and running a moment before the next fault
@@ -59,12 +62,12 @@ def fault_schedule(rng: random.Random, seconds: float) -> list[Fault]:
     return faults
 
 
-async def inject(platform: Platform, fault: Fault, restarts: list[str], lock: asyncio.Lock) -> None:
+async def inject(platform: Platform | System, fault: Fault, restarts: list[str], lock: asyncio.Lock) -> None:
     """One fault, from kill (or outage) to restart. A fault on a target that is still down or restarting waits for
     the earlier one to finish, so each process has one owner at a time."""
     async with lock:
-        if fault.target == "traceability-db":
-            async with platform.databases.outage("traceability"):
+        if fault.target.endswith("-db"):  # e.g. traceability-db: that service's database refuses connections
+            async with platform.databases.outage(fault.target.removesuffix("-db")):
                 await asyncio.sleep(fault.length)  # the outage's length, by design
             return
         platform.kill(fault.target)
@@ -72,7 +75,7 @@ async def inject(platform: Platform, fault: Fault, restarts: list[str], lock: as
         await start_like_a_supervisor(platform, fault.target, restarts)
 
 
-async def start_like_a_supervisor(platform: Platform, name: str, restarts: list[str]) -> None:
+async def start_like_a_supervisor(platform: Platform | System, name: str, restarts: list[str]) -> None:
     """Start `name`; if it exits while starting (e.g. its database is down right now), start it again, as systemd or
     Kubernetes would, and note it."""
     while True:
@@ -85,8 +88,8 @@ async def start_like_a_supervisor(platform: Platform, name: str, restarts: list[
             await asyncio.sleep(1.0)  # a supervisor's restart delay
 
 
-async def run_schedule(platform: Platform, faults: list[Fault], restarts: list[str]) -> None:
-    locks = {target: asyncio.Lock() for target in LENGTHS}
+async def run_schedule(platform: Platform | System, faults: list[Fault], restarts: list[str]) -> None:
+    locks = {target: asyncio.Lock() for target in {f.target for f in faults}}
     began = time.monotonic()
     running = []
     for fault in faults:

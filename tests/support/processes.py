@@ -87,8 +87,10 @@ class ServiceProcess:
         log_path: Path,
         health_url: str | None = None,
         started_line: str | None = None,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         self.name, self.argv, self.env, self.log_path = name, argv, env, log_path
+        self.start_timeout = start_timeout
         self.health_url, self.started_line = health_url, started_line
         self.process: subprocess.Popen | None = None
         self.starts = 0
@@ -107,13 +109,13 @@ class ServiceProcess:
             self.process = subprocess.Popen(
                 self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         while not await self._ready(offset):
             if not self.alive:
                 code = self.process.returncode if self.process else None
                 raise AssertionError(f"{self.name} exited with {code} while starting\n{self.tail()}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} not ready within {START_TIMEOUT:.0f}s\n{self.tail()}")
+                raise AssertionError(f"{self.name} not ready within {self.start_timeout:.0f}s\n{self.tail()}")
             await asyncio.sleep(0.1)
 
     async def _ready(self, offset: int) -> bool:
