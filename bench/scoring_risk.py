@@ -95,6 +95,9 @@ async def recompute(url: str, n: int) -> dict[str, Any]:
     async with engine.begin() as conn:
         for statement in SEED_SQL:
             await conn.execute(sa.text(statement), {"org": ORG, "n": n})
+        # Statistics, as autovacuum keeps them on a live database: without them the planner guesses on tables it
+        # believes empty, and the time depended on whether autovacuum had got there yet (52 s to 80 s).
+        await conn.execute(sa.text("ANALYZE"))
     before = peak_rss_mib()
     started = time.perf_counter()
     changed = await recompute_all(make_sessions(engine))

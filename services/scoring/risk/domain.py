@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from libs.common.events.scoring import ScoreFactor
 from services.scoring.risk.weights import Weights
 
 ACTOR, SITE, LOT = "actor", "site", "lot"
@@ -65,24 +64,32 @@ class Upstream:
     event_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One contribution to a score and the event that set it (ScoreFactor on the wire). A plain value object: a
+    full recompute makes about a million of them, and a pydantic model each cost a quarter of its time."""
+
+    factor: str
+    value: str
+    contribution: float
+    source_event_id: str | None = None
+
+
 @dataclass(frozen=True)
 class Score:
     score: float
     band: str
-    factors: tuple[ScoreFactor, ...]
+    factors: tuple[Factor, ...]
 
     def differs_from(self, score: float | None, band: str | None) -> bool:
         return score is None or round(score, 2) != round(self.score, 2) or band != self.band
 
 
-def _factor(*, factor: str, value: str, contribution: float, source_event_id: str | None = None) -> ScoreFactor:
-    # Built from values typed here: validating them again was a tenth of a full recompute.
-    return ScoreFactor.model_construct(
-        factor=factor, value=value, contribution=float(contribution), source_event_id=source_event_id
-    )
+def _factor(*, factor: str, value: str, contribution: float, source_event_id: str | None = None) -> Factor:
+    return Factor(factor, value, float(contribution), source_event_id)
 
 
-def as_dict(factor: ScoreFactor) -> dict[str, str | float | None]:
+def as_dict(factor: Factor) -> dict[str, str | float | None]:
     return {
         "factor": factor.factor,
         "value": factor.value,
@@ -100,13 +107,13 @@ def band_of(score: float, weights: Weights) -> str:
     return "medium" if score >= bands.medium else "low"
 
 
-def _score(factors: Iterable[ScoreFactor], weights: Weights) -> Score:
+def _score(factors: Iterable[Factor], weights: Weights) -> Score:
     kept = tuple(factors)
     total = round(min(100.0, max(0.0, sum(f.contribution for f in kept))), 2)
     return Score(total, band_of(total, weights), kept)
 
 
-def _lookup(fact: Fact | None, name: str, points: dict[str, float]) -> list[ScoreFactor]:
+def _lookup(fact: Fact | None, name: str, points: dict[str, float]) -> list[Factor]:
     if fact is None:
         return []
     return [
@@ -114,7 +121,7 @@ def _lookup(fact: Fact | None, name: str, points: dict[str, float]) -> list[Scor
     ]
 
 
-def _incident_factors(incidents: Sequence[Incident], weights: Weights) -> list[ScoreFactor]:
+def _incident_factors(incidents: Sequence[Incident], weights: Weights) -> list[Factor]:
     """One factor per level with open incidents; all levels together stay within the cap."""
     rules, room, factors = weights.incidents, weights.incidents.cap, []
     for level in sorted({i.level for i in incidents}):
@@ -133,7 +140,7 @@ def _incident_factors(incidents: Sequence[Incident], weights: Weights) -> list[S
     return factors
 
 
-def _assessment_factor(fact: Fact | None, weights: Weights) -> list[ScoreFactor]:
+def _assessment_factor(fact: Fact | None, weights: Weights) -> list[Factor]:
     if fact is None:
         return []
     points = weights.assessment.outcomes.get(fact.value, weights.assessment.other)
@@ -208,7 +215,7 @@ def score_lot(upstream: Sequence[Upstream], incidents: Sequence[Incident], weigh
     """The worst and the mean of everything upstream (origin sites, holders, input lots' too), weighted, plus the
     open incidents on the lot and its input lots themselves."""
     rules = weights.lot
-    factors: list[ScoreFactor] = []
+    factors: list[Factor] = []
     if upstream:
         worst = max(upstream, key=lambda u: (u.score, u.subject_type, u.subject_id))
         mean = sum(u.score for u in upstream) / len(upstream)

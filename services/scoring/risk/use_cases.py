@@ -318,13 +318,10 @@ async def _publish(
                 "weights_version": weights.version,
                 "computed_at": now,
                 "previous": before,
-                "explained": score,
             }
         )
     await repository.update_factors(db, explained)
-    await repository.save_scores(
-        db, [{k: v for k, v in m.items() if k not in ("previous", "explained")} for m in moved]
-    )
+    await repository.save_scores(db, [{k: v for k, v in m.items() if k != "previous"} for m in moved])
     await _stage(db, [_score_changed(subject_type, item, weights=weights) for item in moved])
     return len(moved)
 
@@ -340,7 +337,7 @@ def _score_changed(subject_type: str, item: dict[str, Any], *, weights: weights_
         band=item["band"],
         previous_score=before.score if before else None,
         previous_band=before.band if before else None,
-        factors=list(item["explained"].factors),
+        factors=item["factors"],  # the dicts stored with the score, validated into ScoreFactor
         weights_version=weights.version,
         computed_at=item["computed_at"],
     )

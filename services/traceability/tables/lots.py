@@ -42,7 +42,7 @@ class LotRow(TraceabilityTable, table=True):
     status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # active | in_transit | consumed
     # Why it may not move (site_red:<id>, incident:<id>), sorted; empty when it may. Shown as status `blocked`.
     blocked_reasons: list[str] = Field(
-        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False, default=list)
     )
     country: str | None = Field(default=None, sa_column=sa.Column(sa.String(2), nullable=True))  # where it is now
     place: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
