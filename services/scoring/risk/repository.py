@@ -11,7 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from libs.common.db import Executor, dialect_of, insert
+from libs.common.db import Executor, copy_rows, dialect_of, insert
 from libs.common.errors import NotFound
 from services.scoring.risk import domain
 from services.scoring.risk.tables import (
@@ -289,13 +289,8 @@ async def save_scores(db: Executor, rows: list[dict[str, Any]]) -> None:
     """New versions of scores: the current row moves, and the history keeps each."""
     if not rows:
         return
-    statement = insert(dialect_of(db), risk_score)
-    columns = ("org_id", "version", "score", "band", "factors", "weights_version", "computed_at")
-    statement = statement.on_conflict_do_update(
-        index_elements=["subject_type", "subject_id"], set_={c: statement.excluded[c] for c in columns}
-    )
-    await db.execute(statement, rows)
-    await db.execute(sa.insert(risk_score_history), rows)
+    await copy_rows(db, risk_score, rows, upsert_keys=("subject_type", "subject_id"))
+    await copy_rows(db, risk_score_history, rows)
 
 
 async def update_factors(db: Executor, rows: list[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import outbox, telemetry
-from libs.common.db import utcnow
+from libs.common.db import copy_rows, utcnow
 from libs.common.events.base import new_event_id
 from libs.common.events.incidents import IncidentState
 from libs.common.events.kyc import ActorState, LicenceState, MineSiteState
@@ -365,7 +365,7 @@ async def _stage(db: AsyncSession, events: list[ScoreChanged]) -> None:
         }
         for event in events[1:]
     ]
-    await db.execute(sa.insert(OutboxMessageRow.__table__), rows)
+    await copy_rows(db, OutboxMessageRow.__table__, rows)  # type: ignore[arg-type]
 
 
 # --- full recompute on request ---------------------------------------------------------------------------------
