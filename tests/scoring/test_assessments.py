@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from tests.scoring.support import all_met, answered, client, draft, submitted
+from tests.scoring.support import all_met, answered, client, draft, requirement_ids, submitted
 from tests.support.outbox import outbox_rows
 
 
@@ -100,6 +100,19 @@ async def test_the_series_follows_the_day_each_assessment_was_made_not_when_it_w
         "/assessments", json={"framework": "craft", "subject_type": "actor", "subject_id": subject, "assessed_on": 0}
     )
     assert not_a_date.status_code == 422
+
+
+async def test_the_shipped_fairmined_file_is_a_higher_step_certifiable_only_when_every_area_is_met(stack):
+    http = client(stack)
+    ids = requirement_ids("fairmined-1.0.yaml")
+    subject = str(uuid4())
+    everything = await submitted(http, subject, dict.fromkeys(ids, "met"), framework="fairmined")
+    short = await submitted(http, subject, {**dict.fromkeys(ids, "met"), "PR.1": "partly_met"}, framework="fairmined")
+
+    assert (everything["framework"], everything["result"]["outcome"]) == ("fairmined", "certifiable")
+    assert short["result"]["outcome"] == "progressing"
+    assert short["result"]["percent"]["area"]["premium"] == 50.0
+    assert short["result"]["percent"]["area"]["labour"] == 100.0
 
 
 async def test_an_oecd_alignment_at_72_percent_is_level_2_with_what_keeps_it_below_90(stack):
