@@ -419,8 +419,9 @@ def season(p: Platform, made: dict[str, Any]) -> None:
     ):
         p.post("traceability", "field", f"/lots/{lot}/export", {"actor_id": actors["exporter_bukavu"],
                "export_certificate": cert, "country": "CD", "border_point": border})  # fmt: skip
-        transfer(p, lot, actors["exporter_bukavu"], actors[smelter], mass, confirmer="smelter")
-        p.post("traceability", "smelter", f"/lots/{lot}/receipt", {"smelter_actor_id": actors[smelter]})
+        # The operator records custody, the smelter's weighing and receipt included; smelters only read.
+        transfer(p, lot, actors["exporter_bukavu"], actors[smelter], mass, confirmer="analyst")
+        p.post("traceability", "analyst", f"/lots/{lot}/receipt", {"smelter_actor_id": actors[smelter]})
     lots["wolframite"] = new_lot(p, sites["nyakabingo"], actors["coop_rulindo"], "NYK-26-1", "tungsten", "2611",
                                  430.0, grade=58.0)  # fmt: skip
     transfer(p, lots["wolframite"], actors["coop_rulindo"], actors["exporter_kigali"], 430.0)

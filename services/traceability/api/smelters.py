@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from fastapi.responses import Response
 
 from libs.common.db import DbRead
 from libs.common.errors import Forbidden, Invalid
+from libs.common.schemas import IsoDate
 from services.traceability import access
 from services.traceability.access import Caller
 from services.traceability.schemas.custody_view import CustodyViewRead
@@ -41,8 +41,8 @@ async def get_custody_view(lot_id: UUID, request: Request, principal: Caller, db
 async def get_mine_list(
     principal: Caller,
     db: DbRead,
-    since: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD")],
-    until: Annotated[date, Query(alias="to", description="last day (included), YYYY-MM-DD")],
+    since: Annotated[IsoDate, Query(alias="from", description="first day, YYYY-MM-DD")],
+    until: Annotated[IsoDate, Query(alias="to", description="last day (included), YYYY-MM-DD")],
     smelter_actor_id: Annotated[
         UUID | None, Query(description="required for operators; a smelter's is its own")
     ] = None,
