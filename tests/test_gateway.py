@@ -6,37 +6,19 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from deploy import docs_pages, gateway
 from libs.common.devservers import free_port
-from tests.common.test_docs_browser import browser, rendered_dom
+from tests.common.test_docs_browser import browser, rendered_dom, serving
 
 pytestmark = pytest.mark.timeout(180)
 SERVICES = ("kyc", "incidents", "traceability", "scoring")
 CHUNK = b"x" * 65_536
-
-
-@asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """A real uvicorn on a free loopback port, X-Forwarded-For left to the app (as libs/common/entry.py runs it)."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def from_address(address: str, **kwargs: Any) -> httpx.AsyncClient:

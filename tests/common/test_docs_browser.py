@@ -37,8 +37,10 @@ def browser() -> str:
 
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """A real uvicorn on a free loopback port, X-Forwarded-For left to the app (as libs/common/entry.py runs it)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(20):
