@@ -33,22 +33,29 @@ async def move(client, lot_id, sender, receiver, mass: float) -> None:  # type: 
     assert got.status_code == 200, got.text
 
 
-async def test_a_season_from_two_sites_through_traders_to_a_smelter(stack):
-    client = stack.client("traceability", stack.token(org=ORG))
-    sites = [await site(stack), await site(stack)]
-    miners = [await approved_actor(stack, "miner"), await approved_actor(stack, "miner")]
-    trader, exporter, smelter = [await approved_actor(stack, kind) for kind in ("trader", "exporter", "smelter")]
+async def lots_at_exporter(client, sites, miners, trader, exporter) -> list[str]:  # type: ignore[no-untyped-def]
+    """Two lots of 100 kg from each site, made by its miner under the site's tags, moved through the trader to the
+    exporter: the start of a season."""
     for n, site_id in enumerate(sites):
         await issue(client, site_id, f"S{n}-")
     lots = []
-    for n in range(2):
+    for n, site_id in enumerate(sites):
         for i in (1, 2):
-            created = await new_lot(client, sites[n], miners[n], f"S{n}-{i}", mass=100.0)
+            created = await new_lot(client, site_id, miners[n], f"S{n}-{i}", mass=100.0)
             assert created.status_code == 201, created.text
             lots.append(created.json()["lot_id"])
     for n, lot_id in enumerate(lots):
         await move(client, lot_id, miners[n // 2], trader, 100.0)
         await move(client, lot_id, trader, exporter, 100.0)
+    return lots
+
+
+async def test_a_season_from_two_sites_through_traders_to_a_smelter(stack):
+    client = stack.client("traceability", stack.token(org=ORG))
+    sites = [await site(stack), await site(stack)]
+    miners = [await approved_actor(stack, "miner"), await approved_actor(stack, "miner")]
+    trader, exporter, smelter = [await approved_actor(stack, kind) for kind in ("trader", "exporter", "smelter")]
+    lots = await lots_at_exporter(client, sites, miners, trader, exporter)
 
     merged = await client.post("/transformations", json={"kind": "merge", "actor_id": str(exporter),
         "input_lot_ids": lots, "outputs": [{"mass": 400, "unit": "KGM", "form": "concentrate"}]})  # fmt: skip

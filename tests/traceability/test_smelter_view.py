@@ -14,7 +14,7 @@ from libs.common.auth import issue_token
 from libs.common.events.scoring import ScoreChanged, ScoreFactor
 from services.traceability.tables import KnownActorRow
 from tests.traceability.support import ORG, approved_actor, deliver, incident_verified, site
-from tests.traceability.test_custody import issue, move, new_lot
+from tests.traceability.test_custody import lots_at_exporter, move
 
 
 def smelter_token(stack, actor_id: UUID | None, *, org: str = ORG) -> str:  # type: ignore[no-untyped-def]
@@ -31,16 +31,7 @@ async def chain(stack) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     sites = [await site(stack), await site(stack)]
     miners = [await approved_actor(stack, "miner"), await approved_actor(stack, "miner")]
     trader, exporter, smelter = [await approved_actor(stack, kind) for kind in ("trader", "exporter", "smelter")]
-    mine_lots = []
-    for n, site_id in enumerate(sites):
-        await issue(client, site_id, f"S{n}-")
-        for i in (1, 2):
-            created = await new_lot(client, site_id, miners[n], f"S{n}-{i}", mass=100.0)
-            assert created.status_code == 201, created.text
-            mine_lots.append(created.json()["lot_id"])
-    for n, lot_id in enumerate(mine_lots):
-        await move(client, lot_id, miners[n // 2], trader, 100.0)
-        await move(client, lot_id, trader, exporter, 100.0)
+    mine_lots = await lots_at_exporter(client, sites, miners, trader, exporter)
     merged = await client.post("/transformations", json={"kind": "merge", "actor_id": str(exporter),
         "input_lot_ids": mine_lots, "outputs": [{"mass": 398, "unit": "KGM", "form": "concentrate"}]})  # fmt: skip
     assert merged.status_code == 201, merged.text
