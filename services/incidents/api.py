@@ -189,7 +189,7 @@ async def plan(
 @router.patch(
     "/incidents/{incident_id}/actions/{action_id}",
     summary="Progress of a mitigation action",
-    responses={**TRANSITION, 422: {"description": "unknown_action"}},
+    responses={**TRANSITION, 404: {"description": "no such incident, or action_not_found: no such action in its plan"}},
 )
 async def update_action(
     incident_id: UUID, action_id: UUID, body: UpdateAction, principal: Manager, db: DbTransaction, settings: Settings

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from libs.common.errors import Conflict, Invalid
+from libs.common.errors import Conflict, Invalid, NotFound
 from libs.common.events import incidents as ev
 
 E = TypeVar("E", bound=ev.IncidentEvent)
@@ -288,7 +288,8 @@ class Incident:
         self._require("update_action", Status.MITIGATION)
         action = next((a for a in self.actions if a.id == action_id), None)
         if action is None:
-            raise Invalid(f"no action {action_id} in this incident's plan", code="unknown_action", field="action_id")
+            # an id in the path: 404, as any other the caller's organisation does not have (docs/architecture.md)
+            raise NotFound(f"no action {action_id} in this incident's plan", code="action_not_found")
         if status is not None:
             if status not in ACTION_STATUSES:
                 raise Invalid(f"action status must be one of {ACTION_STATUSES}", code="invalid_action_status")
