@@ -6,6 +6,7 @@ fails the test: the routes probed are the document's, compared with the explicit
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from libs.common.auth import issue_token
 from services.scoring.risk import recompute
 from tests.incidents.steps import report_body
 from tests.kyc.register_support import PDF
+from tests.kyc.screening_steps import register_actor
 from tests.kyc.test_scoping import BODIES as KYC_BODIES
 from tests.kyc.test_scoping import MULTIPART as KYC_MULTIPART
 from tests.kyc.test_scoping import owners_records  # noqa: F401 (the fixture: one of everything in KYC's org A)
@@ -198,6 +200,8 @@ class Probe:
         self.service, self.owner, self.stranger, self.records = service, owner, stranger, records
         self.secrets = {**{k: v for k, v in records.items() if UUID_TEXT.fullmatch(v)}, **names}
         self.shown: list[str] = []
+        self.own: dict[str, str] = {}  # B's own records, by path parameter name, for the mixed probes
+        self.mixes: list[str] = []
 
     async def walk(self) -> list[str]:
         """Every route with a path parameter; returns the GET routes probed."""
@@ -231,7 +235,31 @@ class Probe:
             assert code_of(response) == code_of(unknown), (method, path, response.text, unknown.text)
             if method == "get":
                 probed.append(template)
+            await self.mixed(method, template, body)
         return probed
+
+    async def mixed(self, method: str, template: str, body: Any) -> None:
+        """B's own record in one path parameter, A's in another (B's incident with A's attachment, ...): 404, the
+        answer for an id nobody has."""
+        params = re.findall(r"\{(\w+)\}", template)
+        ids = [p for p in params if UUID_TEXT.fullmatch(self.records[p])]
+        for theirs in itertools.product((False, True), repeat=len(ids)):
+            chosen = [p for p, t in zip(ids, theirs, strict=True) if t]
+            if not chosen or len(chosen) == len(ids) or not all(p in self.own for p in ids if p not in chosen):
+                continue
+            values = {**self.records, **{p: self.own[p] for p in ids if p not in chosen}}
+            path = template.format(**values)
+            response = await send(self.stranger(template), method, path, body)
+            assert response.status_code == 404, (self.service, method, path, response.text)
+            assert not leaked(response.text, self.secrets, sent=path), (method, path, response.text)
+            unknown = await send(
+                self.stranger(template),
+                method,
+                template.format(**{**values, **{p: str(uuid4()) for p in chosen}}),
+                body,
+            )
+            assert code_of(response) == code_of(unknown), (method, path, response.text, unknown.text)
+            self.mixes.append(f"{method.upper()} {template} (B's {', '.join(p for p in ids if p not in chosen)})")
 
     async def lists(self, params: dict[str, dict[str, str]] | None = None) -> list[str]:
         """Every GET without a path parameter: B's answer names none of A's records (filters set to A's ids)."""
@@ -262,6 +290,7 @@ async def test_kyc_answers_404_to_another_organisation_on_every_route(stack, pos
     stranger = stack.client("kyc", stack.token(org=STRANGER, roles=("admin", "analyst")))
     names = {"actor": "Great Lakes Mining Company", "person": "Viktor Kazantsev"}
     probe = Probe("kyc", lambda _: owner, lambda _: stranger, owners_records, names)
+    probe.own = {"actor_id": (await register_actor(stranger, "Comptoir Minier de Bukavu"))["id"]}
 
     probed = await probe.walk()
     lists = await probe.lists({"/actors": {"q": "Great Lakes"}})
@@ -277,7 +306,8 @@ async def test_kyc_answers_404_to_another_organisation_on_every_route(stack, pos
             assert code_of(theirs) == code_of(nobody) == (428, "version_required"), (method, path, theirs.text)
             assert not leaked(theirs.text, probe.secrets, sent=path), theirs.text
 
-    print("kyc GET routes probed:", sorted(probed), "lists:", sorted(lists))
+    print("kyc GET routes probed:", sorted(probed), "lists:", sorted(lists), "mixed:", probe.mixes)
+    assert probe.mixes
     assert set(probed) == GET_ROUTES["kyc"]
     assert {"/actors", "/licences", "/documents", "/sites", "/watchlists", "/screening/hits"} <= set(lists)
     assert {"/actors", "/licences", "/sites", "/watchlists", "/screening/hits"} <= set(probe.shown)
@@ -319,11 +349,17 @@ async def test_incidents_answer_404_to_another_organisation_on_every_route(stack
 
     names = {"title": title, "reporter": "Jeanne Mukamana", "reference": incident["reference"]}
     probe = Probe("incidents", owners, stranger, records, names)
+    theirs = await staff.post("/incidents", json=report_body(title="B's own report"))
+    assert theirs.status_code == 201, theirs.text
+    for step, body in (("triage", None), ("verify", None), ("mitigation", ACTIONS)):  # its actions can be updated
+        assert (await staff.post(f"/incidents/{theirs.json()['id']}/{step}", json=body)).status_code == 200, step
+    probe.own = {"incident_id": theirs.json()["id"]}
 
     probed = await probe.walk()
     lists = await probe.lists()
 
-    print("incidents GET routes probed:", sorted(probed), "lists:", sorted(lists))
+    print("incidents GET routes probed:", sorted(probed), "lists:", sorted(lists), "mixed:", probe.mixes)
+    assert probe.mixes
     assert set(probed) == GET_ROUTES["incidents"]
     assert {"/incidents", "/deadlines/overdue"} <= set(lists) and {"/incidents", "/webhooks/subscriptions"} <= set(
         probe.shown
@@ -410,6 +446,8 @@ async def test_scoring_answers_404_to_another_organisation_on_every_route(stack,
     }
     stranger = stack.client("scoring", stack.token(org=STRANGER))
     probe = Probe("scoring", lambda _: owner, lambda _: stranger, records, {"subject": subject})
+    own = (await draft(stranger, subject_id=subject))["id"]  # B assesses the same subject: still none of A's
+    probe.own = {"assessment_id": own, "first_id": own, "second_id": own}
 
     probed = await probe.walk()
     lists = await probe.lists(
@@ -419,7 +457,8 @@ async def test_scoring_answers_404_to_another_organisation_on_every_route(stack,
         }
     )
 
-    print("scoring GET routes probed:", sorted(probed), "lists:", sorted(lists))
+    print("scoring GET routes probed:", sorted(probed), "lists:", sorted(lists), "mixed:", probe.mixes)
+    assert probe.mixes
     assert set(probed) == GET_ROUTES["scoring"]
     assert {"/frameworks", "/assessments", "/progress"} <= set(lists) and {"/assessments", "/progress"} <= set(
         probe.shown
