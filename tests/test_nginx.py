@@ -208,7 +208,9 @@ async def test_each_prefix_reaches_its_service_through_nginx_with_the_callers_to
         refused = await client.get("/kyc/actors")
         listed = await client.get("/kyc/actors", params={"limit": 5}, headers={"Authorization": f"Bearer {token}"})
         own = await client.get("/health")
-        unknown = await client.get("/nowhere/at/all")
+        unknown = await client.get("/nowhere/at/all.html")
+        posted = [await client.post(page, content=b"{}") for page in ("/", "/docs", "/asyncapi", "/asyncapi.yaml")]
+        bare = await client.get("/kyc")
 
     assert {s: (h.status_code, h.json()["service"]) for s, h in health.items()} == {s: (200, s) for s in SERVICES}
     assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
@@ -216,6 +218,10 @@ async def test_each_prefix_reaches_its_service_through_nginx_with_the_callers_to
     assert own.json() == {"status": "ok"}
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
     assert unknown.json()["code"] == "not_found"
+    for page in posted:  # the pages are read only
+        assert (page.status_code, page.headers["content-type"]) == (405, "application/problem+json"), page.text
+        assert page.json()["code"] == "method_not_allowed"
+    assert (bare.status_code, bare.headers["location"]) == (301, "/kyc/")  # relative: the client's host and port
 
 
 async def test_nginx_serves_the_combined_docs_and_the_asyncapi_pages(platform: dict[str, Any]) -> None:
@@ -271,7 +277,7 @@ async def test_nginx_forwards_the_client_and_the_request_as_sent(stack: Any, fol
                 headers={"Authorization": "Bearer abc", "X-Request-ID": "req-123", "X-Forwarded-For": "6.6.6.6",
                          "X-Forwarded-Proto": "https", "Host": "assay.example"},
             )  # fmt: skip
-            down = await client.get("/incidents/health")
+            down = await client.get("/incidents/some/report.pdf")
 
     seen = echo.seen[-1]
     assert sent.status_code == 200 and sent.json() == {"received": 2}
