@@ -71,11 +71,18 @@ def compose_upstreams(text: str) -> dict[str, tuple[str, int]]:
     return {m.group(2): (m.group(3), int(m.group(4))) for m in UPSTREAM.finditer(text)}
 
 
-def render(text: str, *, upstreams: Mapping[str, str], port: int, html: Path, mime: Path | None) -> str:
-    """The compose file for this machine. `upstreams`: host:port of each upstream block by its name; each of the
-    file's upstreams must be given. Everything else stays as written."""
+def render(text: str, *, upstreams: Mapping[str, str | list[str]], port: int, html: Path, mime: Path | None) -> str:
+    """The compose file for this machine. `upstreams`: host:port of each upstream block by its name (several: the
+    replicas Docker's DNS names); each of the file's upstreams must be given. Everything else stays as written."""
     assert set(compose_upstreams(text)) == set(upstreams), "each upstream of the file needs a local address"
-    text = UPSTREAM.sub(lambda m: f"{m.group(1)}server {upstreams[m.group(2)]};", text)  # (`resolve`: Docker's DNS)
+
+    def servers(match: re.Match[str]) -> str:  # (`resolve`: Docker's DNS, for names; these are addresses)
+        addresses = upstreams[match.group(2)]
+        return match.group(1) + " ".join(
+            f"server {a};" for a in ([addresses] if isinstance(addresses, str) else addresses)
+        )
+
+    text = UPSTREAM.sub(servers, text)
     for written, local in (
         ("listen 8000;", f"listen 127.0.0.1:{port};"),
         (f"root {CONTAINER_HTML};", f"root {html};"),
@@ -94,7 +101,7 @@ TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 class Nginx:
     """The compose configuration, rendered into a folder of its own, checked and run by the nginx binary."""
 
-    def __init__(self, binary: str, folder: Path, upstreams: Mapping[str, str]) -> None:
+    def __init__(self, binary: str, folder: Path, upstreams: Mapping[str, str | list[str]]) -> None:
         self.binary, self.folder, self.port = binary, folder, free_port()
         html = folder / "html"
         conf = ""
@@ -163,12 +170,12 @@ def folder() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def hostport(url: str) -> str:
-    return url.removeprefix("http://")
+def hostport(url: str | list[str]) -> str | list[str]:
+    return url.removeprefix("http://") if isinstance(url, str) else [u.removeprefix("http://") for u in url]
 
 
 @asynccontextmanager
-async def proxy(folder: Path, bases: Mapping[str, str]) -> AsyncIterator[Nginx]:
+async def proxy(folder: Path, bases: Mapping[str, str | list[str]]) -> AsyncIterator[Nginx]:
     nginx = Nginx(nginx_binary(), folder, {name: hostport(url) for name, url in bases.items()})
     await nginx.start()
     try:
@@ -292,6 +299,25 @@ async def test_nginx_forwards_the_client_and_the_request_as_sent(stack: Any, fol
     )
     assert down.status_code == 503 and down.headers["content-type"] == "application/problem+json"
     assert down.json()["code"] == "upstream_unavailable" and down.headers["retry-after"] == "5"
+
+
+async def test_nginx_spreads_requests_over_replicas_and_skips_one_that_refuses(stack: Any, folder: Path) -> None:
+    """As traceability's two replicas behind one name in docker-compose: here two addresses in the upstream."""
+    first, second = Upstream(), Upstream()
+    async with AsyncExitStack() as running:
+        bases: dict[str, str | list[str]] = {
+            s: await running.enter_async_context(serving(stack.app(s))) for s in SERVICES
+        }
+        live = bases["traceability"]
+        bases["traceability"] = [str(live), f"http://127.0.0.1:{free_port()}"]  # one replica down
+        bases["scoring"] = [await running.enter_async_context(serving(u)) for u in (first, second)]  # type: ignore[arg-type]
+        nginx = await running.enter_async_context(proxy(folder, bases))
+        async with from_address("127.0.0.1", base_url=nginx.base) as client:
+            traced = [(await client.get("/traceability/health")).status_code for _ in range(6)]
+            spread = [(await client.get(f"/scoring/n/{n}")).status_code for n in range(6)]
+
+    assert traced == [200] * 6  # the refusing replica is skipped (proxy_next_upstream), no 503 reaches the client
+    assert spread == [200] * 6 and len(first.seen) == len(second.seen) == 3  # round robin over the two
 
 
 def raw_request(port: int, head: str) -> tuple[int, dict[str, str], bytes]:
