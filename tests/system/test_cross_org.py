@@ -15,9 +15,11 @@ from uuid import uuid4
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from libs.common.auth import issue_token
 from services.scoring.risk import recompute
+from services.traceability.tables import CustodyEventRow
 from tests.incidents.steps import report_body
 from tests.kyc.register_support import PDF
 from tests.kyc.screening_steps import register_actor
@@ -166,6 +168,8 @@ def nobodys(path: str) -> str:
 def filled(body: Any, records: dict[str, str]) -> Any:
     if isinstance(body, dict):
         return {k: filled(v, records) for k, v in body.items()}
+    if isinstance(body, list):
+        return [filled(v, records) for v in body]
     if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
         return records[body[1:-1]]
     return body
@@ -393,6 +397,42 @@ async def test_traceability_answers_404_to_another_organisation_on_every_route(s
     assert set(probed) == GET_ROUTES["traceability"]
     assert {"/known-actors", "/anomalies", "/checkpoints", "/mine-list.csv"} <= set(lists)
     assert {"/known-actors"} <= set(probe.shown)
+
+
+async def test_traceability_refuses_a_body_naming_another_organisations_records_as_it_refuses_unknown_ones(
+    stack, postgres
+):
+    owner = stack.client("traceability", stack.token(org=OWNER))
+    site_id, miner, trader = await site(stack), await approved_actor(stack, "miner"), await approved_actor(stack)
+    await issue(owner, site_id, "XB-")
+    lot_id = (await new_lot(owner, site_id, miner, "XB-1")).json()["lot_id"]
+    async with stack.sessions("traceability")() as db:
+        event_id = str((await db.execute(sa.select(CustodyEventRow.event_id))).scalars().first())
+    theirs = {"site": str(site_id), "miner": str(miner), "trader": str(trader), "lot": lot_id, "event": event_id}
+    stranger = stack.client("traceability", stack.token(org=STRANGER))
+    writes = [
+        ("/tag-blocks", {"prefix": "XB-", "first": 20, "count": 1, "site_id": "{site}"}),
+        ("/lots", {"tag": "XB-2", "mineral": "tin", "form": "ore", "mass": 1, "unit": "KGM", "site_id": "{site}",
+                   "producer_actor_id": "{miner}"}),
+        ("/transformations", {"kind": "merge", "actor_id": "{trader}", "input_lot_ids": ["{lot}"],
+                              "outputs": [{"mass": 1, "unit": "KGM", "form": "concentrate"}]}),
+        ("/custody-events/corrections", {"corrects_event_id": "{event}", "reason": "wrong mass"}),
+    ]  # fmt: skip
+
+    for path, template in writes:
+        body = filled(template, theirs)
+        response = await stranger.post(path, json=body)
+        unknown = await stranger.post(path, json=filled(template, {k: str(uuid4()) for k in theirs}))
+
+        assert code_of(response) == code_of(unknown), (path, response.text, unknown.text)
+        if path == "/tag-blocks":  # the block's site is not checked at all (201 for any id): B learns nothing
+            continue
+        assert 400 <= response.status_code < 500 and response.status_code != 403, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json", path
+        assert not leaked(response.text, {"site": str(site_id), "lot": lot_id}, sent=str(body)), response.text
+    async with stack.sessions("traceability")() as db:  # and nothing of B's was written
+        orgs = (await db.execute(sa.select(CustodyEventRow.org_id).distinct())).scalars().all()
+    assert orgs == [OWNER]
 
 
 async def test_traceability_answers_a_smelter_of_another_organisation_404_on_every_read(stack, postgres):
