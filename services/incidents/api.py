@@ -24,6 +24,7 @@ from services.incidents.schemas import (
     AnonymousReceipt,
     AnonymousStatus,
     AttachmentRead,
+    CategoryCode,
     CategoryRead,
     Close,
     Dismiss,
@@ -99,8 +100,8 @@ async def list_incidents(
     db: DbRead,
     page: PageQuery,
     settings: Settings,
-    status: str | None = None,
-    category: str | None = None,
+    status: domain.Status | None = None,
+    category: CategoryCode | None = None,  # type: ignore[valid-type]
 ) -> IncidentPage:
     items, total = await repository.list_incidents(db, principal.org_id, page, status=status, category=category)
     return IncidentPage(items=[_read(i, settings) for i in items], total=total, limit=page.limit, offset=page.offset)

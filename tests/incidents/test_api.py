@@ -141,3 +141,16 @@ async def test_an_operator_extends_the_taxonomy_for_its_organisation(stack):
     assert (again.status_code, again.json()["code"]) == (409, "category_exists")
     assert reported.json()["level"] == 2
     assert elsewhere.json()["code"] == "unknown_category"
+
+
+async def test_list_filters_are_checked_before_they_reach_the_database(stack):
+    client = stack.client("incidents", stack.token(roles=STAFF))
+    await client.post("/incidents", json=report_body())
+
+    by_status = await client.get("/incidents", params={"status": "triage"})
+    nul = await client.get("/incidents", params={"category": "annex2\x00"})
+    unknown_status = await client.get("/incidents", params={"status": "lost"})
+
+    assert by_status.json()["total"] == 0
+    assert (nul.status_code, unknown_status.status_code) == (422, 422)
+    assert nul.headers["content-type"].startswith("application/problem+json")
