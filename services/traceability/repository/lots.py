@@ -46,15 +46,19 @@ async def get_lots_for_update(db: AsyncSession, lot_ids: list[UUID], *, org_id: 
     return [rows[lot] for lot in lot_ids]
 
 
-async def insert_lot(db: AsyncSession, values: dict[str, Any], *, input_lot_ids: Iterable[UUID] = ()) -> None:
-    await db.execute(sa.insert(Lots).values(**values))
+async def insert_lot(db: AsyncSession, values: dict[str, Any], *, input_lot_ids: Iterable[UUID] = ()) -> sa.Row[Any]:
+    """Insert the lot (and its input edges); returns the stored row."""
+    row = (await db.execute(sa.insert(Lots).values(**values).returning(*Lots.c))).one()
     edges = [{"lot_id": values["lot_id"], "input_lot_id": lot} for lot in set(input_lot_ids)]
     if edges:
         await db.execute(sa.insert(Inputs), edges)
+    return row
 
 
-async def update_lot(db: AsyncSession, lot_id: UUID, **values: Any) -> None:
-    await db.execute(sa.update(Lots).where(Lots.c.lot_id == lot_id).values(version=Lots.c.version + 1, **values))
+async def update_lot(db: AsyncSession, lot_id: UUID, **values: Any) -> sa.Row[Any]:
+    """Update the lot, one version higher; returns the row as it is now (what its next event shows)."""
+    statement = sa.update(Lots).where(Lots.c.lot_id == lot_id).values(version=Lots.c.version + 1, **values)
+    return (await db.execute(statement.returning(*Lots.c))).one()
 
 
 async def add_holder(db: AsyncSession, lot_id: UUID, actor_id: UUID) -> None:
