@@ -362,13 +362,11 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
     UPDATE ... RETURNING): its rows, or [] for a statement that returns none. It does not autoflush: ORM objects
     pending in the session are not written first, so use it only where none of them matters to the statement."""
     if dialect_of(db) != "postgresql":
-        result = await db.execute(statement, params)
+        result: Any = await db.execute(statement, params)
         return list(result.all()) if result.returns_rows else []
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
     raw: Any = (await connection.get_raw_connection()).driver_connection
-    if (
-        not raw.is_in_transaction()
-    ):  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first statement
+    if not raw.is_in_transaction():  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first one
         await connection.execute(sa.text("SELECT 1"))
     return await _driver_rows(connection, statement, params)
 
@@ -376,7 +374,7 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
 async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str, Any] | None) -> list[Any]:
     plan = _driver_plan(statement, db.dialect)
     if plan is None:
-        result = await db.execute(statement, params)
+        result: Any = await db.execute(statement, params)
         return list(result.all()) if result.returns_rows else []
     given = params or {}
     args = []
