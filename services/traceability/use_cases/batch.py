@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.errors import AppError
@@ -37,8 +36,9 @@ async def submit(sessions: async_sessionmaker[AsyncSession], items: list[Any], *
             return await _submit_once(sessions, items, org_id=org_id)
         except _KeyTaken:
             continue
-        except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) not in RETRY_SQLSTATES or attempt == ATTEMPTS - 1:
+        except Exception as error:  # SQLAlchemy's DBAPIError, or asyncpg's own from a statement run on the driver
+            state = getattr(getattr(error, "orig", None), "sqlstate", None) or getattr(error, "sqlstate", None)
+            if state not in RETRY_SQLSTATES or attempt == ATTEMPTS - 1:
                 raise
     return await _submit_once(sessions, items, org_id=org_id)
 
