@@ -1,6 +1,8 @@
 """Custody writes per second through the traceability API: confirmed transfers (initiate + confirm) and
 transformations (a split, then a merge of its two halves back into one lot) over HTTP, uvicorn on PostgreSQL, at
-16 and 64 concurrent clients; a bare FastAPI endpoint measured by the same client in the same run as a baseline.
+16 and 64 concurrent clients, and field devices' batches (`--batch-size` items, transfers and confirmations, one
+custody event each) from `--batch-clients` concurrent devices; a bare FastAPI endpoint measured by the same client
+in the same run as a baseline.
 
 Each client owns one lot and loops: transfer A→B, confirm, transfer B→A, confirm, split, merge (six writes). The
 client is Python (httpx) on the same 2-core machine as the server and PostgreSQL, so figures are a floor; compare
@@ -47,11 +49,16 @@ class Figures:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
-    cpu_us: float = 0.0
+    cpu_us: float = 0.0  # API CPU per request, or per custody event for batches
+    events: int = 0  # custody events written (batches); a single write is one
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def event_rate(self) -> float:
+        return (self.events or len(self.latencies)) / self.seconds if self.seconds else 0.0
 
 
 async def seed_read_models(url: str, *, actors: int, site_id: UUID) -> list[UUID]:
@@ -97,9 +104,15 @@ async def make_lots(client: httpx.AsyncClient, site_id: UUID, producer: UUID, co
          "form": "ore", "mass": 100, "unit": "KGM", "site_id": str(site_id), "producer_actor_id": str(producer)}
         for n in range(1, count + 1)
     ]  # fmt: skip
-    response = await client.post("/custody/batches", json={"items": items}, timeout=300)
-    response.raise_for_status()
-    return [item["result"]["lot_id"] for item in response.json()["items"]]
+    lots = []
+    for start in range(0, len(items), 100):
+        response = await client.post("/custody/batches", json={"items": items[start : start + 100]}, timeout=300)
+        response.raise_for_status()
+        answers = response.json()["items"]
+        if any(item["status"] != 201 for item in answers):
+            raise RuntimeError(f"lot creation refused: {answers}")
+        lots += [item["result"]["lot_id"] for item in answers]
+    return lots
 
 
 async def custody_loop(client: httpx.AsyncClient, lot: str, a: UUID, b: UUID, stop: float, figures: Figures) -> None:
@@ -154,6 +167,78 @@ async def bare_loop(client: httpx.AsyncClient, stop: float, figures: Figures) ->
         figures.latencies.append(time.perf_counter() - start)
 
 
+async def batch_loop(
+    client: httpx.AsyncClient, lots: list[str], a: UUID, b: UUID, stop: float, figures: Figures, run: str
+) -> None:
+    """A device syncing: each batch transfers each of its lots to the other actor and confirms it there (two
+    custody events per lot), then the next batch sends them back."""
+    holder, other, n = a, b, 0
+    while time.perf_counter() < stop:
+        items = []
+        for lot in lots:
+            items.append({"action": "transfer", "idempotency_key": f"{run}-{n}", "lot_id": lot,
+                          "from_actor_id": str(holder), "to_actor_id": str(other)})  # fmt: skip
+            items.append({"action": "confirm", "idempotency_key": f"{run}-{n + 1}", "lot_id": lot,
+                          "actor_id": str(other), "mass": 100, "unit": "KGM"})  # fmt: skip
+            n += 2
+        start = time.perf_counter()
+        try:
+            response = await client.post("/custody/batches", json={"items": items})
+        except httpx.HTTPError:
+            figures.errors += 1
+            return
+        answers = response.json()["items"] if response.status_code == 200 else []
+        applied = sum(1 for item in answers if item["status"] == 201 and not item["replayed"])
+        if response.status_code != 200 or applied != len(items):
+            figures.errors += 1
+            return
+        figures.latencies.append(time.perf_counter() - start)
+        figures.events += applied
+        holder, other = other, holder
+
+
+async def run_batches(
+    server: Server, token: str, site_id: UUID, actors: list[UUID], clients: int, size: int, seconds: float,
+    spy_dir: str | None,
+) -> Figures:  # fmt: skip
+    figures = Figures(f"batches of {size}", clients)
+    headers = {"Authorization": f"Bearer {token}"}
+    run = uuid4().hex[:6]
+    async with httpx.AsyncClient(base_url=server.base, headers=headers, limits=limits(clients), timeout=60) as client:
+        per_client = size // 2
+        lots = await make_lots(client, site_id, actors[0], clients * per_client, run)
+        groups = [lots[n * per_client : (n + 1) * per_client] for n in range(clients)]
+        # every client moves its lots between actors[0] and its own second actor
+        partners = [actors[1 + n % (len(actors) - 1)] for n in range(clients)]
+        assert server.process is not None
+        processes = tree(server.process.pid)
+        spy = _spy(server, spy_dir, f"batches-{clients}.txt", seconds)
+        cpu, start = cpu_seconds(processes), time.perf_counter()
+        await asyncio.gather(
+            *(
+                batch_loop(client, group, actors[0], partner, start + seconds, figures, f"{run}-{n}")
+                for n, (group, partner) in enumerate(zip(groups, partners, strict=True))
+            )
+        )
+        figures.seconds = time.perf_counter() - start
+        figures.cpu_us = 1e6 * (cpu_seconds(processes) - cpu) / max(1, figures.events)
+        if spy is not None:
+            spy.wait()
+    return figures
+
+
+def _spy(server: Server, spy_dir: str | None, name: str, seconds: float) -> subprocess.Popen[bytes] | None:
+    if not spy_dir:
+        return None
+    assert server.process is not None
+    Path(spy_dir).mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [py_spy(), "record", "--format", "raw", "--nonblocking", "-r", "200", "-d", str(int(seconds)),
+         "-o", str(Path(spy_dir) / name), "--subprocesses", "-p", str(server.process.pid)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def limits(clients: int) -> httpx.Limits:
     return httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
@@ -188,15 +273,7 @@ async def run_writes(
                 (await client.post(f"/lots/{lot}/transfers/confirm", json=got)).raise_for_status()
         assert server.process is not None
         processes = tree(server.process.pid)
-        spy = None
-        if spy_dir:
-            Path(spy_dir).mkdir(parents=True, exist_ok=True)
-            out = Path(spy_dir) / f"writes-{clients}.txt"
-            spy = subprocess.Popen(
-                [py_spy(), "record", "--format", "raw", "--nonblocking", "-r", "200", "-d", str(int(seconds)),
-                 "-o", str(out), "--subprocesses", "-p", str(server.process.pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+        spy = _spy(server, spy_dir, f"writes-{clients}.txt", seconds)
         cpu, start = cpu_seconds(processes), time.perf_counter()
         await asyncio.gather(
             *(
@@ -214,8 +291,9 @@ async def run_writes(
 def line(f: Figures, bare: Figures) -> str:
     ms = [x * 1000 for x in f.latencies]
     return (
-        f"  {f.name:<22} {f.clients:>7} {f.rate:9.0f} {f.rate / bare.rate if bare.rate else 0:7.2f} "
-        f"{percentile(ms, 50):8.1f} {percentile(ms, 99):8.1f} {f.errors:7d} {f.cpu_us:11.0f}"
+        f"  {f.name:<22} {f.clients:>7} {f.rate:9.1f} {f.event_rate:9.1f} "
+        f"{f.event_rate / bare.rate if bare.rate else 0:7.2f} {percentile(ms, 50):8.1f} {percentile(ms, 99):8.1f} "
+        f"{f.errors:7d} {f.cpu_us:11.0f} {bare.cpu_us / f.cpu_us if f.cpu_us else 0:7.3f}"
     )
 
 
@@ -225,6 +303,8 @@ def main() -> None:
     parser.add_argument("--clients", default="16,64")
     parser.add_argument("--workers", type=int, default=1, help="API_WORKERS of the traceability API")
     parser.add_argument("--py-spy", default=None, help="folder for py-spy raw stacks of the API")
+    parser.add_argument("--batch-size", type=int, default=50, help="items per batch (transfer + confirm per lot)")
+    parser.add_argument("--batch-clients", default="4", help="concurrent devices sending batches; empty: none")
     args = parser.parse_args()
     admin_url, _ = servers.find_postgres()
     if admin_url is None:
@@ -239,21 +319,34 @@ def main() -> None:
         ServiceSettings(jwt_secret=JWT_SECRET), user_id="bench", org_id=ORG, org_kind="operator", roles=["admin"]
     )
     header = (
-        f"  {'endpoint':<22} {'clients':>7} {'writes/s':>9} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'CPU µs/req':>11}"
+        f"  {'endpoint':<22} {'clients':>7} {'req/s':>9} {'events/s':>9} {'× bare':>7} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'CPU µs/ev':>11} {'CPU×bare':>7}"
     )
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
         folder = Path(tmp)
         print(f"traceability custody writes, API_WORKERS={args.workers}, {args.seconds:g} s per run", flush=True)
         print(header, flush=True)
-        for clients in [int(c) for c in args.clients.split(",")]:
+        for clients in [int(c) for c in args.clients.split(",") if c]:
             with bare_server(free_port(), args.workers, folder) as bare_app:
                 bare = asyncio.run(run_bare(bare_app, clients, args.seconds))
-            print(line(bare, bare).replace(f"{bare.rate:9.0f}", f"{bare.rate:9.0f}"), flush=True)
+            print(line(bare, bare), flush=True)
             with api_server(free_port(), url, args.workers, folder) as api:
                 writes = asyncio.run(run_writes(api, token, site_id, actors, clients, args.seconds, args.py_spy))
             print(line(writes, bare), flush=True)
-        print("  (bare: requests/s of a GET with a pydantic response; writes: initiate, confirm, split, merge)")
+        for clients in [int(c) for c in args.batch_clients.split(",") if c]:
+            with bare_server(free_port(), args.workers, folder) as bare_app:
+                bare = asyncio.run(run_bare(bare_app, clients, args.seconds))
+            print(line(bare, bare), flush=True)
+            with api_server(free_port(), url, args.workers, folder) as api:
+                batches = asyncio.run(
+                    run_batches(api, token, site_id, actors, clients, args.batch_size, args.seconds, args.py_spy)
+                )
+            print(line(batches, bare), flush=True)
+        print(
+            "  (bare: a GET with a pydantic response, no auth or database; writes: transfer, confirm, split, merge,"
+            " one per request; batches: transfer + confirm of each lot, one custody event per item; p50/p99 per"
+            " request; CPU: the API process's per request (bare) or per custody event, CPU×bare = bare's / this)"
+        )
 
 
 if __name__ == "__main__":

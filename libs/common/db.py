@@ -316,7 +316,7 @@ _REQUIRED: Any = object()
 
 
 @lru_cache(maxsize=512)  # by the statement object: only statements built once (bound parameters) should come here
-def _driver_plan(statement: sa.Select[Any], dialect: sa.Dialect) -> _DriverPlan | None:
+def _driver_plan(statement: Any, dialect: sa.Dialect) -> _DriverPlan | None:
     compiled: Any = statement.compile(dialect=dialect)
     binds = compiled.binds
     if (
@@ -354,9 +354,28 @@ async def read_rows(db: Executor, statement: sa.Select[Any], params: Mapping[str
     metadata, row objects) was most of a read's database CPU. Anything else runs through SQLAlchemy."""
     if not isinstance(db, AsyncConnection) or db.dialect.name != "postgresql":
         return list((await db.execute(statement, params)).all())
+    return await _driver_rows(db, statement, params)
+
+
+async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """`read_rows` inside a write transaction, for any statement built once (SELECT ... FOR UPDATE, INSERT,
+    UPDATE ... RETURNING): its rows, or [] for a statement that returns none. It does not autoflush: ORM objects
+    pending in the session are not written first, so use it only where none of them matters to the statement."""
+    if dialect_of(db) != "postgresql":
+        result: Any = await db.execute(statement, params)
+        return list(result.all()) if result.returns_rows else []
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    raw: Any = (await connection.get_raw_connection()).driver_connection
+    if not raw.is_in_transaction():  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first one
+        await connection.execute(sa.text("SELECT 1"))
+    return await _driver_rows(connection, statement, params)
+
+
+async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str, Any] | None) -> list[Any]:
     plan = _driver_plan(statement, db.dialect)
     if plan is None:
-        return list((await db.execute(statement, params)).all())
+        result: Any = await db.execute(statement, params)
+        return list(result.all()) if result.returns_rows else []
     given = params or {}
     args = []
     for name, fixed, processor in plan.parameters:

@@ -217,3 +217,34 @@ async def _consumed(stack, count: int) -> bool:  # type: ignore[no-untyped-def]
     async with stack.engine("traceability").connect() as conn:
         seen = (await conn.execute(sa.text("SELECT count(*) FROM processed_event"))).scalar_one()
     return seen >= count
+
+
+async def test_lots_blocked_before_reasons_were_state_get_them_from_the_backfill_migration(stack):
+    """0103 added blocked_reasons as [] on existing lots; 0104 derives them from the site and incident copies."""
+    import importlib
+
+    backfill = importlib.import_module(
+        "services.traceability.migrations.versions.0104_lot_blocked_reasons_backfill"
+    ).backfill
+    client, site_id, miner, trader = await programme(stack, "M-")
+    red_lot = (await new_lot(client, site_id, miner, "M-1")).json()["lot_id"]
+    other_site = await site(stack)
+    await issue(client, other_site, "MO-")
+    held = (await new_lot(client, other_site, trader, "MO-1")).json()["lot_id"]
+    free = (await new_lot(client, other_site, miner, "MO-2")).json()["lot_id"]
+    incident_id = uuid4()
+    await deliver(stack, site_turned(site_id, "red", version=2))
+    await deliver(stack, incident(incidents.IncidentVerified, incident_id, 3, status="verified", actor_ids=[trader]))
+    lots = sa.table("lot", sa.column("lot_id", sa.Uuid()), sa.column("blocked_reasons", sa.JSON()))
+    async with stack.engine("traceability").begin() as conn:  # as 0103 left the lots that existed then
+        await conn.execute(sa.update(lots).values(blocked_reasons=[]))
+
+    async with stack.engine("traceability").begin() as conn:
+        assert await conn.run_sync(backfill) == 2
+    async with stack.engine("traceability").begin() as conn:
+        assert await conn.run_sync(backfill) == 0  # once set, left alone
+
+    shown = {lot: (await client.get(f"/lots/{lot}")).json() for lot in (red_lot, held, free)}
+    assert (shown[red_lot]["status"], shown[red_lot]["blocked_reasons"]) == ("blocked", [f"site_red:{site_id}"])
+    assert shown[held]["blocked_reasons"] == [f"incident:{incident_id}"]
+    assert (shown[free]["status"], shown[free]["blocked_reasons"]) == ("active", [])

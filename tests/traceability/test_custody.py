@@ -123,3 +123,63 @@ async def test_a_device_syncing_its_batch_twice_creates_nothing_twice(stack):
     async with stack.sessions("traceability")() as db:
         kinds = (await db.execute(sa.select(CustodyEventRow.kind).where(CustodyEventRow.org_id == ORG))).scalars()
         assert sorted(kinds) == ["creation", "transfer_initiated"]
+
+
+async def test_a_batch_applies_its_items_in_order_in_one_chain_and_a_refused_item_leaves_nothing(stack):
+    client = stack.client("traceability", stack.token(org=ORG))
+    site_id, miner, trader = await site(stack), await approved_actor(stack, "miner"), await approved_actor(stack)
+    pending = await approved_actor(stack, status="submitted")
+    await issue(client, site_id, "BB-", count=3)
+    made = [
+        {"action": "create_lot", "idempotency_key": f"dev2-{n}", "tag": f"BB-{n}", "mineral": "tin", "form": "ore",
+         "mass": 50, "unit": "KGM", "site_id": str(site_id), "producer_actor_id": str(miner)}
+        for n in (1, 2)
+    ]  # fmt: skip
+    created = (await client.post("/custody/batches", json={"items": made})).json()["items"]
+    first, second = (item["result"]["lot_id"] for item in created)
+    items = [
+        {"action": "transfer", "idempotency_key": "dev2-3", "lot_id": first, "from_actor_id": str(miner),
+         "to_actor_id": str(trader)},
+        {"action": "transfer", "idempotency_key": "dev2-4", "lot_id": second, "from_actor_id": str(miner),
+         "to_actor_id": str(pending)},  # refused: the receiver is not approved
+        {"action": "confirm", "idempotency_key": "dev2-5", "lot_id": first, "actor_id": str(trader), "mass": 40,
+         "unit": "KGM"},  # applied, with a weight discrepancy
+        {"action": "confirm", "idempotency_key": "dev2-6", "lot_id": second, "actor_id": str(pending), "mass": 50,
+         "unit": "KGM"},  # refused: nothing awaits it
+        {"action": "create_lot", "idempotency_key": "dev2-7", "tag": "BB-1", "mineral": "tin", "form": "ore",
+         "mass": 50, "unit": "KGM", "site_id": str(site_id), "producer_actor_id": str(miner)},  # refused: tag used
+    ]  # fmt: skip
+
+    once = (await client.post("/custody/batches", json={"items": items})).json()["items"]
+    twice = (await client.post("/custody/batches", json={"items": items})).json()["items"]
+
+    assert [(i["status"], i["replayed"]) for i in once] == [(201, False), (409, False), (201, False), (409, False),
+                                                           (409, False)]  # fmt: skip
+    assert [i["result"].get("code") for i in once] == [None, "actor_not_approved", None, "no_pending_transfer",
+                                                      "tag_used"]  # fmt: skip
+    assert [i["replayed"] for i in twice] == [True, False, True, False, False]
+    assert twice[0]["result"] == once[0]["result"] and twice[2]["result"] == once[2]["result"]
+    lots = {lot: (await client.get(f"/lots/{lot}")).json() for lot in (first, second)}
+    assert (lots[first]["status"], lots[first]["custodian_actor_id"], lots[first]["mass_kg"]) == (
+        "active",
+        str(trader),
+        40.0,
+    )
+    assert (lots[second]["status"], lots[second]["custodian_actor_id"]) == ("active", str(miner))
+    assert "weight_discrepancy" in await anomaly_kinds(stack)
+    async with stack.sessions("traceability")() as db:
+        log = (
+            (
+                await db.execute(
+                    sa.select(CustodyEventRow).where(CustodyEventRow.org_id == ORG).order_by(CustodyEventRow.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [e.kind for e in log] == ["creation", "creation", "transfer_initiated", "transfer_confirmed"]
+    assert str(log[2].event_id) == once[0]["result"]["event_id"]
+    assert [e.seq for e in log] == list(range(len(log)))
+    for before, after in zip(log, log[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert all(event_hash(e.body) == e.hash for e in log)

@@ -30,13 +30,25 @@ async def list_anomalies(db: Executor, *, org_id: str, kind: str | None, page: P
     return await fetch_page(db, query.order_by(Anomalies.c.detected_at, Anomalies.c.anomaly_id), page)
 
 
-async def find_request(db: Executor, *, org_id: str, key: str) -> dict[str, Any] | None:
-    query = sa.select(Requests.c.result).where(Requests.c.org_id == org_id, Requests.c.idempotency_key == key)
-    return (await db.execute(query)).scalar_one_or_none()
+async def find_requests(db: Executor, *, org_id: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored answers of the keys already applied, by key (one statement for a batch)."""
+    if not keys:
+        return {}
+    query = sa.select(Requests.c.idempotency_key, Requests.c.result).where(
+        Requests.c.org_id == org_id, Requests.c.idempotency_key.in_(sorted(set(keys)))
+    )
+    return {row.idempotency_key: row.result for row in await db.execute(query)}
 
 
-async def save_request(db: AsyncSession, *, org_id: str, key: str, result: dict[str, Any]) -> None:
-    await db.execute(sa.insert(Requests).values(org_id=org_id, idempotency_key=key, result=result, created_at=utcnow()))
+async def save_requests(db: AsyncSession, *, org_id: str, results: dict[str, dict[str, Any]]) -> set[str]:
+    """Store the answers by key; returns the keys stored now (a key a concurrent submission stored first is not)."""
+    if not results:
+        return set()
+    now = utcnow()
+    rows = [{"org_id": org_id, "idempotency_key": k, "result": r, "created_at": now} for k, r in results.items()]
+    statement = insert(dialect_of(db), Requests).on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
+    stored = await db.execute(statement.returning(Requests.c.idempotency_key), rows)
+    return set(stored.scalars())
 
 
 async def anomaly_ids(db: Executor, *, org_id: str) -> list[UUID]:

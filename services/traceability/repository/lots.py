@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import Executor, dialect_of, insert
+from libs.common.db import Executor, dialect_of, insert, write_rows
 from libs.common.errors import NotFound
 from services.traceability.tables.custody import CustodyEventLotRow, CustodyEventRow
 from services.traceability.tables.lots import LotHolderRow, LotInputRow, LotRow, TagRow
@@ -25,11 +26,56 @@ RECEIVING_KINDS = ("transfer_confirmed", "receipt")
 MAX_DEPTH = 64  # no real chain is this deep; the bound keeps a corrupt cycle from running away
 
 
+class _Float8(sa.TypeDecorator[float]):
+    """A float column as read on the driver: asyncpg hands float8 back as a Python float already (SQLAlchemy's
+    Float would need the column's driver type to pick a processor, so write_rows would leave the statement to it)."""
+
+    impl = sa.Float
+    cache_ok = True
+
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> None:
+        return None
+
+
+# The lot's columns as the write path reads them (floats as _Float8), under their own names.
+LOT_COLUMNS = [
+    sa.type_coerce(column, _Float8()).label(column.name) if isinstance(column.type, sa.Float) else column
+    for column in Lots.c
+]
+# The statements of every custody write, built once with bound parameters: run on the driver (write_rows), they
+# skip SQLAlchemy's per-execution work (cache key, compiled lookup, result set-up), most of a write's CPU.
+_LOT_FOR_UPDATE = (
+    sa.select(*LOT_COLUMNS)
+    .where(Lots.c.lot_id == sa.bindparam("p_lot_id"), Lots.c.org_id == sa.bindparam("p_org_id"))
+    .with_for_update()
+)
+_ADD_HOLDER = {
+    dialect: insert(dialect, Holders)
+    .values(lot_id=sa.bindparam("p_lot_id"), actor_id=sa.bindparam("p_actor_id"))
+    .on_conflict_do_nothing()
+    for dialect in ("postgresql", "sqlite")
+}
+_INPUT_IDS = sa.select(Inputs.c.input_lot_id).where(Inputs.c.lot_id == sa.bindparam("p_lot_id"))
+
+
+@lru_cache(maxsize=64)
+def _update_statement(columns: tuple[str, ...]) -> sa.Update:
+    values = {name: sa.bindparam(f"p_{name}", type_=Lots.c[name].type) for name in columns}
+    return (
+        sa.update(Lots)
+        .where(Lots.c.lot_id == sa.bindparam("p_key"))
+        .values(version=Lots.c.version + 1, **values)
+        .returning(*LOT_COLUMNS)
+    )
+
+
 async def get_lot(db: Executor, lot_id: UUID, *, org_id: str, for_update: bool = False) -> sa.Row[Any]:
-    query = sa.select(Lots).where(Lots.c.lot_id == lot_id, Lots.c.org_id == org_id)
     if for_update:
-        query = query.with_for_update()
-    row = (await db.execute(query)).one_or_none()
+        found = await write_rows(db, _LOT_FOR_UPDATE, {"p_lot_id": lot_id, "p_org_id": org_id})
+        row = found[0] if found else None
+    else:
+        query = sa.select(Lots).where(Lots.c.lot_id == lot_id, Lots.c.org_id == org_id)
+        row = (await db.execute(query)).one_or_none()
     if row is None:
         raise NotFound(f"lot {lot_id} not found", code="lot_not_found")
     return row
@@ -46,20 +92,24 @@ async def get_lots_for_update(db: AsyncSession, lot_ids: list[UUID], *, org_id: 
     return [rows[lot] for lot in lot_ids]
 
 
-async def insert_lot(db: AsyncSession, values: dict[str, Any], *, input_lot_ids: Iterable[UUID] = ()) -> None:
-    await db.execute(sa.insert(Lots).values(**values))
+async def insert_lot(db: AsyncSession, values: dict[str, Any], *, input_lot_ids: Iterable[UUID] = ()) -> sa.Row[Any]:
+    """Insert the lot (and its input edges); returns the stored row."""
+    row = (await db.execute(sa.insert(Lots).values(**values).returning(*Lots.c))).one()
     edges = [{"lot_id": values["lot_id"], "input_lot_id": lot} for lot in set(input_lot_ids)]
     if edges:
         await db.execute(sa.insert(Inputs), edges)
+    return row
 
 
-async def update_lot(db: AsyncSession, lot_id: UUID, **values: Any) -> None:
-    await db.execute(sa.update(Lots).where(Lots.c.lot_id == lot_id).values(version=Lots.c.version + 1, **values))
+async def update_lot(db: AsyncSession, lot_id: UUID, **values: Any) -> Any:
+    """Update the lot, one version higher; returns the row as it is now (what its next event shows)."""
+    params = {f"p_{name}": value for name, value in values.items()} | {"p_key": lot_id}
+    (row,) = await write_rows(db, _update_statement(tuple(values)), params)
+    return row
 
 
 async def add_holder(db: AsyncSession, lot_id: UUID, actor_id: UUID) -> None:
-    statement = insert(dialect_of(db), Holders).values(lot_id=lot_id, actor_id=actor_id)
-    await db.execute(statement.on_conflict_do_nothing())
+    await write_rows(db, _ADD_HOLDER[dialect_of(db)], {"p_lot_id": lot_id, "p_actor_id": actor_id})
 
 
 async def has_held(db: Executor, lot_id: UUID, actor_id: UUID) -> bool:
@@ -68,7 +118,7 @@ async def has_held(db: Executor, lot_id: UUID, actor_id: UUID) -> bool:
 
 
 async def input_ids(db: Executor, lot_id: UUID) -> list[UUID]:
-    return list((await db.execute(sa.select(Inputs.c.input_lot_id).where(Inputs.c.lot_id == lot_id))).scalars())
+    return [row[0] for row in await write_rows(db, _INPUT_IDS, {"p_lot_id": lot_id})]
 
 
 def _walk(lot_id: UUID, *, org_id: str, direction: str, include_self: bool = False) -> sa.CTE:

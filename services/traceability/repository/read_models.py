@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import Executor, dialect_of, insert, utcnow
+from libs.common.db import Executor, dialect_of, insert, utcnow, write_rows
 from services.traceability.tables.actors import KnownActorRow, KnownIncidentRow, KnownScoreRow, KnownSiteRow
 
 Actors = KnownActorRow.__table__
@@ -33,10 +35,19 @@ async def save_versioned(db: Executor, table: sa.Table, key: str, values: dict[s
     return result.first() is not None
 
 
-async def actors_by_id(db: Executor, actor_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, sa.Row[Any]]:
+# Built once, for the write path (every custody write checks its actors): one array parameter, not an IN list.
+_ACTORS_ANY = sa.select(Actors).where(
+    Actors.c.actor_id == sa.any_(sa.bindparam("p_ids", type_=postgresql.ARRAY(sa.Uuid()))),
+    Actors.c.org_id == sa.bindparam("p_org_id"),
+)
+
+
+async def actors_by_id(db: Executor, actor_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, Any]:
     ids = list(set(actor_ids))
     if not ids:
         return {}
+    if isinstance(db, AsyncSession) and dialect_of(db) == "postgresql":
+        return {row.actor_id: row for row in await write_rows(db, _ACTORS_ANY, {"p_ids": ids, "p_org_id": org_id})}
     rows = await db.execute(sa.select(Actors).where(Actors.c.actor_id.in_(ids), Actors.c.org_id == org_id))
     return {row.actor_id: row for row in rows}
 

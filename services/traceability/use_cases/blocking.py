@@ -36,6 +36,11 @@ from services.traceability.use_cases.lots import publish
 Lots = repository.Lots
 
 
+# Set by a caller that holds the organisation's block lock shared for the whole of its session's one transaction
+# (a batch): the writes inside need not take it again, and the read models they read cannot change meanwhile.
+HELD_SHARED = "traceability.blocks_held_shared"
+
+
 def _lock_key(org_id: str) -> int:
     return int.from_bytes(hashlib.sha256(f"traceability-blocks:{org_id}".encode()).digest()[:8], "big", signed=True)
 
@@ -43,7 +48,7 @@ def _lock_key(org_id: str) -> int:
 async def lock_org(db: Executor, org_id: str, *, exclusive: bool) -> None:
     """The organisation's block lock until the transaction ends: exclusive for a read-model change, shared for a
     custody write (custody writes do not wait for each other)."""
-    if dialect_of(db) != "postgresql":
+    if dialect_of(db) != "postgresql" or (not exclusive and db.info.get(HELD_SHARED) == org_id):
         return
     lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
     await db.execute(sa.select(lock(_lock_key(org_id))))

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import Executor
 from libs.common.errors import Conflict, Invalid
@@ -48,7 +49,22 @@ class Blockers:
         return sorted(set(reasons))
 
 
+BLOCKERS_CACHE = "traceability.blockers"
+
+
 async def blockers(db: Executor, *, org_id: str) -> Blockers:
+    """Read once per call; a session whose info has a BLOCKERS_CACHE dict (a batch holding the organisation's block
+    lock shared, so no read-model change can commit meanwhile) reads them once for its transaction."""
+    cache: dict[str, Blockers] | None = db.info.get(BLOCKERS_CACHE) if isinstance(db, AsyncSession) else None
+    if cache is not None and org_id in cache:
+        return cache[org_id]
+    found = await _read_blockers(db, org_id=org_id)
+    if cache is not None:
+        cache[org_id] = found
+    return found
+
+
+async def _read_blockers(db: Executor, *, org_id: str) -> Blockers:
     red = await read_models.site_ids_with_status(db, BLOCKING_SITE_STATUSES, org_id=org_id)
     incidents = await read_models.list_open_incidents(db, org_id=org_id, blocking_only=True)
     return Blockers(red_site_ids=frozenset(map(str, red)), incidents=tuple(incidents))

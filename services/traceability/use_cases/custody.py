@@ -42,10 +42,9 @@ async def _log(
     for lot_id, role in lots:
         by_role.setdefault(role, []).append(str(lot_id))
     body = {"lots": by_role, "event_time": utcnow().isoformat(), "corrects_event_id": None, **content}
-    logged = await custody_log.append_event(
+    return await custody_log.record_event(
         db, org_id=org_id, event_id=event_id or uuid4(), kind=kind, content=body, lots=lots
     )
-    return logged.event_id
 
 
 async def _require_custodian(
@@ -89,13 +88,13 @@ async def initiate_transfer(
         raise Conflict(f"lot {lot_id} is already in transit", code="transfer_pending")
     await checks.require_approved(db, [from_actor_id, to_actor_id], org_id=org_id)
     event_id = uuid4()
-    await repository.update_lot(
+    row = await repository.update_lot(
         db, lot_id, status="in_transit", pending_to_actor_id=to_actor_id, pending_event_id=event_id,
         pending_mass_kg=lot.mass_kg, country=into_country or lot.country,
     )  # fmt: skip
     await publish(
-        db, LotTransferInitiated, lot_id, org_id=org_id, from_actor_id=from_actor_id, to_actor_id=to_actor_id,
-        mass_kg=lot.mass_kg,
+        db, LotTransferInitiated, lot_id, org_id=org_id, row=row, from_actor_id=from_actor_id,
+        to_actor_id=to_actor_id, mass_kg=lot.mass_kg,
     )  # fmt: skip
     return await _log(
         db, "transfer_initiated", org_id=org_id, lots=[(lot_id, "subject")], event_id=event_id,
@@ -128,13 +127,16 @@ async def confirm_transfer(
             mineral=lot.mineral,
         )
         await anomalies.record(db, anomaly, org_id=org_id)
-    await repository.update_lot(
+    row = await repository.update_lot(
         db, lot_id, status="active", custodian_actor_id=actor_id, pending_to_actor_id=None, pending_event_id=None,
         pending_mass_kg=None, mass_kg=received_kg, mass=mass, unit=unit,
     )  # fmt: skip
     await repository.add_holder(db, lot_id, actor_id)
-    await publish(db, LotMoved, lot_id, org_id=org_id, from_actor_id=sender, to_actor_id=actor_id, mass_kg=received_kg)
-    await blocking.settle(db, [lot_id], org_id=org_id)  # a holder named by a blocking incident blocks the lot
+    await publish(
+        db, LotMoved, lot_id, org_id=org_id, row=row, from_actor_id=sender, to_actor_id=actor_id, mass_kg=received_kg
+    )
+    # a holder named by a blocking incident blocks the lot (locked above: its row is the one to settle)
+    await blocking.refresh(db, [row], org_id=org_id)
     return await _log(
         db, "transfer_confirmed", org_id=org_id, lots=[(lot_id, "subject")], event_id=event_id,
         from_actor_id=str(sender), to_actor_id=str(actor_id), mass_kg=received_kg, initiated_event_id=str(initiated),
@@ -182,6 +184,8 @@ async def transform(
     output_ids = [uuid4() for _ in outputs]
     origins = sorted({site for lot in inputs for site in lot.origin_site_ids})
     first, now = inputs[0], utcnow()
+    edges = list(set(input_lot_ids))
+    created = []
     for output_id, out, kg in zip(output_ids, outputs, outputs_kg, strict=True):
         values = {
             "lot_id": output_id, "org_id": org_id, "tag": out.tag, "mineral": first.mineral, "hs_code": first.hs_code,
@@ -190,15 +194,14 @@ async def transform(
             "custodian_actor_id": actor_id, "status": "active", "country": first.country, "place": None,
             "produced_at": now, "created_at": now, "version": 1,
         }  # fmt: skip
-        await repository.insert_lot(db, values, input_lot_ids=input_lot_ids)
+        created.append(await repository.insert_lot(db, values, input_lot_ids=edges))
         await repository.add_holder(db, output_id, actor_id)
-    for lot in inputs:
-        await repository.update_lot(db, lot.lot_id, status="consumed")
-    for output_id in output_ids:
-        await publish(db, LotCreated, output_id, org_id=org_id)
-    for lot in inputs:
-        await publish(db, LotConsumed, lot.lot_id, org_id=org_id, output_lot_ids=output_ids)
-    await blocking.settle(db, output_ids, org_id=org_id)
+    consumed = [await repository.update_lot(db, lot.lot_id, status="consumed") for lot in inputs]
+    for output in created:
+        await publish(db, LotCreated, output.lot_id, org_id=org_id, row=output, inputs=edges)
+    for lot in consumed:
+        await publish(db, LotConsumed, lot.lot_id, org_id=org_id, row=lot, output_lot_ids=output_ids)
+    await blocking.refresh(db, created, org_id=org_id)  # the outputs, new in this transaction
     await _log(
         db, "transformation", org_id=org_id,
         lots=[(lot.lot_id, "input") for lot in inputs] + [(o, "output") for o in output_ids],
@@ -269,8 +272,10 @@ async def export_lot(
             mineral=lot.mineral,
         )
         await anomalies.record(db, anomaly, org_id=org_id)
-    await repository.update_lot(db, lot_id, country=country)
-    await publish(db, LotExported, lot_id, org_id=org_id, export_certificate=certificate, border_point=border_point)
+    row = await repository.update_lot(db, lot_id, country=country)
+    await publish(
+        db, LotExported, lot_id, org_id=org_id, row=row, export_certificate=certificate, border_point=border_point
+    )
     return await _log(
         db, "export", org_id=org_id, lots=[(lot_id, "subject")], actor_id=str(actor_id),
         export_certificate=certificate, country=country, border_point=border_point,
@@ -284,8 +289,8 @@ async def receive_lot(
     lot = await repository.get_lot(db, lot_id, org_id=org_id, for_update=True)
     await checks.require_movable(db, lot, org_id=org_id)
     await _require_custodian(db, sessions, lot, smelter_actor_id, org_id=org_id)
-    await repository.update_lot(db, lot_id)
-    await publish(db, LotReceived, lot_id, org_id=org_id, smelter_actor_id=smelter_actor_id)
+    row = await repository.update_lot(db, lot_id)
+    await publish(db, LotReceived, lot_id, org_id=org_id, row=row, smelter_actor_id=smelter_actor_id)
     return await _log(db, "receipt", org_id=org_id, lots=[(lot_id, "subject")], actor_id=str(smelter_actor_id))
 
 

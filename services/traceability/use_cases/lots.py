@@ -58,10 +58,22 @@ def state_of(row: Any, *, input_lot_ids: list[UUID] | None = None) -> LotState:
     )
 
 
-async def publish(db: AsyncSession, event_class: type[LotEvent], lot_id: UUID, *, org_id: str, **fields: Any) -> None:
-    """The lot as it is now (after the caller's writes) in a lot event."""
-    row = await repository.get_lot(db, lot_id, org_id=org_id)
-    inputs = await repository.input_ids(db, lot_id)
+async def publish(
+    db: AsyncSession,
+    event_class: type[LotEvent],
+    lot_id: UUID,
+    *,
+    org_id: str,
+    row: Any = None,
+    inputs: list[UUID] | None = None,
+    **fields: Any,
+) -> None:
+    """The lot as it is now (after the caller's writes) in a lot event: `row` and `inputs` when the caller has them
+    as they are now (an UPDATE's or INSERT's RETURNING), else read here."""
+    if row is None:
+        row = await repository.get_lot(db, lot_id, org_id=org_id)
+    if inputs is None:
+        inputs = await repository.input_ids(db, lot_id)
     event = event_class(
         org_id=org_id, lot_id=lot_id, aggregate_version=row.version, lot=state_of(row, input_lot_ids=inputs), **fields
     )
@@ -132,7 +144,7 @@ async def create_lot(db: AsyncSession, sessions: async_sessionmaker[AsyncSession
         "custodian_actor_id": new.producer_actor_id, "status": "active", "country": site.country,
         "place": new.place, "produced_at": produced_at, "created_at": now, "version": 1,
     }  # fmt: skip
-    await repository.insert_lot(db, values)
+    row = await repository.insert_lot(db, values)
     await repository.use_tag(db, new.tag, lot_id)
     await repository.add_holder(db, lot_id, new.producer_actor_id)
     content = {
@@ -140,10 +152,10 @@ async def create_lot(db: AsyncSession, sessions: async_sessionmaker[AsyncSession
         "form": new.form, "mass_kg": mass_kg, "actor_id": str(new.producer_actor_id),
         "event_time": produced_at.isoformat(), "place": new.place, "corrects_event_id": None,
     }  # fmt: skip
-    await publish(db, LotCreated, lot_id, org_id=org_id)
-    await blocking.settle(db, [lot_id], org_id=org_id)  # a producer named by a blocking incident: born blocked
+    await publish(db, LotCreated, lot_id, org_id=org_id, row=row, inputs=[])
+    await blocking.refresh(db, [row], org_id=org_id)  # a producer named by a blocking incident: born blocked
     # last: the append holds the organisation's log head locked until the commit (see custody._log)
-    await custody_log.append_event(
+    await custody_log.record_event(
         db, org_id=org_id, event_id=uuid4(), kind="creation", content=content, lots=[(lot_id, "subject")]
     )
     return lot_id
