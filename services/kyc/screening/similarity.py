@@ -125,9 +125,10 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
 
 
 def _vowel_count_variant(a: str, b: str) -> bool:
-    """Same consonant skeleton (at least three consonants, same first letter, lengths within two letters) with a
-    vowel written, dropped or merged: transliterations disagree on how many vowels a sound takes."""
-    if a[0] != b[0] or abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 5:
+    """Same consonant skeleton (at least three consonants, same first letter, words of four letters or more, lengths
+    within two letters) with a vowel written, dropped or merged: transliterations disagree on how many vowels a sound
+    takes ('dikr' ~ 'dakkar')."""
+    if a[0] != b[0] or abs(len(a) - len(b)) > 2 or min(len(a), len(b)) < 4:
         return False
     key = loose_key(a)
     if len(key) < 3 or key != loose_key(b):

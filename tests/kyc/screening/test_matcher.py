@@ -11,6 +11,7 @@ from services.kyc.screening.matcher import (
     Subject,
     changed_entries,
 )
+from services.kyc.screening.similarity import VOWEL_COUNT_SIM, token_sim
 from services.kyc.screening.synthetic import synthetic_entries
 
 LISTED = [
@@ -69,6 +70,17 @@ def test_initials(index: ScreeningIndex) -> None:
 @pytest.mark.parametrize("typo", ["Theogene Habyarimna", "Theogene Habiyarimana", "Theogen Habyarimana"])
 def test_typos(index: ScreeningIndex, typo: str) -> None:
     assert "P-6" in _ids(index, Subject(typo))
+
+
+@pytest.mark.parametrize(("a", "b"), [("dikr", "dakkar"), ("dakkar", "dikr")])
+def test_four_letter_word_with_a_vowel_more_or_less_is_a_spelling(a: str, b: str) -> None:
+    # 'AL-DIKR, Asf' and 'DAKKAR, Asef' (UN/OFAC dev): same three consonants, one vowel more
+    assert token_sim(a, b) == (VOWEL_COUNT_SIM, "variant")
+
+
+@pytest.mark.parametrize(("a", "b"), [("mol", "mel"), ("dikr", "bakr"), ("dikr", "dakkaro")])
+def test_short_words_with_other_consonants_or_lengths_are_not_vowel_variants(a: str, b: str) -> None:
+    assert token_sim(a, b)[0] < VOWEL_COUNT_SIM
 
 
 def test_legal_forms_ignored(index: ScreeningIndex) -> None:
