@@ -20,6 +20,7 @@ from services.kyc.schemas.actors import (
     RegisterActor,
     RiskLevel,
     UpdateActor,
+    page_of_rows,
 )
 from services.kyc.schemas.text import search_query
 from services.kyc.schemas.workflow import OverdueReviewPage
@@ -66,7 +67,7 @@ async def list_actors(
         Query(description="part of the legal name, an alias or the registration number; case and accents ignored"),
     ] = None,
 ) -> ActorPage:
-    actors, total = await use_cases.list_actors(
+    rows, total = await use_cases.list_actors(
         db,
         principal,
         page=page,
@@ -78,14 +79,12 @@ async def list_actors(
         mineral=mineral,
         name=q,
     )
-    return ActorPage(
-        items=[ActorRead.from_domain(a) for a in actors], total=total, limit=page.limit, offset=page.offset
-    )
+    return page_of_rows(rows, total=total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/{actor_id}", summary="One actor", responses=NOT_FOUND)
 async def get_actor(actor_id: UUID, principal: Reader, db: DbRead) -> ActorRead:
-    return ActorRead.from_domain(await use_cases.get_actor(db, principal, actor_id))
+    return ActorRead.from_row(await use_cases.get_actor(db, principal, actor_id))
 
 
 @router.patch(

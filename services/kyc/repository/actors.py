@@ -99,11 +99,16 @@ def _visible_to(org_id: str | sa.BindParameter[str]) -> sa.ColumnElement[bool]:
 
 async def get_visible_actor(db: Executor, actor_id: UUID, *, org_id: str) -> Actor:
     """An actor the caller's organisation owns or was shared with."""
+    return _actor(await get_visible_actor_row(db, actor_id, org_id=org_id))
+
+
+async def get_visible_actor_row(db: Executor, actor_id: UUID, *, org_id: str) -> Any:
+    """The row of `get_visible_actor`, unmapped (a read answers straight from it)."""
     query = _statements(dialect_of(db)).visible
     rows = await read_rows(db, query, {"actor_id": actor_id, "org_id": org_id})
     if not rows:
         raise _not_found(actor_id)
-    return _actor(rows[0])
+    return rows[0]
 
 
 @dataclass(frozen=True)
@@ -166,9 +171,13 @@ def _actor(row: sa.Row[Any], *, grantees: Sequence[str] | None = None) -> Actor:
     return from_row(Actor, row, kyc_status=Status(mapping["kyc_status"]), shared_with=shared_with)
 
 
-async def list_actors(
-    db: AsyncSession, *, org_id: str, where: ActorFilter, page: Pagination
-) -> tuple[list[Actor], int]:
+async def list_actors(db: Executor, *, org_id: str, where: ActorFilter, page: Pagination) -> tuple[list[Actor], int]:
+    rows, total = await list_actor_rows(db, org_id=org_id, where=where, page=page)
+    return [_actor(r) for r in rows], total
+
+
+async def list_actor_rows(db: Executor, *, org_id: str, where: ActorFilter, page: Pagination) -> tuple[list[Any], int]:
+    """The rows of `list_actors`, unmapped: a list answers straight from them (`ActorRead`'s fields are columns)."""
     dialect = dialect_of(db)
     if where.name is None:  # the statement of these filters, built once with bound parameters
         filters = tuple(name for name in _EQUAL if getattr(where, name) is not None)
@@ -176,15 +185,13 @@ async def list_actors(
         params["org_id"] = org_id
         if where.mineral:
             params["mineral"] = _quoted(where.mineral)
-        rows, total = await fetch_page(db, _list_statement(dialect, filters, bool(where.mineral)), page, params)
-        return [_actor(r) for r in rows], total
+        return await fetch_page(db, _list_statement(dialect, filters, bool(where.mineral)), page, params)
     query = (
         _select_actors(dialect)
         .where(_visible_to(org_id), *_conditions(where))
         .order_by(Actors.c.legal_name, Actors.c.id)
     )
-    rows, total = await fetch_page(db, query, page)
-    return [_actor(r) for r in rows], total
+    return await fetch_page(db, query, page)
 
 
 _EQUAL = ("kyc_status", "actor_type", "country", "region", "risk_level")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -123,5 +124,23 @@ class ActorRead(BaseModel):
     def from_domain(cls, actor: Actor) -> ActorRead:
         return cls.model_validate(actor, from_attributes=True)
 
+    @classmethod
+    def from_row(cls, row: Any) -> ActorRead:
+        """From the actor's row: its fields are columns (the row's other columns are ignored)."""
+        return cls.model_validate(_mapping(row))
+
 
 ActorPage = Page[ActorRead]
+
+
+def _mapping(row: Any) -> dict[str, Any]:
+    # A row read on the driver (libs.common.db.read_rows) has a dict; SQLAlchemy's a RowMapping.
+    mapping = row._mapping
+    return mapping if isinstance(mapping, dict) else dict(mapping)
+
+
+def page_of_rows(rows: Sequence[Any], *, total: int, limit: int, offset: int) -> ActorPage:
+    """A page of actors straight from their rows (ActorRead's fields are columns of the actor's row; the others are
+    ignored), validated in one call: an Actor, then its ActorRead, per row was a tenth of a list's CPU."""
+    items = [_mapping(row) for row in rows]
+    return ActorPage.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})

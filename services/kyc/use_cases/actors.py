@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
-from libs.common.db import utcnow
+from libs.common.db import Executor, utcnow
 from libs.common.events.kyc import ActorUpdated, KycEvent
 from libs.common.pagination import Pagination
 from services.kyc.domain.actors import SCREENED_FIELDS, Actor
@@ -59,13 +59,14 @@ async def update_actor(
     return actor
 
 
-async def get_actor(db: AsyncSession, principal: Principal, actor_id: UUID) -> Actor:
-    """An actor the caller's organisation owns or was shared with."""
-    return await repository.get_visible_actor(db, actor_id, org_id=principal.org_id)
+async def get_actor(db: Executor, principal: Principal, actor_id: UUID) -> Any:
+    """The row of an actor the caller's organisation owns or was shared with (a read answers straight from it:
+    ActorRead.from_row)."""
+    return await repository.get_visible_actor_row(db, actor_id, org_id=principal.org_id)
 
 
 async def list_actors(
-    db: AsyncSession,
+    db: Executor,
     principal: Principal,
     *,
     page: Pagination,
@@ -76,9 +77,10 @@ async def list_actors(
     risk_level: str | None = None,
     mineral: str | None = None,
     name: str | None = None,
-) -> tuple[list[Actor], int]:
-    """Actors the caller's organisation owns or was shared with, by name; `name` is part of the legal name or an
-    alias."""
+) -> tuple[list[Any], int]:
+    """The rows of the actors the caller's organisation owns or was shared with, by name; `name` is part of the
+    legal name or an alias. Rows, not domain objects: a list answers straight from them (ActorRead.page_of_rows);
+    building an Actor, then its response, per row was a tenth of a list's CPU."""
     where = ActorFilter(
         kyc_status=kyc_status,
         actor_type=actor_type,
@@ -88,7 +90,7 @@ async def list_actors(
         mineral=mineral,
         name=name,
     )
-    return await repository.list_actors(db, org_id=principal.org_id, where=where, page=page)
+    return await repository.list_actor_rows(db, org_id=principal.org_id, where=where, page=page)
 
 
 def changes_of(events: list[KycEvent]) -> list[str]:
