@@ -365,7 +365,7 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
         result: Any = await db.execute(statement, params)
         return list(result.all()) if result.returns_rows else []
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
-    raw: Any = (await connection.get_raw_connection()).driver_connection
+    raw: Any = await _driver_of(connection)
     if not raw.is_in_transaction():  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first one
         await connection.execute(sa.text("SELECT 1"))
     return await _driver_rows(connection, statement, params)
