@@ -7,10 +7,14 @@ a green site announced to traceability, a lot created by one approved holder. Ea
 approved actor through the KYC API (the clock starts before the request), then every `--poll` seconds the
 traceability API is asked for the actor's read model (GET /known-actors/{id}); once it shows `suspended`, a
 transfer of the holder's lot to the actor is sent, and the clock stops when it is refused (409
-actor_not_approved). N samples at rest, then N with a background of ~`--rates` synthetic valid ActorSuspended
-events/s (20 per transaction into KYC's outbox by 4 writers in a separate process) flowing through the same relay,
-broker and consumer. The achieved background rate is printed as staged by the writers and as applied by
-traceability. The processes run with the shipped relay and scheduler settings.
+actor_not_approved). N samples at rest, then N with a background of
+~`--rates` events/s: valid ActorSuspended / ActorReinstated events of 8,000 other actors (each moving suspended →
+approved → suspended, its version rising), staged in KYC's outbox by plain INSERTs, 10 per transaction, by 16
+writers in a separate process; they flow through the same relay, broker and consumers as the measured suspensions.
+The scoring and incidents workers run too (`--consumers`), as every consumer group of kyc.events. Printed per
+loaded phase: the rate staged and the records/s each consumer group committed, the lag of the relay and of each
+group (records behind: at the first sample, at most, at the last), and the CPU per background event of every
+process. The processes run with the shipped relay and scheduler settings.
 
 Figures on a busy machine are noisy: the machine is shared."""
 
