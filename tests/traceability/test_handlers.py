@@ -159,3 +159,33 @@ async def test_the_same_event_twice_is_applied_once(stack):
 
     again = await known(stack, actor_id)
     assert (again.legal_name, again.version, again.updated_at) == ("Comptoir Kivu SARL", 2, first.updated_at)
+
+
+async def test_a_batch_in_one_transaction_keeps_the_newest_copy_of_each_actor(stack):
+    """As the consumer applies a partition's batch: many events, one transaction, one write of the copies at commit."""
+    stored, fresh = uuid4(), uuid4()
+    await deliver(stack, event(ActorSuspended, stored, 9, kyc_status="suspended"))
+    batch = [
+        event(ActorApproved, fresh, 4, kyc_status="approved"),
+        event(ActorSuspended, fresh, 6, kyc_status="suspended"),
+        event(ActorReinstated, fresh, 5, kyc_status="approved"),  # late: older than the one before it
+        event(ActorReinstated, stored, 8, kyc_status="approved"),  # older than the stored copy
+    ]
+    async with stack.sessions("traceability")() as db, db.begin():
+        for item in batch:
+            await handlers.HANDLERS[type(item)](db, item)
+
+    assert ((await known(stack, fresh)).kyc_status, (await known(stack, fresh)).version) == ("suspended", 6)
+    assert ((await known(stack, stored)).kyc_status, (await known(stack, stored)).version) == ("suspended", 9)
+
+
+async def test_a_batch_rolled_back_writes_no_copy(stack):
+    actor_id = uuid4()
+    with pytest.raises(RuntimeError):
+        async with stack.sessions("traceability")() as db, db.begin():
+            await handlers.HANDLERS[ActorApproved](db, event(ActorApproved, actor_id, 4, kyc_status="approved"))
+            raise RuntimeError("a later handler of the batch failed")
+    async with stack.sessions("traceability")() as db:
+        assert await db.get(KnownActorRow, actor_id) is None
+    await deliver(stack, event(ActorApproved, actor_id, 4, kyc_status="approved"))  # the one-by-one retry
+    assert (await known(stack, actor_id)).kyc_status == "approved"

@@ -9,6 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from libs.common.db import Executor, dialect_of, utcnow
 from libs.common.errors import NotFound
@@ -52,6 +53,46 @@ async def save_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, ver
         _upsert_statement(dialect_of(db)),
         {"actor_id": actor_id, "org_id": org_id, "version": version, "updated_at": utcnow(), **state},
     )
+
+
+# The consumer's copies staged in its transaction (actor id → the newest row seen), written by one statement.
+_PENDING = "traceability_known_actors_pending"
+
+
+def stage_known_actor(db: AsyncSession, actor_id: UUID, *, org_id: str, version: int, **state: Any) -> None:
+    """save_known_actor for a batch of events in one transaction: the newest version of each actor is kept in the
+    session and all of them are written by one executemany of the same guarded upsert, when the transaction
+    commits (before, with flush_known_actors, if something in it reads the copies). A rolled-back transaction
+    writes nothing, so the effect still commits with the inbox rows, once."""
+    pending: dict[UUID, dict[str, Any]] = db.info.setdefault(_PENDING, {})
+    staged = pending.get(actor_id)
+    if staged is None or staged["version"] < version:
+        pending[actor_id] = {
+            "actor_id": actor_id,
+            "org_id": org_id,
+            "version": version,
+            "updated_at": utcnow(),
+            **state,
+        }
+
+
+async def flush_known_actors(db: AsyncSession) -> None:
+    """Write the copies staged so far in this transaction."""
+    rows = db.info.pop(_PENDING, None)
+    if rows:
+        await db.execute(_upsert_statement(dialect_of(db)), list(rows.values()))
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_staged(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:  # runs inside AsyncSession.commit's greenlet, like outbox's NOTIFY: the sync call awaits the driver
+        session.execute(_upsert_statement(session.get_bind().dialect.name), list(rows.values()))
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_staged(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 @lru_cache(maxsize=2)
