@@ -107,12 +107,13 @@ class Clients:
         self.per_receiver, self.idle_seconds = per_receiver, idle_seconds
         self.clients: dict[tuple[str, str, int, str], tuple[httpx.AsyncClient, float]] = {}
         self.in_use: dict[tuple[str, str, int, str], int] = {}
+        self.tls = httpx.create_ssl_context()  # one for all (loading the CA store costs ~20 ms a client)
 
     def take(self, key: tuple[str, str, int, str]) -> httpx.AsyncClient:
         found = self.clients.get(key)
         if found is None:
             limits = httpx.Limits(max_connections=self.per_receiver, max_keepalive_connections=self.per_receiver)
-            client = httpx.AsyncClient(limits=limits, follow_redirects=False, trust_env=False)
+            client = httpx.AsyncClient(limits=limits, follow_redirects=False, trust_env=False, verify=self.tls)
         else:
             client = found[0]
         self.clients[key] = (client, time.monotonic())
