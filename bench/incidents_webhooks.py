@@ -167,7 +167,6 @@ def cpu_line(totals: dict[str, float]) -> str:
     return f"worker {worker:.2f} s CPU, its PostgreSQL backends {postgres:.2f} s"
 
 
-
 async def main(url: str, events_count: int) -> None:
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.incidents_webhooks", "--serve", str(RECEIVERS + 2)],
