@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import psutil
 import sqlalchemy as sa
 
-from bench.support import bench_databases, summary_ms
+from bench.support import CpuMeter, PostgresBackends, bench_databases, summary_ms
 from libs.common import scheduler
 from libs.common.db import make_engine, make_sessions
 from libs.common.events import incidents as events
@@ -89,12 +90,26 @@ def incident_event(incident_id: UUID) -> events.IncidentReported:
     return events.IncidentReported(org_id=ORG, incident_id=incident_id, aggregate_version=1, incident=state)
 
 
-async def run_phase(sessions: Any, settings: IncidentsSettings, subs: list[UUID], events_count: int) -> dict[str, Any]:
+def meter(database: str) -> CpuMeter:
+    """CPU of this process (the worker) and of its PostgreSQL backends."""
+    me = psutil.Process()
+    backends = PostgresBackends([database], lambda: {"worker": me})
+    # Sampled every 5 s: a scan of the machine's processes runs in this process and would count as the worker's.
+    return CpuMeter(lambda: [("worker", me), *backends()], every=5.0).start()
+
+
+async def run_phase(
+    sessions: Any, settings: IncidentsSettings, subs: list[UUID], events_count: int, database: str
+) -> dict[str, Any]:
     started = time.perf_counter()
     since = datetime.now(UTC)
+    fan_out_cpu = meter(database)
     for _ in range(events_count):
         async with sessions() as db, db.begin():
             await on_incident_event(db, incident_event(uuid4()))
+    fan_out = fan_out_cpu.stop()
+    delivery_started = time.perf_counter()
+    delivery_cpu = meter(database)
     dispatcher = Dispatcher(settings)
     job = scheduler.Job("incidents.webhooks.deliver", timedelta(0), dispatcher.run)
     healthy = subs[:RECEIVERS]
@@ -116,6 +131,8 @@ async def run_phase(sessions: Any, settings: IncidentsSettings, subs: list[UUID]
                 )
             ).scalar_one()
     elapsed = time.perf_counter() - started
+    delivery = delivery_cpu.stop()
+    delivery_seconds = time.perf_counter() - delivery_started
     async with sessions() as db:
         rows = (
             await db.execute(
@@ -129,10 +146,25 @@ async def run_phase(sessions: Any, settings: IncidentsSettings, subs: list[UUID]
     for task in list(dispatcher.tasks):
         task.cancel()
     await asyncio.gather(*dispatcher.tasks, return_exceptions=True)
-    if dispatcher.client is not None:
-        await dispatcher.client.aclose()
+    if dispatcher.clients is not None:
+        await dispatcher.clients.aclose()
     latencies = [(r.delivered_at - r.created_at).total_seconds() for r in rows]
-    return {"deliveries": target, "seconds": elapsed, "per_minute": target / elapsed * 60, "latency": latencies}
+    return {
+        "deliveries": target,
+        "seconds": elapsed,
+        "per_minute": target / elapsed * 60,
+        "latency": latencies,
+        "fan_out_seconds": delivery_started - started,
+        "fan_out_cpu": fan_out,
+        "delivery_seconds": delivery_seconds,
+        "delivery_cpu": delivery,
+    }
+
+
+def cpu_line(totals: dict[str, float]) -> str:
+    worker = totals.get("worker", 0.0)
+    postgres = sum(v for k, v in totals.items() if k.startswith("postgres"))
+    return f"worker {worker:.2f} s CPU, its PostgreSQL backends {postgres:.2f} s"
 
 
 async def main(url: str, events_count: int) -> None:
@@ -176,10 +208,11 @@ async def main(url: str, events_count: int) -> None:
                 )
                 db.add(sub)
                 subs.append(sub.id)
-        alone = await run_phase(sessions, settings, subs, events_count)
+        database = sa.make_url(url).database or ""
+        alone = await run_phase(sessions, settings, subs, events_count, database)
         async with engine.begin() as conn:
             await conn.execute(sa.update(Subscriptions).values(enabled=True))
-        beside = await run_phase(sessions, settings, subs, events_count)
+        beside = await run_phase(sessions, settings, subs, events_count, database)
     finally:
         await engine.dispose()
         child.kill()
@@ -189,6 +222,14 @@ async def main(url: str, events_count: int) -> None:
             f"{name}: {phase['deliveries']} signed deliveries in {phase['seconds']:.1f} s = "
             f"{phase['per_minute']:,.0f}/min (target >= 10,000); latency of the healthy ones: "
             f"{summary_ms(phase['latency'])}"
+        )
+        worker = phase["delivery_cpu"].get("worker", 0.0)
+        print(
+            f"    fan-out ({events_count} events, one transaction each): {phase['fan_out_seconds']:.1f} s, "
+            f"{cpu_line(phase['fan_out_cpu'])}\n"
+            f"    delivery: {phase['delivery_seconds']:.1f} s = "
+            f"{phase['deliveries'] / phase['delivery_seconds'] * 60:,.0f}/min, {cpu_line(phase['delivery_cpu'])}"
+            f" = {phase['deliveries'] / worker if worker else float('nan'):,.0f} deliveries per worker CPU-second"
         )
     from bench.support import percentile
 
@@ -204,4 +245,6 @@ if __name__ == "__main__":
     if args.serve:
         asyncio.run(serve(args.serve))
     else:
+        print(f"load average {' '.join(f'{v:.2f}' for v in psutil.getloadavg())}", flush=True)
         asyncio.run(main(bench_databases(("incidents",))["incidents"], args.events))
+        print(f"load average {' '.join(f'{v:.2f}' for v in psutil.getloadavg())}", flush=True)

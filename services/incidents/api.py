@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from libs.common import gate
+from libs.common.auth import OrgKind, Principal
 from libs.common.db import DbRead, DbTransaction, utcnow
 from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import PageQuery
@@ -73,10 +74,11 @@ def _read(incident: Incident, settings: IncidentsSettings) -> IncidentRead:
     return IncidentRead.from_domain(incident, open_too_long=too_long and incident.status not in domain.FINISHED)
 
 
-def _source(roles: frozenset[str]) -> str:
-    if PARTNER in roles:
+def _source(principal: Principal) -> str:
+    """A partner system's report is a partner's whatever roles its token carries (README: partners and incidents)."""
+    if PARTNER in principal.roles or principal.org_kind is OrgKind.PARTNER:
         return "partner"
-    return "monitor" if roles == {FIELD_AGENT} else "staff"
+    return "monitor" if principal.roles == {FIELD_AGENT} else "staff"
 
 
 @router.post(
@@ -87,7 +89,7 @@ async def report(body: ReportIncident, principal: Reporter, db: DbTransaction, s
         db,
         org_id=principal.org_id,
         by=principal.user_id,
-        source=_source(principal.roles),
+        source=_source(principal),
         due_days=settings.verification_days(),
         **body.model_dump(),
     )

@@ -46,8 +46,10 @@ async def subscriptions_of(db: AsyncSession, org_id: str) -> list[sa.Row[Any]]:
 async def add_deliveries(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """One row per (subscription, event); a redelivered event adds nothing."""
     if rows:
-        statement = insert(dialect_of(db), Deliveries).values(rows)
-        await db.execute(statement.on_conflict_do_nothing(index_elements=["subscription_id", "event_key"]))
+        statement = insert(dialect_of(db), Deliveries).on_conflict_do_nothing(
+            index_elements=["subscription_id", "event_key"]
+        )
+        await db.execute(statement, rows)  # executemany: compiled once, cached, sent in batches
 
 
 async def claim_due(db: AsyncSession, now: datetime, *, limit: int) -> list[Any]:

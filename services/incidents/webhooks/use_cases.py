@@ -126,18 +126,18 @@ async def fan_out(db: AsyncSession, event: IncidentEvent) -> int:
     key = domain.event_key(event)
     now = utcnow()
     rows: list[dict[str, Any]] = []
+    payloads: dict[str, str | None] = {}  # per tier: the same projection and body for every subscription
     for sub in await repository.subscriptions_of(db, event.org_id):
         if not domain.Filters.from_json(sub.filters or {}).matches(incident):
             continue
-        data = domain.projection(sub.tier, event)
-        if data is None:
+        if sub.tier not in payloads:
+            data = domain.projection(sub.tier, event)
+            body = {"type": domain.event_name(event), "timestamp": incident.updated_at.isoformat(), "data": data}
+            payloads[sub.tier] = None if data is None else _json(body)
+        payload = payloads[sub.tier]
+        if payload is None:
             continue
         delivery = domain.delivery_id(sub.id, key)
-        body = {
-            "type": domain.event_name(event),
-            "timestamp": incident.updated_at.isoformat(),
-            "data": data,
-        }
         rows.append(
             dict(
                 id=delivery,
@@ -147,7 +147,7 @@ async def fan_out(db: AsyncSession, event: IncidentEvent) -> int:
                 event_type=event.event_type(),
                 incident_id=event.incident_id,
                 aggregate_version=event.aggregate_version,
-                payload=_json(body),
+                payload=payload,
                 occurred_at=incident.updated_at,
                 status="pending",
                 attempts=0,
