@@ -105,8 +105,10 @@ async def test_automatic_incidents_through_the_broker_once_per_cause(stack: Any,
     ]
     assert on_kyc[0] == on_kyc[1] != on_kyc[2] and on_traceability[0] == on_traceability[1] != on_traceability[2]
 
-    hit, anomaly_row, marker_row = sorted(await incidents(stack), key=lambda r: r.cause)
-    assert marker_row.cause == f"traceability.anomaly:{marker_id}"
+    by_cause = {r.cause: r for r in await incidents(stack)}
+    hit = by_cause[f"kyc.hit:{hit_id}"]
+    anomaly_row = by_cause[f"traceability.anomaly:{anomaly_id}"]
+    marker_row = by_cause[f"traceability.anomaly:{marker_id}"]
     assert (hit.source, hit.cause, hit.category) == (
         "automatic",
         f"kyc.hit:{hit_id}",

@@ -29,6 +29,18 @@ async def test_a_partners_report_goes_to_the_programme_its_token_names(stack: An
     assert (await elsewhere.get(f"/incidents/{incident['id']}")).status_code == 404
 
 
+async def test_a_partner_never_manages_the_operators_incidents_whatever_its_roles(stack: Any) -> None:
+    partner = stack.client("incidents", stack.token(org="org-a", kind="partner", roles=("analyst", "admin")))
+    operator = stack.client("incidents", stack.token(org="org-a", kind="operator", roles=("analyst",)))
+    incident = (await operator.post("/incidents", json=report_body())).json()
+
+    refused = await partner.post(f"/incidents/{incident['id']}/triage")
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "operator_only")
+    assert (await operator.get(f"/incidents/{incident['id']}")).json()["status"] == "reported"
+    assert (await operator.post(f"/incidents/{incident['id']}/triage")).status_code == 200
+
+
 async def test_a_partner_subscribed_in_the_programme_receives_the_operators_incidents(stack: Any) -> None:
     ours, theirs = Receiver(), Receiver()
     try:
