@@ -67,6 +67,10 @@ class MineSiteState(BaseModel):
     status_since_date: date
     area_risk: str | None = None  # "high" | "standard" from the risk table version below
     risk_table_version: int | None = None
+    # A representative point of the site's GeoJSON location (the point itself, or one inside the polygon), WGS 84;
+    # None in events published before it was added.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class KycEvent(Event):

@@ -113,3 +113,17 @@ def _check_valid(value: dict[str, Any]) -> None:
         raise GeometryError(f"the {value['type']} is not valid: {explain_validity(geom)}")
     if shapely.area(geom) == 0.0:
         raise GeometryError(f"the {value['type']} has no area")
+
+
+def representative_point(value: dict[str, Any] | None) -> dict[str, float | None]:
+    """`latitude` and `longitude` of a checked geometry: a Point's own position, else a point shapely guarantees
+    inside the (multi)polygon (representative_point, not the centroid, which may fall outside a concave boundary);
+    rounded to 6 decimals (about 0.1 m). None for both when there is no location."""
+    if not value:
+        return {"latitude": None, "longitude": None}
+    if value.get("type") == "Point":
+        longitude, latitude = value["coordinates"][0], value["coordinates"][1]
+    else:
+        point = shape(value).representative_point()
+        longitude, latitude = point.x, point.y
+    return {"latitude": round(float(latitude), 6), "longitude": round(float(longitude), 6)}

@@ -45,6 +45,8 @@ class KnownSiteRow(TraceabilityTable, table=True):
     region: str | None = Field(default=None, max_length=100)
     status: str = Field(max_length=10)
     capacity_kg_per_month: float | None = Field(default=None)
+    latitude: float | None = Field(default=None)  # the representative point of KYC's location, when the event had one
+    longitude: float | None = Field(default=None)
     version: int
     updated_at: datetime = Field(sa_column=sa.Column(UtcDateTime, nullable=False))
 

@@ -13,8 +13,8 @@ from services.traceability.repository import read_models
 
 COLUMNS = (
     "Metal", "Mine Name", "Mine Identification", "Mine Identification Source", "Mine Country",
-    "Mine Province/State", "Mine Status", "Smelter Actor ID", "First Receipt Date", "Last Receipt Date",
-    "Number of Lots",
+    "Mine Province/State", "Mine Latitude", "Mine Longitude", "Mine Status", "Smelter Actor ID",
+    "First Receipt Date", "Last Receipt Date", "Number of Lots",
 )  # fmt: skip
 ID_SOURCE = "assay-traceability"
 
@@ -48,7 +48,12 @@ async def mine_list(db: Executor, smelter_actor_id: UUID, *, org_id: str, start:
         site = sites.get(row.site_id)
         rows.append([
             row.mineral, site.name if site else "", str(row.site_id), ID_SOURCE, site.country if site else "",
-            (site.region or "") if site else "", site.status if site else "unknown", str(smelter_actor_id),
+            (site.region or "") if site else "", _coordinate(site.latitude if site else None),
+            _coordinate(site.longitude if site else None), site.status if site else "unknown", str(smelter_actor_id),
             row.first.date().isoformat(), row.last.date().isoformat(), str(len(row.lots)),
         ])  # fmt: skip
     return sorted(rows, key=lambda r: (r[0], r[4], r[1], r[2]))
+
+
+def _coordinate(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"

@@ -14,7 +14,7 @@ async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) ->
     values = {
         "site_id": site.site_id, "org_id": site.org_id, "name": site.name, "country": site.country,
         "region": site.region, "status": site.status, "capacity_kg_per_month": site.capacity_kg_per_month,
-        "version": version,
+        "latitude": site.latitude, "longitude": site.longitude, "version": version,
     }  # fmt: skip
     return await repository.save_versioned(db, repository.Sites, "site_id", values)
 

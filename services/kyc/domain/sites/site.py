@@ -175,6 +175,7 @@ class MineSite(Versioned):
             status_since_date=since,
             area_risk=self.area_risk,
             risk_table_version=self.risk_table_version,
+            **geojson.representative_point(self.location),
         )
 
     def _event_fields(self, *, step: StatusChange | None = None) -> dict[str, Any]:
