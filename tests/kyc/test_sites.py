@@ -95,6 +95,7 @@ async def test_a_registered_site_starts_blue_and_publishes_mine_site_registered(
     state = payload["site"]
     assert state["status"] == "blue" and state["capacity_kg_per_month"] == 12.5 and state["region"] == "CD-SK"
     assert state["status_since_date"] == today.isoformat() and state["name"] == site["name"]
+    assert (state["latitude"], state["longitude"]) == tuple(reversed(site["location"]["coordinates"]))
     history = (await client(stack).get(f"/sites/{site['id']}/status-history")).json()
     assert [(h["previous_status"], h["status"], h["reason"]) for h in history] == [(None, "blue", "registered")]
     audit = (await client(stack).get(f"/sites/{site['id']}/history")).json()
@@ -105,6 +106,8 @@ async def test_a_polygon_location_is_kept_normalised(stack):
     site = await register(stack, location={**KIVU_POLYGON, "bbox": [28, -3, 28.1, -2.9]})
 
     assert site["location"] == KIVU_POLYGON
+    [(_, _, payload)] = await outbox(stack)  # the point the mine list shows: inside the boundary
+    assert 28.0 < payload["site"]["longitude"] < 28.1 and -3.0 < payload["site"]["latitude"] < -2.9
 
 
 @pytest.mark.parametrize(

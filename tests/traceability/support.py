@@ -37,6 +37,7 @@ def site_state(site_id: UUID, *, status: str = "green", capacity: float | None =
     return MineSiteState(
         site_id=site_id, org_id=ORG, name=f"site {site_id.hex[:6]}", country="CD", minerals=["tin"],
         capacity_kg_per_month=capacity, status=status, status_since_date=date(2026, 1, 1),
+        latitude=-3.06, longitude=28.18,
     )  # fmt: skip
 
 

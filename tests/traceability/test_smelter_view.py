@@ -186,6 +186,7 @@ async def test_the_mine_list_names_the_origin_mines_behind_what_the_smelter_rece
         (today, today, str(c["smelter"]))
     }
     assert all(r["Mine Name"].startswith("site ") for r in rows)
+    assert {(r["Mine Latitude"], r["Mine Longitude"]) for r in rows} == {("-3.060000", "28.180000")}
     assert empty.status_code == 200 and empty.text.startswith("Metal,") and rows_of(empty.text) == []
     assert rows_of(by_operator.text) == rows
     exporters = rows_of(for_the_exporter.text)  # two mine lots of each site reached the exporter
