@@ -67,7 +67,9 @@ class Dispatcher:
         assert self.clients is not None
         await self.clients.sweep()
         lease = now + timedelta(seconds=self.settings.webhooks_lease_seconds)
-        claimed = await repository.claim_due(db, now, limit=self.settings.webhooks_batch)
+        full = self.settings.webhooks_per_subscription
+        saturated = [s for s, n in self.in_flight.items() if n >= full]
+        claimed = await repository.claim_due(db, now, limit=self.settings.webhooks_batch, saturated=saturated)
         chosen = []
         for row in claimed:
             if row.id in self.sending or self.in_flight[row.subscription_id] >= self.settings.webhooks_per_subscription:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -52,9 +53,11 @@ async def add_deliveries(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
         await db.execute(statement, rows)  # executemany: compiled once, cached, sent in batches
 
 
-async def claim_due(db: AsyncSession, now: datetime, *, limit: int) -> list[Any]:
+async def claim_due(db: AsyncSession, now: datetime, *, limit: int, saturated: Collection[UUID] = ()) -> list[Any]:
     """Due deliveries of enabled subscriptions, locked with SKIP LOCKED (two workers never claim the same one) and
-    not under a live lease. The caller leases the ones it sends (`lease`)."""
+    not under a live lease. The caller leases the ones it sends (`lease`). Subscriptions in `saturated` (all their
+    send slots busy in this process: a slow or dead receiver) are left out, so their backlog neither fills the
+    batch nor is read again on every pass at the others' expense."""
     query = (
         sa.select(
             Deliveries.c.id,
@@ -71,6 +74,7 @@ async def claim_due(db: AsyncSession, now: datetime, *, limit: int) -> list[Any]
             Deliveries.c.next_attempt_at <= now,
             sa.or_(Deliveries.c.lease_until.is_(None), Deliveries.c.lease_until < now),
             Subscriptions.c.enabled.is_(True),
+            *([Deliveries.c.subscription_id.not_in(sorted(saturated))] if saturated else []),
         )
         .order_by(Deliveries.c.next_attempt_at)
         .limit(limit)
