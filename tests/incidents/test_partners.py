@@ -64,3 +64,30 @@ async def test_a_partner_subscribed_in_the_programme_receives_the_operators_inci
     finally:
         ours.close()
         theirs.close()
+
+
+async def test_partners_of_one_programme_never_see_or_touch_each_others_subscriptions(stack: Any) -> None:
+    def client(user: str, kind: str = "partner") -> Any:
+        return stack.client("incidents", stack.token(org="org-a", kind=kind, roles=("admin",), user=user), **DEV)
+
+    first, second, operator = client("buyer-1"), client("buyer-2"), client("ops", kind="operator")
+    receiver = Receiver()
+    try:
+        created = await first.post("/webhooks/subscriptions", json={"url": receiver.url, "tier": "member"})
+    finally:
+        receiver.close()
+    mine = created.json()
+    path = f"/webhooks/subscriptions/{mine['id']}"
+
+    assert [s["id"] for s in (await first.get("/webhooks/subscriptions")).json()["items"]] == [mine["id"]]
+    assert (await second.get("/webhooks/subscriptions")).json()["items"] == []
+    refused = [
+        await second.get(path),
+        await second.get(f"{path}/deliveries"),
+        await second.post(f"{path}/secret"),
+        await second.post(f"{path}/disable"),
+        await second.delete(path),
+    ]
+    assert {(r.status_code, r.json()["code"]) for r in refused} == {(404, "subscription_not_found")}
+    assert (await operator.get(path)).status_code == 200  # the operator's staff see every partner's
+    assert (await first.get(path)).json()["enabled"] is True

@@ -18,8 +18,19 @@ Subscriptions: sa.Table = WebhookSubscriptionRow.__table__  # type: ignore[attr-
 Deliveries: sa.Table = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
 
 
-async def get_subscription(db: Executor, org_id: str, subscription_id: UUID, *, lock: bool = False) -> sa.Row[Any]:
-    query = sa.select(Subscriptions).where(Subscriptions.c.id == subscription_id, Subscriptions.c.org_id == org_id)
+def _visible(org_id: str, owner: str | None) -> list[sa.ColumnElement[bool]]:
+    """A programme's subscriptions; for a partner system (`owner`), only those it created: partners of one
+    programme never see, replay or change each other's endpoints."""
+    where = [Subscriptions.c.org_id == org_id]
+    if owner is not None:
+        where.append(Subscriptions.c.created_by == owner)
+    return where
+
+
+async def get_subscription(
+    db: Executor, org_id: str, subscription_id: UUID, *, lock: bool = False, owner: str | None = None
+) -> sa.Row[Any]:
+    query = sa.select(Subscriptions).where(Subscriptions.c.id == subscription_id, *_visible(org_id, owner))
     if lock:
         query = query.with_for_update()
     row = (await db.execute(query)).first()
@@ -28,8 +39,8 @@ async def get_subscription(db: Executor, org_id: str, subscription_id: UUID, *, 
     return row
 
 
-def list_subscriptions_query(org_id: str) -> sa.Select[Any]:
-    return sa.select(Subscriptions).where(Subscriptions.c.org_id == org_id).order_by(Subscriptions.c.created_at)
+def list_subscriptions_query(org_id: str, owner: str | None = None) -> sa.Select[Any]:
+    return sa.select(Subscriptions).where(*_visible(org_id, owner)).order_by(Subscriptions.c.created_at)
 
 
 def list_deliveries_query(subscription_id: UUID, status: str | None) -> sa.Select[Any]:

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal
+from libs.common.auth import OrgKind, Principal
 from libs.common.db import Executor, utcnow
 from libs.common.errors import Invalid
 from libs.common.events.incidents import IncidentEvent
@@ -54,15 +54,15 @@ async def create_subscription(
 
 
 async def list_subscriptions(db: Executor, principal: Principal, page: Pagination) -> tuple[list[Any], int]:
-    return await fetch_page(db, repository.list_subscriptions_query(principal.org_id), page)
+    return await fetch_page(db, repository.list_subscriptions_query(principal.org_id, _owner(principal)), page)
 
 
 async def get_subscription(db: Executor, principal: Principal, subscription_id: UUID) -> sa.Row[Any]:
-    return await repository.get_subscription(db, principal.org_id, subscription_id)
+    return await repository.get_subscription(db, principal.org_id, subscription_id, owner=_owner(principal))
 
 
 async def delete_subscription(db: AsyncSession, principal: Principal, subscription_id: UUID) -> None:
-    await repository.get_subscription(db, principal.org_id, subscription_id, lock=True)
+    await repository.get_subscription(db, principal.org_id, subscription_id, lock=True, owner=_owner(principal))
     await db.execute(sa.delete(Deliveries).where(Deliveries.c.subscription_id == subscription_id))
     await db.execute(sa.delete(Subscriptions).where(Subscriptions.c.id == subscription_id))
 
@@ -71,7 +71,7 @@ async def rotate_secret(
     db: AsyncSession, principal: Principal, subscription_id: UUID, *, grace: timedelta
 ) -> tuple[str, datetime]:
     """A new secret; the old one stays valid (both signatures are sent) until the grace period ends."""
-    row = await repository.get_subscription(db, principal.org_id, subscription_id, lock=True)
+    row = await repository.get_subscription(db, principal.org_id, subscription_id, lock=True, owner=_owner(principal))
     now = utcnow()
     secret, until = domain.new_secret(), now + grace
     await db.execute(
@@ -83,20 +83,20 @@ async def rotate_secret(
 
 
 async def set_enabled(db: AsyncSession, principal: Principal, subscription_id: UUID, *, enabled: bool) -> sa.Row[Any]:
-    await repository.get_subscription(db, principal.org_id, subscription_id, lock=True)
+    await repository.get_subscription(db, principal.org_id, subscription_id, lock=True, owner=_owner(principal))
     values: dict[str, Any] = {"enabled": enabled, "updated_at": utcnow()}
     if enabled:
         values |= {"consecutive_failures": 0, "disabled_reason": None}
     else:
         values["disabled_reason"] = "disabled_by_admin"
     await db.execute(sa.update(Subscriptions).where(Subscriptions.c.id == subscription_id).values(**values))
-    return await repository.get_subscription(db, principal.org_id, subscription_id)
+    return await repository.get_subscription(db, principal.org_id, subscription_id, owner=_owner(principal))
 
 
 async def list_deliveries(
     db: Executor, principal: Principal, subscription_id: UUID, page: Pagination, status: str | None
 ) -> tuple[list[Any], int]:
-    await repository.get_subscription(db, principal.org_id, subscription_id)
+    await repository.get_subscription(db, principal.org_id, subscription_id, owner=_owner(principal))
     return await fetch_page(db, repository.list_deliveries_query(subscription_id, status), page)
 
 
@@ -106,7 +106,7 @@ async def replay(
     """Send again every delivery of events in [since, until): same rows, so the same webhook-ids."""
     if until <= since:
         raise Invalid("`until` must come after `since`", code="range_out_of_order", field="until")
-    await repository.get_subscription(db, principal.org_id, subscription_id, lock=True)
+    await repository.get_subscription(db, principal.org_id, subscription_id, lock=True, owner=_owner(principal))
     result = await db.execute(
         sa.update(Deliveries)
         .where(
@@ -161,3 +161,8 @@ async def fan_out(db: AsyncSession, event: IncidentEvent) -> int:
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _owner(principal: Principal) -> str | None:
+    """Whose subscriptions the caller manages: a partner system its own, the operator's staff all of the programme."""
+    return principal.user_id if principal.org_kind is OrgKind.PARTNER else None
