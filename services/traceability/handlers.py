@@ -22,7 +22,7 @@ from libs.common.events.kyc import (
 )
 from libs.common.events.scoring import ScoreChanged
 from services.traceability.repository import actors as actor_copies
-from services.traceability.use_cases import blocking, read_models
+from services.traceability.use_cases import actors, blocking, read_models
 
 # Every event that can change what our copy keeps: each status move, and edits (name, type, country, region). The
 # other KYC events keyed by an actor (shares, screenings, hits, licence dates) carry its state too but change none
@@ -75,16 +75,7 @@ async def on_actor_event(db: AsyncSession, event: ActorEvent) -> None:
     applies a partition's batch in one transaction, and one upsert per event made the round trips its limit."""
     actor = event.actor
     actor_copies.stage_known_actor(
-        db,
-        actor.actor_id,
-        org_id=actor.org_id,
-        version=event.aggregate_version,
-        legal_name=actor.legal_name,
-        actor_type=actor.actor_type,
-        country=actor.country,
-        region=actor.region,
-        kyc_status=actor.kyc_status,
-        risk_level=actor.risk_level,
+        db, actor.actor_id, org_id=actor.org_id, version=event.aggregate_version, **actors.copied(actor)
     )
 
 
