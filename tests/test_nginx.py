@@ -21,6 +21,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -362,3 +363,24 @@ async def test_a_body_over_the_proxys_limit_is_refused_by_nginx_and_a_smaller_on
     assert json.loads(over[2])["code"] == json.loads(service[2])["code"] == "body_too_large"
     assert json.loads(over[2])["limit"] == limit  # nginx's answer names its own limit
     assert json.loads(service[2])["limit"] == 10 * 1024 * 1024  # the service's own answer, with its limit
+
+
+async def test_what_nginx_refuses_while_reading_a_request_is_a_problem_not_an_html_page(
+    platform: dict[str, Any],
+) -> None:
+    """A malformed request line, a path over large_client_header_buffers and a header line over it are refused by
+    nginx itself, before any service sees them: each answers problem+json with a stable code."""
+    nginx: Nginx = platform["nginx"]
+    cases = {
+        "bad_request": (400, "GET /kyc/actors HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n"),
+        "uri_too_long": (414, f"GET /kyc/actors?q={'a' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n"),
+        "headers_too_large": (431, f"GET /kyc/actors HTTP/1.1\r\nHost: x\r\nX-Big: {'b' * 9000}\r\n\r\n"),
+    }
+    for code, (status, head) in cases.items():
+        got, headers, body = await asyncio.to_thread(raw_request, nginx.port, head)
+        assert got == status and headers["content-type"] == "application/problem+json", (code, got, headers, body)
+        problem = json.loads(body)
+        assert problem["code"] == code and problem["status"] == status, problem
+    async with httpx.AsyncClient(base_url=platform["entry"]) as client:
+        inside = await client.get("/.problem/uri_too_long")  # the page behind the 414 is not reachable from outside
+    assert inside.status_code == 404 and inside.headers["content-type"] == "application/problem+json", inside.text
