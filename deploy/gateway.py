@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from deploy import docs_pages
 from libs.common.app import SWAGGER_UI_ASSETS
 from libs.common.http import problem
+from libs.common.protocol import HTTP_PROTOCOL
 
 DEFAULT_PORT = 8000
 CONNECT_SECONDS = 2.0
@@ -158,7 +159,7 @@ def main() -> None:
     read_seconds = float(os.environ.get("GATEWAY_READ_TIMEOUT_SECONDS", DEFAULT_READ_SECONDS))
     app = create_app(upstreams, read_seconds=read_seconds)
     # proxy_headers off: the gateway is the edge, the peer's address is the client's
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, http=HTTP_PROTOCOL, proxy_headers=False, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from libs.common.devservers import free_port
+from tests.support.raw_http import is_bad_request_problem, unparsable_request
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("kyc", "incidents", "traceability", "scoring")
@@ -109,6 +110,8 @@ def test_make_run_restarts_what_dies_or_hangs_and_ctrl_c_stops_everything(tmp_pa
         assert f"entry point   http://127.0.0.1:{gateway_port}" in launcher.output
         with urllib.request.urlopen(f"http://127.0.0.1:{gateway_port}/kyc/health", timeout=5) as through:
             assert b'"kyc"' in through.read()
+        unreadable = unparsable_request(gateway_port)  # the gateway's uvicorn answers a problem, not text/plain
+        assert is_bad_request_problem(unreadable), unreadable
 
         killed_worker, killed_api = launcher.child("kyc", "worker"), launcher.child("incidents", "api")
         hung_worker = launcher.child("scoring", "worker")

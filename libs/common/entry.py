@@ -11,6 +11,7 @@ import uvicorn
 
 from libs.common import bus, deadletters, logs, migrations, telemetry, worker
 from libs.common.db import engine_for, make_sessions
+from libs.common.protocol import HTTP_PROTOCOL
 from libs.common.service import Service
 from libs.common.settings import ServiceSettings
 
@@ -48,6 +49,7 @@ def _api(service: Service, settings: ServiceSettings, *, host: str, port: int) -
         workers=settings.api_workers,
         log_config=_log_config(f"{service.name}-api", settings.log_level),
         access_log=False,
+        http=HTTP_PROTOCOL,  # a request uvicorn cannot parse is a 400 problem too
         proxy_headers=False,  # the app applies X-Forwarded-For itself, from FORWARDED_ALLOW_IPS (service.py)
     )
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from libs.common.db import engine_for, make_engine
 from libs.common.devservers import free_port
 from libs.common.service import Service
+from tests.support.raw_http import is_bad_request_problem, unparsable_request
 from tests.support.servers import SERVICES
 
 
@@ -112,12 +113,15 @@ def test_api_workers_processes_answer_on_one_port(stack, tmp_path):
             for p in psutil.Process(process.pid).children(recursive=True)
             if re.search(r"multiprocessing\.spawn", " ".join(p.cmdline()))
         ]
+        unreadable = [unparsable_request(port) for _ in range(4)] if answered else []  # whichever process takes it
     finally:
         process.terminate()
         process.wait(timeout=30)
 
     assert answered, (tmp_path / "api.log").read_text()
     assert len(servers) == 2
+    for answer in unreadable:  # what uvicorn cannot parse is a problem too, not its text/plain page
+        assert is_bad_request_problem(answer), answer
 
 
 def wait_for_health(port: int, process: subprocess.Popen, *, timeout: float = 60.0) -> bool:
