@@ -393,8 +393,8 @@ def season(p: Platform, made: dict[str, Any]) -> None:
 
     say("a season of tin: lots at Nyabibwe and Kalima, through Bukavu, merged, split, exported, smelted")
     for key, prefix in (("nyabibwe", "NYA-26-"), ("kalima", "KAL-26-"), ("nyakabingo", "NYK-26-")):
-        p.post("traceability", "field", "/tag-blocks", {"prefix": prefix, "first": 1, "count": 200,
-                                                        "site_id": sites[key]})  # fmt: skip
+        block = {"prefix": prefix, "first": 1, "count": 200, "site_id": sites[key]}
+        eventually(lambda b=block: _tags_issued(p, b), f"tags for {key} (the site known to traceability)")
     lots: dict[str, str] = {}
     plan = [("nya1", "nyabibwe", "coop_nyabibwe", "NYA-26-1", 820.0), ("nya2", "nyabibwe", "coop_nyabibwe",
             "NYA-26-2", 760.0), ("kal1", "kalima", "coop_kalima", "KAL-26-1", 640.0),
@@ -428,6 +428,14 @@ def season(p: Platform, made: dict[str, Any]) -> None:
     lots["nya3"] = new_lot(p, sites["nyabibwe"], actors["coop_nyabibwe"], "NYA-26-3", "tin", "2609", 700.0)
     made["lots"] = lots
     say(f"  {len(lots)} lots; shipment to Penang: {lots['shipment_penang']}")
+
+
+def _tags_issued(p: Platform, block: dict[str, Any]) -> bool:
+    """Tags go only to a site traceability knows: 422 unknown_site until KYC's event has reached it."""
+    response = p.call("traceability", "field", "POST", "/tag-blocks", json=block, ok=(201, 422))
+    if response.status_code == 422 and response.json().get("code") != "unknown_site":
+        raise DemoError(f"POST traceability/tag-blocks: {response.text[:500]}")
+    return response.status_code == 201
 
 
 def _known_approved(p: Platform, actor_id: str) -> bool:

@@ -22,13 +22,14 @@ async def deliver(stack, *events: Any) -> None:  # type: ignore[no-untyped-def]
             await handlers.HANDLERS[type(item)](db, item)
 
 
-async def approved_actor(stack, actor_type: str = "trader", *, status: str = "approved", version: int = 3) -> UUID:  # type: ignore[no-untyped-def]
+async def approved_actor(stack, actor_type: str = "trader", *, status: str = "approved", version: int = 3,  # type: ignore[no-untyped-def]
+                         org: str = ORG) -> UUID:  # fmt: skip
     actor_id = uuid4()
     actor = ActorState(
-        actor_id=actor_id, org_id=ORG, actor_type=actor_type, legal_name=f"{actor_type} {actor_id.hex[:6]}",
+        actor_id=actor_id, org_id=org, actor_type=actor_type, legal_name=f"{actor_type} {actor_id.hex[:6]}",
         country="CD", kyc_status=status,
     )  # fmt: skip
-    await deliver(stack, ActorApproved(org_id=ORG, actor_id=actor_id, aggregate_version=version, actor=actor,
+    await deliver(stack, ActorApproved(org_id=org, actor_id=actor_id, aggregate_version=version, actor=actor,
                                        approved_by="bob"))  # fmt: skip
     return actor_id
 

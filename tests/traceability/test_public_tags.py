@@ -53,8 +53,8 @@ async def test_an_unknown_or_other_organisations_tag_is_one_404(stack):
     staff = stack.client("traceability", stack.token(org=ORG))
     await issue(staff, await site(stack), "U-", count=1)
     # org-b asking for a block over the same numbers gets none of them: tags are unique across organisations
-    taken = await other.post("/tag-blocks", json={"prefix": "U-", "first": 1, "count": 1,
-                                                  "actor_id": str(await approved_actor(stack))})  # fmt: skip
+    theirs = await approved_actor(stack, org="org-b")
+    taken = await other.post("/tag-blocks", json={"prefix": "U-", "first": 1, "count": 1, "actor_id": str(theirs)})
     assert taken.json()["issued"] == 0
 
     never = await public.get("/public/tags/NEVER-1")

@@ -86,6 +86,12 @@ async def allocate_tags(
     """A block of tags `prefix` + number, allocated to one site or one actor; tags issued before stay as they were."""
     if (site_id is None) == (actor_id is None):
         raise Invalid("a tag block is allocated to exactly one of site_id or actor_id", code="tag_block_holder")
+    # Tags go to a site or an actor this organisation has (as KYC announced them): an unknown and another
+    # organisation's id are refused alike, so the answer tells nothing about the other organisation.
+    if site_id is not None and site_id not in await read_models.sites_by_id(db, [site_id], org_id=org_id):
+        raise Invalid(f"site {site_id} is not known to traceability", code="unknown_site")
+    if actor_id is not None and actor_id not in await read_models.actors_by_id(db, [actor_id], org_id=org_id):
+        raise Invalid(f"actor {actor_id} is not known to traceability", code="unknown_actor")
     block_id, now = uuid4(), utcnow()
     rows = [
         {"tag": f"{prefix}{n}", "org_id": org_id, "block_id": block_id, "site_id": site_id, "actor_id": actor_id}
