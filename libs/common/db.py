@@ -251,11 +251,7 @@ async def copy_rows(
         )
         for row in rows
     ]
-    raw: Any = await _driver_of(connection)
-    if not raw.is_in_transaction():
-        # SQLAlchemy's adapter begins the driver's transaction with its first statement: one must have run, or the
-        # COPY would commit on its own.
-        await connection.execute(sa.text("SELECT 1"))
+    raw: Any = await _driver_in_transaction(connection)
     try:
         if not upsert_keys:
             await raw.copy_records_to_table(table.name, records=records, columns=list(columns))
@@ -365,10 +361,27 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
         result: Any = await db.execute(statement, params)
         return list(result.all()) if result.returns_rows else []
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
-    raw: Any = await _driver_of(connection)
-    if not raw.is_in_transaction():  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first one
-        await connection.execute(sa.text("SELECT 1"))
+    await _driver_in_transaction(connection)
     return await _driver_rows(connection, statement, params)
+
+
+async def _driver_in_transaction(connection: AsyncConnection) -> Any:
+    """The driver's connection under `connection`, in the transaction SQLAlchemy began on it. SQLAlchemy's asyncpg
+    adapter sends BEGIN only with the first statement it executes, so a statement sent straight to the driver
+    first would commit on its own: the adapter is asked to begin, as its first statement would (this was a
+    `SELECT 1` first, a round trip of its own)."""
+    raw: Any = await _driver_of(connection)
+    if raw.is_in_transaction():
+        return raw
+    adapted: Any = connection.sync_connection.connection.dbapi_connection if connection.sync_connection else None
+    mutex, start = getattr(adapted, "_execute_mutex", None), getattr(adapted, "_start_transaction", None)
+    if mutex is None or start is None or not hasattr(adapted, "_transaction"):
+        await connection.execute(sa.text("SELECT 1"))  # an adapter of another shape: its first statement begins
+        return raw
+    async with mutex:
+        if adapted._transaction is None:
+            await start()  # nothing in AUTOCOMMIT, where each statement is its own transaction anyway
+    return raw
 
 
 async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str, Any] | None) -> list[Any]:

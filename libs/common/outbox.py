@@ -37,20 +37,32 @@ def bucket_of(key: str) -> int:
 def add(db: AsyncSession, event: Event, *, key: UUID | str, traceparent: str | None = None) -> OutboxMessageRow:
     """Stage `event` in the caller's transaction; it is published only if that transaction commits. With tracing
     on, the row keeps the current span's traceparent, which the CloudEvent carries to every consumer."""
-    key = str(key)
-    row = OutboxMessageRow(
-        event_id=new_event_id(),
-        topic=event.topic,
-        key=key,
-        event_type=event.event_type(),
-        payload=event.model_dump_json(),
-        bucket=bucket_of(key),
-        occurred_at=utcnow(),
-        traceparent=traceparent or telemetry.current_traceparent(),
-    )
+    row = OutboxMessageRow(**message_values(event, key=key, traceparent=traceparent))
     db.add(row)
-    db.info[_WAKE] = True
+    wake_on_commit(db)
     return row
+
+
+def message_values(event: Event, *, key: UUID | str, traceparent: str | None = None) -> dict[str, Any]:
+    """The columns of `event`'s outbox row (all but its id), for a caller that writes the row in a statement of its
+    own, in its transaction (then `wake_on_commit`), instead of staging it with `add`."""
+    key = str(key)
+    return {
+        "event_id": new_event_id(),
+        "topic": event.topic,
+        "key": key,
+        "event_type": event.event_type(),
+        "payload": event.model_dump_json(),
+        "bucket": bucket_of(key),
+        "occurred_at": utcnow(),
+        "published_at": None,
+        "traceparent": traceparent or telemetry.current_traceparent(),
+    }
+
+
+def wake_on_commit(db: AsyncSession) -> None:
+    """Outbox rows were written in this session's transaction: its commit wakes the relays (the hint below)."""
+    db.info[_WAKE] = True
 
 
 # A wake-up hint for idle relays: PostgreSQL NOTIFY, sent inside the writer's transaction so it is delivered only

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import search
-from libs.common.db import Executor, dialect_of, insert, read_rows
+from libs.common.db import Executor, dialect_of, insert, read_rows, write_rows
 from libs.common.errors import Conflict, Forbidden, NotFound
 from libs.common.pagination import Pagination, fetch_page
 from services.kyc.domain.actors import Actor
@@ -307,6 +307,52 @@ async def save_actor(db: AsyncSession, actor: Actor, *, events: int) -> int:
                 code="duplicate_registration",
             ) from exc
         raise
+
+
+async def insert_actor(
+    db: AsyncSession, actor: Actor, *, events: int, beside: Sequence[tuple[sa.Table, dict[str, Any]]] = ()
+) -> None:
+    """Write a new actor holding the numbers of its first `events` events (1 to `events`), and the rows that come
+    with it (`beside`: its history entry, its screening request, its outbox rows), in one statement on PostgreSQL.
+    A registration was six round trips (BEGIN, the actor's upsert, the ORM's flush of its entry and outbox row,
+    the request's upsert, COMMIT) and the ORM's unit of work, over half of its CPU. A plain INSERT, not save_actor's
+    upsert: the actor is new, so an id already taken fails instead of overwriting that actor."""
+    rows = [(Actors, {**column_values(actor, Actors), "search_text": search_text(actor), "event_seq": events})]
+    rows += beside
+    try:
+        if dialect_of(db) != "postgresql":  # SQLite writes no rows in a WITH clause: one statement each
+            for table, values in rows:
+                await db.execute(sa.insert(table), values)
+            return
+        shape = tuple((table, tuple(values)) for table, values in rows)
+        params = {_param(i, name): value for i, (_, values) in enumerate(rows) for name, value in values.items()}
+        await write_rows(db, _insert_all(shape), params)
+    except Exception as exc:  # SQLAlchemy's IntegrityError, or the driver's own error (write_rows runs on it)
+        constraint = unique_violation(exc)
+        if constraint == "uq_actor_registration":
+            raise Conflict(
+                f"registration number {actor.registration_number} is already registered in {actor.country}",
+                code="duplicate_registration",
+            ) from exc
+        if constraint is not None:  # as the service's IntegrityError handler answers a unique violation
+            raise Conflict("the change conflicts with existing data") from exc
+        raise
+
+
+def _param(row: int, column: str) -> str:
+    return f"r{row}_{column}"
+
+
+@lru_cache(maxsize=64)
+def _insert_all(shape: tuple[tuple[sa.Table, tuple[str, ...]], ...]) -> sa.Executable:
+    """INSERT of the first row, the others' INSERTs in its WITH clause: one statement, built once per shape with
+    bound parameters. PostgreSQL checks foreign keys at the statement's end, so rows referencing the first hold."""
+    inserts = [
+        sa.insert(table).values({name: sa.bindparam(_param(i, name), type_=table.c[name].type) for name in columns})
+        for i, (table, columns) in enumerate(shape)
+    ]
+    first, *others = inserts
+    return first.add_cte(*(insert_.cte(f"beside_{i}") for i, insert_ in enumerate(others, start=1)))
 
 
 async def take_event_numbers(db: AsyncSession, actor_id: UUID, *, events: int = 1) -> int:

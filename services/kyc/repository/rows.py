@@ -44,8 +44,10 @@ def _init_fields(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-def unique_violation(exc: IntegrityError) -> str | None:
-    """The name of the unique index (or constraint) the failed write violated; None for any other failure."""
+def unique_violation(exc: IntegrityError | Exception) -> str | None:
+    """The name of the unique index (or constraint) the failed write violated; None for any other failure. `exc` is
+    SQLAlchemy's IntegrityError, or the driver's own error (a statement run on it: libs.common.db.write_rows)."""
     # The driver's own error first: SQLAlchemy's asyncpg adapter carries the SQLSTATE but not the constraint's name,
     # which the shared helper then answers as "unique"; asyncpg's error (the adapter's cause) names it.
-    return errors.unique_violation(exc.orig.__cause__ or exc, metadata=[KycTable.metadata])
+    orig = getattr(exc, "orig", None)
+    return errors.unique_violation(getattr(orig, "__cause__", None) or exc, metadata=[KycTable.metadata])
