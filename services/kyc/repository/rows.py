@@ -22,12 +22,23 @@ T = TypeVar("T", bound="DataclassInstance")
 
 def column_values(record: object, table: sa.Table) -> dict[str, Any]:
     """The record's attributes named like the table's columns (enums as their values); other columns are left out."""
+    if dataclasses.is_dataclass(record):
+        names = _shared_names(type(record), table)
+    else:
+        names = tuple(column.name for column in table.columns if hasattr(record, column.name))
     values = {}
-    for column in table.columns:
-        if hasattr(record, column.name):
-            value = getattr(record, column.name)
-            values[column.name] = value.value if isinstance(value, Enum) else value
+    for name in names:
+        value = getattr(record, name)
+        values[name] = value.value if isinstance(value, Enum) else value
     return values
+
+
+@cache
+def _shared_names(cls: type, table: sa.Table) -> tuple[str, ...]:
+    # A dataclass's instances all have its fields, and its class attributes (properties) are the class's: which
+    # columns it has is looked up once (hasattr per column on every save was most of column_values).
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return tuple(column.name for column in table.columns if column.name in fields or hasattr(cls, column.name))
 
 
 def from_row(cls: type[T], row: sa.Row[Any], **overrides: Any) -> T:
