@@ -452,7 +452,8 @@ _READ_CONNECTIONS = "assay.read_connections"
 
 
 class ReadConnections:
-    """Pure ASGI middleware that closes the read connections (DbRead) a request opened once it is answered.
+    """Pure ASGI middleware that closes the read connections (DbRead, and DbStatement's) a request opened once it
+    is answered.
     DbRead was a `yield` dependency, and FastAPI's exit stack and shielded exit around one cost a tenth of a
     read's CPU; a read has nothing to commit, so its connection may as well go back to the pool here."""
 
@@ -484,7 +485,34 @@ async def _read(request: Request) -> AsyncConnection:
     return connection
 
 
+def statement_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine as DbStatement uses it. PostgreSQL: AUTOCOMMIT, so a write that is one statement is its own
+    transaction: not BEGIN, statement, COMMIT. SQLite: as it is; a write of several statements begins and commits
+    a transaction itself (SQLite writes no rows in a WITH clause)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+async def _statement(request: Request) -> AsyncConnection:
+    opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
+    if opened is None:
+        raise RuntimeError("DbStatement needs the ReadConnections middleware (libs.common.service.create_app adds it)")
+    state = request.app.state
+    engine: AsyncEngine | None = getattr(state, "statement_engine", None)
+    if engine is None:  # an app not built by service.create_app
+        engine = state.statement_engine = statement_engine(state.engine)
+    connection = await engine.connect()
+    opened.append(connection)
+    return connection
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.
 DbTransaction = Annotated[AsyncSession, Depends(_transaction, scope="function")]
 # For GET routes: no write transaction, no write lock; closed by ReadConnections once the request is answered.
 DbRead = Annotated[AsyncConnection, Depends(_read)]
+# For a write that is one statement (its rows and its outbox rows in one INSERT ... WITH ...): on PostgreSQL the
+# statement commits on its own, without BEGIN and COMMIT (two of a registration's three round trips) nor the
+# session and its `yield` dependency around them; elsewhere the caller begins and commits. Nothing else may be
+# written on it: a second statement would be a transaction of its own. Closed by ReadConnections.
+DbStatement = Annotated[AsyncConnection, Depends(_statement)]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from libs.common import metrics, telemetry
@@ -77,15 +77,26 @@ _last_wake = 0.0
 
 @sa.event.listens_for(Session, "before_commit")
 def _notify_relay(session: Session) -> None:
-    global _last_wake
     if not session.info.pop(_WAKE, False):
         return
+    if _wake_due(session.get_bind().dialect.name):
+        session.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+
+
+async def wake(db: AsyncConnection) -> None:
+    """Outbox rows were written by a statement that committed on its own (libs.common.db.DbStatement): the hint
+    now, on the same terms."""
+    if _wake_due(db.dialect.name):
+        await db.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+
+
+def _wake_due(dialect: str) -> bool:
+    global _last_wake
     now = time.monotonic()
-    bind = session.get_bind()
-    if now - _last_wake < WAKE_EVERY_SECONDS or bind.dialect.name != "postgresql":
-        return
+    if now - _last_wake < WAKE_EVERY_SECONDS or dialect != "postgresql":
+        return False
     _last_wake = now
-    session.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+    return True
 
 
 async def _claim_buckets(db: AsyncSession) -> list[int]:

@@ -326,19 +326,19 @@ async def save_actor(db: AsyncSession, actor: Actor, *, events: int) -> int:
 
 
 async def insert_actor(
-    db: AsyncSession, actor: Actor, *, events: int, beside: Sequence[tuple[sa.Table, dict[str, Any]]] = ()
+    db: Executor, actor: Actor, *, events: int, beside: Sequence[tuple[sa.Table, dict[str, Any]]] = ()
 ) -> None:
     """Write a new actor holding the numbers of its first `events` events (1 to `events`), and the rows that come
-    with it (`beside`: its history entry, its screening request, its outbox rows), in one statement on PostgreSQL.
-    A registration was six round trips (BEGIN, the actor's upsert, the ORM's flush of its entry and outbox row,
-    the request's upsert, COMMIT) and the ORM's unit of work, over half of its CPU. A plain INSERT, not save_actor's
-    upsert: the actor is new, so an id already taken fails instead of overwriting that actor."""
+    with it (`beside`: its history entry, its screening request, its outbox rows), in one statement on PostgreSQL,
+    atomic on its own (libs.common.db.DbStatement) or a step of the caller's transaction. A registration was six
+    round trips (BEGIN, the actor's upsert, the ORM's flush of its entry and outbox row, the request's upsert,
+    COMMIT) and the ORM's unit of work. A plain INSERT, not save_actor's upsert: the actor is new, so an id already
+    taken fails instead of overwriting that actor."""
     rows = [(Actors, {**column_values(actor, Actors), "search_text": search_text(actor), "event_seq": events})]
     rows += beside
     try:
         if dialect_of(db) != "postgresql":  # SQLite writes no rows in a WITH clause: one statement each
-            for table, values in rows:
-                await db.execute(sa.insert(table), values)
+            await _insert_each(db, rows)
             return
         shape = tuple((table, tuple(values)) for table, values in rows)
         params = {_param(i, name): value for i, (_, values) in enumerate(rows) for name, value in values.items()}
@@ -353,6 +353,17 @@ async def insert_actor(
         if constraint is not None:  # as the service's IntegrityError handler answers a unique violation
             raise Conflict("the change conflicts with existing data") from exc
         raise
+
+
+async def _insert_each(db: Executor, rows: list[tuple[sa.Table, dict[str, Any]]]) -> None:
+    """The rows one statement each, in one transaction: the caller's, else one of their own."""
+    if isinstance(db, AsyncSession) or db.in_transaction():
+        for table, values in rows:
+            await db.execute(sa.insert(table), values)
+        return
+    async with db.begin():
+        for table, values in rows:
+            await db.execute(sa.insert(table), values)
 
 
 def _param(row: int, column: str) -> str:

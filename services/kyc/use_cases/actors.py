@@ -32,8 +32,9 @@ async def actor_for_change(
     return actor
 
 
-async def register_actor(db: AsyncSession, principal: Principal, *, values: dict[str, Any]) -> Actor:
-    """The new actor, its history entry, its screening request and its event, written in one statement."""
+async def register_actor(db: Executor, principal: Principal, *, values: dict[str, Any]) -> Actor:
+    """The new actor, its history entry, its screening request and its event, written in one statement: on a
+    DbStatement connection, a transaction of its own."""
     now = utcnow()
     actor, event = Actor.register(values, org_id=principal.org_id, by=principal.user_id, now=now)
     entry = history.entry(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import outbox
+from libs.common.db import Executor
 from libs.common.events.kyc import DocumentUploaded, KycEvent
 from services.kyc.domain.actors import Actor
 from services.kyc.domain.documents import Document
@@ -32,13 +33,17 @@ async def save_actor(db: AsyncSession, actor: Actor, *events: KycEvent) -> None:
 
 
 async def register_actor(
-    db: AsyncSession, actor: Actor, event: KycEvent, *, beside: Sequence[tuple[sa.Table, dict[str, Any]]] = ()
+    db: Executor, actor: Actor, event: KycEvent, *, beside: Sequence[tuple[sa.Table, dict[str, Any]]] = ()
 ) -> None:
     """Write a new actor and stage its registration, the first event of a new aggregate (number 1), with the rows
-    that come with it, in one statement (repository.actors.insert_actor)."""
+    that come with it, in one statement (repository.actors.insert_actor): on a DbStatement connection it has
+    committed when this returns, and the relays are woken now; in a session, with its commit."""
     message = outbox.message_values(event.model_copy(update={"aggregate_version": 1}), key=actor.id)
     await actor_repository.insert_actor(db, actor, events=1, beside=[*beside, (Outbox, message)])
-    outbox.wake_on_commit(db)
+    if isinstance(db, AsyncSession):
+        outbox.wake_on_commit(db)
+    else:
+        await outbox.wake(db)
 
 
 async def save_site(db: AsyncSession, site: MineSite, *events: KycEvent) -> None:
