@@ -251,11 +251,7 @@ async def copy_rows(
         )
         for row in rows
     ]
-    raw: Any = await _driver_of(connection)
-    if not raw.is_in_transaction():
-        # SQLAlchemy's adapter begins the driver's transaction with its first statement: one must have run, or the
-        # COPY would commit on its own.
-        await connection.execute(sa.text("SELECT 1"))
+    raw: Any = await _driver_in_transaction(connection)
     try:
         if not upsert_keys:
             await raw.copy_records_to_table(table.name, records=records, columns=list(columns))
@@ -365,10 +361,27 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
         result: Any = await db.execute(statement, params)
         return list(result.all()) if result.returns_rows else []
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
-    raw: Any = await _driver_of(connection)
-    if not raw.is_in_transaction():  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first one
-        await connection.execute(sa.text("SELECT 1"))
+    await _driver_in_transaction(connection)
     return await _driver_rows(connection, statement, params)
+
+
+async def _driver_in_transaction(connection: AsyncConnection) -> Any:
+    """The driver's connection under `connection`, in the transaction SQLAlchemy began on it. SQLAlchemy's asyncpg
+    adapter sends BEGIN only with the first statement it executes, so a statement sent straight to the driver
+    first would commit on its own: the adapter is asked to begin, as its first statement would (this was a
+    `SELECT 1` first, a round trip of its own)."""
+    raw: Any = await _driver_of(connection)
+    if raw.is_in_transaction():
+        return raw
+    adapted: Any = connection.sync_connection.connection.dbapi_connection if connection.sync_connection else None
+    mutex, start = getattr(adapted, "_execute_mutex", None), getattr(adapted, "_start_transaction", None)
+    if mutex is None or start is None or not hasattr(adapted, "_transaction"):
+        await connection.execute(sa.text("SELECT 1"))  # an adapter of another shape: its first statement begins
+        return raw
+    async with mutex:
+        if adapted._transaction is None:
+            await start()  # nothing in AUTOCOMMIT, where each statement is its own transaction anyway
+    return raw
 
 
 async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str, Any] | None) -> list[Any]:
@@ -439,7 +452,8 @@ _READ_CONNECTIONS = "assay.read_connections"
 
 
 class ReadConnections:
-    """Pure ASGI middleware that closes the read connections (DbRead) a request opened once it is answered.
+    """Pure ASGI middleware that closes the read connections (DbRead, and DbStatement's) a request opened once it
+    is answered.
     DbRead was a `yield` dependency, and FastAPI's exit stack and shielded exit around one cost a tenth of a
     read's CPU; a read has nothing to commit, so its connection may as well go back to the pool here."""
 
@@ -471,7 +485,34 @@ async def _read(request: Request) -> AsyncConnection:
     return connection
 
 
+def statement_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine as DbStatement uses it. PostgreSQL: AUTOCOMMIT, so a write that is one statement is its own
+    transaction: not BEGIN, statement, COMMIT. SQLite: as it is; a write of several statements begins and commits
+    a transaction itself (SQLite writes no rows in a WITH clause)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+async def _statement(request: Request) -> AsyncConnection:
+    opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
+    if opened is None:
+        raise RuntimeError("DbStatement needs the ReadConnections middleware (libs.common.service.create_app adds it)")
+    state = request.app.state
+    engine: AsyncEngine | None = getattr(state, "statement_engine", None)
+    if engine is None:  # an app not built by service.create_app
+        engine = state.statement_engine = statement_engine(state.engine)
+    connection = await engine.connect()
+    opened.append(connection)
+    return connection
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.
 DbTransaction = Annotated[AsyncSession, Depends(_transaction, scope="function")]
 # For GET routes: no write transaction, no write lock; closed by ReadConnections once the request is answered.
 DbRead = Annotated[AsyncConnection, Depends(_read)]
+# For a write that is one statement (its rows and its outbox rows in one INSERT ... WITH ...): on PostgreSQL the
+# statement commits on its own, without BEGIN and COMMIT (two of a registration's three round trips) nor the
+# session and its `yield` dependency around them; elsewhere the caller begins and commits. Nothing else may be
+# written on it: a second statement would be a transaction of its own. Closed by ReadConnections.
+DbStatement = Annotated[AsyncConnection, Depends(_statement)]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from libs.common import metrics, telemetry
@@ -37,20 +37,32 @@ def bucket_of(key: str) -> int:
 def add(db: AsyncSession, event: Event, *, key: UUID | str, traceparent: str | None = None) -> OutboxMessageRow:
     """Stage `event` in the caller's transaction; it is published only if that transaction commits. With tracing
     on, the row keeps the current span's traceparent, which the CloudEvent carries to every consumer."""
-    key = str(key)
-    row = OutboxMessageRow(
-        event_id=new_event_id(),
-        topic=event.topic,
-        key=key,
-        event_type=event.event_type(),
-        payload=event.model_dump_json(),
-        bucket=bucket_of(key),
-        occurred_at=utcnow(),
-        traceparent=traceparent or telemetry.current_traceparent(),
-    )
+    row = OutboxMessageRow(**message_values(event, key=key, traceparent=traceparent))
     db.add(row)
-    db.info[_WAKE] = True
+    wake_on_commit(db)
     return row
+
+
+def message_values(event: Event, *, key: UUID | str, traceparent: str | None = None) -> dict[str, Any]:
+    """The columns of `event`'s outbox row (all but its id), for a caller that writes the row in a statement of its
+    own, in its transaction (then `wake_on_commit`), instead of staging it with `add`."""
+    key = str(key)
+    return {
+        "event_id": new_event_id(),
+        "topic": event.topic,
+        "key": key,
+        "event_type": event.event_type(),
+        "payload": event.model_dump_json(),
+        "bucket": bucket_of(key),
+        "occurred_at": utcnow(),
+        "published_at": None,
+        "traceparent": traceparent or telemetry.current_traceparent(),
+    }
+
+
+def wake_on_commit(db: AsyncSession) -> None:
+    """Outbox rows were written in this session's transaction: its commit wakes the relays (the hint below)."""
+    db.info[_WAKE] = True
 
 
 # A wake-up hint for idle relays: PostgreSQL NOTIFY, sent inside the writer's transaction so it is delivered only
@@ -65,15 +77,26 @@ _last_wake = 0.0
 
 @sa.event.listens_for(Session, "before_commit")
 def _notify_relay(session: Session) -> None:
-    global _last_wake
     if not session.info.pop(_WAKE, False):
         return
+    if _wake_due(session.get_bind().dialect.name):
+        session.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+
+
+async def wake(db: AsyncConnection) -> None:
+    """Outbox rows were written by a statement that committed on its own (libs.common.db.DbStatement): the hint
+    now, on the same terms."""
+    if _wake_due(db.dialect.name):
+        await db.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+
+
+def _wake_due(dialect: str) -> bool:
+    global _last_wake
     now = time.monotonic()
-    bind = session.get_bind()
-    if now - _last_wake < WAKE_EVERY_SECONDS or bind.dialect.name != "postgresql":
-        return
+    if now - _last_wake < WAKE_EVERY_SECONDS or dialect != "postgresql":
+        return False
     _last_wake = now
-    session.execute(sa.text(f"NOTIFY {WAKE_CHANNEL}"))
+    return True
 
 
 async def _claim_buckets(db: AsyncSession) -> list[int]:

@@ -20,7 +20,7 @@ from libs.common import app as platform
 from libs.common import gate, logs, metrics, telemetry
 from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
-from libs.common.db import ReadConnections, engine_for, make_sessions, read_engine
+from libs.common.db import ReadConnections, engine_for, make_sessions, read_engine, statement_engine
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.scheduler import Job
 from libs.common.settings import ServiceSettings
@@ -90,6 +90,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)
     app.state.read_engine = read_engine(engine)
+    app.state.statement_engine = statement_engine(engine)
     app.state.tokens = tokens = TokenVerifier(settings)
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)

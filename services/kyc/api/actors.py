@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from libs.common.concurrency import VERSION_RESPONSES, IfMatch, expected_version
-from libs.common.db import DbRead, DbTransaction, utcnow
+from libs.common.db import DbRead, DbStatement, DbTransaction, utcnow
 from libs.common.pagination import PageQuery
 from libs.common.schemas import IsoDate
 from services.kyc.access import Creator, Editor, Reader
@@ -47,7 +47,8 @@ async def list_overdue_reviews(
     summary="Register an actor (draft); screening is requested",
     responses={409: {"description": "duplicate_registration"}, 422: {"description": "invalid input"}},
 )
-async def register_actor(body: RegisterActor, principal: Creator, db: DbTransaction) -> ActorRead:
+async def register_actor(body: RegisterActor, principal: Creator, db: DbStatement) -> ActorRead:
+    # One statement writes the actor, its history entry, its screening request and its event (DbStatement).
     return ActorRead.from_domain(await use_cases.register_actor(db, principal, values=body.model_dump()))
 
 

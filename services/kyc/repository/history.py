@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -19,6 +20,11 @@ Entries = AuditEntryRow.__table__
 def save_entry(db: AsyncSession, entry: AuditEntry) -> None:
     """Staged in the caller's transaction and written with its commit (an entry is never read before)."""
     db.add(AuditEntryRow(**vars(entry)))
+
+
+def entry_row(entry: AuditEntry) -> tuple[sa.Table, dict[str, Any]]:
+    """The entry as a row to insert beside another write (repository.actors.insert_actor)."""
+    return Entries, dict(vars(entry))
 
 
 async def list_actor_entries(

@@ -22,12 +22,23 @@ T = TypeVar("T", bound="DataclassInstance")
 
 def column_values(record: object, table: sa.Table) -> dict[str, Any]:
     """The record's attributes named like the table's columns (enums as their values); other columns are left out."""
+    if dataclasses.is_dataclass(record):
+        names = _shared_names(type(record), table)
+    else:
+        names = tuple(column.name for column in table.columns if hasattr(record, column.name))
     values = {}
-    for column in table.columns:
-        if hasattr(record, column.name):
-            value = getattr(record, column.name)
-            values[column.name] = value.value if isinstance(value, Enum) else value
+    for name in names:
+        value = getattr(record, name)
+        values[name] = value.value if isinstance(value, Enum) else value
     return values
+
+
+@cache
+def _shared_names(cls: type, table: sa.Table) -> tuple[str, ...]:
+    # A dataclass's instances all have its fields, and its class attributes (properties) are the class's: which
+    # columns it has is looked up once (hasattr per column on every save was most of column_values).
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return tuple(column.name for column in table.columns if column.name in fields or hasattr(cls, column.name))
 
 
 def from_row(cls: type[T], row: sa.Row[Any], **overrides: Any) -> T:
@@ -44,8 +55,10 @@ def _init_fields(cls: type) -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-def unique_violation(exc: IntegrityError) -> str | None:
-    """The name of the unique index (or constraint) the failed write violated; None for any other failure."""
+def unique_violation(exc: IntegrityError | Exception) -> str | None:
+    """The name of the unique index (or constraint) the failed write violated; None for any other failure. `exc` is
+    SQLAlchemy's IntegrityError, or the driver's own error (a statement run on it: libs.common.db.write_rows)."""
     # The driver's own error first: SQLAlchemy's asyncpg adapter carries the SQLSTATE but not the constraint's name,
     # which the shared helper then answers as "unique"; asyncpg's error (the adapter's cause) names it.
-    return errors.unique_violation(exc.orig.__cause__ or exc, metadata=[KycTable.metadata])
+    orig = getattr(exc, "orig", None)
+    return errors.unique_violation(getattr(orig, "__cause__", None) or exc, metadata=[KycTable.metadata])

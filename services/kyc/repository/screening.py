@@ -77,6 +77,11 @@ async def save_request(db: AsyncSession, request: ScreeningRequest) -> None:
     await upsert(db, Requests, column_values(request, Requests), keys=["id"])
 
 
+def request_row(request: ScreeningRequest) -> tuple[sa.Table, dict[str, Any]]:
+    """A new request as a row to insert beside another write (repository.actors.insert_actor)."""
+    return Requests, column_values(request, Requests)
+
+
 async def claim_pending_requests(db: AsyncSession, *, limit: int) -> list[ScreeningRequest]:
     """The oldest pending requests, locked until the caller's transaction ends; other workers skip them."""
     query = (

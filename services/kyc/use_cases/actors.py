@@ -14,7 +14,10 @@ from libs.common.events.kyc import ActorUpdated, KycEvent
 from libs.common.pagination import Pagination
 from services.kyc.domain.actors import SCREENED_FIELDS, Actor
 from services.kyc.domain.history import created, diff
+from services.kyc.domain.screening import ScreeningRequest
 from services.kyc.repository import actors as repository
+from services.kyc.repository import history as history_repository
+from services.kyc.repository import screening as screening_repository
 from services.kyc.repository.actors import ActorFilter
 from services.kyc.use_cases import announce, history, screening
 
@@ -29,12 +32,26 @@ async def actor_for_change(
     return actor
 
 
-async def register_actor(db: AsyncSession, principal: Principal, *, values: dict[str, Any]) -> Actor:
-    actor, event = Actor.register(values, org_id=principal.org_id, by=principal.user_id, now=utcnow())
-    await announce.save_actor(db, actor, event)  # a registration number taken already: 409 duplicate_registration
-    record_change(db, principal, actor, action="registered", changes=created(actor.editable()))
-    await screening.request_screening(
-        db, org_id=actor.org_id, actor_id=actor.id, subject_type="actor", subject_id=actor.id
+async def register_actor(db: Executor, principal: Principal, *, values: dict[str, Any]) -> Actor:
+    """The new actor, its history entry, its screening request and its event, written in one statement: on a
+    DbStatement connection, a transaction of its own."""
+    now = utcnow()
+    actor, event = Actor.register(values, org_id=principal.org_id, by=principal.user_id, now=now)
+    entry = history.entry(
+        org_id=actor.org_id,
+        user_id=principal.user_id,
+        entity_type="actor",
+        entity_id=actor.id,
+        action="registered",
+        changes=created(actor.editable()),
+        actor_id=actor.id,
+    )
+    request = ScreeningRequest.of_subject(
+        org_id=actor.org_id, actor_id=actor.id, subject_type="actor", subject_id=actor.id, now=now
+    )
+    # A registration number taken already: 409 duplicate_registration.
+    await announce.register_actor(
+        db, actor, event, beside=[history_repository.entry_row(entry), screening_repository.request_row(request)]
     )
     return actor
 

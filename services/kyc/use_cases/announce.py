@@ -8,11 +8,14 @@ the state that commits."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import outbox
+from libs.common.db import Executor
 from libs.common.events.kyc import DocumentUploaded, KycEvent
 from services.kyc.domain.actors import Actor
 from services.kyc.domain.documents import Document
@@ -20,11 +23,27 @@ from services.kyc.domain.sites import MineSite
 from services.kyc.repository import actors as actor_repository
 from services.kyc.repository import sites as site_repository
 
+Outbox = outbox.Outbox
+
 
 async def save_actor(db: AsyncSession, actor: Actor, *events: KycEvent) -> None:
     """Write the actor and stage its events, each numbered in the order given."""
     last = await actor_repository.save_actor(db, actor, events=len(events))
     publish(db, events, key=actor.id, last=last)
+
+
+async def register_actor(
+    db: Executor, actor: Actor, event: KycEvent, *, beside: Sequence[tuple[sa.Table, dict[str, Any]]] = ()
+) -> None:
+    """Write a new actor and stage its registration, the first event of a new aggregate (number 1), with the rows
+    that come with it, in one statement (repository.actors.insert_actor): on a DbStatement connection it has
+    committed when this returns, and the relays are woken now; in a session, with its commit."""
+    message = outbox.message_values(event.model_copy(update={"aggregate_version": 1}), key=actor.id)
+    await actor_repository.insert_actor(db, actor, events=1, beside=[*beside, (Outbox, message)])
+    if isinstance(db, AsyncSession):
+        outbox.wake_on_commit(db)
+    else:
+        await outbox.wake(db)
 
 
 async def save_site(db: AsyncSession, site: MineSite, *events: KycEvent) -> None:

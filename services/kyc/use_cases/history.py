@@ -32,16 +32,38 @@ def record(
     """Add an audit entry to the caller's transaction; `actor_id` files it under that actor's history."""
     repository.save_entry(
         db,
-        AuditEntry(
+        entry(
             org_id=org_id,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            action=action,
             user_id=user_id,
-            at=utcnow(),
-            changes=jsonable(changes or {}),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            changes=changes,
             actor_id=actor_id,
         ),
+    )
+
+
+def entry(
+    *,
+    org_id: str,
+    user_id: str,
+    entity_type: str,
+    entity_id: UUID | str,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    actor_id: UUID | None = None,
+) -> AuditEntry:
+    """The audit entry `record` adds, for a caller that writes it with its own statement."""
+    return AuditEntry(
+        org_id=org_id,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        action=action,
+        user_id=user_id,
+        at=utcnow(),
+        changes=jsonable(changes or {}),
+        actor_id=actor_id,
     )
 
 
