@@ -8,7 +8,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .phonetic import consonant_key, romanised_key, unvocalised
-from .similarity import MIN_TOKEN_SIM, token_sim
+from .similarity import MIN_TOKEN_SIM, canonical_name, token_sim
 
 PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
 JOINED_PART = 4  # shortest word recognised as part of a word written together
@@ -21,9 +21,13 @@ ROMANISED_MAX = 6  # syllable-length words are also keyed by their romanisation-
 def neighbour_keys(token: str) -> list[str]:
     """Consonant key plus its one-deletion variants (symmetric-deletion typo search), and for short words the
     romanisation-folded spelling ('chang' and 'zhang', 'hsi' and 'xi' share '~jang', '~si'), so a Wade-Giles
-    spelling always reaches its pinyin twin."""
+    spelling always reaches its pinyin twin; a common given name is also keyed by its spelling family, so 'Ihar'
+    reaches 'Igor' and 'Uladzimir' 'Vladimir' though their consonants differ."""
     key = consonant_key(token)
     extra = [f"~{romanised_key(token)}"] if len(token) <= ROMANISED_MAX else []
+    family = canonical_name(token)
+    if family is not None:
+        extra.append(f"={family}")
     if not key:
         return extra
     if len(key) < 3:
@@ -107,8 +111,11 @@ class TokenIndex:
                 token, list(candidates), scorer=Levenshtein.distance, score_cutoff=PREFILTER_EDITS, limit=None
             )
             # a word that begins or ends with the query is further than the prefilter but may be the name written
-            # as one word ('caribbean' in 'aerocaribbean')
-            candidates = {word for word, _, _ in close} | {w for w in candidates if _contains(token, w)}
+            # as one word ('caribbean' in 'aerocaribbean'); a given name of the same family may be too ('yauhen')
+            family = canonical_name(token)
+            candidates = {word for word, _, _ in close} | {
+                w for w in candidates if _contains(token, w) or (family is not None and canonical_name(w) == family)
+            }
         if token in self._ids:
             candidates.add(token)
         bare = set(self._bare.get(consonant_key(token), ()))

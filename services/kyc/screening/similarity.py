@@ -76,6 +76,11 @@ def _canonical_names() -> dict[str, str]:
     return {fold(v): fold(group[0]) for group in NAME_VARIANTS for v in group}
 
 
+def canonical_name(token: str) -> str | None:
+    """The canonical form of a common given name's spelling family ('ihar', 'igor' -> 'igor'), None for other words."""
+    return _canonical_names().get(fold(token))
+
+
 def _allowed_edits(length: int) -> int:
     # Typos: one edit in a 4-9 letter word, two from 10 letters on; none in 2-3 letter words.
     return 0 if length <= 3 else 1 if length <= 9 else 2

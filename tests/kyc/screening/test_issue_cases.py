@@ -139,3 +139,27 @@ def test_respelt_company_name_and_joined_words_are_found() -> None:
         ("LEONTJEVAS, Vladislavas", "person", "LT-1"),
     ):
         assert expected in _hits(index, Subject(name, kind=kind)), name
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("mikalai", "nikolay"), ("ihar", "igor"), ("uladzimir", "vladimir"), ("siarhei", "sergey"), ("yauhen", "evgeny")],
+)
+def test_belarusian_and_russian_forms_of_a_given_name_are_close(a: str, b: str) -> None:
+    assert token_sim(a, b)[0] >= 0.95
+
+
+def test_belarusian_given_name_is_found_and_another_name_is_not() -> None:
+    """OFAC records Belarusian designees in the Belarusian and the Russian form ('Ihar' / 'Igor'); the given-name
+    family is a blocking key, so the other form is a candidate though its consonants differ."""
+    index = ScreeningIndex(
+        [
+            *synthetic_entries(3000, seed=11),
+            ListEntry("BY-1", "person", ("KARPENKA, Ihar Vasilevich",), (), ()),
+            ListEntry("BY-2", "person", ("SHUNEVICH, Uladzimir",), (), ()),
+        ]
+    )
+    assert "BY-1" in _hits(index, Subject("KARPENKO, Igor Vasilyevich"))
+    assert "BY-2" in _hits(index, Subject("SHUNEVICH, Vladimir"))
+    assert "BY-2" not in _hits(index, Subject("SHUNEVICH, Vadim"))
+    assert any(index._tokens.words[tid] == "ihar" for tid, _ in index._tokens.similar("igor"))
