@@ -28,6 +28,9 @@ ARTICLE_SIM = 0.95  # Arabic article written into the word: alnoor/noor
 VOWEL_COUNT_SIM = 0.86  # same consonants, a vowel more or less: emireits/emirates, hissene/hissein
 BALTIC_ENDING = 0.95  # Lithuanian and Latvian nominative endings: leontjevas/leontiev, vladislavas/vladislav
 _BALTIC = ("as", "is", "ys", "us", "s")
+# Transliterations of the Arabic ending -iyya (ta marbuta or ha after ya): 'hameih', 'hamiah', 'hamiyah', 'hamieh'.
+_NISBA = ("iyyah", "iyya", "iyyeh", "eyyah", "eyya", "iyah", "iyeh", "eyah", "iya", "eya", "iah", "ieh", "eih", "ia")
+NISBA_MIN_STEM = 3
 SHORT_ROMANISED = 6  # romanisation folding only for syllable-length words
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
@@ -117,6 +120,10 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
         return ROMANISED_SIM, "variant"
     if not syllabic and _vowel_count_variant(a, b):
         return VOWEL_COUNT_SIM, "variant"
+    if not syllabic and NISBA_MIN_STEM:
+        nisba = _nisba(a, b, vowelless)
+        if nisba:
+            return nisba, "variant"
     if not syllabic:
         baltic = _baltic(a, b, vowelless)
         if baltic:
@@ -139,6 +146,26 @@ def _vowel_count_variant(a: str, b: str) -> bool:
     if len(key) < 3 or key != loose_key(b):
         return False
     return len(_VOWEL_RUN.findall(a)) != len(_VOWEL_RUN.findall(b))
+
+
+def _nisba_form(token: str) -> str | None:
+    """The word with an Arabic -iyya ending (ـية / ـيه) written one way, None without one."""
+    for ending in _NISBA:
+        if token.endswith(ending) and len(token) - len(ending) >= NISBA_MIN_STEM:
+            return token[: -len(ending)] + "iya"
+    return None
+
+
+def _nisba(a: str, b: str, vowelless: bool) -> float:
+    """The Arabic ending -iyya written differently on each side ('hameih' ~ 'hamiah', 'sulaymaniyah' ~
+    'sulaimaniya'): compare the words with that ending written alike."""
+    na, nb = _nisba_form(a), _nisba_form(b)
+    if na is None or nb is None or (na, nb) == (a, b):
+        return 0.0
+    if na == nb:
+        return VOWEL_SIM
+    sim, how = token_sim(na, nb, vowelless)  # a spelling of the same stem, not a typo: 'hamiah' is not 'hakeih'
+    return min(sim, VOWEL_SIM) if how == "variant" and sim >= 0.88 else 0.0
 
 
 def _baltic(a: str, b: str, vowelless: bool) -> float:
