@@ -31,6 +31,7 @@ _BALTIC = ("as", "is", "ys", "us", "s")
 # Transliterations of the Arabic ending -iyya (ta marbuta or ha after ya): 'hameih', 'hamiah', 'hamiyah', 'hamieh'.
 _NISBA = ("iyyah", "iyya", "iyyeh", "eyyah", "eyya", "iyah", "iyeh", "eyah", "iya", "eya", "iah", "ieh", "eih", "ia")
 NISBA_MIN_STEM = 3
+GERMAN_CH_MIN = 6
 SHORT_ROMANISED = 6  # romanisation folding only for syllable-length words
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
@@ -120,14 +121,11 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
         return ROMANISED_SIM, "variant"
     if not syllabic and _vowel_count_variant(a, b):
         return VOWEL_COUNT_SIM, "variant"
-    if not syllabic and NISBA_MIN_STEM:
-        nisba = _nisba(a, b, vowelless)
-        if nisba:
-            return nisba, "variant"
     if not syllabic:
-        baltic = _baltic(a, b, vowelless)
-        if baltic:
-            return baltic, "variant"
+        # spellings that differ in a cluster or an ending: German ch for kh, the Arabic -iyya, Baltic endings
+        respelt = _german_ch(a, b, vowelless) or _nisba(a, b, vowelless) or _baltic(a, b, vowelless)
+        if respelt:
+            return respelt, "variant"
     for x, y in ((a, b), (b, a)):
         if len(x) >= 5 and x[:2] in ("al", "el") and len(y) >= 3 and x[2] not in "aeiou":
             inner = token_sim(x[2:], y, vowelless)[0]
@@ -146,6 +144,23 @@ def _vowel_count_variant(a: str, b: str) -> bool:
     if len(key) < 3 or key != loose_key(b):
         return False
     return len(_VOWEL_RUN.findall(a)) != len(_VOWEL_RUN.findall(b))
+
+
+_GERMAN_CH = re.compile(r"(?<![st])ch")
+
+
+def _german_ch(a: str, b: str, vowelless: bool) -> float:
+    """German, Polish and Czech transliterations write Russian and Arabic kh as ch ('Tochtachunov' for
+    'Tokhtakhunov'), where English and French ch is sh or tch: read ch as kh on one side and compare again. Not in
+    syllable-length words, where ch is a Chinese or Korean initial ('Chan' is not 'Khan')."""
+    for x, y in ((a, b), (b, a)):
+        if len(x) < GERMAN_CH_MIN or "ch" not in x or "kh" not in y or "ch" in y:
+            continue
+        read = _GERMAN_CH.sub("kh", x)
+        if read != x:
+            sim, how = token_sim(read, y, vowelless)
+            return min(sim, VOWEL_SIM) if how != "different" and sim >= 0.88 else 0.0
+    return 0.0
 
 
 def _nisba_form(token: str) -> str | None:

@@ -398,6 +398,7 @@ ibrahim ebrahim ibraheem brahim ibragim
 mustafa mustapha moustapha mostafa moustafa
 khalid khaled halid
 said saeed sayed saied saaid
+sayyid sayyed seyyed seyed syed sayid
 ali aly
 mahmud mahmoud mahmood makhmud
 yahya yahia yehia yahiya
