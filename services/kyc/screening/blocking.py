@@ -8,7 +8,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .phonetic import consonant_key, romanised_key, unvocalised
-from .similarity import MIN_TOKEN_SIM, canonical_name, token_sim
+from .similarity import GERMAN_CH_MIN, MIN_TOKEN_SIM, canonical_name, german_kh, token_sim
 
 PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
 JOINED_PART = 4  # shortest word recognised as part of a word written together
@@ -28,6 +28,8 @@ def neighbour_keys(token: str) -> list[str]:
     family = canonical_name(token)
     if family is not None:
         extra.append(f"={family}")
+    if len(token) >= GERMAN_CH_MIN and "ch" in token:
+        extra.append(consonant_key(german_kh(token)))  # 'tochtachunov' reaches 'tokhtakhunov'
     if not key:
         return extra
     if len(key) < 3:
@@ -89,6 +91,20 @@ class TokenIndex:
         if unvocalised(token):
             self._bare.setdefault(consonant_key(token), []).append(token)
         return tid
+
+    def written_apart(self, words: tuple[str, ...]) -> list[int]:
+        """Vocabulary words that are two adjacent query words written as one ('yas air' / 'yasair') or the two halves
+        of one query word written apart ('iransaffron' / 'iran saffron'): exact look-ups only, so a name written
+        together is a candidate though its keys share nothing with either half."""
+        ids = self._ids
+        found = [ids[a + b] for a, b in zip(words, words[1:], strict=False) if a + b in ids]
+        for word in words:
+            for i in range(JOINED_PART, len(word) - JOINED_PART + 1):
+                head, tail = word[:i], word[i:]
+                if head in ids and tail in ids:
+                    found += [ids[head], ids[tail]]
+                    break
+        return found
 
     def similar(self, token: str, vowelless: bool = False) -> list[tuple[int, float]]:
         """Vocabulary tokens resembling token (exact, spelling variant, skeleton, typo) with sims.

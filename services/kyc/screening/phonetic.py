@@ -16,6 +16,7 @@ _CLUSTERS = [
     ("sch", "s"),
     ("tch", "s"),
     ("tsh", "s"),
+    ("itj", "is"),  # Scandinavian tj for Russian ch in patronymics: 'iosifavitj' ~ 'iosifovich'
     ("eau", "o"),
     ("ch", "s"),
     ("sh", "s"),

@@ -149,6 +149,11 @@ def _vowel_count_variant(a: str, b: str) -> bool:
 _GERMAN_CH = re.compile(r"(?<![st])ch")
 
 
+def german_kh(token: str) -> str:
+    """The word with a German ch read as kh ('tochtachunov' -> 'tokhtakhunov'); sch and tsch stay."""
+    return _GERMAN_CH.sub("kh", token)
+
+
 def _german_ch(a: str, b: str, vowelless: bool) -> float:
     """German, Polish and Czech transliterations write Russian and Arabic kh as ch ('Tochtachunov' for
     'Tokhtakhunov'), where English and French ch is sh or tch: read ch as kh on one side and compare again. Not in
@@ -156,7 +161,7 @@ def _german_ch(a: str, b: str, vowelless: bool) -> float:
     for x, y in ((a, b), (b, a)):
         if len(x) < GERMAN_CH_MIN or "ch" not in x or "kh" not in y or "ch" in y:
             continue
-        read = _GERMAN_CH.sub("kh", x)
+        read = german_kh(x)
         if read != x:
             sim, how = token_sim(read, y, vowelless)
             return min(sim, VOWEL_SIM) if how != "different" and sim >= 0.88 else 0.0
@@ -174,6 +179,8 @@ def _nisba_form(token: str) -> str | None:
 def _nisba(a: str, b: str, vowelless: bool) -> float:
     """The Arabic ending -iyya written differently on each side ('hameih' ~ 'hamiah', 'sulaymaniyah' ~
     'sulaimaniya'): compare the words with that ending written alike."""
+    if a[-1] not in "ah" or b[-1] not in "ah":  # every written form of the ending ends so
+        return 0.0
     na, nb = _nisba_form(a), _nisba_form(b)
     if na is None or nb is None or (na, nb) == (a, b):
         return 0.0

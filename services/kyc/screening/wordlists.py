@@ -101,6 +101,9 @@ LEGAL_FORMS = frozenset(
         "group",
         "groupe",
         "grupo",
+        "grupp",  # Russian and Belarusian 'ГРУПП' as OFAC writes it, Turkish 'grup'
+        "gruppa",
+        "grup",
         "shrka",
         "mssa",
         # Bulgarian, Serbian, Belarusian and Ukrainian forms as the OFAC list writes them

@@ -177,3 +177,23 @@ def test_belarusian_given_name_is_found_and_another_name_is_not() -> None:
     assert "BY-2" in _hits(index, Subject("SHUNEVICH, Vladimir"))
     assert "BY-2" not in _hits(index, Subject("SHUNEVICH, Vadim"))
     assert any(index._tokens.words[tid] == "ihar" for tid, _ in index._tokens.similar("igor"))
+
+
+def test_a_name_written_together_or_apart_is_a_candidate() -> None:
+    """'Iransaffron' shares no key with 'Iran' or 'Saffron': exact look-ups of the joined and split words make it a
+    candidate; the German 'ch' for kh and the Scandinavian 'tj' for ch are keys and spellings too."""
+    index = ScreeningIndex(
+        [
+            *synthetic_entries(3000, seed=13),
+            ListEntry("IR-1", "organization", ("IRAN SAFFRON COMPANY",), (), ()),
+            ListEntry("IR-2", "organization", ("IRANSAFFRON CO",), (), ()),
+            ListEntry("RU-2", "person", ("TOKHTAKHUNOV, Alimzhan",), (), ()),
+            ListEntry("BY-3", "person", ("LAPYR, Uladzimir Iosifavitj",), (), ()),
+            ListEntry("BY-4", "organization", ("BREMINO GROUP LLC",), (), ()),
+        ]
+    )
+    assert "IR-2" in _hits(index, Subject("Iran Saffron", kind="organization"))
+    assert "IR-1" in _hits(index, Subject("Iransaffron", kind="organization"))
+    assert "RU-2" in _hits(index, Subject("TOCHTACHUNOV, Alimzhan"))
+    assert "BY-3" in _hits(index, Subject("LAPYR, Vladimir Iosifovich"))
+    assert "BY-4" in _hits(index, Subject("OOO BREMINO GRUPP", kind="organization"))
