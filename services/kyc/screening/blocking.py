@@ -8,7 +8,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .phonetic import consonant_key, romanised_key, unvocalised
-from .similarity import MIN_TOKEN_SIM, token_sim
+from .similarity import GERMAN_CH_MIN, MIN_TOKEN_SIM, canonical_name, german_kh, token_sim
 
 PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
 JOINED_PART = 4  # shortest word recognised as part of a word written together
@@ -21,9 +21,15 @@ ROMANISED_MAX = 6  # syllable-length words are also keyed by their romanisation-
 def neighbour_keys(token: str) -> list[str]:
     """Consonant key plus its one-deletion variants (symmetric-deletion typo search), and for short words the
     romanisation-folded spelling ('chang' and 'zhang', 'hsi' and 'xi' share '~jang', '~si'), so a Wade-Giles
-    spelling always reaches its pinyin twin."""
+    spelling always reaches its pinyin twin; a common given name is also keyed by its spelling family, so 'Ihar'
+    reaches 'Igor' and 'Uladzimir' 'Vladimir' though their consonants differ."""
     key = consonant_key(token)
     extra = [f"~{romanised_key(token)}"] if len(token) <= ROMANISED_MAX else []
+    family = canonical_name(token)
+    if family is not None:
+        extra.append(f"={family}")
+    if len(token) >= GERMAN_CH_MIN and "ch" in token:
+        extra.append(consonant_key(german_kh(token)))  # 'tochtachunov' reaches 'tokhtakhunov'
     if not key:
         return extra
     if len(key) < 3:
@@ -86,6 +92,20 @@ class TokenIndex:
             self._bare.setdefault(consonant_key(token), []).append(token)
         return tid
 
+    def written_apart(self, words: tuple[str, ...]) -> list[int]:
+        """Vocabulary words that are two adjacent query words written as one ('yas air' / 'yasair') or the two halves
+        of one query word written apart ('iransaffron' / 'iran saffron'): exact look-ups only, so a name written
+        together is a candidate though its keys share nothing with either half."""
+        ids = self._ids
+        found = [ids[a + b] for a, b in zip(words, words[1:], strict=False) if a + b in ids]
+        for word in words:
+            for i in range(JOINED_PART, len(word) - JOINED_PART + 1):
+                head, tail = word[:i], word[i:]
+                if head in ids and tail in ids:
+                    found += [ids[head], ids[tail]]
+                    break
+        return found
+
     def similar(self, token: str, vowelless: bool = False) -> list[tuple[int, float]]:
         """Vocabulary tokens resembling token (exact, spelling variant, skeleton, typo) with sims.
         vowelless: the query comes from a script without short vowels, so consonant skeletons
@@ -107,8 +127,11 @@ class TokenIndex:
                 token, list(candidates), scorer=Levenshtein.distance, score_cutoff=PREFILTER_EDITS, limit=None
             )
             # a word that begins or ends with the query is further than the prefilter but may be the name written
-            # as one word ('caribbean' in 'aerocaribbean')
-            candidates = {word for word, _, _ in close} | {w for w in candidates if _contains(token, w)}
+            # as one word ('caribbean' in 'aerocaribbean'); a given name of the same family may be too ('yauhen')
+            family = canonical_name(token)
+            candidates = {word for word, _, _ in close} | {
+                w for w in candidates if _contains(token, w) or (family is not None and canonical_name(w) == family)
+            }
         if token in self._ids:
             candidates.add(token)
         bare = set(self._bare.get(consonant_key(token), ()))

@@ -15,7 +15,7 @@ from .fields import country_code, identifier, parse_date
 from .model import ListEntry
 from .normalize import NameAnalysis, analyze
 from .secondary import adjustments, max_bonus
-from .similarity import NameScore, name_score
+from .similarity import MIN_TOKEN_SIM, NameScore, name_score
 
 __all__ = ["DEFAULT_THRESHOLD", "Match", "ScreeningIndex", "Subject", "changed_entries"]
 
@@ -257,6 +257,8 @@ class ScreeningIndex:
             if similar:
                 weighted = [(t, sim * math.log(1.0 + total / len(postings[t]))) for t, sim in similar]
                 groups.append((sum(len(postings[t]) for t, _ in similar), weighted))
+        for tid in self._tokens.written_apart(words):
+            groups.append((len(postings[tid]), [(tid, MIN_TOKEN_SIM * math.log(1.0 + total / len(postings[tid])))]))
         if not groups:
             return []
         groups.sort(key=itemgetter(0))

@@ -16,6 +16,7 @@ _CLUSTERS = [
     ("sch", "s"),
     ("tch", "s"),
     ("tsh", "s"),
+    ("itj", "is"),  # Scandinavian tj for Russian ch in patronymics: 'iosifavitj' ~ 'iosifovich'
     ("eau", "o"),
     ("ch", "s"),
     ("sh", "s"),
@@ -101,7 +102,10 @@ _SAME_SOUND = _pairs("i/ee i/ie i/ea i/y i/iy ee/ea u/oo u/ou o/oo ou/oo ai/ay e
 # Short vowels that move around between transliterations of longer Arabic and Persian names ('daghmash' ~
 # 'dughmush', 'rehman' ~ 'rahman', 'hawatmeh' ~ 'hawatma'); 'kabila' ~ 'kabali' (vowels swapped) stays apart.
 # Belarusian and Ukrainian spellings write an unstressed o as a: 'rakhmanava' ~ 'rakhmanova', 'aleksin' ~ 'oleksin'.
-_SHORT_VOWELS = _SAME_SOUND | _pairs("a/e e/i o/u a/u a/o e/ee e/ai e/ei e/ay e/ia e/ie o/ou a/ae iu/yu iou/yu io/yo")
+# Russian я and е after a vowel or soft sign are written ia/ya and ie/ye: 'liashenka' ~ 'lyashenko'.
+_SHORT_VOWELS = _SAME_SOUND | _pairs(
+    "a/e e/i o/u a/u a/o e/ee e/ai e/ei e/ay e/ia e/ie o/ou a/ae iu/yu iou/yu io/yo ia/ya ie/ye"
+)
 
 
 @lru_cache(maxsize=200_000)

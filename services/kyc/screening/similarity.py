@@ -28,6 +28,10 @@ ARTICLE_SIM = 0.95  # Arabic article written into the word: alnoor/noor
 VOWEL_COUNT_SIM = 0.86  # same consonants, a vowel more or less: emireits/emirates, hissene/hissein
 BALTIC_ENDING = 0.95  # Lithuanian and Latvian nominative endings: leontjevas/leontiev, vladislavas/vladislav
 _BALTIC = ("as", "is", "ys", "us", "s")
+# Transliterations of the Arabic ending -iyya (ta marbuta or ha after ya): 'hameih', 'hamiah', 'hamiyah', 'hamieh'.
+_NISBA = ("iyyah", "iyya", "iyyeh", "eyyah", "eyya", "iyah", "iyeh", "eyah", "iya", "eya", "iah", "ieh", "eih", "ia")
+NISBA_MIN_STEM = 3
+GERMAN_CH_MIN = 6
 SHORT_ROMANISED = 6  # romanisation folding only for syllable-length words
 INDUSTRY_CONFLICT = 0.10  # both names keep different industry words: 'Kivu Gold' vs 'Kivu Tin'
 GENERIC_WEIGHT = 0.2
@@ -76,6 +80,15 @@ def _canonical_names() -> dict[str, str]:
     return {fold(v): fold(group[0]) for group in NAME_VARIANTS for v in group}
 
 
+_FAMILY = {v: group[0] for group in NAME_VARIANTS for v in group}
+
+
+def canonical_name(token: str) -> str | None:
+    """The spelling family of a common given name as the table writes it ('ihar', 'igor' -> 'igor'), None for other
+    words: a plain look-up, cheap enough for every word blocking meets."""
+    return _FAMILY.get(token)
+
+
 def _allowed_edits(length: int) -> int:
     # Typos: one edit in a 4-9 letter word, two from 10 letters on; none in 2-3 letter words.
     return 0 if length <= 3 else 1 if length <= 9 else 2
@@ -113,9 +126,14 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
     if not syllabic and _vowel_count_variant(a, b):
         return VOWEL_COUNT_SIM, "variant"
     if not syllabic:
-        baltic = _baltic(a, b, vowelless)
-        if baltic:
-            return baltic, "variant"
+        # spellings that differ in a cluster or an ending: German ch for kh, the Arabic -iyya, Baltic endings
+        respelt = (
+            (_german_ch(a, b, vowelless) if ("ch" in a and "kh" in b) or ("kh" in a and "ch" in b) else 0.0)
+            or (_nisba(a, b, vowelless) if a[-1] in "ah" and b[-1] in "ah" else 0.0)  # how -iyya ends
+            or _baltic(a, b, vowelless)
+        )
+        if respelt:
+            return respelt, "variant"
     for x, y in ((a, b), (b, a)):
         if len(x) >= 5 and x[:2] in ("al", "el") and len(y) >= 3 and x[2] not in "aeiou":
             inner = token_sim(x[2:], y, vowelless)[0]
@@ -134,6 +152,48 @@ def _vowel_count_variant(a: str, b: str) -> bool:
     if len(key) < 3 or key != loose_key(b):
         return False
     return len(_VOWEL_RUN.findall(a)) != len(_VOWEL_RUN.findall(b))
+
+
+_GERMAN_CH = re.compile(r"(?<![st])ch")
+
+
+def german_kh(token: str) -> str:
+    """The word with a German ch read as kh ('tochtachunov' -> 'tokhtakhunov'); sch and tsch stay."""
+    return _GERMAN_CH.sub("kh", token)
+
+
+def _german_ch(a: str, b: str, vowelless: bool) -> float:
+    """German, Polish and Czech transliterations write Russian and Arabic kh as ch ('Tochtachunov' for
+    'Tokhtakhunov'), where English and French ch is sh or tch: read ch as kh on one side and compare again. Not in
+    syllable-length words, where ch is a Chinese or Korean initial ('Chan' is not 'Khan')."""
+    for x, y in ((a, b), (b, a)):
+        if len(x) < GERMAN_CH_MIN or "ch" not in x or "kh" not in y or "ch" in y:
+            continue
+        read = german_kh(x)
+        if read != x:
+            sim, how = token_sim(read, y, vowelless)
+            return min(sim, VOWEL_SIM) if how != "different" and sim >= 0.88 else 0.0
+    return 0.0
+
+
+def _nisba_form(token: str) -> str | None:
+    """The word with an Arabic -iyya ending (ـية / ـيه) written one way, None without one."""
+    for ending in _NISBA:
+        if token.endswith(ending) and len(token) - len(ending) >= NISBA_MIN_STEM:
+            return token[: -len(ending)] + "iya"
+    return None
+
+
+def _nisba(a: str, b: str, vowelless: bool) -> float:
+    """The Arabic ending -iyya written differently on each side ('hameih' ~ 'hamiah', 'sulaymaniyah' ~
+    'sulaimaniya'): compare the words with that ending written alike."""
+    na, nb = _nisba_form(a), _nisba_form(b)
+    if na is None or nb is None or (na, nb) == (a, b):
+        return 0.0
+    if na == nb:
+        return VOWEL_SIM
+    sim, how = token_sim(na, nb, vowelless)  # a spelling of the same stem, not a typo: 'hamiah' is not 'hakeih'
+    return min(sim, VOWEL_SIM) if how == "variant" and sim >= 0.88 else 0.0
 
 
 def _baltic(a: str, b: str, vowelless: bool) -> float:

@@ -101,6 +101,9 @@ LEGAL_FORMS = frozenset(
         "group",
         "groupe",
         "grupo",
+        "grupp",  # Russian and Belarusian 'ГРУПП' as OFAC writes it, Turkish 'grup'
+        "gruppa",
+        "grup",
         "shrka",
         "mssa",
         # Bulgarian, Serbian, Belarusian and Ukrainian forms as the OFAC list writes them
@@ -380,6 +383,10 @@ ABD_PREFIXES = (
 
 # Spelling families of common given names across transliteration conventions (Arabic via
 # French/English/Russian, Russian via English/French). First word of a line is the canonical form.
+# East Slavic given names: the Belarusian and Ukrainian forms of a Russian given name, as the official romanisations
+# of those languages write them (Belarusian 2007 / BGN-PCGN, Ukrainian 2010 national system): Belarusian writes
+# unstressed o as a, Russian g as h, v as u before a consonant, t/d softened as ts/dz ('Mikalai' Nikolai, 'Ihar'
+# Igor, 'Uladzimir' Vladimir, 'Kanstantsin' Konstantin); OFAC records Belarusian designees in both forms.
 NAME_VARIANTS = tuple(
     line.split()
     for line in """
@@ -394,6 +401,7 @@ ibrahim ebrahim ibraheem brahim ibragim
 mustafa mustapha moustapha mostafa moustafa
 khalid khaled halid
 said saeed sayed saied saaid
+sayyid sayyed seyyed seyed syed sayid
 ali aly
 mahmud mahmoud mahmood makhmud
 yahya yahia yehia yahiya
@@ -407,18 +415,47 @@ tariq tarek tarik tareq
 faisal faysal feisal faycal
 nasir nasser naser nassir
 karim kareem
-aleksandr alexander alexandre aleksander alexandr
-yevgeny evgeny evgeniy yevgeniy evgueni
-dmitry dmitri dmitriy dmitrij
-sergey sergei serguei sergej
-yuri yury yuriy iouri jurij
-andrei andrey andrej
-nikolai nikolay nicolai
-alexei aleksei alexey aleksey
-pyotr petr piotr
+aleksandr alexander alexandre aleksander alexandr aliaksandr alyaksandr aliaksandar oleksandr oleksander
+yevgeny evgeny evgeniy yevgeniy evgueni yauhen yauheni yaugen yevhen yevhenii yevheniy
+dmitry dmitri dmitriy dmitrij dzmitry dzmitri dmytro
+sergey sergei serguei sergej siarhei siarhey siargei serhiy serhii serhij
+yuri yury yuriy iouri jurij yurii yuryi
+andrei andrey andrej andrii andriy
+nikolai nikolay nicolai mikalai mikalay mikola mykola
+alexei aleksei alexey aleksey aliaksei aliaksey alyaksei oleksiy oleksii
+pyotr petr piotr petro pyatro
 fyodor fedor fiodor
-gennady gennadiy gennadi
-anatoly anatoliy anatoli
+gennady gennadiy gennadi henadz henadzi hennadiy hennadii
+anatoly anatoliy anatoli anatolii anatol
+igor ihar ihor
+vladimir uladzimir uladzimer volodymyr
+vladislav uladzislau vladyslav
+konstantin kanstantsin kostiantyn kostyantyn
+oleg aleh oleh
+leonid leanid
+grigory grigoriy ryhor hryhoriy hryhorii
+georgy georgiy heorhi heorhiy heorhii
+vasily vasiliy vasili vasil vasyl
+mikhail mikhailo mykhailo
+vitaly vitaliy vitali vitalii vital
+valery valeriy valeri valerii
+yaroslav yaraslau
+stanislav stanislau
+boris barys borys
+nikita mikita mykyta
+yegor egor yahor
+denis dzianis
+artem artyom artsiom
+maksim maxim maksym
+pavel paval pavlo
+olga volha olha
+elena yelena alena alyona olena
+irina iryna
+natalia natalya nataliya natallia
+tatiana tatyana tatsiana tetiana tetyana
+svetlana sviatlana svitlana
+lyudmila liudmila ludmila liudmyla
+galina halina
 dieu dyo dyu
 dieudonne dyodonne dieudone
 """.strip().splitlines()

@@ -113,13 +113,27 @@ def test_word_frequencies_follow_removals() -> None:
         ("vladislavas", "vladislav"),
         ("skai", "sky"),  # English y and ue respelt from Russian
         ("blyu", "blue"),
+        ("hameih", "hamiah"),  # the Arabic ending -iyya written two ways
+        ("tochtachunov", "tokhtakhounov"),  # German ch for Russian kh
+        ("liashenka", "lyashenko"),  # Russian ya written ia, Belarusian a for unstressed o
+        ("syed", "sayyed"),  # Sayyid
     ],
 )
 def test_transliteration_variants_are_close(a: str, b: str) -> None:
     assert token_sim(a, b)[0] >= 0.85
 
 
-@pytest.mark.parametrize(("a", "b"), [("kabila", "kabali"), ("mevlut", "meluvet"), ("bela", "blue"), ("sami", "sumo")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("kabila", "kabali"),
+        ("mevlut", "meluvet"),
+        ("bela", "blue"),
+        ("sami", "sumo"),
+        ("hamiah", "hakeih"),
+        ("chan", "khan"),
+    ],
+)
 def test_other_names_stay_apart(a: str, b: str) -> None:
     assert token_sim(a, b)[0] < 0.85
 
@@ -139,3 +153,47 @@ def test_respelt_company_name_and_joined_words_are_found() -> None:
         ("LEONTJEVAS, Vladislavas", "person", "LT-1"),
     ):
         assert expected in _hits(index, Subject(name, kind=kind)), name
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("mikalai", "nikolay"), ("ihar", "igor"), ("uladzimir", "vladimir"), ("siarhei", "sergey"), ("yauhen", "evgeny")],
+)
+def test_belarusian_and_russian_forms_of_a_given_name_are_close(a: str, b: str) -> None:
+    assert token_sim(a, b)[0] >= 0.95
+
+
+def test_belarusian_given_name_is_found_and_another_name_is_not() -> None:
+    """OFAC records Belarusian designees in the Belarusian and the Russian form ('Ihar' / 'Igor'); the given-name
+    family is a blocking key, so the other form is a candidate though its consonants differ."""
+    index = ScreeningIndex(
+        [
+            *synthetic_entries(3000, seed=11),
+            ListEntry("BY-1", "person", ("KARPENKA, Ihar Vasilevich",), (), ()),
+            ListEntry("BY-2", "person", ("SHUNEVICH, Uladzimir",), (), ()),
+        ]
+    )
+    assert "BY-1" in _hits(index, Subject("KARPENKO, Igor Vasilyevich"))
+    assert "BY-2" in _hits(index, Subject("SHUNEVICH, Vladimir"))
+    assert "BY-2" not in _hits(index, Subject("SHUNEVICH, Vadim"))
+    assert any(index._tokens.words[tid] == "ihar" for tid, _ in index._tokens.similar("igor"))
+
+
+def test_a_name_written_together_or_apart_is_a_candidate() -> None:
+    """'Iransaffron' shares no key with 'Iran' or 'Saffron': exact look-ups of the joined and split words make it a
+    candidate; the German 'ch' for kh and the Scandinavian 'tj' for ch are keys and spellings too."""
+    index = ScreeningIndex(
+        [
+            *synthetic_entries(3000, seed=13),
+            ListEntry("IR-1", "organization", ("IRAN SAFFRON COMPANY",), (), ()),
+            ListEntry("IR-2", "organization", ("IRANSAFFRON CO",), (), ()),
+            ListEntry("RU-2", "person", ("TOKHTAKHUNOV, Alimzhan",), (), ()),
+            ListEntry("BY-3", "person", ("LAPYR, Uladzimir Iosifavitj",), (), ()),
+            ListEntry("BY-4", "organization", ("BREMINO GROUP LLC",), (), ()),
+        ]
+    )
+    assert "IR-2" in _hits(index, Subject("Iran Saffron", kind="organization"))
+    assert "IR-1" in _hits(index, Subject("Iransaffron", kind="organization"))
+    assert "RU-2" in _hits(index, Subject("TOCHTACHUNOV, Alimzhan"))
+    assert "BY-3" in _hits(index, Subject("LAPYR, Vladimir Iosifovich"))
+    assert "BY-4" in _hits(index, Subject("OOO BREMINO GRUPP", kind="organization"))
