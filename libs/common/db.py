@@ -371,6 +371,25 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
     return await _driver_rows(connection, statement, params)
 
 
+async def run_sql(db: Executor, sql: str) -> None:
+    """Statements without parameters (several, `;`-separated, in one round trip on PostgreSQL: SAVEPOINT,
+    RELEASE SAVEPOINT, ...) in the caller's transaction, on the driver; elsewhere through SQLAlchemy, one by one."""
+    if dialect_of(db) != "postgresql":
+        for statement in filter(None, (part.strip() for part in sql.split(";"))):
+            await db.execute(sa.text(statement))
+        return
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    raw: Any = await _driver_of(connection)
+    if not raw.is_in_transaction():  # as in copy_rows
+        await connection.execute(sa.text("SELECT 1"))
+    try:
+        await raw.execute(sql)
+    except Exception as exc:
+        if not _server_error(exc):
+            await connection.invalidate(exc)
+        raise
+
+
 async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str, Any] | None) -> list[Any]:
     plan = _driver_plan(statement, db.dialect)
     if plan is None:

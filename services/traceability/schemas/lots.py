@@ -189,7 +189,14 @@ class BatchConfirm(ConfirmTransfer):
     lot_id: UUID
 
 
-BatchItem = Annotated[BatchCreateLot | BatchTransfer | BatchConfirm, Field(discriminator="action")]
+class BatchTransform(Transform):
+    """A split, merge or processing, all or nothing as POST /transformations; its result names the output lots."""
+
+    action: Literal["transform"]
+    idempotency_key: Key
+
+
+BatchItem = Annotated[BatchCreateLot | BatchTransfer | BatchConfirm | BatchTransform, Field(discriminator="action")]
 
 
 class SubmitBatch(Strict):
@@ -201,7 +208,9 @@ class SubmitBatch(Strict):
 class BatchResult(BaseModel):
     idempotency_key: str
     status: int = Field(description="what the item alone would have answered: 201, or a problem's status")
-    result: dict[str, Any] = Field(description="lot_id or event_id; for a refusal, the problem's code and detail")
+    result: dict[str, Any] = Field(
+        description="lot_id, event_id or output_lot_ids; for a refusal, the problem's code and detail"
+    )
     replayed: bool = Field(description="the key was applied before: this is that answer again, nothing new written")
 
 

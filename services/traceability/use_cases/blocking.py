@@ -83,6 +83,7 @@ async def refresh(db: AsyncSession, lots: Sequence[sa.Row[Any]], *, org_id: str)
             continue
         if bool(before) == bool(after):  # still blocked, for other reasons: no transition, no event
             await db.execute(sa.update(Lots).where(Lots.c.lot_id == lot.lot_id).values(blocked_reasons=after))
+            repository.forget(db, lot.lot_id)  # a batch's kept row of it is stale now
             continue
         await repository.update_lot(db, lot.lot_id, blocked_reasons=after)
         if after:

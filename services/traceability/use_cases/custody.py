@@ -184,19 +184,19 @@ async def transform(
     output_ids = [uuid4() for _ in outputs]
     origins = sorted({site for lot in inputs for site in lot.origin_site_ids})
     first, now = inputs[0], utcnow()
-    edges = list(set(input_lot_ids))
-    created = []
-    for output_id, out, kg in zip(output_ids, outputs, outputs_kg, strict=True):
-        values = {
+    edges = list(dict.fromkeys(input_lot_ids))
+    values = [
+        {
             "lot_id": output_id, "org_id": org_id, "tag": out.tag, "mineral": first.mineral, "hs_code": first.hs_code,
             "form": out.form or first.form, "mass": out.mass, "unit": out.unit, "mass_kg": kg,
             "grade_pct": out.grade_pct, "site_id": None, "origin_site_ids": origins, "producer_actor_id": actor_id,
             "custodian_actor_id": actor_id, "status": "active", "country": first.country, "place": None,
             "produced_at": now, "created_at": now, "version": 1,
-        }  # fmt: skip
-        created.append(await repository.insert_lot(db, values, input_lot_ids=edges))
-        await repository.add_holder(db, output_id, actor_id)
-    consumed = [await repository.update_lot(db, lot.lot_id, status="consumed") for lot in inputs]
+        }
+        for output_id, out, kg in zip(output_ids, outputs, outputs_kg, strict=True)
+    ]  # fmt: skip
+    created = await repository.insert_lots(db, values, input_lot_ids=edges, holder=actor_id)
+    consumed = await repository.consume_lots(db, [lot.lot_id for lot in inputs])
     for output in created:
         await publish(db, LotCreated, output.lot_id, org_id=org_id, row=output, inputs=edges)
     for lot in consumed:
