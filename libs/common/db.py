@@ -390,6 +390,22 @@ async def run_sql(db: Executor, sql: str) -> None:
         raise
 
 
+async def fetch_sql(db: Executor, sql: str, *args: Any) -> list[Any]:
+    """PostgreSQL only: one statement of the driver's own SQL ($1, $2, ... with values as asyncpg takes them), in
+    the caller's transaction; its records. For a statement SQLAlchemy cannot build once (a multi-row INSERT over
+    unnest'ed arrays in data-modifying CTEs); asyncpg prepares it once per connection."""
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    raw: Any = await _driver_of(connection)
+    if not raw.is_in_transaction():  # as in copy_rows
+        await connection.execute(sa.text("SELECT 1"))
+    try:
+        return list(await raw.fetch(sql, *args))
+    except Exception as exc:
+        if not _server_error(exc):
+            await connection.invalidate(exc)
+        raise
+
+
 async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str, Any] | None) -> list[Any]:
     plan = _driver_plan(statement, db.dialect)
     if plan is None:

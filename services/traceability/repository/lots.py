@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import DriverRow, Executor, copy_rows, dialect_of, insert, write_rows
+from libs.common.db import DriverRow, Executor, copy_rows, dialect_of, fetch_sql, insert, write_rows
 from libs.common.errors import NotFound
 from services.traceability.tables.custody import CustodyEventLotRow, CustodyEventRow
 from services.traceability.tables.lots import LotHolderRow, LotInputRow, LotRow, TagRow
@@ -94,6 +95,24 @@ _INSERT_DEFAULTS: dict[str, Any] = {f"p_{column.name}": None for column in Lots.
 _COLUMN_NAMES = tuple(column.name for column in Lots.c)
 _COPY_DEFAULTS: dict[str, Any] = {name: None for name in _COLUMN_NAMES} | {"blocked_reasons": []}
 _FLOAT_COLUMNS = tuple(column.name for column in Lots.c if isinstance(column.type, sa.Float))
+# A transformation's outputs (what differs between them as arrays, the rest shared), their input edges and their
+# first holder: one statement, one round trip, whatever the count.
+_PER_OUTPUT = ("lot_id", "tag", "form", "mass", "unit", "mass_kg", "grade_pct", "site_id", "place")
+_INSERT_OUTPUTS = """
+WITH made AS (
+    INSERT INTO lot (lot_id, tag, form, mass, unit, mass_kg, grade_pct, site_id, place, org_id, mineral, hs_code,
+                     origin_site_ids, producer_actor_id, custodian_actor_id, status, country, produced_at,
+                     created_at, version, blocked_reasons)
+    SELECT o.*, $10, $11, $12, $13::text::json, $14, $15, $16, $17, $18, $19, $20, $23::text::json
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::float8[], $7::float8[],
+                $8::uuid[], $9::text[]) AS o
+    RETURNING lot_id
+), edges AS (
+    INSERT INTO lot_input (lot_id, input_lot_id)
+    SELECT made.lot_id, input.id FROM made CROSS JOIN unnest($21::uuid[]) AS input(id)
+)
+INSERT INTO lot_holder (lot_id, actor_id) SELECT made.lot_id, $22 FROM made
+"""
 _CONSUME = (
     sa.update(Lots)
     .where(Lots.c.lot_id == sa.any_(sa.bindparam("p_ids", type_=postgresql.ARRAY(sa.Uuid()))))
@@ -210,8 +229,9 @@ async def insert_lots(
     db: AsyncSession, rows: list[dict[str, Any]], *, input_lot_ids: Iterable[UUID], holder: UUID
 ) -> list[Any]:
     """Insert lots made of the same inputs (a transformation's outputs), their input edges and `holder` as each
-    one's first holder; returns the stored rows. On PostgreSQL three COPYs whatever the count, and the rows as
-    stored are the values given (every column named, as `insert_lot` takes them; floats as floats)."""
+    one's first holder; returns the stored rows. On PostgreSQL one statement whatever the count (three COPYs
+    should the outputs differ in more than `_PER_OUTPUT`), and the rows as stored are the values given (the
+    columns `insert_lot` takes; floats as floats)."""
     inputs = list(dict.fromkeys(input_lot_ids))
     if dialect_of(db) != "postgresql":
         created = [await insert_lot(db, values, input_lot_ids=inputs) for values in rows]
@@ -223,9 +243,22 @@ async def insert_lots(
         for name in _FLOAT_COLUMNS:
             if values[name] is not None:
                 values[name] = float(values[name])
-    await copy_rows(db, Lots, full)
-    await copy_rows(db, Inputs, [{"lot_id": v["lot_id"], "input_lot_id": lot} for v in full for lot in inputs])
-    await copy_rows(db, Holders, [{"lot_id": v["lot_id"], "actor_id": holder} for v in full])
+    shared = {name for name in _COLUMN_NAMES if name not in _PER_OUTPUT}
+    pending = ("pending_to_actor_id", "pending_event_id", "pending_mass_kg")  # not in the statement: NULL
+    same = all(values[name] == full[0][name] for values in full[1:] for name in shared)
+    if same and all(full[0][name] is None for name in pending):
+        first = full[0]
+        per_output = [[values[name] for values in full] for name in _PER_OUTPUT]
+        await fetch_sql(
+            db, _INSERT_OUTPUTS, *per_output, first["org_id"], first["mineral"], first["hs_code"],
+            json.dumps(first["origin_site_ids"]), first["producer_actor_id"], first["custodian_actor_id"],
+            first["status"], first["country"], first["produced_at"], first["created_at"], first["version"], inputs,
+            holder, json.dumps(first["blocked_reasons"]),
+        )  # fmt: skip
+    else:
+        await copy_rows(db, Lots, full)
+        await copy_rows(db, Inputs, [{"lot_id": v["lot_id"], "input_lot_id": lot} for v in full for lot in inputs])
+        await copy_rows(db, Holders, [{"lot_id": v["lot_id"], "actor_id": holder} for v in full])
     created = [DriverRow({name: values[name] for name in _COLUMN_NAMES} | {INPUTS: inputs}) for values in full]
     locked = _locked(db)
     if locked is not None:
