@@ -1,12 +1,15 @@
-"""Batches from field devices: one transaction per batch, each item in its own savepoint, once per client key.
+"""Batches from field devices: one transaction per batch, each item all or nothing on its own, once per client key.
 
 A batch is what a device sends when it syncs: many small custody writes of one organisation. They share what a
 one-by-one submission would pay for each: the transaction, the organisation's block lock (taken shared once, so the
-site and incident copies cannot change under the batch and are read once), the lookup of the keys seen before, and
-the custody log: the batch's events are appended together at its end, under one lock of the log's head row, with
-bulk inserts, in the order the items were applied (the chain is the one one-by-one appends would give). Each item
-still answers on its own: a refused item rolls back its savepoint (its writes and its log events) and the others
-go on; a refusal is not kept, so the device may retry the key once the cause is gone."""
+site and incident copies cannot change under the batch and are read once), the lookup of the keys seen before, the
+lots it names (locked once, in id order, at its start, then kept as the batch writes them), the actors it names
+(read once at its start, as a single write reads them at its start), the outbox rows (staged, one COPY at the end)
+and the custody log: the batch's events are appended together at its end, under one lock of the log's head row,
+with bulk inserts, in the order the items were applied (the chain is the one one-by-one appends would give). Each
+item still answers on its own: a refused item leaves nothing (it is refused before writing, or its savepoint is
+rolled back, with its log events and outbox rows) and the others go on; a refusal is not kept, so the device may
+retry the key once the cause is gone. Transformations are items too (all or nothing, with mass balance)"""
 
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ async def _submit_once(sessions: async_sessionmaker[AsyncSession], items: list[A
                 continue
             marks, before = (len(pending), len(staged)), dict(locked)
             try:
-                async with savepoints.item():
+                async with savepoints.item(item.action):
                     answer = await _apply(db, sessions, item, org_id=org_id)
             except AppError as refused:
                 # the item's log events, outbox rows and lot rows went with its savepoint
@@ -96,20 +99,34 @@ async def _submit_once(sessions: async_sessionmaker[AsyncSession], items: list[A
 
 
 class _Savepoints:
-    """One savepoint per item. On PostgreSQL one name, on the driver: `SAVEPOINT` before the first item, then
-    `RELEASE SAVEPOINT; SAVEPOINT` in one round trip before each next item once one was applied (`ROLLBACK TO`
-    keeps the savepoint, so after a refusal the next item needs none); SQLAlchemy's nested transaction (a flush,
-    then SAVEPOINT and RELEASE, each a round trip) elsewhere. Nothing of the batch is added to the ORM session
-    (lot rows on the driver, outbox rows staged), so rolling back on the driver leaves the session consistent."""
+    """A savepoint per item where it may be refused after writing. On PostgreSQL one name, on the driver:
+    `SAVEPOINT` before the first such item, then `RELEASE SAVEPOINT; SAVEPOINT` in one round trip once anything
+    was applied since (`ROLLBACK TO` keeps the savepoint, so after a refusal the next item needs none);
+    SQLAlchemy's nested transaction (a flush, then SAVEPOINT and RELEASE, each a round trip) elsewhere. Nothing
+    of the batch is added to the ORM session (lot rows on the driver, outbox rows staged), so rolling back on the
+    driver leaves the session consistent. Transfers, confirmations and transformations refuse only before their
+    first write (`checks.writing`): they run without one, and a refusal after that point fails the batch."""
 
     def __init__(self, db: AsyncSession) -> None:
         self.db, self.state = db, "none"  # none | open (nothing since) | used (an item applied since)
 
     @asynccontextmanager
-    async def item(self) -> AsyncIterator[None]:
+    async def item(self, action: str) -> AsyncIterator[None]:
         if dialect_of(self.db) != "postgresql":
             async with self.db.begin_nested():
                 yield
+            return
+        if action in _CHECKED_FIRST:
+            self.db.info[checks.WRITING] = False
+            try:
+                yield
+            except AppError as refused:
+                if self.db.info[checks.WRITING]:
+                    raise RuntimeError(f"a {action} was refused after it began writing") from refused
+                raise
+            finally:
+                del self.db.info[checks.WRITING]
+            self.state = "used" if self.state != "none" else "none"
             return
         if self.state != "open":
             await run_sql(self.db, _NEXT if self.state == "used" else _FIRST)
@@ -122,6 +139,7 @@ class _Savepoints:
         self.state = "used"
 
 
+_CHECKED_FIRST = ("transfer", "confirm", "transform")
 _FIRST, _NEXT = "SAVEPOINT batch_item", "RELEASE SAVEPOINT batch_item; SAVEPOINT batch_item"
 
 

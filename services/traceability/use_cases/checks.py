@@ -15,6 +15,18 @@ from libs.common.errors import Conflict, Invalid
 from services.traceability.repository import read_models
 
 BLOCKING_SITE_STATUSES = ("red",)
+# Session info of a batch running an item without a savepoint: False until the item's write calls `writing`.
+WRITING = "traceability.writing"
+
+
+def writing(db: AsyncSession) -> None:
+    """A custody write says so once every refusal is behind it, just before its first write. A batch runs such
+    items without a savepoint of their own: a refusal before this point has written nothing, and one after it
+    (which the writes do not do) fails the whole batch instead of leaving half an item (batch._Savepoints)."""
+    if WRITING in db.info:
+        db.info[WRITING] = True
+
+
 # Session info of a batch: the actors' copies it names, read once at its start (`read_actors`), as a single write
 # reads them once at its start; a copy changing meanwhile is seen by the next batch, as by the next single write.
 ACTORS_CACHE = "traceability.actors"

@@ -88,6 +88,7 @@ async def initiate_transfer(
         raise Conflict(f"lot {lot_id} is already in transit", code="transfer_pending")
     await checks.require_approved(db, [from_actor_id, to_actor_id], org_id=org_id)
     event_id = uuid4()
+    checks.writing(db)
     row = await repository.update_lot(
         db, lot_id, status="in_transit", pending_to_actor_id=to_actor_id, pending_event_id=event_id,
         pending_mass_kg=lot.mass_kg, country=into_country or lot.country,
@@ -116,6 +117,7 @@ async def confirm_transfer(
     await checks.require_approved(db, [actor_id], org_id=org_id)
     sender, sent_kg, initiated = lot.custodian_actor_id, lot.pending_mass_kg, lot.pending_event_id
     event_id = uuid4()
+    checks.writing(db)
     if weight_differs(sent_kg, received_kg):
         anomaly = Anomaly(
             kind="weight_discrepancy",
@@ -182,6 +184,7 @@ async def transform(
             code="mass_balance_exceeded",
         )
     output_ids = [uuid4() for _ in outputs]
+    checks.writing(db)
     origins = sorted({site for lot in inputs for site in lot.origin_site_ids})
     first, now = inputs[0], utcnow()
     edges = list(dict.fromkeys(input_lot_ids))
