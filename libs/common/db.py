@@ -255,7 +255,7 @@ async def copy_rows(
     if not raw.is_in_transaction():
         # SQLAlchemy's adapter begins the driver's transaction with its first statement: one must have run, or the
         # COPY would commit on its own.
-        await connection.execute(sa.text("SELECT 1"))
+        await _begin(connection)
     try:
         if not upsert_keys:
             await raw.copy_records_to_table(table.name, records=records, columns=list(columns))
@@ -367,7 +367,7 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
     raw: Any = await _driver_of(connection)
     if not raw.is_in_transaction():  # as in copy_rows: the driver's transaction begins with SQLAlchemy's first one
-        await connection.execute(sa.text("SELECT 1"))
+        await _begin(connection)
     return await _driver_rows(connection, statement, params)
 
 
@@ -381,7 +381,7 @@ async def run_sql(db: Executor, sql: str) -> None:
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
     raw: Any = await _driver_of(connection)
     if not raw.is_in_transaction():  # as in copy_rows
-        await connection.execute(sa.text("SELECT 1"))
+        await _begin(connection)
     try:
         await raw.execute(sql)
     except Exception as exc:
@@ -397,7 +397,7 @@ async def fetch_sql(db: Executor, sql: str, *args: Any) -> list[Any]:
     connection = db if isinstance(db, AsyncConnection) else await db.connection()
     raw: Any = await _driver_of(connection)
     if not raw.is_in_transaction():  # as in copy_rows
-        await connection.execute(sa.text("SELECT 1"))
+        await _begin(connection)
     try:
         return list(await raw.fetch(sql, *args))
     except Exception as exc:
@@ -431,6 +431,21 @@ async def _driver_rows(db: AsyncConnection, statement: Any, params: Mapping[str,
             mapping[key] = process(mapping[key])
         rows.append(DriverRow(mapping))
     return rows
+
+
+async def _begin(connection: AsyncConnection) -> None:
+    """Begin the driver's transaction as SQLAlchemy's asyncpg adapter does before its first statement (its
+    `_start_transaction`: BEGIN, one round trip), so that SQLAlchemy's later statements and its commit use it;
+    through a first statement of SQLAlchemy's where the adapter is not the one expected (BEGIN and SELECT 1, two
+    round trips, and SQLAlchemy's execution around them)."""
+    sync = connection.sync_connection
+    adapter: Any = getattr(getattr(sync, "connection", None), "dbapi_connection", None)
+    if getattr(adapter, "_transaction", False) is None and hasattr(adapter, "_start_transaction"):
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+        return
+    await connection.execute(sa.text("SELECT 1"))
 
 
 async def _driver_of(db: AsyncConnection) -> Any:
