@@ -4,6 +4,7 @@ idempotency key, in the batch's one hash chain; the merged lot's proof verifies 
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import sqlalchemy as sa
 
@@ -136,3 +137,16 @@ async def test_a_transfer_then_a_split_of_the_same_lot_in_one_batch(stack):
     kinds = [e.kind for e in await log_of(stack)]
     assert kinds == ["creation", "transfer_initiated", "transfer_confirmed", "transformation"]
     assert sorted(await anomaly_kinds(stack)) == ["custody_jump", "mass_balance_excess", "weight_discrepancy"]
+
+
+async def test_a_batch_whose_transformations_name_too_many_lots_is_refused_whole(stack):
+    client = stack.client("traceability", stack.token(org=ORG))
+    miner = await approved_actor(stack, "miner")
+    lots = [str(uuid4()) for _ in range(500)]
+    items = [transform(f"tm-{n}", "merge", miner, lots, [1]) for n in range(4)]  # 4 × 501 lots named
+
+    response = await client.post("/custody/batches", json={"items": items})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await lot_count(stack) == 0

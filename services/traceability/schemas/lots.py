@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 Unit = Annotated[str, Field(min_length=3, max_length=3, description="UN/ECE Rec 20 code: KGM, GRM, TNE, APZ, ...")]
@@ -203,6 +203,21 @@ class SubmitBatch(Strict):
     # Each item is its own transaction (a few statements): 100 keeps one request to about a second of work, where
     # 500 took longer than a client's usual timeout on a loaded machine; a device sends its backlog in several.
     items: Annotated[list[BatchItem], Field(min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _bounded_transformations(self) -> SubmitBatch:
+        named = sum(len(i.input_lot_ids) + len(i.outputs) for i in self.items if isinstance(i, BatchTransform))
+        if named > MAX_BATCH_TRANSFORMATION_LOTS:
+            raise ValueError(
+                f"the batch's transformations name {named} lots (inputs and outputs), more than "
+                f"{MAX_BATCH_TRANSFORMATION_LOTS}; send them in several batches"
+            )
+        return self
+
+
+# A transformation alone may name up to 500 inputs and 500 outputs; a batch of 100 of them would be 100,000 lots in
+# one transaction: the batch's transformations together name at most this many.
+MAX_BATCH_TRANSFORMATION_LOTS = 2_000
 
 
 class BatchResult(BaseModel):
