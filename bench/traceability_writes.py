@@ -1,7 +1,8 @@
 """Custody writes per second through the traceability API: confirmed transfers (initiate + confirm) and
 transformations (a split, then a merge of its two halves back into one lot) over HTTP, uvicorn on PostgreSQL, at
-16 and 64 concurrent clients, and field devices' batches (`--batch-size` items, transfers and confirmations, one
-custody event each) from `--batch-clients` concurrent devices; a bare FastAPI endpoint measured by the same client
+16 and 64 concurrent clients, and field devices' batches from `--batch-clients` concurrent devices, each with
+`--batch-size` / 2 lots, in a cycle of three batches: transfer + confirm of each lot, a split of each, a merge of
+each lot's halves (one custody event per item); a bare FastAPI endpoint measured by the same client
 in the same run as a baseline.
 
 Each client owns one lot and loops: transfer A→B, confirm, transfer B→A, confirm, split, merge (six writes). The
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -170,17 +172,32 @@ async def bare_loop(client: httpx.AsyncClient, stop: float, figures: Figures) ->
 async def batch_loop(
     client: httpx.AsyncClient, lots: list[str], a: UUID, b: UUID, stop: float, figures: Figures, run: str
 ) -> None:
-    """A device syncing: each batch transfers each of its lots to the other actor and confirms it there (two
-    custody events per lot), then the next batch sends them back."""
-    holder, other, n = a, b, 0
+    """A device syncing, in a cycle of three batches: each of its lots transferred to the other actor and
+    confirmed there (two custody events per lot); each lot split in two halves there (one transformation per
+    lot); the halves of each merged back into one lot (one per lot), which the next cycle sends back."""
+    holder, other, n, phase = a, b, 0, 0
+    halves: list[list[str]] = []
     while time.perf_counter() < stop:
-        items = []
-        for lot in lots:
-            items.append({"action": "transfer", "idempotency_key": f"{run}-{n}", "lot_id": lot,
-                          "from_actor_id": str(holder), "to_actor_id": str(other)})  # fmt: skip
-            items.append({"action": "confirm", "idempotency_key": f"{run}-{n + 1}", "lot_id": lot,
-                          "actor_id": str(other), "mass": 100, "unit": "KGM"})  # fmt: skip
-            n += 2
+        items: list[dict[str, Any]] = []
+        if phase == 0:
+            for lot in lots:
+                items.append({"action": "transfer", "idempotency_key": f"{run}-{n}", "lot_id": lot,
+                              "from_actor_id": str(holder), "to_actor_id": str(other)})  # fmt: skip
+                items.append({"action": "confirm", "idempotency_key": f"{run}-{n + 1}", "lot_id": lot,
+                              "actor_id": str(other), "mass": 100, "unit": "KGM"})  # fmt: skip
+                n += 2
+        elif phase == 1:
+            for lot in lots:
+                items.append({"action": "transform", "idempotency_key": f"{run}-{n}", "kind": "split",
+                              "actor_id": str(other), "input_lot_ids": [lot],
+                              "outputs": [{"mass": 50, "unit": "KGM"}, {"mass": 50, "unit": "KGM"}]})  # fmt: skip
+                n += 1
+        else:
+            for pair in halves:
+                items.append({"action": "transform", "idempotency_key": f"{run}-{n}", "kind": "merge",
+                              "actor_id": str(other), "input_lot_ids": pair,
+                              "outputs": [{"mass": 100, "unit": "KGM"}]})  # fmt: skip
+                n += 1
         start = time.perf_counter()
         try:
             response = await client.post("/custody/batches", json={"items": items})
@@ -194,14 +211,19 @@ async def batch_loop(
             return
         figures.latencies.append(time.perf_counter() - start)
         figures.events += applied
-        holder, other = other, holder
+        if phase == 1:
+            halves = [item["result"]["output_lot_ids"] for item in answers]
+        elif phase == 2:
+            lots = [item["result"]["output_lot_ids"][0] for item in answers]
+            holder, other = other, holder
+        phase = (phase + 1) % 3
 
 
 async def run_batches(
     server: Server, token: str, site_id: UUID, actors: list[UUID], clients: int, size: int, seconds: float,
     spy_dir: str | None,
 ) -> Figures:  # fmt: skip
-    figures = Figures(f"batches of {size}", clients)
+    figures = Figures(f"batches {size}/{size // 2}/{size // 2}", clients)
     headers = {"Authorization": f"Bearer {token}"}
     run = uuid4().hex[:6]
     async with httpx.AsyncClient(base_url=server.base, headers=headers, limits=limits(clients), timeout=60) as client:
@@ -303,7 +325,12 @@ def main() -> None:
     parser.add_argument("--clients", default="16,64")
     parser.add_argument("--workers", type=int, default=1, help="API_WORKERS of the traceability API")
     parser.add_argument("--py-spy", default=None, help="folder for py-spy raw stacks of the API")
-    parser.add_argument("--batch-size", type=int, default=50, help="items per batch (transfer + confirm per lot)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=50,
+        help="items per transfer batch (transfer + confirm per lot; half as many splits, merges)",
+    )
     parser.add_argument("--batch-clients", default="4", help="concurrent devices sending batches; empty: none")
     args = parser.parse_args()
     admin_url, _ = servers.find_postgres()
@@ -344,7 +371,8 @@ def main() -> None:
             print(line(batches, bare), flush=True)
         print(
             "  (bare: a GET with a pydantic response, no auth or database; writes: transfer, confirm, split, merge,"
-            " one per request; batches: transfer + confirm of each lot, one custody event per item; p50/p99 per"
+            " one per request; batches: transfer + confirm of each lot, then a split of each, then a merge of each's"
+            " halves, one custody event per item; p50/p99 per"
             " request; CPU: the API process's per request (bare) or per custody event, CPU×bare = bare's / this)"
         )
 

@@ -365,6 +365,37 @@ async def write_rows(db: Executor, statement: Any, params: Mapping[str, Any] | N
     return await _driver_rows(connection, statement, params)
 
 
+async def run_sql(db: Executor, sql: str) -> None:
+    """Statements without parameters (several, `;`-separated, in one round trip on PostgreSQL: SAVEPOINT,
+    RELEASE SAVEPOINT, ...) in the caller's transaction, on the driver; elsewhere through SQLAlchemy, one by one."""
+    if dialect_of(db) != "postgresql":
+        for statement in filter(None, (part.strip() for part in sql.split(";"))):
+            await db.execute(sa.text(statement))
+        return
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    raw: Any = await _driver_in_transaction(connection)
+    try:
+        await raw.execute(sql)
+    except Exception as exc:
+        if not _server_error(exc):
+            await connection.invalidate(exc)
+        raise
+
+
+async def fetch_sql(db: Executor, sql: str, *args: Any) -> list[Any]:
+    """PostgreSQL only: one statement of the driver's own SQL ($1, $2, ... with values as asyncpg takes them), in
+    the caller's transaction; its records. For a statement SQLAlchemy cannot build once (a multi-row INSERT over
+    unnest'ed arrays in data-modifying CTEs); asyncpg prepares it once per connection."""
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    raw: Any = await _driver_in_transaction(connection)
+    try:
+        return list(await raw.fetch(sql, *args))
+    except Exception as exc:
+        if not _server_error(exc):
+            await connection.invalidate(exc)
+        raise
+
+
 async def _driver_in_transaction(connection: AsyncConnection) -> Any:
     """The driver's connection under `connection`, in the transaction SQLAlchemy began on it. SQLAlchemy's asyncpg
     adapter sends BEGIN only with the first statement it executes, so a statement sent straight to the driver

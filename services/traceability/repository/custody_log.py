@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import Executor, copy_rows, dialect_of, insert, utcnow, write_rows
+from libs.common.db import Executor, copy_rows, dialect_of, fetch_sql, insert, utcnow, write_rows
 from services.traceability.domain.canonical import GENESIS_HASH, canonical_body, event_hash
 from services.traceability.tables.custody import CustodyEventLotRow, CustodyEventRow, CustodyLogHeadRow
 
@@ -35,6 +35,18 @@ _INSERT_EVENT = sa.insert(Events).values(
 _INSERT_EVENT_LOT = sa.insert(EventLots).values(
     {name: sa.bindparam(f"p_{name}", type_=EventLots.c[name].type) for name in ("event_id", "lot_id", "role")}
 )
+
+
+_APPEND = """
+WITH event AS (
+    INSERT INTO custody_event (event_id, org_id, seq, kind, body, prev_hash, hash, recorded_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+), lots AS (
+    INSERT INTO custody_event_lot (event_id, lot_id, role) SELECT $1, x.lot_id, x.role
+    FROM unnest($9::uuid[], $10::text[]) AS x(lot_id, role)
+)
+UPDATE custody_log_head SET next_seq = $11, last_hash = $7 WHERE org_id = $2
+"""
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,14 @@ async def append_event(
     digest = event_hash(body)
     values = {"p_event_id": event_id, "p_org_id": org_id, "p_seq": seq, "p_kind": kind, "p_body": body,
               "p_prev_hash": prev_hash, "p_hash": digest, "p_recorded_at": utcnow()}  # fmt: skip
-    await write_rows(db, _INSERT_EVENT, values)
     pairs = sorted(set(lots), key=lambda pair: (str(pair[0]), pair[1]))
+    if dialect_of(db) == "postgresql":  # the event, its lots and the head: one statement, one round trip
+        await fetch_sql(
+            db, _APPEND, event_id, org_id, seq, kind, body, prev_hash, digest, values["p_recorded_at"],
+            [lot for lot, _ in pairs], [role for _, role in pairs], seq + 1,
+        )  # fmt: skip
+        return LoggedEvent(event_id=event_id, seq=seq, kind=kind, body=body, prev_hash=prev_hash, hash=digest)
+    await write_rows(db, _INSERT_EVENT, values)
     if len(pairs) == 1:
         await write_rows(
             db, _INSERT_EVENT_LOT, {"p_event_id": event_id, "p_lot_id": pairs[0][0], "p_role": pairs[0][1]}

@@ -60,7 +60,27 @@ async def sites_by_id(db: Executor, site_ids: Iterable[UUID], *, org_id: str) ->
     return {row.site_id: row for row in rows}
 
 
+_SITES_WITH_STATUS = sa.select(Sites.c.site_id).where(
+    Sites.c.org_id == sa.bindparam("p_org_id"),
+    Sites.c.status == sa.any_(sa.bindparam("p_statuses", type_=postgresql.ARRAY(sa.String()))),
+)
+_BLOCKING_INCIDENTS = sa.select(Incidents).where(
+    Incidents.c.org_id == sa.bindparam("p_org_id"),
+    Incidents.c.status
+    == sa.any_(sa.bindparam("p_statuses", list(BLOCKING_INCIDENT_STATUSES), type_=postgresql.ARRAY(sa.String()))),
+    Incidents.c.level == 1,
+)
+
+
+def _on_driver(db: Executor) -> bool:
+    """A write session on PostgreSQL: statements built once run on the driver there (write_rows)."""
+    return isinstance(db, AsyncSession) and dialect_of(db) == "postgresql"
+
+
 async def site_ids_with_status(db: Executor, statuses: Iterable[str], *, org_id: str) -> list[UUID]:
+    if _on_driver(db):
+        found = await write_rows(db, _SITES_WITH_STATUS, {"p_org_id": org_id, "p_statuses": list(statuses)})
+        return [row.site_id for row in found]
     query = sa.select(Sites.c.site_id).where(Sites.c.org_id == org_id, Sites.c.status.in_(list(statuses)))
     return list((await db.execute(query)).scalars())
 
@@ -70,6 +90,8 @@ async def get_incident(db: Executor, incident_id: UUID) -> sa.Row[Any] | None:
 
 
 async def list_open_incidents(db: Executor, *, org_id: str, blocking_only: bool = False) -> list[sa.Row[Any]]:
+    if blocking_only and _on_driver(db):
+        return await write_rows(db, _BLOCKING_INCIDENTS, {"p_org_id": org_id})
     statuses = BLOCKING_INCIDENT_STATUSES if blocking_only else OPEN_INCIDENT_STATUSES
     query = sa.select(Incidents).where(Incidents.c.org_id == org_id, Incidents.c.status.in_(statuses))
     if blocking_only:

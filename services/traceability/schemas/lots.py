@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Text = Annotated[str, Field(min_length=1, max_length=100)]
 Unit = Annotated[str, Field(min_length=3, max_length=3, description="UN/ECE Rec 20 code: KGM, GRM, TNE, APZ, ...")]
@@ -189,7 +189,14 @@ class BatchConfirm(ConfirmTransfer):
     lot_id: UUID
 
 
-BatchItem = Annotated[BatchCreateLot | BatchTransfer | BatchConfirm, Field(discriminator="action")]
+class BatchTransform(Transform):
+    """A split, merge or processing, all or nothing as POST /transformations; its result names the output lots."""
+
+    action: Literal["transform"]
+    idempotency_key: Key
+
+
+BatchItem = Annotated[BatchCreateLot | BatchTransfer | BatchConfirm | BatchTransform, Field(discriminator="action")]
 
 
 class SubmitBatch(Strict):
@@ -197,11 +204,28 @@ class SubmitBatch(Strict):
     # 500 took longer than a client's usual timeout on a loaded machine; a device sends its backlog in several.
     items: Annotated[list[BatchItem], Field(min_length=1, max_length=100)]
 
+    @model_validator(mode="after")
+    def _bounded_transformations(self) -> SubmitBatch:
+        named = sum(len(i.input_lot_ids) + len(i.outputs) for i in self.items if isinstance(i, BatchTransform))
+        if named > MAX_BATCH_TRANSFORMATION_LOTS:
+            raise ValueError(
+                f"the batch's transformations name {named} lots (inputs and outputs), more than "
+                f"{MAX_BATCH_TRANSFORMATION_LOTS}; send them in several batches"
+            )
+        return self
+
+
+# A transformation alone may name up to 500 inputs and 500 outputs; a batch of 100 of them would be 100,000 lots in
+# one transaction: the batch's transformations together name at most this many.
+MAX_BATCH_TRANSFORMATION_LOTS = 2_000
+
 
 class BatchResult(BaseModel):
     idempotency_key: str
     status: int = Field(description="what the item alone would have answered: 201, or a problem's status")
-    result: dict[str, Any] = Field(description="lot_id or event_id; for a refusal, the problem's code and detail")
+    result: dict[str, Any] = Field(
+        description="lot_id, event_id or output_lot_ids; for a refusal, the problem's code and detail"
+    )
     replayed: bool = Field(description="the key was applied before: this is that answer again, nothing new written")
 
 

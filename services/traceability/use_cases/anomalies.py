@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import outbox
 from libs.common.db import utcnow
 from libs.common.events.traceability import CustodyAnomalyDetected
 from services.traceability.domain.rules import Anomaly
 from services.traceability.repository import anomalies as repository
+from services.traceability.use_cases import outbox_rows
 
 
 async def record(db: AsyncSession, anomaly: Anomaly, *, org_id: str) -> None:
@@ -36,7 +36,7 @@ async def record(db: AsyncSession, anomaly: Anomaly, *, org_id: str) -> None:
             mineral=anomaly.mineral,
             detected_at=now,
         )
-        outbox.add(db, event, key=anomaly.anomaly_id)
+        outbox_rows.stage(db, event, key=anomaly.anomaly_id)
 
 
 async def record_apart(sessions: async_sessionmaker[AsyncSession], anomaly: Anomaly, *, org_id: str) -> None:

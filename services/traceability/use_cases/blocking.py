@@ -26,7 +26,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import Executor, dialect_of
+from libs.common.db import Executor, dialect_of, write_rows
 from libs.common.events.traceability import LotBlocked, LotReleased
 from services.traceability.repository import lots as repository
 from services.traceability.repository import read_models
@@ -50,8 +50,14 @@ async def lock_org(db: Executor, org_id: str, *, exclusive: bool) -> None:
     custody write (custody writes do not wait for each other)."""
     if dialect_of(db) != "postgresql" or (not exclusive and db.info.get(HELD_SHARED) == org_id):
         return
-    lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
-    await db.execute(sa.select(lock(_lock_key(org_id))))
+    await write_rows(db, _LOCKS[exclusive], {"p_key": _lock_key(org_id)})
+
+
+# Built once, run on the driver (write_rows): every custody write that creates a lot or changes a holder takes it.
+_LOCKS = {
+    exclusive: sa.select(lock(sa.bindparam("p_key", type_=sa.BigInteger())))
+    for exclusive, lock in ((True, sa.func.pg_advisory_xact_lock), (False, sa.func.pg_advisory_xact_lock_shared))
+}
 
 
 def _mentions(column: Any, ids: Iterable[Any]) -> list[Any]:
@@ -83,6 +89,7 @@ async def refresh(db: AsyncSession, lots: Sequence[sa.Row[Any]], *, org_id: str)
             continue
         if bool(before) == bool(after):  # still blocked, for other reasons: no transition, no event
             await db.execute(sa.update(Lots).where(Lots.c.lot_id == lot.lot_id).values(blocked_reasons=after))
+            repository.forget(db, lot.lot_id)  # a batch's kept row of it is stale now
             continue
         await repository.update_lot(db, lot.lot_id, blocked_reasons=after)
         if after:

@@ -15,12 +15,37 @@ from libs.common.errors import Conflict, Invalid
 from services.traceability.repository import read_models
 
 BLOCKING_SITE_STATUSES = ("red",)
+# Session info of a batch running an item without a savepoint: False until the item's write calls `writing`.
+WRITING = "traceability.writing"
+
+
+def writing(db: AsyncSession) -> None:
+    """A custody write says so once every refusal is behind it, just before its first write. A batch runs such
+    items without a savepoint of their own: a refusal before this point has written nothing, and one after it
+    (which the writes do not do) fails the whole batch instead of leaving half an item (batch._Savepoints)."""
+    if WRITING in db.info:
+        db.info[WRITING] = True
+
+
+# Session info of a batch: the actors' copies it names, read once at its start (`read_actors`), as a single write
+# reads them once at its start; a copy changing meanwhile is seen by the next batch, as by the next single write.
+ACTORS_CACHE = "traceability.actors"
+
+
+async def read_actors(db: AsyncSession, actor_ids: Iterable[UUID], *, org_id: str) -> None:
+    """Read the copies of `actor_ids` once for this session's transaction (ACTORS_CACHE); unknown ones are read
+    again where they are checked (and refused there)."""
+    db.info[ACTORS_CACHE] = await read_models.actors_by_id(db, actor_ids, org_id=org_id)
 
 
 async def require_approved(db: Executor, actor_ids: Iterable[UUID], *, org_id: str) -> dict[UUID, sa.Row[Any]]:
     """Every actor must be known here, KYC-approved and not suspended; 422 for an unknown one, 409 otherwise."""
     ids = list(actor_ids)
-    known = await read_models.actors_by_id(db, ids, org_id=org_id)
+    cache: dict[UUID, Any] | None = db.info.get(ACTORS_CACHE) if isinstance(db, AsyncSession) else None
+    if cache is not None and all(actor_id in cache for actor_id in ids):
+        known = cache
+    else:
+        known = await read_models.actors_by_id(db, ids, org_id=org_id)
     for actor_id in ids:
         actor = known.get(actor_id)
         if actor is None:

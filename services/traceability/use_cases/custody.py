@@ -88,6 +88,7 @@ async def initiate_transfer(
         raise Conflict(f"lot {lot_id} is already in transit", code="transfer_pending")
     await checks.require_approved(db, [from_actor_id, to_actor_id], org_id=org_id)
     event_id = uuid4()
+    checks.writing(db)
     row = await repository.update_lot(
         db, lot_id, status="in_transit", pending_to_actor_id=to_actor_id, pending_event_id=event_id,
         pending_mass_kg=lot.mass_kg, country=into_country or lot.country,
@@ -116,6 +117,7 @@ async def confirm_transfer(
     await checks.require_approved(db, [actor_id], org_id=org_id)
     sender, sent_kg, initiated = lot.custodian_actor_id, lot.pending_mass_kg, lot.pending_event_id
     event_id = uuid4()
+    checks.writing(db)
     if weight_differs(sent_kg, received_kg):
         anomaly = Anomaly(
             kind="weight_discrepancy",
@@ -182,21 +184,22 @@ async def transform(
             code="mass_balance_exceeded",
         )
     output_ids = [uuid4() for _ in outputs]
+    checks.writing(db)
     origins = sorted({site for lot in inputs for site in lot.origin_site_ids})
     first, now = inputs[0], utcnow()
-    edges = list(set(input_lot_ids))
-    created = []
-    for output_id, out, kg in zip(output_ids, outputs, outputs_kg, strict=True):
-        values = {
+    edges = list(dict.fromkeys(input_lot_ids))
+    values = [
+        {
             "lot_id": output_id, "org_id": org_id, "tag": out.tag, "mineral": first.mineral, "hs_code": first.hs_code,
             "form": out.form or first.form, "mass": out.mass, "unit": out.unit, "mass_kg": kg,
             "grade_pct": out.grade_pct, "site_id": None, "origin_site_ids": origins, "producer_actor_id": actor_id,
             "custodian_actor_id": actor_id, "status": "active", "country": first.country, "place": None,
             "produced_at": now, "created_at": now, "version": 1,
-        }  # fmt: skip
-        created.append(await repository.insert_lot(db, values, input_lot_ids=edges))
-        await repository.add_holder(db, output_id, actor_id)
-    consumed = [await repository.update_lot(db, lot.lot_id, status="consumed") for lot in inputs]
+        }
+        for output_id, out, kg in zip(output_ids, outputs, outputs_kg, strict=True)
+    ]  # fmt: skip
+    created = await repository.insert_lots(db, values, input_lot_ids=edges, holder=actor_id)
+    consumed = await repository.consume_lots(db, [lot.lot_id for lot in inputs])
     for output in created:
         await publish(db, LotCreated, output.lot_id, org_id=org_id, row=output, inputs=edges)
     for lot in consumed:

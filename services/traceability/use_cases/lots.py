@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import outbox
 from libs.common.db import utcnow
 from libs.common.errors import Conflict, Invalid
 from libs.common.events.traceability import LotCreated, LotEvent, LotState
@@ -18,7 +17,7 @@ from services.traceability.domain.rules import Anomaly
 from services.traceability.domain.units import to_kg
 from services.traceability.repository import custody_log, read_models
 from services.traceability.repository import lots as repository
-from services.traceability.use_cases import anomalies, checks
+from services.traceability.use_cases import anomalies, checks, outbox_rows
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,13 @@ async def publish(
     if row is None:
         row = await repository.get_lot(db, lot_id, org_id=org_id)
     if inputs is None:
+        inputs = repository.inputs_of(row)  # read with the row on PostgreSQL's write path
+    if inputs is None:
         inputs = await repository.input_ids(db, lot_id)
     event = event_class(
         org_id=org_id, lot_id=lot_id, aggregate_version=row.version, lot=state_of(row, input_lot_ids=inputs), **fields
     )
-    outbox.add(db, event, key=lot_id)
+    outbox_rows.stage(db, event, key=lot_id)
 
 
 async def allocate_tags(
