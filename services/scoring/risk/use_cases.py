@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from libs.common import outbox, telemetry
+from libs.common import bus, outbox, telemetry
 from libs.common.db import copy_rows, utcnow
 from libs.common.events.base import new_event_id
 from libs.common.events.incidents import IncidentState
@@ -46,6 +47,14 @@ class Affected:
     actors: set[UUID] = field(default_factory=set)
     sites: set[UUID] = field(default_factory=set)
     lots: set[UUID] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.actors or self.sites or self.lots)
+
+    def add(self, other: Affected) -> None:
+        self.actors |= other.actors
+        self.sites |= other.sites
+        self.lots |= other.lots
 
 
 # --- read models -----------------------------------------------------------------------------------------------
@@ -240,11 +249,37 @@ async def record_assessment(
 
 # --- recomputing -----------------------------------------------------------------------------------------------
 
+_AFFECTED = "scoring_risk_affected"  # the subjects the transaction's events affected so far
+
+
+def recompute_at_commit(db: AsyncSession, affected: Affected) -> None:
+    """recompute, once for every event of the consumer's transaction: the subjects affected by any of them are
+    rescored after the last one, from the facts as they all left them. A score is a function of the facts alone,
+    so each ends as one recompute per event would leave it; a subject whose score moved gets one ScoreChanged for
+    the batch (from its score before the batch to the one after: the next version), not one per event, and one
+    whose events took it back where it was gets none. The risk_score lock is then held only for the rescoring at
+    the end, not from the batch's first event on."""
+    if affected:
+        db.info.setdefault(_AFFECTED, Affected()).add(affected)
+        bus.finish_with(db, _recompute_staged)
+
+
+async def _recompute_staged(db: AsyncSession) -> None:
+    affected: Affected | None = db.info.pop(_AFFECTED, None)
+    if affected:
+        await recompute(db, affected)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_staged(session: Session) -> None:
+    session.info.pop(_AFFECTED, None)
+
+
 
 async def recompute(db: AsyncSession, affected: Affected, *, now: datetime | None = None) -> int:
     """Rescore the affected actors and sites, then every lot downstream of any of them; returns how many scores
     changed (each one a ScoreChanged in the outbox)."""
-    if not (affected.actors or affected.sites or affected.lots):
+    if not affected:
         return 0
     now = now or utcnow()
     weights = weights_file.load()
