@@ -275,7 +275,6 @@ def _drop_staged(session: Session) -> None:
     session.info.pop(_AFFECTED, None)
 
 
-
 async def recompute(db: AsyncSession, affected: Affected, *, now: datetime | None = None) -> int:
     """Rescore the affected actors and sites, then every lot downstream of any of them; returns how many scores
     changed (each one a ScoreChanged in the outbox)."""
