@@ -22,24 +22,17 @@ def _event_id() -> str | None:
 
 
 async def on_actor_event(db: AsyncSession, event: Any) -> None:
-    affected = await use_cases.record_actor(db, event.actor, version=event.aggregate_version, event_id=_event_id())
-    use_cases.recompute_at_commit(db, affected)
+    use_cases.stage_actor(db, event.actor, version=event.aggregate_version, event_id=_event_id())
 
 
 async def on_actor_updated(db: AsyncSession, event: kyc.ActorUpdated) -> None:
     version, event_id = event.aggregate_version, _event_id()
-    if event.part == "licence":
-        affected = await use_cases.record_licence_change(
-            db,
-            event.actor,
-            event.licence,
-            part_id=event.part_id,
-            action=event.action,
-            version=version,
-            event_id=event_id,
-        )
-    else:
-        affected = await use_cases.record_actor(db, event.actor, version=version, event_id=event_id)
+    if event.part != "licence":
+        use_cases.stage_actor(db, event.actor, version=version, event_id=event_id)
+        return
+    affected = await use_cases.record_licence_change(
+        db, event.actor, event.licence, part_id=event.part_id, action=event.action, version=version, event_id=event_id
+    )
     use_cases.recompute_at_commit(db, affected)
 
 

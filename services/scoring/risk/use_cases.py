@@ -60,23 +60,40 @@ class Affected:
 # --- read models -----------------------------------------------------------------------------------------------
 
 
+def _actor_row(actor: ActorState, *, version: int, event_id: str | None) -> dict[str, Any]:
+    return {
+        "actor_id": actor.actor_id,
+        "org_id": actor.org_id,
+        "kyc_status": actor.kyc_status,
+        "risk_level": actor.risk_level,
+        "high_risk_area": "high_risk_area" in actor.risk_factors,
+        "country": actor.country,
+        "region": actor.region,
+        "version": version,
+        "event_id": event_id,
+    }
+
+
 async def record_actor(db: AsyncSession, actor: ActorState, *, version: int, event_id: str | None) -> Affected:
-    applied = await repository.save_versioned(
-        db,
-        risk_actor,
-        {
-            "actor_id": actor.actor_id,
-            "org_id": actor.org_id,
-            "kyc_status": actor.kyc_status,
-            "risk_level": actor.risk_level,
-            "high_risk_area": "high_risk_area" in actor.risk_factors,
-            "country": actor.country,
-            "region": actor.region,
-            "version": version,
-            "event_id": event_id,
-        },
-    )
+    applied = await repository.save_versioned(db, risk_actor, _actor_row(actor, version=version, event_id=event_id))
     return Affected(actors={actor.actor_id}) if applied else Affected()
+
+
+_ACTORS = "scoring_risk_actors"  # actor id → the newest copy the transaction's events brought
+
+
+def stage_actor(db: AsyncSession, actor: ActorState, *, version: int, event_id: str | None) -> None:
+    """record_actor, then recompute_at_commit of what it affected, for the consumer's batch: the newest copy of
+    each actor is kept in the session and all of them are written by one executemany of the same guarded upsert
+    after the transaction's last event, just before the rescoring (as traceability stages its actor copies). The
+    actors it wrote are the ones rescored. Nothing in a handler reads risk_actor; a copy written directly in the
+    same transaction (record_hit) meets the staged one under the same version guard, so the newest wins either
+    way."""
+    pending: dict[UUID, dict[str, Any]] = db.info.setdefault(_ACTORS, {})
+    staged = pending.get(actor.actor_id)
+    if staged is None or staged["version"] < version:
+        pending[actor.actor_id] = _actor_row(actor, version=version, event_id=event_id)
+    bus.finish_with(db, _rescore_staged)
 
 
 async def record_hit(
@@ -261,11 +278,15 @@ def recompute_at_commit(db: AsyncSession, affected: Affected) -> None:
     the end, not from the batch's first event on."""
     if affected:
         db.info.setdefault(_AFFECTED, Affected()).add(affected)
-        bus.finish_with(db, _recompute_staged)
+        bus.finish_with(db, _rescore_staged)
 
 
-async def _recompute_staged(db: AsyncSession) -> None:
-    affected: Affected | None = db.info.pop(_AFFECTED, None)
+async def _rescore_staged(db: AsyncSession) -> None:
+    """The transaction's end (bus.finish): write the staged actor copies, then rescore everything affected."""
+    affected: Affected = db.info.pop(_AFFECTED, None) or Affected()
+    actors: dict[UUID, dict[str, Any]] | None = db.info.pop(_ACTORS, None)
+    if actors:
+        affected.actors |= await repository.save_versioned_rows(db, risk_actor, list(actors.values()))
     if affected:
         await recompute(db, affected)
 
@@ -273,6 +294,7 @@ async def _recompute_staged(db: AsyncSession) -> None:
 @sa.event.listens_for(Session, "after_rollback")
 def _drop_staged(session: Session) -> None:
     session.info.pop(_AFFECTED, None)
+    session.info.pop(_ACTORS, None)
 
 
 async def recompute(db: AsyncSession, affected: Affected, *, now: datetime | None = None) -> int:
