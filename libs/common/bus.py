@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import Gauge
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from libs.common import deadletters, health, inbox, metrics, telemetry
 from libs.common.events import REGISTRY, Envelope, Event
@@ -40,6 +41,40 @@ IDLE_AFTER_SECONDS = 2.0  # no records for this long: fetch with the long (idle)
 CONSUMER_LAG = Gauge(
     "assay_consumer_lag", "Records behind the partition's end after the last batch", ["consumer", "topic", "partition"]
 )
+
+
+# --- work done once per transaction, after its last handler ----------------------------------------------------
+
+Step = Callable[[AsyncSession], Awaitable[None]]
+_STEPS = "assay_bus_steps"
+
+
+def finish_with(db: AsyncSession, step: Step) -> None:
+    """Have `step(db)` run once in this transaction, after its last handler and before it commits: what a handler
+    would otherwise repeat for every event of a batch (scoring's recompute) is done once for all of them. A failing
+    step fails the batch like a failing handler (the events are then applied one by one, each with its steps)."""
+    steps: list[Step] = db.info.setdefault(_STEPS, [])
+    if step not in steps:
+        steps.append(step)
+
+
+async def finish(db: AsyncSession) -> None:
+    """Run the steps the handlers asked for (finish_with); the consumer calls it before every commit, and so must
+    anyone else who calls handlers."""
+    while steps := db.info.pop(_STEPS, None):
+        for step in steps:
+            await step(db)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _steps_were_run(session: Session) -> None:
+    if session.info.pop(_STEPS, None):
+        raise RuntimeError("handlers asked for steps at the end of the transaction (finish_with), never run (finish)")
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_steps(session: Session) -> None:
+    session.info.pop(_STEPS, None)
 
 
 def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
@@ -304,6 +339,7 @@ class Consumer:
                             first.discard(envelope.event_id)  # the same event twice in one batch is applied once
                             with self._handling(delivery, envelope):
                                 await handler(db, event)
+                    await finish(db)
                 metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc(len(prepared))
                 return
             except Exception as exc:
@@ -342,6 +378,7 @@ class Consumer:
             if await inbox.first_delivery(db, envelope.event_id, consumer=self.name, event_type=envelope.event_type):
                 with self._handling(delivery, envelope):
                     await handler(db, event)
+                    await finish(db)
         metrics.EVENTS_CONSUMED.labels(self.name, "applied").inc()
 
     def _handling(self, delivery: Delivery, envelope: Envelope) -> contextlib.AbstractContextManager[None]:

@@ -1,5 +1,7 @@
 """Reactions of risk scores to the other services' events (and our own reviewed assessments): the read model
-moves forward, then only the subjects it affects are rescored."""
+moves forward, then only the subjects it affects are rescored, once per transaction after its last event
+(use_cases.recompute_at_commit; whoever calls these handlers runs bus.finish before committing, as the consumer
+does)."""
 
 from __future__ import annotations
 
@@ -20,25 +22,18 @@ def _event_id() -> str | None:
 
 
 async def on_actor_event(db: AsyncSession, event: Any) -> None:
-    affected = await use_cases.record_actor(db, event.actor, version=event.aggregate_version, event_id=_event_id())
-    await use_cases.recompute(db, affected)
+    use_cases.stage_actor(db, event.actor, version=event.aggregate_version, event_id=_event_id())
 
 
 async def on_actor_updated(db: AsyncSession, event: kyc.ActorUpdated) -> None:
     version, event_id = event.aggregate_version, _event_id()
-    if event.part == "licence":
-        affected = await use_cases.record_licence_change(
-            db,
-            event.actor,
-            event.licence,
-            part_id=event.part_id,
-            action=event.action,
-            version=version,
-            event_id=event_id,
-        )
-    else:
-        affected = await use_cases.record_actor(db, event.actor, version=version, event_id=event_id)
-    await use_cases.recompute(db, affected)
+    if event.part != "licence":
+        use_cases.stage_actor(db, event.actor, version=version, event_id=event_id)
+        return
+    affected = await use_cases.record_licence_change(
+        db, event.actor, event.licence, part_id=event.part_id, action=event.action, version=version, event_id=event_id
+    )
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_hit_decided(db: AsyncSession, event: kyc.HitConfirmed | kyc.HitDismissed) -> None:
@@ -50,7 +45,7 @@ async def on_hit_decided(db: AsyncSession, event: kyc.HitConfirmed | kyc.HitDism
         version=event.aggregate_version,
         event_id=_event_id(),
     )
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_licence_notice(db: AsyncSession, event: kyc.LicenceExpiring | kyc.LicenceExpired) -> None:
@@ -64,19 +59,19 @@ async def on_licence_notice(db: AsyncSession, event: kyc.LicenceExpiring | kyc.L
         version=event.aggregate_version,
         event_id=_event_id(),
     )
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_site_event(db: AsyncSession, event: Any) -> None:
     affected = await use_cases.record_site(db, event.site, version=event.aggregate_version, event_id=_event_id())
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_incident_event(db: AsyncSession, event: incidents.IncidentEvent) -> None:
     affected = await use_cases.record_incident(
         db, event.incident, version=event.aggregate_version, event_id=_event_id()
     )
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_lot_event(db: AsyncSession, event: traceability.LotEvent) -> None:
@@ -84,7 +79,7 @@ async def on_lot_event(db: AsyncSession, event: traceability.LotEvent) -> None:
     affected = await use_cases.record_lot(
         db, event.lot, version=event.aggregate_version, event_id=_event_id(), holders=holders
     )
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_custody_anomaly(db: AsyncSession, event: traceability.CustodyAnomalyDetected) -> None:
@@ -96,7 +91,7 @@ async def on_custody_anomaly(db: AsyncSession, event: traceability.CustodyAnomal
         site_ids=event.site_ids,
         event_id=_event_id(),
     )
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 async def on_assessment_reviewed(db: AsyncSession, event: scoring.AssessmentReviewed) -> None:
@@ -113,7 +108,7 @@ async def on_assessment_reviewed(db: AsyncSession, event: scoring.AssessmentRevi
         assessed_on=event.assessed_on,
         event_id=_event_id(),
     )
-    await use_cases.recompute(db, affected)
+    use_cases.recompute_at_commit(db, affected)
 
 
 ACTOR_EVENTS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -62,6 +63,26 @@ async def save_versioned(db: Executor, table: sa.Table, values: dict[str, Any]) 
         where=table.c.version < statement.excluded.version,
     ).returning(table.c[key[0]])
     return (await db.execute(statement)).first() is not None
+
+
+async def save_versioned_rows(db: Executor, table: sa.Table, rows: list[dict[str, Any]]) -> set[Any]:
+    """save_versioned for many rows of distinct keys (the same columns each), as one executemany of the same guarded
+    upsert; the keys of the rows that now reflect their values."""
+    if not rows:
+        return set()
+    statement = _versioned_upsert(dialect_of(db), table, tuple(rows[0]))
+    return set((await db.execute(statement, rows)).scalars())
+
+
+@lru_cache(maxsize=32)
+def _versioned_upsert(dialect: str, table: sa.Table, columns: tuple[str, ...]) -> sa.Executable:
+    key = [c.name for c in table.primary_key.columns]
+    statement = insert(dialect, table).values({name: sa.bindparam(name) for name in columns})
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={name: statement.excluded[name] for name in columns if name not in key},
+        where=table.c.version < statement.excluded.version,
+    ).returning(table.c[key[0]])
 
 
 async def add_rows(db: Executor, table: sa.Table, rows: list[dict[str, Any]]) -> None:

@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from libs.common import outbox, telemetry
+from libs.common import bus, outbox, telemetry
 from libs.common.db import copy_rows, utcnow
 from libs.common.events.base import new_event_id
 from libs.common.events.incidents import IncidentState
@@ -47,27 +48,52 @@ class Affected:
     sites: set[UUID] = field(default_factory=set)
     lots: set[UUID] = field(default_factory=set)
 
+    def __bool__(self) -> bool:
+        return bool(self.actors or self.sites or self.lots)
+
+    def add(self, other: Affected) -> None:
+        self.actors |= other.actors
+        self.sites |= other.sites
+        self.lots |= other.lots
+
 
 # --- read models -----------------------------------------------------------------------------------------------
 
 
+def _actor_row(actor: ActorState, *, version: int, event_id: str | None) -> dict[str, Any]:
+    return {
+        "actor_id": actor.actor_id,
+        "org_id": actor.org_id,
+        "kyc_status": actor.kyc_status,
+        "risk_level": actor.risk_level,
+        "high_risk_area": "high_risk_area" in actor.risk_factors,
+        "country": actor.country,
+        "region": actor.region,
+        "version": version,
+        "event_id": event_id,
+    }
+
+
 async def record_actor(db: AsyncSession, actor: ActorState, *, version: int, event_id: str | None) -> Affected:
-    applied = await repository.save_versioned(
-        db,
-        risk_actor,
-        {
-            "actor_id": actor.actor_id,
-            "org_id": actor.org_id,
-            "kyc_status": actor.kyc_status,
-            "risk_level": actor.risk_level,
-            "high_risk_area": "high_risk_area" in actor.risk_factors,
-            "country": actor.country,
-            "region": actor.region,
-            "version": version,
-            "event_id": event_id,
-        },
-    )
+    applied = await repository.save_versioned(db, risk_actor, _actor_row(actor, version=version, event_id=event_id))
     return Affected(actors={actor.actor_id}) if applied else Affected()
+
+
+_ACTORS = "scoring_risk_actors"  # actor id → the newest copy the transaction's events brought
+
+
+def stage_actor(db: AsyncSession, actor: ActorState, *, version: int, event_id: str | None) -> None:
+    """record_actor, then recompute_at_commit of what it affected, for the consumer's batch: the newest copy of
+    each actor is kept in the session and all of them are written by one executemany of the same guarded upsert
+    after the transaction's last event, just before the rescoring (as traceability stages its actor copies). The
+    actors it wrote are the ones rescored. Nothing in a handler reads risk_actor; a copy written directly in the
+    same transaction (record_hit) meets the staged one under the same version guard, so the newest wins either
+    way."""
+    pending: dict[UUID, dict[str, Any]] = db.info.setdefault(_ACTORS, {})
+    staged = pending.get(actor.actor_id)
+    if staged is None or staged["version"] < version:
+        pending[actor.actor_id] = _actor_row(actor, version=version, event_id=event_id)
+    bus.finish_with(db, _rescore_staged)
 
 
 async def record_hit(
@@ -240,11 +266,41 @@ async def record_assessment(
 
 # --- recomputing -----------------------------------------------------------------------------------------------
 
+_AFFECTED = "scoring_risk_affected"  # the subjects the transaction's events affected so far
+
+
+def recompute_at_commit(db: AsyncSession, affected: Affected) -> None:
+    """recompute, once for every event of the consumer's transaction: the subjects affected by any of them are
+    rescored after the last one, from the facts as they all left them. A score is a function of the facts alone,
+    so each ends as one recompute per event would leave it; a subject whose score moved gets one ScoreChanged for
+    the batch (from its score before the batch to the one after: the next version), not one per event, and one
+    whose events took it back where it was gets none. The risk_score lock is then held only for the rescoring at
+    the end, not from the batch's first event on."""
+    if affected:
+        db.info.setdefault(_AFFECTED, Affected()).add(affected)
+        bus.finish_with(db, _rescore_staged)
+
+
+async def _rescore_staged(db: AsyncSession) -> None:
+    """The transaction's end (bus.finish): write the staged actor copies, then rescore everything affected."""
+    affected: Affected = db.info.pop(_AFFECTED, None) or Affected()
+    actors: dict[UUID, dict[str, Any]] | None = db.info.pop(_ACTORS, None)
+    if actors:
+        affected.actors |= await repository.save_versioned_rows(db, risk_actor, list(actors.values()))
+    if affected:
+        await recompute(db, affected)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _drop_staged(session: Session) -> None:
+    session.info.pop(_AFFECTED, None)
+    session.info.pop(_ACTORS, None)
+
 
 async def recompute(db: AsyncSession, affected: Affected, *, now: datetime | None = None) -> int:
     """Rescore the affected actors and sites, then every lot downstream of any of them; returns how many scores
     changed (each one a ScoreChanged in the outbox)."""
-    if not (affected.actors or affected.sites or affected.lots):
+    if not affected:
         return 0
     now = now or utcnow()
     weights = weights_file.load()

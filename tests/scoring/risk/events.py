@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 
-from libs.common import logs
+from libs.common import bus, logs
 from libs.common.events import incidents, kyc, traceability
 from libs.common.events.base import Event
 from libs.common.tables import OutboxMessageRow
@@ -172,6 +172,7 @@ async def deliver(stack: Any, *events: Event) -> list[str]:
         with logs.event_context(event_id):
             async with stack.sessions("scoring")() as db, db.begin():
                 await handlers.HANDLERS[type(item)](db, item)
+                await bus.finish(db)
         ids.append(event_id)
     return ids
 
