@@ -96,8 +96,7 @@ async def on_incident_event(db: AsyncSession, event: incidents.IncidentEvent) ->
 
 
 async def on_score_changed(db: AsyncSession, event: ScoreChanged) -> None:
-    await actor_copies.flush_known_actors(db)
-    await read_models.record_score(db, event)
+    read_models.record_score(db, event)
 
 
 HANDLERS: Handlers = {

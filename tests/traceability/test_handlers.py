@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+import sqlalchemy as sa
 
 from libs.common.events.kyc import (
     ActorApproved,
@@ -20,8 +22,9 @@ from libs.common.events.kyc import (
     ActorUpdated,
     KycEvent,
 )
+from libs.common.events.scoring import ScoreChanged, ScoreFactor
 from services.traceability import handlers
-from services.traceability.tables import KnownActorRow
+from services.traceability.tables import KnownActorRow, KnownScoreRow
 
 
 def state(actor_id: UUID, **overrides: Any) -> ActorState:
@@ -189,3 +192,35 @@ async def test_a_batch_rolled_back_writes_no_copy(stack):
         assert await db.get(KnownActorRow, actor_id) is None
     await deliver(stack, event(ActorApproved, actor_id, 4, kyc_status="approved"))  # the one-by-one retry
     assert (await known(stack, actor_id)).kyc_status == "approved"
+
+
+def score_changed(subject_id: UUID, version: int, score: float) -> ScoreChanged:
+    return ScoreChanged(
+        org_id="org-a", subject_type="actor", subject_id=subject_id, aggregate_version=version, score=score,
+        band="medium", factors=[ScoreFactor(factor="kyc_status", value="approved", contribution=score)],
+        weights_version="w1", computed_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )  # fmt: skip
+
+
+async def test_a_batch_of_scores_keeps_the_newest_of_each_subject_and_a_rollback_none(stack):
+    stored, fresh, lost = uuid4(), uuid4(), uuid4()
+    await deliver(stack, score_changed(stored, 7, 70.0))
+    batch = [
+        score_changed(fresh, 1, 10.0),
+        score_changed(fresh, 3, 30.0),
+        score_changed(fresh, 2, 20.0),  # late: older than the one before it
+        score_changed(stored, 6, 60.0),  # older than the stored copy
+    ]
+    async with stack.sessions("traceability")() as db, db.begin():
+        for item in batch:
+            await handlers.HANDLERS[type(item)](db, item)
+    with pytest.raises(RuntimeError):
+        async with stack.sessions("traceability")() as db, db.begin():
+            await handlers.HANDLERS[ScoreChanged](db, score_changed(lost, 1, 5.0))
+            raise RuntimeError("a later handler of the batch failed")
+
+    async with stack.sessions("traceability")() as db:
+        rows = {row.subject_id: row for row in (await db.execute(sa.select(KnownScoreRow))).scalars()}
+    assert (rows[fresh].score, rows[fresh].version) == (30.0, 3)
+    assert (rows[stored].score, rows[stored].version) == (70.0, 7)
+    assert lost not in rows

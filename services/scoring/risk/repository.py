@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 from libs.common.db import Executor, copy_rows, dialect_of, insert
 from libs.common.errors import NotFound
+from libs.common.staged import save_versioned_rows
 from services.scoring.risk import domain
 from services.scoring.risk.tables import (
     risk_actor,
@@ -55,34 +55,7 @@ async def lock_scores(db: Executor) -> None:
 
 async def save_versioned(db: Executor, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert, or overwrite a row older than values["version"]; True when the row now reflects `values`."""
-    key = [c.name for c in table.primary_key.columns]
-    statement = insert(dialect_of(db), table).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=key,
-        set_={name: statement.excluded[name] for name in values if name not in key},
-        where=table.c.version < statement.excluded.version,
-    ).returning(table.c[key[0]])
-    return (await db.execute(statement)).first() is not None
-
-
-async def save_versioned_rows(db: Executor, table: sa.Table, rows: list[dict[str, Any]]) -> set[Any]:
-    """save_versioned for many rows of distinct keys (the same columns each), as one executemany of the same guarded
-    upsert; the keys of the rows that now reflect their values."""
-    if not rows:
-        return set()
-    statement = _versioned_upsert(dialect_of(db), table, tuple(rows[0]))
-    return set((await db.execute(statement, rows)).scalars())
-
-
-@lru_cache(maxsize=32)
-def _versioned_upsert(dialect: str, table: sa.Table, columns: tuple[str, ...]) -> sa.Executable:
-    key = [c.name for c in table.primary_key.columns]
-    statement = insert(dialect, table).values({name: sa.bindparam(name) for name in columns})
-    return statement.on_conflict_do_update(
-        index_elements=key,
-        set_={name: statement.excluded[name] for name in columns if name not in key},
-        where=table.c.version < statement.excluded.version,
-    ).returning(table.c[key[0]])
+    return bool(await save_versioned_rows(db, table, [values]))
 
 
 async def add_rows(db: Executor, table: sa.Table, rows: list[dict[str, Any]]) -> None:

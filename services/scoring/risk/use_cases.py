@@ -19,6 +19,7 @@ from libs.common.events.incidents import IncidentState
 from libs.common.events.kyc import ActorState, LicenceState, MineSiteState
 from libs.common.events.scoring import ScoreChanged
 from libs.common.events.traceability import LotState
+from libs.common.staged import StagedCopies
 from libs.common.tables import OutboxMessageRow
 from services.scoring.risk import domain, repository
 from services.scoring.risk import weights as weights_file
@@ -79,7 +80,7 @@ async def record_actor(db: AsyncSession, actor: ActorState, *, version: int, eve
     return Affected(actors={actor.actor_id}) if applied else Affected()
 
 
-_ACTORS = "scoring_risk_actors"  # actor id → the newest copy the transaction's events brought
+_ACTORS = StagedCopies(risk_actor)  # actor id → the newest copy the transaction's events brought
 
 
 def stage_actor(db: AsyncSession, actor: ActorState, *, version: int, event_id: str | None) -> None:
@@ -89,10 +90,7 @@ def stage_actor(db: AsyncSession, actor: ActorState, *, version: int, event_id: 
     actors it wrote are the ones rescored. Nothing in a handler reads risk_actor; a copy written directly in the
     same transaction (record_hit) meets the staged one under the same version guard, so the newest wins either
     way."""
-    pending: dict[UUID, dict[str, Any]] = db.info.setdefault(_ACTORS, {})
-    staged = pending.get(actor.actor_id)
-    if staged is None or staged["version"] < version:
-        pending[actor.actor_id] = _actor_row(actor, version=version, event_id=event_id)
+    _ACTORS.stage(db, _actor_row(actor, version=version, event_id=event_id))
     bus.finish_with(db, _rescore_staged)
 
 
@@ -284,17 +282,14 @@ def recompute_at_commit(db: AsyncSession, affected: Affected) -> None:
 async def _rescore_staged(db: AsyncSession) -> None:
     """The transaction's end (bus.finish): write the staged actor copies, then rescore everything affected."""
     affected: Affected = db.info.pop(_AFFECTED, None) or Affected()
-    actors: dict[UUID, dict[str, Any]] | None = db.info.pop(_ACTORS, None)
-    if actors:
-        affected.actors |= await repository.save_versioned_rows(db, risk_actor, list(actors.values()))
+    affected.actors |= await _ACTORS.flush(db)
     if affected:
         await recompute(db, affected)
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _drop_staged(session: Session) -> None:
-    session.info.pop(_AFFECTED, None)
-    session.info.pop(_ACTORS, None)
+    session.info.pop(_AFFECTED, None)  # (the staged actor copies drop themselves)
 
 
 async def recompute(db: AsyncSession, affected: Affected, *, now: datetime | None = None) -> int:

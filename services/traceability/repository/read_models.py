@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import Executor, dialect_of, insert, utcnow, write_rows
+from libs.common.db import Executor, dialect_of, utcnow, write_rows
+from libs.common.staged import StagedCopies, save_versioned_rows
 from services.traceability.tables.actors import KnownActorRow, KnownIncidentRow, KnownScoreRow, KnownSiteRow
 
 Actors = KnownActorRow.__table__
@@ -21,18 +22,18 @@ OPEN_INCIDENT_STATUSES = ("reported", "triage", "verified", "mitigation", "resol
 BLOCKING_INCIDENT_STATUSES = ("verified", "mitigation")  # a verified level-1 incident blocks until it is closed
 
 
-async def save_versioned(db: Executor, table: sa.Table, key: str, values: dict[str, Any]) -> bool:
+async def save_versioned(db: Executor, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert, or overwrite a copy older than values["version"]; an equal or newer copy stays. True if written."""
-    values = {**values, "updated_at": utcnow()}
-    statement = insert(dialect_of(db), table).values(**values)
-    result = await db.execute(
-        statement.on_conflict_do_update(
-            index_elements=[key],
-            set_={name: statement.excluded[name] for name in values if name != key},
-            where=table.c.version < statement.excluded.version,
-        ).returning(table.c[key])
-    )
-    return result.first() is not None
+    return bool(await save_versioned_rows(db, table, [{**values, "updated_at": utcnow()}]))
+
+
+# Scores arrive at event rate and nothing in the consumer's transaction reads them: staged, written at its commit.
+_STAGED_SCORES = StagedCopies(Scores)
+
+
+def stage_score(db: AsyncSession, values: dict[str, Any]) -> None:
+    """save_versioned of a score, for the consumer's batch (libs.common.staged)."""
+    _STAGED_SCORES.stage(db, {**values, "updated_at": utcnow()})
 
 
 # Built once, for the write path (every custody write checks its actors): one array parameter, not an IN list.

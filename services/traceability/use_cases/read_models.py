@@ -16,7 +16,7 @@ async def record_site(db: AsyncSession, site: MineSiteState, *, version: int) ->
         "region": site.region, "status": site.status, "capacity_kg_per_month": site.capacity_kg_per_month,
         "latitude": site.latitude, "longitude": site.longitude, "version": version,
     }  # fmt: skip
-    return await repository.save_versioned(db, repository.Sites, "site_id", values)
+    return await repository.save_versioned(db, repository.Sites, values)
 
 
 async def record_incident(db: AsyncSession, incident: IncidentState, *, version: int) -> bool:
@@ -27,13 +27,14 @@ async def record_incident(db: AsyncSession, incident: IncidentState, *, version:
         "site_ids": [str(x) for x in incident.site_ids], "lot_ids": [str(x) for x in incident.lot_ids],
         "version": version,
     }  # fmt: skip
-    return await repository.save_versioned(db, repository.Incidents, "incident_id", values)
+    return await repository.save_versioned(db, repository.Incidents, values)
 
 
-async def record_score(db: AsyncSession, event: ScoreChanged) -> None:
+def record_score(db: AsyncSession, event: ScoreChanged) -> None:
+    """Staged in the transaction, written with the batch's other scores at its commit: nothing reads them before."""
     values = {
         "subject_id": event.subject_id, "subject_type": event.subject_type, "org_id": event.org_id,
         "score": event.score, "band": event.band, "version": event.aggregate_version,
         "factors": [factor.model_dump() for factor in event.factors], "computed_at": event.computed_at,
     }  # fmt: skip
-    await repository.save_versioned(db, repository.Scores, "subject_id", values)
+    repository.stage_score(db, values)
