@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from libs.common.db import DbRead
 from libs.common.errors import NotFound
 from libs.common.ratelimit import RateLimiter, client_address
+from libs.common.schemas import NO_CONTROL
 from services.traceability.repository import lots as lot_store
 
 router = APIRouter(prefix="/public", tags=["public tag check"])
@@ -38,7 +39,9 @@ class TagCheck(BaseModel):
     summary="Is this a real, issued tag, and is its lot active, in transit, consumed or blocked (no login)",
     responses={404: {"description": "tag_unknown"}, 429: {"description": "too_many_requests"}},
 )
-async def check_tag(tag: Annotated[str, Path(min_length=1, max_length=100)], db: DbRead) -> TagCheck:
+async def check_tag(
+    tag: Annotated[str, Path(min_length=1, max_length=100, pattern=NO_CONTROL)], db: DbRead
+) -> TagCheck:
     status = await lot_store.public_tag_status(db, tag)
     if status is None:
         raise NotFound("no such tag has been issued", code="tag_unknown")

@@ -8,8 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-Text = Annotated[str, Field(min_length=1, max_length=100)]
-Unit = Annotated[str, Field(min_length=3, max_length=3, description="UN/ECE Rec 20 code: KGM, GRM, TNE, APZ, ...")]
+from libs.common.schemas import text
+
+Text = text(100)  # no control characters (PostgreSQL refuses NUL bytes): libs.common.schemas
+Unit = Annotated[text(3, min_length=3), Field(description="UN/ECE Rec 20 code: KGM, GRM, TNE, APZ, ...")]
 Mass = Annotated[float, Field(description="greater than zero, in `unit`", allow_inf_nan=False, strict=True)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
@@ -44,14 +46,14 @@ class CreateLot(Strict):
     tag: Text
     mineral: Text
     hs_code: Annotated[str, Field(pattern=r"^[0-9]{4,10}$")] | None = None
-    form: Annotated[str, Field(min_length=1, max_length=30)]
+    form: text(30)
     mass: Mass
     unit: Unit
     grade_pct: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
     site_id: UUID
     producer_actor_id: UUID
     produced_at: Timestamp | None = None
-    place: Annotated[str, Field(max_length=200)] | None = None
+    place: text(200, min_length=0) | None = None
 
 
 class LotRead(BaseModel):
@@ -85,7 +87,7 @@ class InitiateTransfer(Strict):
     from_actor_id: UUID
     to_actor_id: UUID
     into_country: Country | None = Field(None, description="a border crossing: the country the lot enters")
-    border_point: Annotated[str, Field(max_length=100)] | None = None
+    border_point: text(100, min_length=0) | None = None
 
 
 class ConfirmTransfer(Strict):
@@ -97,7 +99,7 @@ class ConfirmTransfer(Strict):
 class Output(Strict):
     mass: Mass
     unit: Unit
-    form: Annotated[str, Field(min_length=1, max_length=30)] | None = None
+    form: text(30) | None = None
     grade_pct: Annotated[float, Field(ge=0, le=100, strict=True)] | None = None
 
 
@@ -117,7 +119,7 @@ class ExportLot(Strict):
     actor_id: UUID
     export_certificate: Text
     country: Country
-    border_point: Annotated[str, Field(max_length=100)] | None = None
+    border_point: text(100, min_length=0) | None = None
 
 
 class ReceiveLot(Strict):
@@ -126,7 +128,7 @@ class ReceiveLot(Strict):
 
 class CorrectEvent(Strict):
     corrects_event_id: UUID
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    reason: text(1000)
 
 
 class CustodyEventRead(BaseModel):
@@ -169,7 +171,7 @@ class AnomalyPage(BaseModel):
     total: int
 
 
-Key = Annotated[str, Field(min_length=1, max_length=200)]
+Key = text(200)
 
 
 class BatchCreateLot(CreateLot):
