@@ -448,7 +448,8 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
-_READ_CONNECTIONS = "assay.read_connections"
+# The scope's list of the read connections a request opened (ReadConnections, or service.PlatformMiddleware).
+READ_CONNECTIONS = _READ_CONNECTIONS = "assay.read_connections"
 
 
 class ReadConnections:
