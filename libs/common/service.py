@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
@@ -128,7 +128,7 @@ class PlatformMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = logs._request_id(scope)
+        request_id = logs._request_id(cast(dict[str, Any], scope))  # it reads the headers only
         header = (b"x-request-id", request_id.encode())
         token = logs.REQUEST_ID.set(request_id)
         started = time.perf_counter()
