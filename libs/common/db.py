@@ -86,7 +86,22 @@ def make_engine(
         json_deserializer=from_json,
     )
     _ping_after_idle(engine, ping_idle_seconds)
+    _json_decoded_from_bytes(engine)
     return engine
+
+
+def _json_decoded_from_bytes(engine: AsyncEngine) -> None:
+    """A `json` column's value is decoded by pydantic-core from the driver's bytes: SQLAlchemy's codec for asyncpg
+    makes them a str first, in a function of its own around the parser, once per JSON value of every row read."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:  # Any: SQLAlchemy's asyncpg adapter
+        dbapi_connection.run_async(_json_codec)
+
+
+async def _json_codec(connection: Any) -> None:
+    # After SQLAlchemy's own codec (its listener was the engine's first): the same encoding, the same values.
+    await connection.set_type_codec("json", encoder=str.encode, decoder=from_json, schema="pg_catalog", format="binary")
 
 
 def engine_for(settings: ServiceSettings) -> AsyncEngine:
@@ -479,7 +494,8 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
-_READ_CONNECTIONS = "assay.read_connections"
+# The scope's list of the read connections a request opened (ReadConnections, or service.PlatformMiddleware).
+READ_CONNECTIONS = _READ_CONNECTIONS = "assay.read_connections"
 
 
 class ReadConnections:

@@ -45,9 +45,9 @@ class HttpMetrics:
         finally:
             # The router stores the matched route in the scope it was given, which is this one.
             template = getattr(scope.get("route"), "path", "unmatched")
-            self._observe(scope["method"], template, status, time.perf_counter() - started)
+            self.observe(scope["method"], template, status, time.perf_counter() - started)
 
-    def _observe(self, method: str, template: str, status: int, seconds: float) -> None:
+    def observe(self, method: str, template: str, status: int, seconds: float) -> None:
         latency = self._latency.get((method, template))
         if latency is None:
             latency = self._latency[(method, template)] = HTTP_LATENCY.labels(self.service, method, template)
