@@ -494,30 +494,9 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
-# The scope's list of the read connections a request opened (ReadConnections, or service.PlatformMiddleware).
+# The scope's list of the read connections a request opened; service.PlatformMiddleware closes them once the request
+# is answered (DbRead was a `yield` dependency, and FastAPI's exit stack around one cost a tenth of a read's CPU).
 READ_CONNECTIONS = _READ_CONNECTIONS = "assay.read_connections"
-
-
-class ReadConnections:
-    """Pure ASGI middleware that closes the read connections (DbRead, and DbStatement's) a request opened once it
-    is answered.
-    DbRead was a `yield` dependency, and FastAPI's exit stack and shielded exit around one cost a tenth of a
-    read's CPU; a read has nothing to commit, so its connection may as well go back to the pool here."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        opened: list[AsyncConnection] = []
-        scope[_READ_CONNECTIONS] = opened
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            for connection in opened:
-                await connection.close()
 
 
 async def _read(request: Request) -> AsyncConnection:
@@ -525,7 +504,7 @@ async def _read(request: Request) -> AsyncConnection:
     # bookkeeping was a quarter of a read's CPU.
     opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
     if opened is None:
-        raise RuntimeError("DbRead needs the ReadConnections middleware (libs.common.service.create_app adds it)")
+        raise RuntimeError("DbRead needs libs.common.service.PlatformMiddleware (create_app adds it)")
     engine: AsyncEngine = request.app.state.read_engine
     connection = await engine.connect()
     opened.append(connection)
@@ -544,7 +523,7 @@ def statement_engine(engine: AsyncEngine) -> AsyncEngine:
 async def _statement(request: Request) -> AsyncConnection:
     opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
     if opened is None:
-        raise RuntimeError("DbStatement needs the ReadConnections middleware (libs.common.service.create_app adds it)")
+        raise RuntimeError("DbStatement needs libs.common.service.PlatformMiddleware (create_app adds it)")
     state = request.app.state
     engine: AsyncEngine | None = getattr(state, "statement_engine", None)
     if engine is None:  # an app not built by service.create_app
@@ -556,10 +535,10 @@ async def _statement(request: Request) -> AsyncConnection:
 
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.
 DbTransaction = Annotated[AsyncSession, Depends(_transaction, scope="function")]
-# For GET routes: no write transaction, no write lock; closed by ReadConnections once the request is answered.
+# For GET routes: no write transaction, no write lock; closed by service.PlatformMiddleware once it is answered.
 DbRead = Annotated[AsyncConnection, Depends(_read)]
 # For a write that is one statement (its rows and its outbox rows in one INSERT ... WITH ...): on PostgreSQL the
 # statement commits on its own, without BEGIN and COMMIT (two of a registration's three round trips) nor the
 # session and its `yield` dependency around them; elsewhere the caller begins and commits. Nothing else may be
-# written on it: a second statement would be a transaction of its own. Closed by ReadConnections.
+# written on it: a second statement would be a transaction of its own. Closed by PlatformMiddleware.
 DbStatement = Annotated[AsyncConnection, Depends(_statement)]

@@ -2,12 +2,12 @@
 send it (403), a Content-Length over the route's limit (413); and stop a streamed (chunked) body at the limit.
 
 FastAPI reads and parses a route's body (a multipart upload is spooled to temporary files) before it resolves the
-route's dependencies, so the bearer check of `CurrentPrincipal` ran only once every byte had arrived: 300 MB
-without a token were read, then refused. `RequestGate` is pure ASGI middleware (no task, no stream per request)
-that steps in when the route, already matched by the router, first asks for the body: it runs the route's
-dependencies that only need the caller's token (libs.common.auth's own verification, unchanged, and the role
-checks built on it) and compares the declared length with the route's limit; a refusal is raised from `receive`,
-which FastAPI hands to the error handlers as it is (an HTTPException), so the answer is the usual problem+json.
+route's dependencies, so the bearer check of `CurrentPrincipal` ran only once every byte had arrived: 300 MB without a
+token were read, then refused. `GatedBody`, the `receive` that service.PlatformMiddleware (pure ASGI) hands a request
+with a body, steps in when the route, already matched by the router, first asks for the body: it runs the route's
+dependencies that only need the caller's token (libs.common.auth's own verification, unchanged, and the role checks
+built on it) and compares the declared length with the route's limit; a refusal is raised from `receive`, which FastAPI
+hands to the error handlers as it is (an HTTPException), so the answer is the usual problem+json.
 Requests that carry no body pass untouched."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 from libs.common.auth import BearerPrincipal
 from libs.common.errors import AppError, TooLarge
@@ -52,15 +52,10 @@ class _Plan:
 
 
 class RequestGate:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._plans: dict[int, _Plan] = {}
+    """The per-route plans: which dependencies need only the token, and the route's body limit."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _has_body(scope):
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, _GatedBody(self, scope, receive), send)
+    def __init__(self) -> None:
+        self._plans: dict[int, _Plan] = {}
 
     def plan(self, route: Any) -> _Plan:
         plan = self._plans.get(id(route))
@@ -73,7 +68,7 @@ class RequestGate:
         return plan
 
 
-class _GatedBody:
+class GatedBody:
     """The `receive` of one request with a body: the checks before the first read, the byte count after."""
 
     def __init__(self, gate: RequestGate, scope: Scope, receive: Receive) -> None:

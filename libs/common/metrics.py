@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter("assay_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("assay_http_request_seconds", "HTTP request latency", ["service", "method", "route"])
@@ -19,33 +17,13 @@ JOB_RUNS = Counter("assay_scheduled_job_runs_total", "Scheduled job runs", ["job
 
 
 class HttpMetrics:
-    """Pure ASGI middleware: latency and count per route template and status. Starlette's BaseHTTPMiddleware
-    (`@app.middleware("http")`) costs a task and a memory stream per request, about a tenth of a read's CPU."""
+    """Latency and count per route template and status, observed by service.PlatformMiddleware (pure ASGI:
+    Starlette's BaseHTTPMiddleware costs a task and a memory stream per request, about a tenth of a read's CPU)."""
 
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
-        self.app, self.service = app, service
+    def __init__(self, *, service: str) -> None:
+        self.service = service
         self._latency: dict[tuple[str, str], Any] = {}  # labelled children, looked up once per route
         self._requests: dict[tuple[str, str, int], Any] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # unless a response starts: an exception escaping the app becomes a 500 further out
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            # The router stores the matched route in the scope it was given, which is this one.
-            template = getattr(scope.get("route"), "path", "unmatched")
-            self.observe(scope["method"], template, status, time.perf_counter() - started)
 
     def observe(self, method: str, template: str, status: int, seconds: float) -> None:
         latency = self._latency.get((method, template))
