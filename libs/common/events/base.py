@@ -107,7 +107,7 @@ class Envelope:
                 return None
         if not _JSON_CONTENT_TYPE.match(attributes.get("datacontenttype") or "application/json"):
             return None
-        text = attributes.pop("time", None)  # the SDK makes up a time (and an id) when there is none
+        text = attributes.pop("time", None)  # the SDK makes up a time when there is none
         if text is None or not _TIME.fullmatch(text):
             return None
         try:
@@ -137,6 +137,10 @@ class Envelope:
     def _from_kafka_sdk(
         cls, headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None, value: bytes | None
     ) -> Envelope:
+        if not any(name.lower() == "ce_id" and raw for name, raw in dict(headers).items()):
+            # The SDK makes up an id where there is none: a new one at each delivery, so the inbox could not see a
+            # redelivery and would apply it again. The id is REQUIRED by CloudEvents: refused (dead-lettered).
+            raise ValueError("not a CloudEvents message: no id")
         message = ce_kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b"")
         try:
             event = ce_kafka.from_binary(message, JSONFormat())
