@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,30 +18,22 @@ from services.kyc.repository import licences as licence_repository
 from services.kyc.repository import persons as person_repository
 
 
-def record(
-    db: AsyncSession,
-    *,
-    org_id: str,
-    user_id: str,
-    entity_type: str,
-    entity_id: UUID | str,
-    action: str,
-    changes: dict[str, Any] | None = None,
-    actor_id: UUID | None = None,
-) -> None:
-    """Add an audit entry to the caller's transaction; `actor_id` files it under that actor's history."""
-    repository.save_entry(
-        db,
-        entry(
-            org_id=org_id,
-            user_id=user_id,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            changes=changes,
-            actor_id=actor_id,
-        ),
-    )
+class EntryFields(TypedDict):
+    """What an audit entry says: who, of which organisation, did what to which record; `actor_id` files it under
+    that actor's history."""
+
+    org_id: str
+    user_id: str
+    entity_type: str
+    entity_id: UUID | str
+    action: str
+    changes: NotRequired[dict[str, Any] | None]
+    actor_id: NotRequired[UUID | None]
+
+
+def record(db: AsyncSession, **fields: Unpack[EntryFields]) -> None:
+    """Add an audit entry to the caller's transaction."""
+    repository.save_entry(db, entry(**fields))
 
 
 def entry(
