@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, NullPool, PoolProxiedConnection
 from sqlalchemy.util import await_
 
 from libs.common.settings import ServiceSettings
@@ -479,6 +481,199 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class StatementPool:
+    """The connections DbRead and DbStatement hand out on PostgreSQL: AUTOCOMMIT SQLAlchemy connections kept open
+    between requests and handed out first come, first served. Checking a connection out of SQLAlchemy's pool and
+    back in (its events, the isolation level set and reset, a greenlet round each way) was 175 µs of CPU, a third
+    of a by-id read's. At most `size` connections (DB_STATEMENT_POOL_SIZE), opened as requests need them, besides
+    the engine's own pool, which transactions keep. A connection idle for `ping_idle_seconds` is pinged before it
+    is handed out (a dead one is replaced); one that failed, was invalidated, or served a request that ended by an
+    exception (a cancelled query) is closed, not handed out again, and every connection idle since is pinged before
+    its next use (a server restart kills them all at once: one failed request, not one per connection)."""
+
+    def __init__(self, engine: AsyncEngine, *, size: int, timeout: float, ping_idle_seconds: float) -> None:
+        # An engine of its own, on the same database: these connections are not the engine's pool's, which
+        # transactions keep; NullPool, since this class is the pool (closing one closes it).
+        self._engine = create_async_engine(
+            engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT", json_deserializer=from_json
+        )
+        _json_decoded_from_bytes(self._engine)
+        self.size, self.timeout, self._ping_idle = size, timeout, ping_idle_seconds
+        self._idle: list[tuple[AsyncConnection, float]] = []  # most recently returned last, with when
+        self._waiters: deque[asyncio.Future[AsyncConnection | None]] = deque()
+        self._open = 0  # connections opened and not closed: idle, in use, or being opened
+        # Idle since before the last failure: pinged before use (a server restart kills them all at once).
+        self._suspect_before = 0.0
+        self._closed = False
+
+    @property
+    def opened(self) -> int:
+        return self._open
+
+    async def acquire(self) -> AsyncConnection:
+        if self._closed:
+            raise RuntimeError("the statement pool is closed")
+        if self._idle and not self._waiters:
+            connection, since = self._idle.pop()
+            if time.monotonic() - since < self._ping_idle and since > self._suspect_before:
+                return connection
+            return await self._alive(connection)
+        if self._open < self.size:
+            return await self._connect()
+        waiter: asyncio.Future[AsyncConnection | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(self.timeout):
+                given = await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():  # handed one as it timed out or was cancelled: pass it on
+                self._hand_on(waiter.result())
+            else:
+                waiter.cancel()
+                self._waiters.remove(waiter)  # no stale waiter stays in line (an idle connection goes to none)
+            if isinstance(exc, TimeoutError):
+                raise sa.exc.TimeoutError(
+                    f"no database connection free within {self.timeout:g} s (statement pool of {self.size}); "
+                    "see DB_STATEMENT_POOL_SIZE"
+                ) from exc
+            raise
+        return given if given is not None else await self._connect()
+
+    async def release(self, connection: AsyncConnection, *, failed: bool = False) -> None:
+        """Back into the pool, or closed when it failed, was invalidated, or the pool is closed."""
+        healthy = not (failed or self._closed or connection.closed or connection.invalidated)
+        if healthy and connection.in_transaction():
+            try:
+                await connection.rollback()  # SQLAlchemy's autobegun transaction; nothing at the server in AUTOCOMMIT
+            except Exception:
+                healthy = False
+        if not healthy:
+            self._suspect_before = time.monotonic()
+            await self._discard(connection)
+            self._hand_on(None)
+            return
+        self._hand_on(connection)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close_now(self) -> None:
+        """close() for a synchronous caller (the engine's dispose event): idle connections are terminated."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection, _since in idle:
+            self._open -= 1
+            sync = connection.sync_connection
+            try:
+                if sync is not None:
+                    sync.invalidate()  # SQLAlchemy terminates the driver's connection, in or outside a greenlet
+            except Exception:
+                pass
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("the statement pool is closed"))
+        self._waiters.clear()
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection, _since in idle:
+            await self._discard(connection)
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("the statement pool is closed"))
+        self._waiters.clear()
+        await self._engine.dispose()
+
+    def _hand_on(self, connection: AsyncConnection | None) -> None:
+        """To the first waiter still waiting (None: a place for it to open one), else back to the idle list."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append((connection, time.monotonic()))
+
+    async def _connect(self) -> AsyncConnection:
+        self._open += 1
+        try:
+            return await self._engine.connect()
+        except BaseException:
+            self._open -= 1
+            self._hand_on(None)  # a waiter may try in its place
+            raise
+
+    async def _alive(self, connection: AsyncConnection) -> AsyncConnection:
+        try:
+            await (await _driver_of(connection)).fetchval("SELECT 1")
+            return connection
+        except Exception:
+            await self._discard(connection)
+            return await self._connect()
+
+    async def _discard(self, connection: AsyncConnection) -> None:
+        self._open -= 1
+        try:
+            await connection.invalidate()  # the server side may be gone: do not wait on a goodbye
+            await connection.close()
+        except Exception:
+            pass
+
+
+class _EnginePool:
+    """StatementPool's interface on an engine's own pool: SQLite, where a connection is cheap to check out."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def acquire(self) -> AsyncConnection:
+        return await self._engine.connect()
+
+    async def release(self, connection: AsyncConnection, *, failed: bool = False) -> None:
+        await connection.close()
+
+    async def close(self) -> None:
+        return None
+
+
+ConnectionPool = StatementPool | _EnginePool
+
+
+def read_pool(engine: AsyncEngine, statements: ConnectionPool) -> ConnectionPool:
+    """Where DbRead takes its connections: the statement pool on PostgreSQL (AUTOCOMMIT serves both), the engine's
+    read-only copy on SQLite (a deferred transaction, which takes no write lock)."""
+    return statements if isinstance(statements, StatementPool) else _EnginePool(read_engine(engine))
+
+
+_STATEMENT_POOLS: weakref.WeakKeyDictionary[sa.Engine, StatementPool] = weakref.WeakKeyDictionary()
+
+
+def statement_pool(
+    engine: AsyncEngine, *, size: int = 10, timeout: float = 30.0, ping_idle_seconds: float = 10.0
+) -> ConnectionPool:
+    """The engine's statement pool, one per engine (apps made on one engine, as tests make them, share it; the first
+    one's sizes hold), closed at the latest when the engine is disposed of."""
+    if engine.dialect.name != "postgresql":
+        return _EnginePool(statement_engine(engine))
+    pool = _STATEMENT_POOLS.get(engine.sync_engine)
+    if pool is None or pool.closed:
+        pool = _STATEMENT_POOLS[engine.sync_engine] = StatementPool(
+            engine, size=size, timeout=timeout, ping_idle_seconds=ping_idle_seconds
+        )
+        if not event.contains(engine.sync_engine, "engine_disposed", _close_statement_pool):
+            event.listen(engine.sync_engine, "engine_disposed", _close_statement_pool)
+    return pool
+
+
+def _close_statement_pool(engine: sa.Engine) -> None:
+    # Synchronous, as SQLAlchemy's events are; AsyncEngine.dispose runs it where a connection can still be closed.
+    pool = _STATEMENT_POOLS.pop(engine, None)
+    if pool is not None:
+        pool.close_now()
+
+
 def read_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine as GET routes use it. PostgreSQL: AUTOCOMMIT, so a read is its statement alone and not BEGIN,
     statement, ROLLBACK (three round trips, and a third of a read's CPU with the session around it); a read that
@@ -494,21 +689,32 @@ async def _transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
-# The scope's list of the read connections a request opened; service.PlatformMiddleware closes them once the request
-# is answered (DbRead was a `yield` dependency, and FastAPI's exit stack around one cost a tenth of a read's CPU).
+# The scope's list of the connections a request took (DbRead, DbStatement) with their pools; service.PlatformMiddleware
+# gives them back once the request is answered (DbRead was a `yield` dependency, and FastAPI's exit stack around one
+# cost a tenth of a read's CPU).
 READ_CONNECTIONS = _READ_CONNECTIONS = "assay.read_connections"
+Taken = list[tuple[ConnectionPool, AsyncConnection]]
+
+
+async def _take(request: Request, pool_name: str) -> AsyncConnection:
+    taken: Taken | None = request.scope.get(_READ_CONNECTIONS)
+    if taken is None:
+        raise RuntimeError("DbRead and DbStatement need libs.common.service.PlatformMiddleware (create_app adds it)")
+    state = request.app.state
+    pool: ConnectionPool | None = getattr(state, pool_name, None)
+    if pool is None:  # an app not built by service.create_app
+        statements = state.statement_pool = statement_pool(state.engine)
+        pool = statements if pool_name == "statement_pool" else read_pool(state.engine, statements)
+        setattr(state, pool_name, pool)
+    connection = await pool.acquire()
+    taken.append((pool, connection))
+    return connection
 
 
 async def _read(request: Request) -> AsyncConnection:
     # A Core connection, not an ORM session: reads map rows to domain objects themselves, and the session's
     # bookkeeping was a quarter of a read's CPU.
-    opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
-    if opened is None:
-        raise RuntimeError("DbRead needs libs.common.service.PlatformMiddleware (create_app adds it)")
-    engine: AsyncEngine = request.app.state.read_engine
-    connection = await engine.connect()
-    opened.append(connection)
-    return connection
+    return await _take(request, "read_pool")
 
 
 def statement_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -521,16 +727,7 @@ def statement_engine(engine: AsyncEngine) -> AsyncEngine:
 
 
 async def _statement(request: Request) -> AsyncConnection:
-    opened: list[AsyncConnection] | None = request.scope.get(_READ_CONNECTIONS)
-    if opened is None:
-        raise RuntimeError("DbStatement needs libs.common.service.PlatformMiddleware (create_app adds it)")
-    state = request.app.state
-    engine: AsyncEngine | None = getattr(state, "statement_engine", None)
-    if engine is None:  # an app not built by service.create_app
-        engine = state.statement_engine = statement_engine(state.engine)
-    connection = await engine.connect()
-    opened.append(connection)
-    return connection
+    return await _take(request, "statement_pool")
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 200.

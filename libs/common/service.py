@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -22,7 +22,7 @@ from libs.common import app as platform
 from libs.common import gate, logs, metrics, telemetry
 from libs.common.auth import TokenVerifier
 from libs.common.bus import Handlers
-from libs.common.db import READ_CONNECTIONS, engine_for, make_sessions, read_engine, statement_engine
+from libs.common.db import READ_CONNECTIONS, Taken, engine_for, make_sessions, read_pool, statement_pool
 from libs.common.http import PROBLEM_RESPONSES, install_error_handlers
 from libs.common.scheduler import Job
 from libs.common.settings import ServiceSettings
@@ -75,6 +75,7 @@ def create_app(
         await tokens.start()  # an OIDC issuer's keys: an unreachable issuer is logged, the app starts anyway
         yield
         await tokens.close()
+        await statements.close()
         await engine.dispose()
         telemetry.flush()
 
@@ -91,8 +92,13 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessions(engine)
-    app.state.read_engine = read_engine(engine)
-    app.state.statement_engine = statement_engine(engine)
+    statements = statement_pool(
+        engine,
+        size=settings.db_statement_pool_size,
+        timeout=settings.db_pool_timeout_seconds,
+        ping_idle_seconds=settings.db_ping_idle_seconds,
+    )
+    app.state.statement_pool, app.state.read_pool = statements, read_pool(engine, statements)
     app.state.tokens = tokens = TokenVerifier(settings)
     for name, value in (service.state(settings) if service.state else {}).items():
         setattr(app.state, name, value)
@@ -115,7 +121,7 @@ def create_app(
 class PlatformMiddleware:
     """Pure ASGI, one layer for what every request needs, in this order: each request gets its id (its log lines and the
     X-Request-ID header), is counted and timed by route template and status, is refused on its headers before a body
-    is read, and has the read connections it opened (DbRead, DbStatement) closed once it is answered. Four
+    is read, and gives back the connections it took (DbRead, DbStatement) once it is answered. Four
     middlewares (request ids, metrics, the body gate, read connections) were four coroutines and three `send`
     wrappers per request, a twentieth of a by-id read's CPU; the metrics' series and the gate's per-route plans live
     in metrics.HttpMetrics and gate.RequestGate."""
@@ -142,16 +148,20 @@ class PlatformMiddleware:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        opened: list[AsyncConnection] = []
-        scope[READ_CONNECTIONS] = opened
+        taken: Taken = []
+        scope[READ_CONNECTIONS] = taken
         if _has_body(scope):
             receive = gate.GatedBody(self.gate, scope, receive)
+        failed = False
         try:
             try:
                 await self.app(scope, receive, send_answer)
+            except BaseException:
+                failed = True  # a query may have been cut off (a cancelled request): its connection is not reused
+                raise
             finally:
-                for connection in opened:
-                    await connection.close()
+                for pool, connection in taken:
+                    await pool.release(connection, failed=failed)
                 # The router stores the matched route in the scope it was given, which is this one.
                 template = getattr(scope.get("route"), "path", "unmatched")
                 self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)

@@ -96,6 +96,8 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, alias="DB_POOL_SIZE")
     db_pool_overflow: int = Field(0, ge=0, alias="DB_POOL_OVERFLOW")  # extra connections opened under a burst
     db_pool_timeout_seconds: float = Field(30.0, gt=0, alias="DB_POOL_TIMEOUT_SECONDS")  # wait for a free one
+    # An API process's connections for reads and one-statement writes (DbRead, DbStatement), besides DB_POOL_SIZE.
+    db_statement_pool_size: int = Field(10, ge=1, alias="DB_STATEMENT_POOL_SIZE")
     # A pooled connection idle longer than this is pinged before use (0: before every use); busy ones are not.
     db_ping_idle_seconds: float = Field(10.0, ge=0, alias="DB_PING_IDLE_SECONDS")
 
