@@ -48,6 +48,20 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
+        # asyncpg hands timestamptz back in UTC already: returned as it is, without TypeDecorator's wrapper around
+        # process_result_value (0.41 against 0.15 µs a value; five a row, a list of 20 is 100 of them). Elsewhere
+        # (SQLite: text parsed by the dialect's own processor first) TypeDecorator's chain as it is.
+        if dialect.name != "postgresql" or self.impl_instance.result_processor(dialect, coltype) is not None:
+            return super().result_processor(dialect, coltype)
+
+        def process(value: datetime | None) -> datetime | None:
+            if value is None or value.tzinfo is UTC:
+                return value
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+        return process
+
 
 def normalize_url(url: str) -> str:
     """Accept plain postgresql:// and sqlite:// URLs and pick the async drivers we ship."""
