@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import MetaData
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -73,6 +74,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _problem_response("Content too large"),
     415: _problem_response("Unsupported or mislabelled content type"),
     422: _problem_response("Invalid input"),
+    503: _problem_response(
+        "The database is unavailable or busy (database_unavailable, database_busy): retry after Retry-After"
+    ),
 }
 
 
@@ -155,6 +159,41 @@ def _integrity_errors(
     return integrity_error
 
 
+# The database gone, restarting or refusing connections: the driver's own errors (a read on the driver raises them
+# unwrapped, see db.read_rows) and SQLAlchemy's wrapping of them.
+_OUTAGES: tuple[type[BaseException], ...] = (ConnectionError,)
+try:
+    from asyncpg import exceptions as pg  # type: ignore[import-untyped]  # asyncpg ships no type information
+
+    _OUTAGES += (pg.PostgresConnectionError, pg.ConnectionDoesNotExistError, pg.CannotConnectNowError)
+    _OUTAGES += (pg.AdminShutdownError,)
+except ImportError:  # pragma: no cover - asyncpg is a dependency
+    pass
+
+
+def _unavailable(request: Request, code: str, detail: str, *, retry_after: int) -> JSONResponse:
+    response = problem(503, code, "Service unavailable", detail, request)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After for an outage or a pool with no free connection in time; any other database error
+    (a bad statement) is a bug: logged, 500."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        log.warning("no free database connection in time", extra={"error": str(exc)})
+        return _unavailable(request, "database_busy", "no database connection was free in time", retry_after=1)
+    outage = isinstance(exc, _OUTAGES) or (
+        isinstance(exc, sa_exc.DBAPIError)
+        and (exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError))
+    )
+    if outage:
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return _unavailable(request, "database_unavailable", "the database is unavailable", retry_after=5)
+    log.error("database error", exc_info=exc)
+    return _internal_error(request)
+
+
 def _internal_error(request: Request) -> JSONResponse:
     return problem(500, "internal_error", "Internal error", "unexpected error; it has been logged", request)
 
@@ -174,4 +213,6 @@ def install_error_handlers(
     app.exception_handler(RequestValidationError)(_validation_error)
     app.exception_handler(StarletteHTTPException)(_http_error)
     app.add_exception_handler(IntegrityError, _integrity_errors(unique_codes or {}, metadata))
+    for outage in (sa_exc.DBAPIError, sa_exc.TimeoutError, *_OUTAGES):
+        app.add_exception_handler(outage, _database_error)
     app.add_exception_handler(Exception, _unexpected)
