@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db import StatementPool, make_engine, statement_pool
 from tests.support.processes import wait_until
@@ -29,26 +30,37 @@ async def _alive(stack, pid: int) -> bool:  # type: ignore[no-untyped-def]
     return bool(found)
 
 
-async def test_a_connection_is_kept_open_and_reused(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=2, timeout=5, ping_idle_seconds=60)
-    try:
-        first = await pool.acquire()
-        pid = await _pid(first)
-        await pool.release(first)  # the autobegun transaction is rolled back: nothing at the server
-        again = await pool.acquire()
-        assert again is first and await _pid(again) == pid
-        await pool.release(again)
-        assert pool.opened == 1
-    finally:
+@pytest.fixture
+async def pools(stack):  # type: ignore[no-untyped-def]
+    """Make a StatementPool on an engine of its own; both are closed when the test ends."""
+    made: list[tuple[StatementPool, AsyncEngine]] = []
+
+    def make(*, size: int = 1, timeout: float = 5, ping_idle_seconds: float = 60) -> StatementPool:
+        engine = make_engine(_postgres(stack), pool_size=1)
+        made.append((StatementPool(engine, size=size, timeout=timeout, ping_idle_seconds=ping_idle_seconds), engine))
+        return made[-1][0]
+
+    yield make
+    for pool, engine in made:
         await pool.close()
         await engine.dispose()
+
+
+async def test_a_connection_is_kept_open_and_reused(stack, pools):
+    pool = pools(size=2)
+    first = await pool.acquire()
+    pid = await _pid(first)
+    await pool.release(first)  # the autobegun transaction is rolled back: nothing at the server
+    again = await pool.acquire()
+    assert again is first and await _pid(again) == pid
+    await pool.release(again)
+    assert pool.opened == 1
+    await pool.close()
     assert not await _alive(stack, pid)
 
 
-async def test_connections_are_handed_out_in_the_order_they_were_asked_for(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=1, timeout=5, ping_idle_seconds=60)
+async def test_connections_are_handed_out_in_the_order_they_were_asked_for(stack, pools):
+    pool = pools(size=1)
     order: list[str] = []
 
     async def use(name: str) -> None:
@@ -56,75 +68,55 @@ async def test_connections_are_handed_out_in_the_order_they_were_asked_for(stack
         order.append(name)
         await pool.release(connection)
 
-    try:
-        holder = await pool.acquire()
-        waiter = asyncio.create_task(use("waiter"))
-        await wait_until(lambda: _now(len(pool._waiters) == 1), timeout=5, what="the waiter in line")
-        await pool.release(holder)
-        await use("holder again")  # asks again at once, before the woken waiter has run
-        await waiter
-    finally:
-        await pool.close()
-        await engine.dispose()
+    holder = await pool.acquire()
+    waiter = asyncio.create_task(use("waiter"))
+    await wait_until(lambda: _now(len(pool._waiters) == 1), timeout=5, what="the waiter in line")
+    await pool.release(holder)
+    await use("holder again")  # asks again at once, before the woken waiter has run
+    await waiter
     assert order == ["waiter", "holder again"]
 
 
-async def test_no_free_connection_in_time_fails_clearly_and_gives_the_turn_back(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=1, timeout=0.3, ping_idle_seconds=60)
-    try:
-        holder = await pool.acquire()
-        with pytest.raises(sa.exc.TimeoutError, match="DB_STATEMENT_POOL_SIZE"):
-            await pool.acquire()
-        await pool.release(holder)
-        connection = await pool.acquire()
-        assert await connection.scalar(sa.text("SELECT 1")) == 1
-        await pool.release(connection)
-        assert pool.opened == 1
-    finally:
-        await pool.close()
-        await engine.dispose()
+async def test_no_free_connection_in_time_fails_clearly_and_gives_the_turn_back(stack, pools):
+    pool = pools(size=1, timeout=0.3)
+    holder = await pool.acquire()
+    with pytest.raises(sa.exc.TimeoutError, match="DB_STATEMENT_POOL_SIZE"):
+        await pool.acquire()
+    await pool.release(holder)
+    connection = await pool.acquire()
+    assert await connection.scalar(sa.text("SELECT 1")) == 1
+    await pool.release(connection)
+    assert pool.opened == 1
 
 
-async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=1, timeout=5, ping_idle_seconds=0.2)
-    try:
-        connection = await pool.acquire()
-        pid = await _pid(connection)
-        await pool.release(connection)
-        async with stack.engine("traceability").connect() as admin:
-            await admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await asyncio.sleep(0.3)  # idle longer than ping_idle_seconds: the next acquire pings, finds it gone
-        connection = await pool.acquire()
-        assert await _pid(connection) != pid
-        await pool.release(connection)
-        assert pool.opened == 1
-    finally:
-        await pool.close()
-        await engine.dispose()
+async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(stack, pools):
+    pool = pools(size=1, ping_idle_seconds=0.2)
+    connection = await pool.acquire()
+    pid = await _pid(connection)
+    await pool.release(connection)
+    async with stack.engine("traceability").connect() as admin:
+        await admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await asyncio.sleep(0.3)  # idle longer than ping_idle_seconds: the next acquire pings, finds it gone
+    connection = await pool.acquire()
+    assert await _pid(connection) != pid
+    await pool.release(connection)
+    assert pool.opened == 1
 
 
-async def test_a_connection_that_served_a_failed_request_is_closed_not_reused(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=1, timeout=5, ping_idle_seconds=60)
-    try:
-        connection = await pool.acquire()
-        pid = await _pid(connection)
-        await pool.release(connection, failed=True)
-        await wait_until(lambda: _now(pool.opened == 0), timeout=5, what="the failed connection closed")
-        connection = await pool.acquire()  # its place is free again
-        assert await _pid(connection) != pid
-        await pool.release(connection)
-    finally:
-        await pool.close()
-        await engine.dispose()
-    assert not await _alive(stack, pid)
+async def test_a_connection_that_served_a_failed_request_is_closed_not_reused(stack, pools):
+    pool = pools(size=1)
+    connection = await pool.acquire()
+    pid = await _pid(connection)
+    await pool.release(connection, failed=True)
+    await wait_until(lambda: _now(pool.opened == 0), timeout=5, what="the failed connection closed")
+    connection = await pool.acquire()  # its place is free again
+    assert await _pid(connection) != pid
+    await pool.release(connection)
+    assert not await _alive(stack, pid)  # closed when it was given back failed
 
 
-async def test_a_query_cut_off_by_cancellation_does_not_poison_the_pool(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=1, timeout=5, ping_idle_seconds=60)
+async def test_a_query_cut_off_by_cancellation_does_not_poison_the_pool(stack, pools):
+    pool = pools(size=1)
 
     async def slow() -> None:
         connection = await pool.acquire()
@@ -135,19 +127,15 @@ async def test_a_query_cut_off_by_cancellation_does_not_poison_the_pool(stack):
             raise
         await pool.release(connection)
 
-    try:
-        task = asyncio.create_task(slow())
-        await wait_until(lambda: _now(pool.opened == 1), timeout=5, what="the slow query started")
-        await asyncio.sleep(0.2)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        connection = await pool.acquire()
-        assert await connection.scalar(sa.text("SELECT 1")) == 1
-        await pool.release(connection)
-    finally:
-        await pool.close()
-        await engine.dispose()
+    task = asyncio.create_task(slow())
+    await wait_until(lambda: _now(pool.opened == 1), timeout=5, what="the slow query started")
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    connection = await pool.acquire()
+    assert await connection.scalar(sa.text("SELECT 1")) == 1
+    await pool.release(connection)
 
 
 async def test_disposing_of_the_engine_closes_its_statement_pool(stack):
@@ -182,27 +170,22 @@ async def _gone(stack, pid: int) -> bool:  # type: ignore[no-untyped-def]
     return not await _alive(stack, pid)
 
 
-async def test_after_a_server_restart_one_request_fails_not_one_per_connection(stack):
-    engine = make_engine(_postgres(stack), pool_size=1)
-    pool = StatementPool(engine, size=3, timeout=5, ping_idle_seconds=60)
-    try:
-        held = [await pool.acquire() for _ in range(3)]
-        pids = [await _pid(c) for c in held]
-        for connection in held:
-            await pool.release(connection)
-        async with stack.engine("traceability").connect() as admin:  # what a restart does to every connection
-            await admin.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": pids}
-            )
-        first = await pool.acquire()  # in use a moment ago: not pinged, and its query fails
-        with pytest.raises(sa.exc.DBAPIError):
-            await first.execute(sa.text("SELECT 1"))
-        await pool.release(first)  # invalidated by the failure: closed, and the others become suspect
-        others = [await pool.acquire() for _ in range(3)]
-        for connection in others:
-            assert await connection.scalar(sa.text("SELECT 1")) == 1
-            assert await _pid(connection) not in pids
-            await pool.release(connection)
-    finally:
-        await pool.close()
-        await engine.dispose()
+async def test_after_a_server_restart_one_request_fails_not_one_per_connection(stack, pools):
+    pool = pools(size=3)
+    held = [await pool.acquire() for _ in range(3)]
+    pids = [await _pid(c) for c in held]
+    for connection in held:
+        await pool.release(connection)
+    async with stack.engine("traceability").connect() as admin:  # what a restart does to every connection
+        await admin.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": pids}
+        )
+    first = await pool.acquire()  # in use a moment ago: not pinged, and its query fails
+    with pytest.raises(sa.exc.DBAPIError):
+        await first.execute(sa.text("SELECT 1"))
+    await pool.release(first)  # invalidated by the failure: closed, and the others become suspect
+    others = [await pool.acquire() for _ in range(3)]
+    for connection in others:
+        assert await connection.scalar(sa.text("SELECT 1")) == 1
+        assert await _pid(connection) not in pids
+        await pool.release(connection)
