@@ -138,6 +138,7 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
             (_german_ch(a, b, vowelless) if ("ch" in a and "kh" in b) or ("kh" in a and "ch" in b) else 0.0)
             or (_nisba(a, b, vowelless) if a[-1] in "ah" and b[-1] in "ah" else 0.0)  # how -iyya ends
             or (_baltic(a, b, vowelless) if (a[-1] == "s") != (b[-1] == "s") else 0.0)  # one side only
+            or (_slavic_h(a, b, vowelless) if a[0] + b[0] in ("hg", "gh") else 0.0)
         )
         if respelt:
             return respelt, "variant"
@@ -219,6 +220,16 @@ def _baltic(a: str, b: str, vowelless: bool) -> float:
                 if sim >= 0.88:
                     return sim * BALTIC_ENDING
                 break
+    return 0.0
+
+
+def _slavic_h(a: str, b: str, vowelless: bool) -> float:
+    """Belarusian and Ukrainian write the Russian initial g as h ('Hrodna' for 'Grodno', 'Hlybokaye' for
+    'Glubokoye'); only before r or l, where no English or Arabic romanisation starts a word with h."""
+    for x, y in ((a, b), (b, a)):
+        if len(x) >= 4 and x[0] == "h" and x[1] in "rl" and y[:2] == "g" + x[1]:
+            sim, how = token_sim("g" + x[1:], y, vowelless)
+            return min(sim, VOWEL_SIM) if how != "different" and sim >= 0.88 else 0.0
     return 0.0
 
 
