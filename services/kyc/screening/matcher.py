@@ -7,7 +7,7 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -277,11 +277,10 @@ class ScreeningIndex:
         for rank, (size, weighted) in enumerate(groups):
             seed = rank == 0 or spent + size <= GENERATION_BUDGET
             spent += size if seed else 0
-            # a copy, not a view: a view would export the array's buffer and stop add() from growing it
-            (seeds if seed else rerank).extend((np.array(postings[tid], dtype=np.int32), w) for tid, w in weighted)
+            (seeds if seed else rerank).extend((_copy(postings[tid], np.int32), w) for tid, w in weighted)
         seeded = np.concatenate([names for names, _ in seeds])
         found, first, where = np.unique(seeded, return_index=True, return_inverse=True)
-        scores = handicap[np.array(self._name_len, dtype=np.uint8)[found]]
+        scores = handicap[_copy(self._name_len, np.uint8)[found]]
         offset = 0
         for names, weight in seeds:
             scores[where[offset : offset + len(names)]] += weight
@@ -297,6 +296,12 @@ class ScreeningIndex:
         # heapq.nlargest on that dict: highest score first, ties in insertion order
         best = np.argsort(-scores, kind="stable")[:CANDIDATES_PER_NAME]
         return cast(list[int], found[best].tolist())
+
+
+def _copy(values: array[int], dtype: type[np.int32] | type[np.uint8]) -> npt.NDArray[Any]:
+    """A numpy copy of an array made under the GIL by tobytes(): a view, or numpy's own copy (which may release the
+    GIL), would export the array's buffer, and an add() in another thread could not grow it meanwhile."""
+    return np.frombuffer(values.tobytes(), dtype=dtype)
 
 
 def _facts(subject: Subject) -> _Facts:
