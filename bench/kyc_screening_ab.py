@@ -6,7 +6,9 @@ relatively), e.g. from `git archive <commit> services/kyc/screening | tar -x -C 
 
     python -m bench.kyc_screening_ab /tmp/base/services/kyc/screening services/kyc/screening --names 1000000
 
-Prints CPU time per subject (mean, p50, p95, p99) and the recall on perturbed listed names of each.
+Prints CPU time per subject (mean, p50, p95, p99) and the recall on perturbed listed names of each. With
+--check, every subject is then screened again by both at a low threshold and their matches (entry, score, matched
+name, explanation) are compared: a speed change must not change any result.
 """
 
 from __future__ import annotations
@@ -38,7 +40,26 @@ def load_engine(folder: str, alias: str) -> ModuleType:
     return importlib.import_module(f"{alias}.matcher")
 
 
-def run(folders: list[str], names: int, queries: int, seed: int) -> None:
+def _outcome(matches: list[Any]) -> list[tuple[Any, ...]]:
+    return [(m.entry_id, m.score, m.matched_name, m.subject_name, tuple(m.explanation)) for m in matches]
+
+
+def check(engines: list[ModuleType], indexes: list[Any], cases: list[Any], threshold: float) -> None:
+    """Both engines' matches for every subject, at a threshold low enough to see near misses too."""
+    differ = 0
+    for subject, _, _ in cases:
+        outcomes = [
+            _outcome(index.screen(engine.Subject(subject.name, kind=subject.kind), threshold=threshold, limit=100))
+            for engine, index in zip(engines, indexes, strict=True)
+        ]
+        if outcomes[0] != outcomes[1]:
+            differ += 1
+            if differ <= 5:
+                print(f"  differ: {subject.name!r}: {outcomes[0][:3]} / {outcomes[1][:3]}")
+    print(f"check at threshold {threshold}: {differ} of {len(cases)} subjects with different matches")
+
+
+def run(folders: list[str], names: int, queries: int, seed: int, check_at: float | None = None) -> None:
     engines = [load_engine(folder, f"_engine{n}") for n, folder in enumerate(folders)]
     entries = list(synthetic_entries(names, seed))
     indexes: list[Any] = []
@@ -70,6 +91,8 @@ def run(folders: list[str], names: int, queries: int, seed: int) -> None:
             f"p95 {_pct(times, 0.95):.1f} ms, p99 {_pct(times, 0.99):.1f} ms; perturbed names found {hits}/{perturbed}"
         )
     print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if check_at is not None:
+        check(engines, indexes, cases, check_at)
 
 
 def main() -> None:
@@ -78,8 +101,9 @@ def main() -> None:
     parser.add_argument("--names", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--check", type=float, metavar="THRESHOLD", help="compare both engines' matches at THRESHOLD")
     args = parser.parse_args()
-    run(args.folders, args.names, args.queries, args.seed)
+    run(args.folders, args.names, args.queries, args.seed, args.check)
 
 
 if __name__ == "__main__":

@@ -128,10 +128,12 @@ class TokenIndex:
             )
             # a word that begins or ends with the query is further than the prefilter but may be the name written
             # as one word ('caribbean' in 'aerocaribbean'); a given name of the same family may be too ('yauhen')
+            kept = {word for word, _, _ in close}
+            kept.update(_containing(token, candidates))
             family = canonical_name(token)
-            candidates = {word for word, _, _ in close} | {
-                w for w in candidates if _contains(token, w) or (family is not None and canonical_name(w) == family)
-            }
+            if family is not None:
+                kept.update(w for w in candidates if canonical_name(w) == family)
+            candidates = kept
         if token in self._ids:
             candidates.add(token)
         bare = set(self._bare.get(consonant_key(token), ()))
@@ -151,6 +153,24 @@ class TokenIndex:
             elif _contains(token, word):
                 result.append((ids[word], MIN_TOKEN_SIM))  # one word of a name written as two: scored later
         return result
+
+
+def _containing(token: str, words: set[str]) -> list[str]:
+    """The words w of words for which _contains(token, w) holds, without a call per word (words holds thousands of
+    neighbours of a short consonant key): longer words that begin or end with token, and token's own beginnings
+    and ends that are words."""
+    size = len(token)
+    if size < JOINED_PART:
+        return []
+    longer = size + 2
+    found = [w for w in words if len(w) >= longer and token in w and (w.startswith(token) or w.endswith(token))]
+    for k in range(JOINED_PART, size - 1):  # len(w) <= size - 2
+        head, tail = token[:k], token[-k:]
+        if head in words:
+            found.append(head)
+        if tail in words:
+            found.append(tail)
+    return found
 
 
 def _contains(a: str, b: str) -> bool:

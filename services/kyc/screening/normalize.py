@@ -95,6 +95,9 @@ def _undot(acronym: str) -> str:
     return f" {letters} " if letters in LEGAL_FORMS else " " + " ".join(letters) + " "
 
 
+_ABD_SUN = frozenset(p for p in ABD_PREFIXES if p.startswith("abdu") and p[4:] in ("r", "s", "sh", "z", "n", "t"))
+
+
 def _split_abd(token: str) -> list[str]:
     if not token.startswith("abd"):
         return [token]
@@ -107,6 +110,11 @@ def _split_abd(token: str) -> list[str]:
                 return ["abd"]
             if len(rest) < 3:
                 return [token]
+            if prefix in _ABD_SUN:
+                # 'abdu' + the article assimilated to a sun letter: 'abdurrahman' is 'abd ar-rahman'; written with
+                # the letter once ('abdurahman', 'abdusalam') the name keeps it ('rahman', 'salam'). A consonant
+                # after the prefix is the name's own ('abdursalam', South Asian 'Abdur' for any 'Abd al-').
+                return ["abd", prefix[4:] + rest if rest[0] in "aeiou" else rest]
             if prefix != "abd":
                 return ["abd", rest]
             if rest[:2] in ("al", "el", "ul", "ou"):

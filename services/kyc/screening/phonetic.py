@@ -44,23 +44,23 @@ _CLUSTER_MAP = dict(_CLUSTERS)
 _VOWELS = frozenset("aeiou")
 
 
+_TO_STARS = str.maketrans(dict.fromkeys("aeiouyw", "*"))
+_VOCALIC_Y = re.compile(r"(?<=.)y(?![aeiou])")
+
+
 def _consonantal(token: str, keep_vowels: bool = False) -> str:
     """Clusters folded; vowels become '*' unless keep_vowels. A non-initial y/w is a vowel for
     the keys (Arabic script writes long vowels and the consonant alike: 'tyb' ~ 'tayeb'); with
     keep_vowels a vocalic y reads as i ('sergey' ~ 'sergei') and w as v."""
     folded = _CLUSTER_RE.sub(lambda m: _CLUSTER_MAP[m.group()], token)
-    out = []
-    for i, ch in enumerate(folded):
-        if ch in "yw" and i > 0 and not (keep_vowels and i + 1 < len(folded) and folded[i + 1] in _VOWELS):
-            # long vowel: Arabic و/ي transliterated as w/y, Russian -iy/-yy endings
-            ch = ("i" if ch == "y" else "v") if keep_vowels else "*"
-        elif ch in _VOWELS and not keep_vowels:
-            ch = "*"
-        elif ch == "w" and keep_vowels:
-            ch = "v"  # Russian в renders both: 'Мвамба' -> 'mvamba' ~ 'mwamba'
-
-        out.append(ch)
-    return "".join(out)
+    if not folded:
+        return folded
+    if keep_vowels:
+        # Russian в renders both: 'Мвамба' -> 'mvamba' ~ 'mwamba'; a y not before a vowel is the vowel i
+        return _VOCALIC_Y.sub("i", folded).replace("w", "v")
+    # long vowel: Arabic و/ي transliterated as w/y, Russian -iy/-yy endings; an initial y/w is a consonant
+    head = folded[0]
+    return ("*" if head in _VOWELS else head) + folded[1:].translate(_TO_STARS)
 
 
 def _squeeze(text: str) -> str:

@@ -15,6 +15,7 @@ from .phonetic import consonant_key, fold, loose_key, romanised_key, vowels_comp
 from .wordlists import EAST_ASIAN_SURNAMES, NAME_VARIANTS
 
 _VOWEL_RUN = re.compile(r"[aeiouy]+")
+_VOWELS = frozenset("aeiou")
 
 MIN_TOKEN_SIM = 0.75
 INITIAL_SIM = 0.85
@@ -119,7 +120,13 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
         return SKELETON_SIM, "skeleton"
     if fa in canonical and fb in canonical:  # two known given names of different families: mohamed/mahmoud
         return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
-    if not syllabic and len(loose_key(a)) >= 2 and loose_key(a) == loose_key(b) and vowels_compatible(a, b):
+    if (
+        not syllabic
+        and (a[0] == b[0] or (a[0] in _VOWELS and b[0] in _VOWELS))  # vowels_compatible's first test, before the keys
+        and len(loose_key(a)) >= 2
+        and loose_key(a) == loose_key(b)
+        and vowels_compatible(a, b)
+    ):
         return VOWEL_SIM, "variant"
     if max(len(a), len(b)) <= SHORT_ROMANISED and romanised_key(a) == romanised_key(b):
         return ROMANISED_SIM, "variant"
@@ -130,7 +137,8 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
         respelt = (
             (_german_ch(a, b, vowelless) if ("ch" in a and "kh" in b) or ("kh" in a and "ch" in b) else 0.0)
             or (_nisba(a, b, vowelless) if a[-1] in "ah" and b[-1] in "ah" else 0.0)  # how -iyya ends
-            or _baltic(a, b, vowelless)
+            or (_baltic(a, b, vowelless) if (a[-1] == "s") != (b[-1] == "s") else 0.0)  # one side only
+            or (_slavic_h(a, b, vowelless) if a[0] + b[0] in ("hg", "gh") else 0.0)
         )
         if respelt:
             return respelt, "variant"
@@ -178,6 +186,8 @@ def _german_ch(a: str, b: str, vowelless: bool) -> float:
 
 def _nisba_form(token: str) -> str | None:
     """The word with an Arabic -iyya ending (ـية / ـيه) written one way, None without one."""
+    if not token.endswith(_NISBA):
+        return None
     for ending in _NISBA:
         if token.endswith(ending) and len(token) - len(ending) >= NISBA_MIN_STEM:
             return token[: -len(ending)] + "iya"
@@ -210,6 +220,16 @@ def _baltic(a: str, b: str, vowelless: bool) -> float:
                 if sim >= 0.88:
                     return sim * BALTIC_ENDING
                 break
+    return 0.0
+
+
+def _slavic_h(a: str, b: str, vowelless: bool) -> float:
+    """Belarusian and Ukrainian write the Russian initial g as h ('Hrodna' for 'Grodno', 'Hlybokaye' for
+    'Glubokoye'); only before r or l, where no English or Arabic romanisation starts a word with h."""
+    for x, y in ((a, b), (b, a)):
+        if len(x) >= 4 and x[0] == "h" and x[1] in "rl" and y[:2] == "g" + x[1]:
+            sim, how = token_sim("g" + x[1:], y, vowelless)
+            return min(sim, VOWEL_SIM) if how != "different" and sim >= 0.88 else 0.0
     return 0.0
 
 

@@ -197,3 +197,39 @@ def test_a_name_written_together_or_apart_is_a_candidate() -> None:
     assert "RU-2" in _hits(index, Subject("TOCHTACHUNOV, Alimzhan"))
     assert "BY-3" in _hits(index, Subject("LAPYR, Vladimir Iosifovich"))
     assert "BY-4" in _hits(index, Subject("OOO BREMINO GRUPP", kind="organization"))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Abdurahman", ("abd", "rahman")),
+        ("Abdurrahman", ("abd", "rahman")),
+        ("Abdusalam", ("abd", "salam")),
+        ("Abdurauf", ("abd", "rauf")),
+        ("Abdursalam", ("abd", "salam")),  # South Asian 'Abdur' before any name: the s is the name's own
+    ],
+)
+def test_abd_with_the_sun_letter_written_once_keeps_the_name_whole(name: str, expected: tuple[str, ...]) -> None:
+    """'Abd ar-Rahman' is written 'Abdurrahman' or, with the assimilated article's letter once, 'Abdurahman'."""
+    assert tuple(tokens(name, "person")) == expected
+
+
+def test_abdurahman_is_found_as_abdul_rehman() -> None:
+    index = ScreeningIndex(
+        [*synthetic_entries(3000, seed=17), ListEntry("PK-1", "person", ("SINDHI, Abdurahman",), (), ())]
+    )
+    assert "PK-1" in _hits(index, Subject("SINDHI, Abdul Rehman"))
+
+
+def test_belarusian_h_for_russian_g_before_a_consonant() -> None:
+    """'Hrodna' is Belarusian for 'Grodno' (a spelling of the rest of the word is still needed)."""
+    assert token_sim("hrodna", "grodno")[0] >= 0.85
+    assert token_sim("hlybokaye", "glybokaye")[0] >= 0.85
+    assert token_sim("hrodna", "grozny")[0] < 0.75
+    index = ScreeningIndex(
+        [
+            *synthetic_entries(3000, seed=19),
+            ListEntry("BY-5", "organization", ("HRODNA TOBACCO FACTORY NEMAN",), (), ()),
+        ]
+    )
+    assert "BY-5" in _hits(index, Subject("OJSC GRODNO TOBACCO FACTORY NEMAN", kind="organization"))
