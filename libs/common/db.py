@@ -56,9 +56,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
             return super().result_processor(dialect, coltype)
 
         def process(value: datetime | None) -> datetime | None:
-            if value is None or value.tzinfo is UTC:
-                return value
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return value if value is None or value.tzinfo is UTC else self.process_result_value(value, dialect)
 
         return process
 
@@ -584,21 +582,21 @@ class StatementPool:
                     sync.invalidate()  # SQLAlchemy terminates the driver's connection, in or outside a greenlet
             except Exception:
                 pass
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_exception(RuntimeError("the statement pool is closed"))
-        self._waiters.clear()
+        self._fail_waiters()
 
     async def close(self) -> None:
         self._closed = True
         idle, self._idle = self._idle, []
         for connection, _since in idle:
             await self._discard(connection)
+        self._fail_waiters()
+        await self._engine.dispose()
+
+    def _fail_waiters(self) -> None:
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_exception(RuntimeError("the statement pool is closed"))
         self._waiters.clear()
-        await self._engine.dispose()
 
     def _hand_on(self, connection: AsyncConnection | None) -> None:
         """To the first waiter still waiting (None: a place for it to open one), else back to the idle list."""
@@ -716,10 +714,10 @@ async def _take(request: Request, pool_name: str) -> AsyncConnection:
         raise RuntimeError("DbRead and DbStatement need libs.common.service.PlatformMiddleware (create_app adds it)")
     state = request.app.state
     pool: ConnectionPool | None = getattr(state, pool_name, None)
-    if pool is None:  # an app not built by service.create_app
-        statements = state.statement_pool = statement_pool(state.engine)
-        pool = statements if pool_name == "statement_pool" else read_pool(state.engine, statements)
-        setattr(state, pool_name, pool)
+    if pool is None:  # an app not built by service.create_app: its pools as create_app makes them
+        state.statement_pool = statement_pool(state.engine)
+        state.read_pool = read_pool(state.engine, state.statement_pool)
+        pool = getattr(state, pool_name)
     connection = await pool.acquire()
     taken.append((pool, connection))
     return connection
