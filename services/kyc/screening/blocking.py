@@ -8,7 +8,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .phonetic import consonant_key, romanised_key, unvocalised
-from .similarity import GERMAN_CH_MIN, MIN_TOKEN_SIM, canonical_name, german_kh, token_sim
+from .similarity import GERMAN_CH_MIN, MIN_TOKEN_SIM, canonical_name, german_kh, may_reach, token_sim
 
 PREFILTER_EDITS = 3  # every resemblance token_sim accepts (bar vowel-less skeletons) is this close
 JOINED_PART = 4  # shortest word recognised as part of a word written together
@@ -146,11 +146,22 @@ class TokenIndex:
     def _verified(self, token: str, words: set[str], vowelless: bool, bare: set[str]) -> list[tuple[int, float]]:
         ids = self._ids
         result = []
+        if vowelless or len(words) <= 8:
+            for word in words:
+                sim = token_sim(token, word, vowelless or word in bare)[0]
+                if sim >= MIN_TOKEN_SIM:
+                    result.append((ids[word], sim))
+                elif _contains(token, word):
+                    result.append((ids[word], MIN_TOKEN_SIM))  # one word of a name written as two: scored later
+            return result
+        # Most words are different words: token_sim only for those may_reach lets through, in the same order.
+        compared = set(may_reach(token, [w for w in words if w not in bare])) | bare
+        contained = set(_containing(token, words))
         for word in words:
-            sim = token_sim(token, word, vowelless or word in bare)[0]
+            sim = token_sim(token, word, word in bare)[0] if word in compared else 0.0
             if sim >= MIN_TOKEN_SIM:
                 result.append((ids[word], sim))
-            elif _contains(token, word):
+            elif word in contained:
                 result.append((ids[word], MIN_TOKEN_SIM))  # one word of a name written as two: scored later
         return result
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from .normalize import is_generic
@@ -148,6 +148,51 @@ def token_sim(a: str, b: str, vowelless: bool = False, syllabic: bool = False) -
             if inner >= MIN_TOKEN_SIM:
                 return inner * ARTICLE_SIM, "variant"
     return max(0.0, fuzz.ratio(fa, fb) / 100.0 - 0.2), "different"
+
+
+def may_reach(a: str, words: list[str]) -> list[str]:
+    """The words w for which token_sim(a, w) (not vowelless, not syllabic) may reach MIN_TOKEN_SIM: for each branch
+    of token_sim that can return that much, a cheap test it must pass, the edit distances and the closing ratio
+    computed for all words at once. Blocking verifies the thousand or more neighbours of a short consonant key, most
+    of them different words, and skips token_sim for those none of the tests lets through (a superset: token_sim
+    still decides). Keep in step with token_sim; tests/kyc/screening/test_may_reach.py compares the two."""
+    if len(a) == 1:
+        return words
+    fa = fold(a)
+    if fa in _canonical_names():
+        return words  # the given-name branches compare families: not worth a test of their own
+    folds = [fold(w) for w in words]
+    raw = process.cdist([a], words, scorer=OSA.distance, score_cutoff=2)[0].tolist()
+    folded = process.cdist([fa], folds, scorer=OSA.distance, score_cutoff=2)[0].tolist()
+    # the last branch: fuzz.ratio / 100 - 0.2 >= MIN_TOKEN_SIM needs a ratio of 95; 94 leaves rounding a margin
+    ratio = process.cdist([fa], folds, scorer=fuzz.ratio, score_cutoff=94)[0].tolist()
+    la = loose_key(a)
+    loose = len(la) >= 2
+    ra = romanised_key(a) if len(a) <= SHORT_ROMANISED else None
+    a0, n, size = a[0], len(a), len(fa)
+    a_vowel, a_nisba, a_s = a0 in _VOWELS, a.endswith(_NISBA), a[-1] == "s"
+    ch, kh = "ch" in a, "kh" in a
+    a_article = n >= 5 and a[:2] in ("al", "el") and a[2] not in "aeiou"
+    out = []
+    for w, fb, d_raw, d_folded, r in zip(words, folds, raw, folded, ratio, strict=True):
+        m, d = len(w), min(d_raw, d_folded)
+        if (
+            r
+            or m == 1
+            or fb == fa
+            or (d <= 2 and d <= _allowed_edits(max(size, len(fb))))  # typo
+            or (loose and (w[0] == a0 or (a_vowel and w[0] in _VOWELS)) and loose_key(w) == la)  # vowels
+            or (ra is not None and m <= SHORT_ROMANISED and romanised_key(w) == ra)  # romanisation
+            or (ch and "kh" in w)
+            or (kh and "ch" in w)  # German ch
+            or (a_nisba and w.endswith(_NISBA))
+            or (a_s != (w[-1] == "s") and (n >= 6 or m >= 6))  # Baltic ending
+            or a0 + w[0] in ("hg", "gh")  # Slavic h
+            or (a_article and m >= 3)
+            or (m >= 5 and w[:2] in ("al", "el") and w[2] not in "aeiou" and n >= 3)  # Arabic article
+        ):
+            out.append(w)
+    return out
 
 
 def _vowel_count_variant(a: str, b: str) -> bool:
