@@ -75,7 +75,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: _problem_response("Unsupported or mislabelled content type"),
     422: _problem_response("Invalid input"),
     503: _problem_response(
-        "The database is unavailable or busy (database_unavailable, database_busy): retry after Retry-After"
+        "The database or another service the request needs is unavailable or busy (database_unavailable,"
+        " database_busy, dependency_unavailable): retry after Retry-After"
     ),
 }
 
@@ -177,12 +178,32 @@ def _unavailable(request: Request, code: str, detail: str, *, retry_after: int) 
     return response
 
 
+_DATABASE_CODE = ("asyncpg", "sqlalchemy", "aiosqlite", "libs.common.db")
+
+
+def _raised_by_database(exc: BaseException) -> bool:
+    """A builtin ConnectionError (refused, reset) counts as the database's only when database code raised it: the
+    driver raises them unwrapped, but so does a socket to object storage or any other service."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if any(module == name or module.startswith(name + ".") for name in _DATABASE_CODE):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """503 with Retry-After for an outage or a pool with no free connection in time; any other database error
     (a bad statement) is a bug: logged, 500."""
     if isinstance(exc, sa_exc.TimeoutError):
         log.warning("no free database connection in time", extra={"error": str(exc)})
         return _unavailable(request, "database_busy", "no database connection was free in time", retry_after=1)
+    if type(exc).__module__ == "builtins" and not _raised_by_database(exc):
+        log.warning("dependency unavailable", extra={"error": type(exc).__name__})
+        return _unavailable(
+            request, "dependency_unavailable", "a service this request needs is unavailable", retry_after=5
+        )
     outage = isinstance(exc, _OUTAGES) or (
         isinstance(exc, sa_exc.DBAPIError)
         and (exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError))

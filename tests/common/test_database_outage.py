@@ -63,3 +63,25 @@ async def test_no_free_connection_in_time_answers_503_busy_then_serves_again(sta
         await app.state.engine.dispose()
     assert _is_unavailable(busy, "database_busy"), busy.text
     assert again.status_code == 404 and again.json()["code"] == "actor_not_found", again.text
+
+
+async def test_a_refused_connection_to_another_service_is_not_called_a_database_outage(stack):
+    """A ConnectionError from a socket of the route's own (object storage, a partner's API) is 503
+    dependency_unavailable: only one raised by database code is database_unavailable."""
+    import asyncio
+
+    from fastapi import FastAPI
+
+    from libs.common.http import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+    port = free_port()  # nothing listens there
+
+    @app.get("/elsewhere")
+    async def elsewhere() -> None:
+        await asyncio.open_connection("127.0.0.1", port)
+
+    async with _client(app, stack.token()) as client:
+        answer = await client.get("/elsewhere")
+    assert _is_unavailable(answer, "dependency_unavailable"), answer.text
