@@ -146,19 +146,15 @@ class TokenIndex:
     def _verified(self, token: str, words: set[str], vowelless: bool, bare: set[str]) -> list[tuple[int, float]]:
         ids = self._ids
         result = []
+        # Most words are different words: token_sim only for those may_reach lets through (all of a few, and of a
+        # vowel-less query, which may_reach does not cover).
         if vowelless or len(words) <= 8:
-            for word in words:
-                sim = token_sim(token, word, vowelless or word in bare)[0]
-                if sim >= MIN_TOKEN_SIM:
-                    result.append((ids[word], sim))
-                elif _contains(token, word):
-                    result.append((ids[word], MIN_TOKEN_SIM))  # one word of a name written as two: scored later
-            return result
-        # Most words are different words: token_sim only for those may_reach lets through, in the same order.
-        compared = set(may_reach(token, [w for w in words if w not in bare])) | bare
+            compared = words
+        else:
+            compared = set(may_reach(token, [w for w in words if w not in bare])) | bare
         contained = set(_containing(token, words))
         for word in words:
-            sim = token_sim(token, word, word in bare)[0] if word in compared else 0.0
+            sim = token_sim(token, word, vowelless or word in bare)[0] if word in compared else 0.0
             if sim >= MIN_TOKEN_SIM:
                 result.append((ids[word], sim))
             elif word in contained:
@@ -167,9 +163,10 @@ class TokenIndex:
 
 
 def _containing(token: str, words: set[str]) -> list[str]:
-    """The words w of words for which _contains(token, w) holds, without a call per word (words holds thousands of
-    neighbours of a short consonant key): longer words that begin or end with token, and token's own beginnings
-    and ends that are words."""
+    """The words of words that one word of a name written as two may be ('energooil' and 'energo', 'aerocaribbean'
+    and 'caribbean'): longer words that begin or end with token, and token's own beginnings and ends that are words,
+    the shorter at least JOINED_PART letters and two fewer than the longer; without a call per word (words holds
+    thousands of neighbours of a short consonant key)."""
     size = len(token)
     if size < JOINED_PART:
         return []
@@ -182,11 +179,3 @@ def _containing(token: str, words: set[str]) -> list[str]:
         if tail in words:
             found.append(tail)
     return found
-
-
-def _contains(a: str, b: str) -> bool:
-    """'energooil' and 'energo', 'aerocaribbean' and 'caribbean': one word begins or ends the other."""
-    short, long = sorted((a, b), key=len)
-    return (
-        len(short) >= JOINED_PART and len(long) - len(short) >= 2 and (long.startswith(short) or long.endswith(short))
-    )
