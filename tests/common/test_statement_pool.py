@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db import StatementPool, make_engine, statement_pool
+from libs.common.settings import ServiceSettings, statement_pool_default
 from tests.support.processes import wait_until
 
 
@@ -189,3 +190,13 @@ async def test_after_a_server_restart_one_request_fails_not_one_per_connection(s
         assert await connection.scalar(sa.text("SELECT 1")) == 1
         assert await _pid(connection) not in pids
         await pool.release(connection)
+
+
+@pytest.mark.parametrize(("cores", "size"), [(None, 4), (1, 4), (2, 4), (3, 6), (5, 10), (64, 10)])
+def test_default_size_is_twice_the_cores_from_4_to_10(cores: int | None, size: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert statement_pool_default(cores) == size
+    monkeypatch.delenv("DB_STATEMENT_POOL_SIZE", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert ServiceSettings().db_statement_pool_size == size
+    monkeypatch.setenv("DB_STATEMENT_POOL_SIZE", "17")
+    assert ServiceSettings().db_statement_pool_size == 17
