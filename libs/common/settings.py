@@ -163,6 +163,7 @@ def statement_pool_default(cores: int | None) -> int:
     """DB_STATEMENT_POOL_SIZE when unset: twice the machine's cores, from 4 to 10. Each of these connections holds
     one statement at a time, so more of them than PostgreSQL has cores to run them only queue inside PostgreSQL,
     where waiting backends cost CPU that the API shares when both run on one machine, as `make run` and
-    docker-compose have them. On the 2-core development machine, 4 instead of 10 took POST /actors' p99 from
-    45-60 ms to 40-47 ms at the same rate, and PostgreSQL's CPU per request fell (docs/benchmarks.md)."""
+    docker-compose have them. On the 2-core development machine, 4 instead of 10 took POST /actors' p99 from a
+    median of 55.6 ms to 46.0 ms over seven paired runs at the same rate, and PostgreSQL's CPU per request fell
+    (docs/benchmarks.md)."""
     return min(10, max(4, 2 * (cores or 1)))
