@@ -31,6 +31,11 @@ def json_text(value: Any) -> str:
     return to_json(value).decode()
 
 
+# Every engine's JSON codecs, pydantic-core's both ways: JSON columns are decoded on every read (json.loads was 10 %
+# of a list's CPU) and encoded on every write (json_text).
+JSON_CODECS: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": from_json}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -91,11 +96,8 @@ def make_engine(
     """An engine on `url`. PostgreSQL: a fixed pool of `pool_size` connections (plus `max_overflow` under a burst),
     reused most recently used first, pinged before use only after `ping_idle_seconds` idle."""
     url = normalize_url(url)
-    # pydantic-core's JSON parser: JSON columns are decoded on every read, and json.loads was 10 % of a list's CPU.
     if is_sqlite(url):
-        engine = create_async_engine(
-            url, connect_args={"timeout": 30}, json_serializer=json_text, json_deserializer=from_json
-        )
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **JSON_CODECS)
         _sqlite_immediate_transactions(engine)
         return engine
     engine = create_async_engine(
@@ -105,8 +107,7 @@ def make_engine(
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_use_lifo=True,
-        json_serializer=json_text,
-        json_deserializer=from_json,
+        **JSON_CODECS,
     )
     _ping_after_idle(engine, ping_idle_seconds)
     _json_decoded_from_bytes(engine)
@@ -515,13 +516,7 @@ class StatementPool:
     def __init__(self, engine: AsyncEngine, *, size: int, timeout: float, ping_idle_seconds: float) -> None:
         # An engine of its own, on the same database: these connections are not the engine's pool's, which
         # transactions keep; NullPool, since this class is the pool (closing one closes it).
-        self._engine = create_async_engine(
-            engine.url,
-            poolclass=NullPool,
-            isolation_level="AUTOCOMMIT",
-            json_serializer=json_text,
-            json_deserializer=from_json,
-        )
+        self._engine = create_async_engine(engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT", **JSON_CODECS)
         _json_decoded_from_bytes(self._engine)
         self.size, self.timeout, self._ping_idle = size, timeout, ping_idle_seconds
         self._idle: list[tuple[AsyncConnection, float]] = []  # most recently returned last, with when
